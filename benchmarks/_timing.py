@@ -12,6 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["Row", "machine", "median_seconds", "table"]
 
@@ -53,7 +54,7 @@ def machine() -> str:
     """One line describing the machine the numbers come from."""
     cpu = platform.processor() or platform.machine()
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
+        with Path("/proc/cpuinfo").open(encoding="utf-8") as info:
             for line in info:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
