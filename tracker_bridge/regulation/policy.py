@@ -65,7 +65,8 @@ DEFAULT_ERROR_PHRASES: tuple[str, ...] = (
     "проблема осталась",
     "проблема сохраняется",
     "не получается",
-    "доработ",
+    "нужна доработка",
+    "требуется доработка",
     "still broken",
     "does not work",
     "doesn't work",
@@ -101,6 +102,17 @@ class Policy:
     # R19: silence clock
     silence_days: int = 10
     silence_reminders: tuple[int, ...] = (3, 1)
+    no_response_resolution: str | None = None  # set it if the workflow wants one to close
+    # R12: the statuses the requester is told about (registration is acknowledged by triage)
+    notify_statuses: frozenset[Status] = frozenset(
+        {
+            Status.INFO_REQUESTED,
+            Status.AWAITING_TESTING,
+            Status.ERROR_FOUND,
+            Status.TRANSFER_TO_PRODUCTION,
+            *(s for s in Status if s.is_terminal),
+        }
+    )
     # R18: no clock for enhancements
     enhancement_types: frozenset[str] = frozenset({"improvement", "newFeature"})
     enhancement_tags: frozenset[str] = frozenset({"enhancement", "доработка"})

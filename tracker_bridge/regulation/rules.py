@@ -1,0 +1,336 @@
+"""What the regulation does about one request at ``now`` (R4, R5, R8–R10, R12, R15–R19).
+
+:func:`evaluate` is the periodic and on-change pass: from an :class:`IssueView`, ``now``, the
+working calendar and the policy it returns the actions still owed and the next moment anything can
+change, so the shell only re-evaluates an unchanged issue when that moment comes. Actions whose
+idempotency key the view lists as done are never returned again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tracker_bridge.regulation.actions import (
+    Action,
+    Notify,
+    SetFields,
+    TelegramAlert,
+    TelegramCard,
+    Transition,
+)
+from tracker_bridge.regulation.calendar import WorkCalendar
+from tracker_bridge.regulation.model import Comment, IssueView
+from tracker_bridge.regulation.notifications import status_template
+from tracker_bridge.regulation.policy import ClockUnit, Policy
+from tracker_bridge.regulation.sla import (
+    ClockReading,
+    ClockState,
+    intake_clock,
+    is_enhancement,
+    silence_clock,
+)
+from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.regulation.triage import format_time
+
+__all__ = ["Evaluation", "evaluate"]
+
+# A support comment this close to a status change is that change's message (e.g. the question of
+# "info requested"): it travels in the status notification, not in a second email.
+_ABSORB = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The actions owed now, and when to look at this issue again if nothing changes."""
+
+    actions: tuple[Action, ...]
+    next_check_at: datetime | None
+    intake: ClockReading | None
+    silence: ClockReading | None
+
+
+def evaluate(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) -> Evaluation:
+    """Every rule, in a stable order, minus what the view says is already done."""
+    intake = intake_clock(view, now, cal, policy)
+    silence = silence_clock(view, now, cal, policy)
+    wakeups: list[datetime] = []
+    planned: list[Action] = [
+        *status_notifications(view, policy, cal),
+        *comment_notifications(view, policy),
+        *priority_notifications(view),
+        *infrastructure_notice(view, policy),
+        *deadline_field(view, intake, policy),
+        *intake_alerts(view, intake, now, cal, policy, wakeups=wakeups),
+        *silence_actions(view, silence, now, cal, policy, wakeups=wakeups),
+        *production_handoff(view),
+        *card(view, intake, policy),
+    ]
+    actions = tuple(_unique(a for a in planned if a.key not in view.done))
+    upcoming = [t for t in wakeups if t > now]
+    return Evaluation(actions, min(upcoming, default=None), intake, silence)
+
+
+def _unique(actions: Iterable[Action]) -> list[Action]:
+    seen: set[str] = set()
+    out = []
+    for action in actions:
+        if action.key not in seen:
+            seen.add(action.key)
+            out.append(action)
+    return out
+
+
+def _news(view: IssueView, at: datetime) -> bool:
+    """Whether an event is news: it happened while the bridge was watching this issue."""
+    return view.tracked_since is None or at >= view.tracked_since
+
+
+def _context(view: IssueView, **extra: str) -> dict[str, str]:
+    return {
+        "key": view.key,
+        "summary": view.summary,
+        "to": view.requester,
+        "status": view.status.value,
+        "status_title": view.status.title_ru,
+        **extra,
+    }
+
+
+def _absorbed(view: IssueView, policy: Policy) -> dict[str, Comment]:
+    """Support comments that belong to a notified status change, by the change's timestamp."""
+    out: dict[str, Comment] = {}
+    for change in view.history[1:]:
+        if change.status not in policy.notify_statuses:
+            continue
+        for comment in _support_comments(view):
+            if abs(comment.at - change.at) <= _ABSORB:
+                out[change.at.isoformat()] = comment
+    return out
+
+
+def _support_comments(view: IssueView) -> list[Comment]:
+    return [c for c in view.comments if not c.by_customer and not c.internal]
+
+
+def status_notifications(view: IssueView, policy: Policy, cal: WorkCalendar) -> list[Action]:
+    """R12: one email per status change the requester should hear about (R8: with the question)."""
+    if not view.requester:
+        return []
+    absorbed = _absorbed(view, policy)
+    out: list[Action] = []
+    for change in view.history[1:]:
+        if change.status not in policy.notify_statuses or not _news(view, change.at):
+            continue
+        comment = absorbed.get(change.at.isoformat())
+        context = _context(
+            view,
+            status=change.status.value,
+            status_title=change.status.title_ru,
+            comment=comment.text if comment else "",
+            resolution=view.resolution or "",
+        )
+        event = f"status:{change.status.value}:{change.at.isoformat()}"
+        out.append(Notify(status_template(change.status), view.requester, view.key, event, context))
+    return out
+
+
+def comment_notifications(view: IssueView, policy: Policy) -> list[Action]:
+    """R8: support's public comments are mailed to the requester (internal ones never)."""
+    if not view.requester:
+        return []
+    absorbed = {c.id for c in _absorbed(view, policy).values()}
+    return [
+        Notify(
+            "support_comment",
+            view.requester,
+            view.key,
+            f"comment:{c.id}",
+            _context(view, comment=c.text, author=""),
+        )
+        for c in _support_comments(view)
+        if c.id not in absorbed and _news(view, c.at)
+    ]
+
+
+def priority_notifications(view: IssueView) -> list[Action]:
+    """R9: a priority corrected by support is notified with the old and the new value."""
+    if not view.requester:
+        return []
+    return [
+        Notify(
+            "priority_changed",
+            view.requester,
+            view.key,
+            f"priority:{change.at.isoformat()}:{change.new}",
+            _context(view, old_priority=change.old or "", new_priority=change.new),
+        )
+        for change in view.priority_history
+        if change.by_support and _news(view, change.at)
+    ]
+
+
+def infrastructure_notice(view: IssueView, policy: Policy) -> list[Action]:
+    """R4: a blockage on the customer's side (resolution or tag) is told to the requester."""
+    infra = view.resolution in policy.infrastructure_resolutions or bool(
+        view.tags & policy.infrastructure_tags
+    )
+    if not infra or not view.requester:
+        return []
+    last_support = _support_comments(view)
+    comment = last_support[-1].text if last_support else ""
+    return [
+        Notify(
+            "infrastructure",
+            view.requester,
+            view.key,
+            "infrastructure",
+            _context(view, comment=comment),
+        )
+    ]
+
+
+def deadline_field(view: IssueView, intake: ClockReading | None, policy: Policy) -> list[Action]:
+    """R10/R17: the deadline field shows the intake deadline; R18: enhancements have none.
+
+    While the issue waits for the customer the deadline moves every minute, so it is written
+    when the clock runs again, not on every pass.
+    """
+    if intake is None:
+        if is_enhancement(view, policy) and view.deadline is not None:
+            return [SetFields(view.key, {"deadline": None})]
+        return []
+    if intake.state is not ClockState.RUNNING:
+        return []
+    if view.deadline is not None and _same_second(view.deadline, intake.deadline):
+        return []
+    return [SetFields(view.key, {"deadline": intake.deadline.isoformat(timespec="seconds")})]
+
+
+def _same_second(a: datetime, b: datetime) -> bool:
+    return abs(a - b) < timedelta(seconds=1)
+
+
+def _advance(reading: ClockReading, now: datetime, by: timedelta, cal: WorkCalendar) -> datetime:
+    """The instant when ``by`` more of the clock's measure has passed after ``now``."""
+    if reading.unit is ClockUnit.CALENDAR_HOURS:
+        return now + by
+    return cal.add_working_time(now, by)
+
+
+def intake_alerts(
+    view: IssueView,
+    intake: ClockReading | None,
+    now: datetime,
+    cal: WorkCalendar,
+    policy: Policy,
+    *,
+    wakeups: list[datetime],
+) -> list[Action]:
+    """R10: a warning at 75 % of the clock and at the last working hour, an alert at breach.
+
+    Outside working hours only high-priority breaches go out; the rest wait for the opening.
+    """
+    if intake is None or intake.state not in (ClockState.RUNNING, ClockState.BREACHED):
+        return []
+    if intake.ended_at is not None:
+        return []
+    started = intake.started_at.isoformat()
+    due = format_time(intake.deadline, cal)
+    alerts: list[TelegramAlert] = []
+    if intake.state is ClockState.BREACHED:
+        text = f"Срок взятия в работу истёк {due}"
+        alerts.append(TelegramAlert(view.key, view.customer, "breach", f"intake:{started}", text))
+    else:
+        total = intake.used + intake.remaining
+        share = total * policy.warn_fraction
+        if intake.used >= share:
+            text = f"Использовано {policy.warn_fraction:.0%} срока, срок {due}"
+            alerts.append(
+                TelegramAlert(view.key, view.customer, "warning", f"intake-share:{started}", text)
+            )
+        else:
+            wakeups.append(_advance(intake, now, share - intake.used, cal))
+        if intake.remaining <= policy.warn_before:
+            text = f"До истечения срока меньше часа, срок {due}"
+            alerts.append(
+                TelegramAlert(view.key, view.customer, "warning", f"intake-last:{started}", text)
+            )
+        else:
+            wakeups.append(_advance(intake, now, intake.remaining - policy.warn_before, cal))
+        wakeups.append(intake.deadline)
+    if policy.quiet_outside_hours and not cal.is_working_time(now):
+        urgent_breach = intake.state is ClockState.BREACHED and policy.is_high(view.priority)
+        if not urgent_breach:
+            wakeups.append(cal.next_opening(now))
+            return []
+    return list(alerts)
+
+
+def silence_actions(
+    view: IssueView,
+    silence: ClockReading | None,
+    now: datetime,
+    cal: WorkCalendar,
+    policy: Policy,
+    *,
+    wakeups: list[datetime],
+) -> list[Action]:
+    """R19: reminders before auto-close, then "closed for no response" with a comment."""
+    if silence is None:
+        return []
+    started = silence.started_at.isoformat()
+    if silence.state is ClockState.BREACHED:
+        comment = (
+            f"Заявка закрыта автоматически: ответа от заказчика не было "
+            f"{policy.silence_days} рабочих дней (регламент, п. R19)."
+        )
+        return [
+            Transition(
+                view.key,
+                Status.CLOSED_NO_RESPONSE,
+                event_id=f"silence:{started}",
+                comment=comment,
+                resolution=policy.no_response_resolution,
+            )
+        ]
+    wakeups.append(silence.deadline)
+    due = [(days, at) for days, at in silence.reminders if at <= now]
+    wakeups.extend(at for _, at in silence.reminders if at > now)
+    if not due or not view.requester:
+        return []
+    days, _ = min(due)  # after downtime, only the most urgent reminder still makes sense
+    context = _context(view, days_left=str(days), close_at=format_time(silence.deadline, cal))
+    event = f"reminder:{days}:{started}"
+    return [Notify("autoclose_reminder", view.requester, view.key, event, context)]
+
+
+def production_handoff(view: IssueView) -> list[Action]:
+    """R15: once the customer confirmed, support is told the change may go to production."""
+    if view.status is not Status.VERIFIED:
+        return []
+    text = "Заказчик подтвердил: ошибок нет. Можно переносить на основную среду."
+    event = f"verified:{view.status_since.isoformat()}"
+    return [TelegramAlert(view.key, view.customer, "ready_for_production", event, text)]
+
+
+def card(view: IssueView, intake: ClockReading | None, policy: Policy) -> list[Action]:
+    """R5: urgent requests have one live card; it is refreshed whenever what it shows changes."""
+    has_card = any(k.startswith(f"card:{view.key}:") for k in view.done)
+    if view.priority not in policy.urgent_priorities and not has_card:
+        return []
+    shown = (
+        view.status.value,
+        view.priority,
+        view.assignee or "",
+        view.summary,
+        view.fields.get("department", ""),
+        intake.deadline.isoformat() if intake else "",
+        intake.state.value if intake else "",
+        str(len(view.comments)),
+    )
+    fingerprint = hashlib.sha256("\x1f".join(shown).encode()).hexdigest()[:16]
+    final = view.status.is_terminal
+    return [TelegramCard(view.key, view.customer, fingerprint, final=final)]
