@@ -1,0 +1,47 @@
+"""What can go wrong when the bridge sends mail, as the caller's retry policy needs to know it.
+
+::
+
+    MailError
+    ├── TransientMailError      4xx replies, refused/dropped connections, timeouts: try again later
+    ├── PermanentMailError      5xx replies, TLS/STARTTLS refused: retrying the same mail won't help
+    │   └── MailAuthError       the server refused our login (a configuration problem)
+    └── TemplateError           a notification template is missing or uses an unknown key
+
+Every error raised by :mod:`tracker_bridge.mail.outbound` is one of these, chained (``from``) to
+the smtplib/socket/ssl exception it translates.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MailAuthError",
+    "MailError",
+    "PermanentMailError",
+    "TemplateError",
+    "TransientMailError",
+]
+
+
+class MailError(Exception):
+    """Base of every mail error; ``code`` is the SMTP reply code when there was one."""
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class TransientMailError(MailError):
+    """The same message may go through later (4xx, connection trouble, timeout)."""
+
+
+class PermanentMailError(MailError):
+    """The server refused the message for good (5xx): do not retry it as it is."""
+
+
+class MailAuthError(PermanentMailError):
+    """The SMTP server refused our credentials or could not authenticate us at all."""
+
+
+class TemplateError(MailError):
+    """A template could not be found or rendered (unknown name, undefined variable, syntax)."""

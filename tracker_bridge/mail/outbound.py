@@ -1,0 +1,257 @@
+"""Notifications out: build the email (pure), send it over SMTP (shell).
+
+:func:`build_notification` turns a :class:`Notify` and its :class:`RenderedMail` into an
+:class:`~email.message.EmailMessage`. Its Message-ID is a function of the action's idempotency key,
+so a retried send is the same message to every mail system that dedupes on it, and the reply
+threads back: ``In-Reply-To``/``References`` point at the requester's own email and the subject
+carries ``[KEY]`` (PRIOR-ART §13.4).
+
+Loop protection on the way out (RFC 3834, PRIOR-ART §13.3): ``Auto-Submitted`` is
+``auto-replied`` for a direct answer to an incoming email and ``auto-generated`` for a
+notification caused by a Tracker change or the clock; ``X-Auto-Response-Suppress: All`` keeps
+Exchange/Outlook from sending out-of-office and read receipts back. No ``Precedence: bulk``:
+it is non-standard (RFC 3834 §3.1.8 calls it out as not recommended for this), spam filters and
+Gmail tabs read it as mass mail, and these are one-to-one service messages.
+
+:class:`SmtpSender` is the stdlib ``smtplib`` run in a worker thread: one short transaction per
+notification needs no asyncio SMTP client (and no extra dependency); every failure comes out as a
+:mod:`tracker_bridge.mail.errors` type, 4xx and connection trouble as transient, 5xx as permanent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Literal
+
+import structlog
+
+from tracker_bridge.mail.errors import (
+    MailAuthError,
+    MailError,
+    PermanentMailError,
+    TransientMailError,
+)
+from tracker_bridge.mail.render import RenderedMail
+from tracker_bridge.regulation.actions import Notify
+
+__all__ = [
+    "RESPONSE_TEMPLATES",
+    "SmtpSender",
+    "SmtpSettings",
+    "build_notification",
+    "message_id_for",
+    "translate_smtp_error",
+]
+
+log = structlog.get_logger(__name__)
+
+# Templates that answer one specific incoming email (RFC 3834 "auto-replied"); every other
+# notification is caused by Tracker or the clock ("auto-generated").
+RESPONSE_TEMPLATES = frozenset({"registered", "reply_ignored", "confirmation_not_allowed"})
+
+Security = Literal["ssl", "starttls", "none"]
+
+
+def message_id_for(notify: Notify, domain: str) -> str:
+    """The Message-ID of ``notify``'s email: the same action always gets the same one."""
+    digest = hashlib.sha256(notify.key.encode()).hexdigest()[:24]
+    return f"<tb.{digest}@{domain}>"
+
+
+def build_notification(
+    notify: Notify,
+    rendered: RenderedMail,
+    *,
+    from_addr: str,
+    from_name: str,
+    domain: str,
+    now: datetime,
+    original_message_id: str | None = None,
+    reply_to: str | None = None,
+) -> EmailMessage:
+    """The email for ``notify`` (pure: the same inputs give the same bytes)."""
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
+    msg["To"] = notify.to
+    if reply_to:
+        msg["Reply-To"] = reply_to
+    msg["Subject"] = _subject(rendered.subject, rendered.issue_key)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id_for(notify, domain)
+    parent = original_message_id or notify.in_reply_to
+    if parent:
+        msg["In-Reply-To"] = parent
+        msg["References"] = parent
+    auto = "auto-replied" if notify.template in RESPONSE_TEMPLATES else "auto-generated"
+    msg["Auto-Submitted"] = auto
+    msg["X-Auto-Response-Suppress"] = "All"
+    # base64 keeps Cyrillic 7-bit clean for any relay and is a third the size of QP for it
+    msg.set_content(rendered.text, charset="utf-8", cte="base64")
+    if rendered.html is not None:
+        msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    return msg
+
+
+def _subject(subject: str, key: str | None) -> str:
+    """One line (no header injection), starting with ``[KEY]`` unless a template put it in."""
+    line = " ".join(subject.split())
+    if key and f"[{key}]" not in line:
+        return f"[{key}] {line}"
+    return line
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to send; ``timeout`` bounds every socket operation, in seconds."""
+
+    host: str
+    port: int
+    security: Security = "starttls"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    local_hostname: str | None = None
+
+
+class SmtpSender:
+    """Sends one message per SMTP transaction; raises only :mod:`~tracker_bridge.mail.errors`."""
+
+    def __init__(
+        self, settings: SmtpSettings, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self._settings = settings
+        self._ssl_context = ssl_context
+
+    async def send(
+        self,
+        message: EmailMessage,
+        *,
+        envelope_from: str | None = None,
+        recipients: Sequence[str] | None = None,
+    ) -> Mapping[str, tuple[int, bytes]]:
+        """Deliver ``message``; returns the recipients the server refused while taking the rest."""
+        refused = await asyncio.to_thread(self._send_sync, message, envelope_from, recipients)
+        log.info(
+            "mail.sent",
+            message_id=message["Message-ID"],
+            to=message["To"],
+            refused=sorted(refused),
+        )
+        return refused
+
+    def _send_sync(
+        self, message: EmailMessage, envelope_from: str | None, recipients: Sequence[str] | None
+    ) -> dict[str, tuple[int, bytes]]:
+        try:
+            with self._connect() as client:
+                self._secure_and_login(client)
+                return client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
+        except (smtplib.SMTPException, OSError) as exc:
+            error = translate_smtp_error(exc)
+            log.warning(
+                "mail.send_failed",
+                message_id=message["Message-ID"],
+                error=str(error),
+                code=error.code,
+                transient=isinstance(error, TransientMailError),
+            )
+            raise error from exc
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self._settings
+        if s.security == "ssl":
+            client: smtplib.SMTP = _SMTPS(
+                local_hostname=s.local_hostname, timeout=s.timeout, context=self._context()
+            )
+        else:
+            client = smtplib.SMTP(local_hostname=s.local_hostname, timeout=s.timeout)
+        try:
+            code, reply = client.connect(s.host, s.port)
+        except BaseException:
+            client.close()
+            raise
+        if code != 220:  # a greeting of 421/554 means "not now" / "not you"
+            client.close()
+            raise smtplib.SMTPConnectError(code, reply)
+        return client
+
+    def _secure_and_login(self, client: smtplib.SMTP) -> None:
+        s = self._settings
+        client.ehlo()
+        if s.security == "starttls":
+            client.starttls(context=self._context())
+            client.ehlo()
+        if s.username is not None:
+            client.login(s.username, s.password or "")
+
+    def _context(self) -> ssl.SSLContext:
+        return self._ssl_context or ssl.create_default_context()
+
+
+class _SMTPS(smtplib.SMTP_SSL):
+    """``SMTP_SSL`` that closes the TCP socket when the TLS handshake fails (no ResourceWarning)."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> ssl.SSLSocket:
+        raw = socket.create_connection((host, port), timeout, self.source_address)
+        try:
+            return self.context.wrap_socket(raw, server_hostname=host)
+        except BaseException:
+            raw.close()
+            raise
+
+
+def translate_smtp_error(exc: BaseException) -> MailError:  # noqa: PLR0911 - one case each
+    """Map an smtplib/socket/ssl failure onto transient (retry later) or permanent."""
+    match exc:
+        case MailError():
+            return exc
+        case smtplib.SMTPAuthenticationError():
+            return MailAuthError(_describe(exc), code=exc.smtp_code)
+        case smtplib.SMTPRecipientsRefused():
+            return _refused(exc.recipients)
+        case smtplib.SMTPResponseException():
+            return _by_code(exc.smtp_code, _describe(exc))
+        case smtplib.SMTPServerDisconnected():
+            return TransientMailError(f"connection lost: {exc}")
+        case smtplib.SMTPNotSupportedError():
+            return PermanentMailError(f"server does not support: {exc}")
+        case ssl.SSLCertVerificationError():
+            return PermanentMailError(f"TLS certificate rejected: {exc.verify_message}")
+        case OSError():  # refused, reset, timed out, DNS: the network, not the message
+            return TransientMailError(f"{type(exc).__name__}: {exc}")
+        case smtplib.SMTPException() if "authentication" in str(exc).lower():
+            return MailAuthError(str(exc))
+        case _:
+            return PermanentMailError(f"{type(exc).__name__}: {exc}")
+
+
+def _by_code(code: int, text: str) -> MailError:
+    if 400 <= code < 500:
+        return TransientMailError(text, code=code)
+    return PermanentMailError(text, code=code)
+
+
+def _refused(recipients: Mapping[str, tuple[int, bytes]]) -> MailError:
+    """All recipients refused: transient if any refusal was temporary (4xx)."""
+    codes = [code for code, _ in recipients.values()]
+    text = "; ".join(f"{rcpt}: {code} {_text(reply)}" for rcpt, (code, reply) in recipients.items())
+    temporary = [c for c in codes if 400 <= c < 500]
+    return _by_code(temporary[0] if temporary else max(codes, default=550), f"refused {text}")
+
+
+def _describe(exc: smtplib.SMTPResponseException) -> str:
+    return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
