@@ -84,16 +84,11 @@ class Policy:
     high_intake_unit: ClockUnit = ClockUnit.CALENDAR_HOURS
     normal_intake: int = 14
     normal_intake_unit: ClockUnit = ClockUnit.WORKING_DAYS
-    # the intake clock is met when the issue first enters one of these
-    intake_done: frozenset[Status] = frozenset(
-        {
-            Status.IN_PROGRESS,
-            Status.AWAITING_TESTING,
-            Status.VERIFIED,
-            Status.ERROR_FOUND,
-            Status.TRANSFER_TO_PRODUCTION,
-        }
-    )
+    # The intake clock counts support's own time from registration and is met when the issue
+    # first enters one of these (terminal statuses always end it). The default reads R10 with
+    # R14: time "awaiting testing" is subtracted, so the clock must run through the work and stop
+    # when the customer accepts the change. {"in_progress"} measures taking into work only.
+    intake_done: frozenset[Status] = frozenset({Status.VERIFIED, Status.TRANSFER_TO_PRODUCTION})
     # pre-breach warnings: at this share of the clock used, and at this much working time left
     warn_fraction: float = 0.75
     warn_before: timedelta = timedelta(hours=1)

@@ -1,0 +1,313 @@
+"""Mail triage: what one inbound email does (R1, R2, R6–R9, R14, R15, R20, safety rules)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.core.builders import CLINIC, POLICY, a_mail, an_issue, cal, msk
+from tracker_bridge.regulation.actions import (
+    AddComment,
+    CreateIssue,
+    Ignore,
+    Link,
+    NewIssue,
+    Notify,
+    Quarantine,
+    TelegramAlert,
+    Transition,
+    unique_for,
+)
+from tracker_bridge.regulation.model import Attachment, InboundMail, IssueView
+from tracker_bridge.regulation.policy import Policy, TerminalReply
+from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.regulation.triage import Decision, route, triage
+
+WORKING = "2026-03-03 12:00"
+
+
+def run(
+    mail: InboundMail,
+    issue: IssueView | None = None,
+    *,
+    now: str = WORKING,
+    policy: Policy = POLICY,
+    answers_today: int = 0,
+) -> Decision:
+    return triage(
+        mail,
+        customer=route(mail, [CLINIC]),
+        issue=issue,
+        now=msk(now),
+        cal=cal(),
+        policy=policy,
+        answers_today=answers_today,
+        own_addresses=frozenset({"support-clinic1@vendor.example"}),
+    )
+
+
+def only(decision: Decision, kind: type) -> list:  # type: ignore[type-arg]
+    return [a for a in decision.actions if isinstance(a, kind)]
+
+
+class TestRouting:
+    def test_r2_mail_is_routed_by_the_intake_address_it_was_sent_to(self) -> None:
+        """R2: the customer is the one whose intake address is in Delivered-To, To or Cc."""
+        other = replace(CLINIC, name="clinic-two", intake_addresses=frozenset({"two@v.example"}))
+        by_cc = a_mail(to=("someone@else.example",), cc=("Two@V.example",))
+        by_delivered = a_mail(to=(), delivered_to=("support-clinic1@vendor.example",))
+        assert route(by_cc, [CLINIC, other]) is other
+        assert route(by_delivered, [CLINIC, other]) is CLINIC
+
+    def test_r2_mail_to_no_known_intake_address_is_quarantined(self) -> None:
+        """R2/safety: mail for no customer is kept aside, never dropped, never answered."""
+        decision = run(a_mail(to=("stranger@vendor.example",)))
+        assert decision.actions == (
+            Quarantine("m1@clinic1.example", decision.reason),
+        )
+        assert "stranger@vendor.example" in decision.reason
+
+
+class TestSafety:
+    def test_automatic_mail_is_ignored_and_never_answered(self) -> None:
+        """Safety: auto-replies and bounces never create requests nor get an answer."""
+        decision = run(a_mail(is_automatic=True, automatic_reason="Auto-Submitted: auto-replied"))
+        assert [type(a) for a in decision.actions] == [Ignore]
+        assert "auto-replied" in decision.reason
+
+    def test_our_own_mail_coming_back_is_ignored(self) -> None:
+        """Safety: a notification of ours that comes back is not a request (loop guard)."""
+        decision = run(a_mail(sender="support-clinic1@vendor.example"))
+        assert [type(a) for a in decision.actions] == [Ignore]
+
+    def test_an_unknown_sender_is_quarantined(self) -> None:
+        """Safety: only a customer's allowed senders create requests."""
+        decision = run(a_mail(sender="spam@elsewhere.example"))
+        assert [type(a) for a in decision.actions] == [Quarantine]
+        assert "spam@elsewhere.example" in decision.reason
+
+    def test_subdomains_and_listed_addresses_are_allowed(self) -> None:
+        """Safety: an allowed domain admits its subdomains; single addresses can be listed."""
+        assert CLINIC.admits("nurse@branch.clinic1.example")
+        assert CLINIC.admits("Chief@Gmail.example")
+        assert not CLINIC.admits("x@notclinic1.example")
+
+
+class TestNewRequest:
+    def test_r1_r7_a_new_email_registers_exactly_one_request(self) -> None:
+        """R1/R7: the subject's problem and department, the body's fields, the files."""
+        shot = Attachment("screen.png", "image/png", b"\x89PNG")
+        mail = a_mail(
+            subject="Не печатается рецепт - Терапия",
+            attachments=(shot,),
+            fields={"login": "ivanova", "card_number": "12345"},
+        )
+        decision = run(mail)
+        (create,) = only(decision, CreateIssue)
+        assert create.summary == "Не печатается рецепт"
+        assert create.fields == {
+            "login": "ivanova",
+            "card_number": "12345",
+            "department": "Терапия",
+        }
+        assert create.queue == "SUP"
+        assert create.requester == "doctor@clinic1.example"
+        assert create.attachments == (shot,)
+        assert create.unique == unique_for("clinic-one", "m1@clinic1.example")
+        assert "При нажатии «Печать»" in create.description
+        assert "Иванова Мария <doctor@clinic1.example>" in create.description
+        assert decision.clause == "R7"
+
+    def test_r1_the_same_email_twice_gives_the_same_unique_key(self) -> None:
+        """R1/exactly once: a redelivered email maps to the same Tracker ``unique``."""
+        a, b = run(a_mail()), run(a_mail())
+        assert only(a, CreateIssue)[0].unique == only(b, CreateIssue)[0].unique
+        other = run(a_mail(message_id="m2@clinic1.example"))
+        assert only(other, CreateIssue)[0].unique != only(a, CreateIssue)[0].unique
+
+    def test_r7_an_unrecognised_layout_still_makes_a_request(self) -> None:
+        """R7: no subject, no fields: the first line is the summary, the text the description."""
+        mail = a_mail(subject="", text="Всё сломалось\nподробности", fields={})
+        (create,) = only(run(mail), CreateIssue)
+        assert create.summary == "Всё сломалось"
+        assert create.fields == {}
+
+    def test_r7_department_can_come_from_the_body(self) -> None:
+        """R7: the department line of the body is used when the subject names none."""
+        mail = a_mail(fields={"login": "x", "department": "хирургия"})
+        (create,) = only(run(mail), CreateIssue)
+        assert create.fields["department"] == "Хирургия"
+
+    def test_r12_the_requester_is_acknowledged_with_the_deadline(self) -> None:
+        """R12/R17: the registration notice carries the applicable deadline."""
+        (ack,) = only(run(a_mail()), Notify)
+        assert ack.template == "registered"
+        assert ack.to == "doctor@clinic1.example"
+        assert isinstance(ack.issue, NewIssue)
+        assert ack.context["deadline"] == "24.03.2026 12:00"
+        assert ack.context["out_of_hours"] == ""
+        assert ack.context["missing_login"] == ""
+        assert ack.in_reply_to == "m1@clinic1.example"
+
+    def test_r7_a_request_without_a_login_is_accepted_and_the_login_asked_for(self) -> None:
+        """R7: missing login → the request is registered and the notice asks for it."""
+        decision = run(a_mail(fields={}))
+        assert only(decision, CreateIssue)
+        assert only(decision, Notify)[0].context["missing_login"] == "yes"
+
+    def test_r6_out_of_hours_receipt_is_said_with_the_next_opening(self) -> None:
+        """R6: on Saturday before the 9 March holiday, work starts on Tuesday 10:00."""
+        (ack,) = only(run(a_mail(), now="2026-03-07 12:00"), Notify)
+        assert ack.context["out_of_hours"] == "yes"
+        assert ack.context["next_opening"] == "10.03.2026 10:00"
+
+    def test_r9_r10_a_subject_marker_sets_high_priority_and_a_72_hour_deadline(self) -> None:
+        """R9/R10: «СРОЧНО» makes the request critical; the marker leaves the summary."""
+        decision = run(a_mail(subject="СРОЧНО! Не открывается карта"))
+        (create,) = only(decision, CreateIssue)
+        assert create.priority == "critical"
+        assert create.summary == "Не открывается карта"
+        assert create.deadline == msk("2026-03-06 12:00")
+
+    def test_r9_the_mail_clients_priority_wins_over_the_default(self) -> None:
+        """R9: X-Priority/Importance (the parser's hint) sets the priority."""
+        (create,) = only(run(a_mail(priority_hint="minor")), CreateIssue)
+        assert create.priority == "minor"
+
+    def test_r20_a_new_request_quoting_an_old_key_is_linked_to_it(self) -> None:
+        """R20: "corrections to old requests: file a new one quoting the old number"."""
+        mail = a_mail(issue_keys=("SUP-7", "OTHER-1"))
+        decision = run(mail)
+        (create,) = only(decision, CreateIssue)
+        assert only(decision, Link) == [Link(create.ref, "SUP-7")]
+        assert only(decision, Notify)[0].context["linked"] == "SUP-7"
+
+    def test_the_answer_limit_stops_acknowledgements_but_not_registration(self) -> None:
+        """Loop guard: past the daily answer limit the request is still registered, unanswered."""
+        decision = run(a_mail(), answers_today=POLICY.auto_answers_per_day)
+        assert only(decision, CreateIssue)
+        assert not only(decision, Notify)
+
+    def test_a_reply_to_another_customers_issue_becomes_a_new_request(self) -> None:
+        """R2: a customer never writes into another customer's request."""
+        foreign = an_issue(customer="clinic-two", status=Status.IN_PROGRESS)
+        decision = run(a_mail(), foreign)
+        assert only(decision, CreateIssue)
+        assert not only(decision, AddComment)
+
+
+class TestReplies:
+    def test_r8_a_reply_to_an_open_request_becomes_a_comment(self) -> None:
+        """R8: the requester's reply is added to the same issue, quotes trimmed."""
+        shot = Attachment("a.png", "image/png", b"x")
+        mail = a_mail(text="Ответ\n> старое", reply_text="Ответ", attachments=(shot,))
+        issue = an_issue(status=Status.IN_PROGRESS)
+        decision = run(mail, issue)
+        assert decision.actions == (
+            AddComment(
+                "SUP-1",
+                "Ответ",
+                source_id="m1@clinic1.example",
+                on_behalf_of="doctor@clinic1.example",
+                attachments=(shot,),
+            ),
+        )
+
+    def test_r8_r14_an_answer_to_info_requested_puts_the_request_back_to_work(self) -> None:
+        """R8/R14: the customer answered the question: comment and back to "in progress"."""
+        decision = run(a_mail(reply_text="Логин ivanova"), an_issue(status=Status.INFO_REQUESTED))
+        assert [type(a) for a in decision.actions] == [AddComment, Transition]
+        move = only(decision, Transition)[0]
+        assert move.to is Status.IN_PROGRESS
+        assert decision.clause == "R8"
+
+    def test_r8_an_empty_reply_is_still_recorded(self) -> None:
+        """R8: even an empty reply leaves a trace on the issue."""
+        decision = run(a_mail(text="", reply_text=""), an_issue(status=Status.IN_PROGRESS))
+        assert only(decision, AddComment)[0].text == "(пустое письмо)"
+
+
+class TestTestingReplies:
+    testing = an_issue(status=Status.AWAITING_TESTING)
+
+    def test_r15_a_confirmation_from_a_responsible_person_verifies_the_change(self) -> None:
+        """R15: «проверено, ошибок нет» from an allowed confirmer → verified."""
+        mail = a_mail(sender="chief@clinic1.example", reply_text="Проверено, ошибок нет.")
+        decision = run(mail, self.testing)
+        assert [type(a) for a in decision.actions] == [AddComment, Transition]
+        assert only(decision, Transition)[0].to is Status.VERIFIED
+
+    def test_r15_a_confirmation_from_someone_else_is_refused_and_support_told(self) -> None:
+        """R15: only the customer's responsible people can accept a change."""
+        mail = a_mail(reply_text="Проверено, ошибок нет")
+        decision = run(mail, self.testing)
+        assert not only(decision, Transition)
+        (alert,) = only(decision, TelegramAlert)
+        assert alert.kind == "confirmation_refused"
+        (notice,) = only(decision, Notify)
+        assert notice.template == "confirmation_not_allowed"
+        assert notice.context["sender"] == "doctor@clinic1.example"
+
+    def test_r15_a_refused_confirmation_past_the_answer_limit_is_not_answered(self) -> None:
+        """R15/loop guard: the refusal notice respects the daily answer limit."""
+        decision = run(a_mail(reply_text="Ошибок нет"), self.testing, answers_today=99)
+        assert not only(decision, Notify)
+
+    def test_r15_any_allowed_sender_confirms_when_no_confirmers_are_listed(self) -> None:
+        """R15: with no confirmers configured, every allowed sender may confirm."""
+        open_clinic = replace(CLINIC, confirmers=frozenset())
+        mail = a_mail(reply_text="Всё работает, спасибо")
+        decision = triage(
+            mail,
+            customer=open_clinic,
+            issue=self.testing,
+            now=msk(WORKING),
+            cal=cal(),
+            policy=POLICY,
+        )
+        assert only(decision, Transition)[0].to is Status.VERIFIED
+
+    def test_r15_a_reported_problem_moves_to_error_found(self) -> None:
+        """R15: «не работает» → "error found", back to support."""
+        decision = run(a_mail(reply_text="Кнопка всё ещё не работает"), self.testing)
+        assert only(decision, Transition)[0].to is Status.ERROR_FOUND
+        assert decision.clause == "R15"
+
+    def test_r15_an_unclear_reply_is_a_comment_and_support_is_told(self) -> None:
+        """R15: neither confirmation nor error: comment + Telegram alert, status unchanged."""
+        decision = run(a_mail(reply_text="Посмотрим завтра"), self.testing)
+        assert [type(a) for a in decision.actions] == [AddComment, TelegramAlert]
+        assert only(decision, TelegramAlert)[0].kind == "unclear_reply"
+
+
+class TestClosedRequests:
+    @pytest.mark.parametrize("status", [s for s in Status if s.is_terminal])
+    def test_r20_a_reply_to_a_finished_request_is_not_added(self, status: Status) -> None:
+        """R20: replies to Завершено/Закрыто/Дубликат/… are ignored; the sender is told why."""
+        decision = run(a_mail(), an_issue(status=status))
+        (notice,) = decision.actions
+        assert isinstance(notice, Notify)
+        assert notice.template == "reply_ignored"
+        assert notice.context["old_key"] == "SUP-1"
+        assert decision.clause == "R20"
+
+    def test_r20_the_rejection_notice_is_rate_limited(self) -> None:
+        """R20/loop guard: past the answer limit the reply is ignored silently."""
+        decision = run(a_mail(), an_issue(status=Status.CLOSED), answers_today=3)
+        assert [type(a) for a in decision.actions] == [Ignore]
+
+    def test_r20_per_status_a_reply_can_file_a_new_linked_request(self) -> None:
+        """R20: the "new request linked to the old" setting."""
+        policy = Policy(terminal_reply={Status.CLOSED: TerminalReply.NEW_LINKED})
+        decision = run(a_mail(issue_keys=("SUP-1",)), an_issue(status=Status.CLOSED), policy=policy)
+        (create,) = only(decision, CreateIssue)
+        assert only(decision, Link) == [Link(create.ref, "SUP-1")]
+        assert decision.clause == "R20"
+
+    def test_r20_per_status_a_reply_can_reopen(self) -> None:
+        """R20: the "reopen" setting adds the reply and reopens the request."""
+        policy = Policy(terminal_reply={Status.COMPLETED: TerminalReply.REOPEN})
+        decision = run(a_mail(), an_issue(status=Status.COMPLETED), policy=policy)
+        assert [type(a) for a in decision.actions] == [AddComment, Transition]
+        assert only(decision, Transition)[0].to is Status.REOPENED
