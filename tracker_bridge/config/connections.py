@@ -1,0 +1,177 @@
+"""Config sections for the systems the bridge talks to: Tracker, the mailbox, SMTP, Telegram.
+
+Their secrets are not here: they are top-level fields of ``Settings`` (see its module docstring).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal, Self
+from urllib.parse import unquote, urlsplit
+
+from pydantic import AfterValidator, Field, model_validator
+
+from tracker_bridge.config.types import (
+    Address,
+    Duration,
+    Host,
+    NonEmpty,
+    Section,
+    Url,
+    refuse,
+)
+from tracker_bridge.regulation.policy import Policy
+
+__all__ = [
+    "FieldIds",
+    "ImapEndpoint",
+    "MailFolders",
+    "MailSettings",
+    "SmtpSettings",
+    "TelegramSettings",
+    "TrackerSettings",
+    "parse_mail_source",
+]
+
+SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+IDLE_LIMIT = timedelta(minutes=29)  # RFC 2177: servers may drop an IDLE after 30 minutes
+
+
+class FieldIds(Section):
+    """Ids of the queue's local fields the bridge fills (R7 template lines, R9, R10)."""
+
+    department: NonEmpty = "department"
+    login: NonEmpty = "login"
+    card_number: NonEmpty = "cardNumber"
+    history_number: NonEmpty = "historyNumber"
+    record_name: NonEmpty = "recordName"
+    button_name: NonEmpty = "buttonName"
+    requester_email: NonEmpty = "requesterEmail"
+    customer_priority: NonEmpty = "customerPriority"
+    deadline: NonEmpty = "deadline"
+
+
+class TrackerSettings(Section):
+    """Which Tracker organisation to work in (the token is ``tracker_token``)."""
+
+    org_id: NonEmpty | None = None
+    cloud_org_id: NonEmpty | None = None
+    base_url: Url = "https://api.tracker.yandex.net"
+    fields: FieldIds = Field(default_factory=FieldIds)
+
+    @model_validator(mode="after")
+    def _one_organisation(self) -> Self:
+        if (self.org_id is None) == (self.cloud_org_id is None):
+            refuse(
+                "tracker",
+                [(("org_id",), "set exactly one of tracker.org_id and tracker.cloud_org_id")],
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class ImapEndpoint:
+    """Where the IMAP mailbox is: ``imaps://`` is TLS from the start, ``imap://`` is STARTTLS."""
+
+    host: str
+    port: int
+    username: str
+    implicit_tls: bool
+
+
+def parse_mail_source(source: str) -> ImapEndpoint | Path:
+    """An IMAP endpoint for an ``imap(s)://user@host[:port]`` URL, else a Maildir path."""
+    text = source.strip()
+    if text.startswith("maildir:") or text.startswith("/"):
+        path = Path(text.removeprefix("maildir:"))
+        if not path.is_absolute():
+            raise ValueError(f"the Maildir path must be absolute, not {str(path)!r}")
+        return path
+    parts = urlsplit(text)
+    if parts.scheme not in ("imap", "imaps"):
+        raise ValueError(
+            "expected imaps://user@host[:port], imap://user@host[:port] (STARTTLS) "
+            "or an absolute Maildir path"
+        )
+    if parts.password is not None:
+        raise ValueError("do not put the password in the URL: give it as imap_password")
+    if not parts.username or not parts.hostname:
+        raise ValueError("the URL needs a user and a host: imaps://user@host:993")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("no path or query after the host: folders go under [mail.folders]")
+    default_port = 993 if parts.scheme == "imaps" else 143
+    return ImapEndpoint(
+        parts.hostname, parts.port or default_port, unquote(parts.username), parts.scheme == "imaps"
+    )
+
+
+def _mail_source(value: str) -> str:
+    parse_mail_source(value)  # raises ValueError with the reason
+    return value.strip()
+
+
+class MailFolders(Section):
+    """Where accepted and quarantined mail is moved once its actions are journaled."""
+
+    inbox: NonEmpty = "INBOX"
+    done: NonEmpty | None = None  # INBOX.Processed on IMAP, Processed in a Maildir
+    quarantine: NonEmpty = "Quarantine"
+
+
+class MailSettings(Section):
+    """The intake mailbox (R2): IMAP with IDLE, or a local Maildir."""
+
+    source: Annotated[str, AfterValidator(_mail_source)]
+    folders: MailFolders = Field(default_factory=MailFolders)
+    idle_timeout: Duration = IDLE_LIMIT
+    poll_interval: Duration = timedelta(minutes=1)
+
+    @model_validator(mode="after")
+    def _idle_within_limit(self) -> Self:
+        if self.idle_timeout > IDLE_LIMIT:
+            refuse("mail", [(("idle_timeout",), "at most 29 minutes: servers end IDLE at 30")])
+        return self
+
+    @property
+    def imap(self) -> ImapEndpoint | None:
+        endpoint = parse_mail_source(self.source)
+        return endpoint if isinstance(endpoint, ImapEndpoint) else None
+
+    @property
+    def maildir(self) -> Path | None:
+        path = parse_mail_source(self.source)
+        return path if isinstance(path, Path) else None
+
+    @property
+    def done_folder(self) -> str:
+        if self.folders.done is not None:
+            return self.folders.done
+        return "INBOX.Processed" if self.imap is not None else "Processed"
+
+
+class SmtpSettings(Section):
+    """How notifications are sent (R12); the password is ``smtp_password``."""
+
+    host: Host
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "starttls"
+    username: NonEmpty | None = None
+    from_address: Address
+    from_name: str = "Служба поддержки"
+    reply_to: Address | None = None
+
+    @property
+    def effective_port(self) -> int:
+        """The configured port, else the usual one for ``security``."""
+        return self.port or SMTP_PORTS[self.security]
+
+
+class TelegramSettings(Section):
+    """The support group mirror (R5, R21); the bot token is ``telegram_bot_token``."""
+
+    enabled: bool = False
+    users: dict[int, NonEmpty] = Field(default_factory=dict)  # Telegram user id → Tracker login
+    urgent_priorities: frozenset[NonEmpty] = Policy().urgent_priorities
+    base_url: Url = "https://api.telegram.org/bot"

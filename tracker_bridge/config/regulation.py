@@ -1,0 +1,235 @@
+"""Config sections that feed the functional core: customers, policy, statuses, calendar.
+
+Each section converts to the core's own type (:class:`Customer`, :class:`Policy`,
+:class:`StatusMap`, the keyword arguments of ``WorkCalendar.default``); defaults are read from the
+core types themselves, so an empty section means the regulation's own choices.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field, model_validator
+
+from tracker_bridge.config.types import (
+    Address,
+    Domain,
+    Duration,
+    Loc,
+    NonEmpty,
+    Section,
+    refuse,
+)
+from tracker_bridge.regulation.model import Customer
+from tracker_bridge.regulation.policy import ClockUnit, Policy, TerminalReply
+from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status, StatusMap
+
+__all__ = ["CalendarSettings", "CustomerSettings", "RegulationSettings", "StatusSettings"]
+
+_POLICY = Policy()  # a plain value: the regulation's defaults, read once
+_QUEUE = re.compile(r"[A-Z][A-Z0-9]*")
+_LANGUAGE = re.compile(r"[a-z]{2}")
+
+
+def _queue(value: str) -> str:
+    if not _QUEUE.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a Tracker queue key (Latin capitals, e.g. SUPPORT)")
+    return value.strip()
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.fullmatch(value):
+        raise ValueError(f"{value!r} is not a two-letter language code (ru, en)")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not a known time zone (e.g. Europe/Moscow)") from None
+    return value
+
+
+def _local_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("give a local time without offset: the zone is calendar.timezone")
+    return value
+
+
+class CustomerSettings(Section):
+    """One clinic (R2): its intake addresses, who may write and confirm, where requests go."""
+
+    name: NonEmpty
+    intake_addresses: tuple[Address, ...] = Field(min_length=1)
+    allowed_senders: tuple[Address, ...] = ()
+    allowed_domains: tuple[Domain, ...] = ()
+    confirmers: tuple[Address, ...] = ()
+    queue: Annotated[str, AfterValidator(_queue)]
+    component: NonEmpty | None = None
+    tag: NonEmpty | None = None
+    telegram_chat_id: int | None = None
+    departments: tuple[NonEmpty, ...] = ()
+    language: Annotated[str, AfterValidator(_language)] = "ru"
+
+    @model_validator(mode="after")
+    def _someone_may_write(self) -> Self:
+        if not self.allowed_senders and not self.allowed_domains:
+            message = "set allowed_senders or allowed_domains: as it is, nobody may file requests"
+            refuse("customer", [(("allowed_senders",), message)])
+        return self
+
+    def to_core(self) -> Customer:
+        return Customer(
+            name=self.name,
+            intake_addresses=frozenset(self.intake_addresses),
+            queue=self.queue,
+            allowed_senders=frozenset(self.allowed_senders),
+            allowed_domains=frozenset(self.allowed_domains),
+            confirmers=frozenset(self.confirmers),
+            component=self.component,
+            tag=self.tag,
+            telegram_chat_id=self.telegram_chat_id,
+            departments=self.departments,
+            language=self.language,
+        )
+
+
+class RegulationSettings(Section):
+    """Every :class:`Policy` knob but ``urgent_priorities``, which lives under [telegram]."""
+
+    high_priorities: frozenset[NonEmpty] = _POLICY.high_priorities
+    high_intake: int = Field(default=_POLICY.high_intake, gt=0)
+    high_intake_unit: ClockUnit = _POLICY.high_intake_unit
+    normal_intake: int = Field(default=_POLICY.normal_intake, gt=0)
+    normal_intake_unit: ClockUnit = _POLICY.normal_intake_unit
+    intake_done: frozenset[Status] = _POLICY.intake_done
+    warn_fraction: float = Field(default=_POLICY.warn_fraction, gt=0, lt=1)
+    warn_before: Duration = _POLICY.warn_before
+    quiet_outside_hours: bool = _POLICY.quiet_outside_hours
+    silence_days: int = Field(default=_POLICY.silence_days, gt=0)
+    silence_reminders: tuple[int, ...] = _POLICY.silence_reminders
+    no_response_resolution: NonEmpty | None = _POLICY.no_response_resolution
+    notify_statuses: frozenset[Status] = _POLICY.notify_statuses
+    enhancement_types: frozenset[NonEmpty] = _POLICY.enhancement_types
+    enhancement_tags: frozenset[NonEmpty] = _POLICY.enhancement_tags
+    infrastructure_resolutions: frozenset[NonEmpty] = _POLICY.infrastructure_resolutions
+    infrastructure_tags: frozenset[NonEmpty] = _POLICY.infrastructure_tags
+    confirm_phrases: tuple[NonEmpty, ...] = _POLICY.confirm_phrases
+    error_phrases: tuple[NonEmpty, ...] = _POLICY.error_phrases
+    terminal_reply: dict[Status, TerminalReply] = Field(
+        default_factory=lambda: dict(_POLICY.terminal_reply)
+    )
+    auto_answers_per_day: int = Field(default=_POLICY.auto_answers_per_day, ge=0)
+    priority_markers: dict[NonEmpty, NonEmpty] = Field(
+        default_factory=lambda: dict(_POLICY.priority_markers)
+    )
+    default_priority: NonEmpty = _POLICY.default_priority
+    default_issue_type: NonEmpty = _POLICY.default_issue_type
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems: list[tuple[Loc, str]] = [
+            (("silence_reminders",), f"{days} is not inside the {self.silence_days}-day period")
+            for days in self.silence_reminders
+            if not 0 < days < self.silence_days
+        ]
+        problems += [
+            (("terminal_reply", status.value), "not a terminal status (R20 is about those only)")
+            for status in self.terminal_reply
+            if not status.is_terminal
+        ]
+        refuse("regulation", problems)
+        return self
+
+    def to_policy(self, urgent_priorities: frozenset[str]) -> Policy:
+        values = dict(self)
+        values["terminal_reply"] = {**_POLICY.terminal_reply, **self.terminal_reply}
+        return Policy(**values, urgent_priorities=urgent_priorities)
+
+
+TrackerKey = NonEmpty
+
+
+class StatusSettings(Section):
+    """R13: the Tracker status key of each regulation status; ``aliases`` adds extra keys."""
+
+    open: TrackerKey = DEFAULT_TRACKER_KEYS[Status.OPEN]
+    in_progress: TrackerKey = DEFAULT_TRACKER_KEYS[Status.IN_PROGRESS]
+    reopened: TrackerKey = DEFAULT_TRACKER_KEYS[Status.REOPENED]
+    awaiting_testing: TrackerKey = DEFAULT_TRACKER_KEYS[Status.AWAITING_TESTING]
+    verified: TrackerKey = DEFAULT_TRACKER_KEYS[Status.VERIFIED]
+    error_found: TrackerKey = DEFAULT_TRACKER_KEYS[Status.ERROR_FOUND]
+    transfer_to_production: TrackerKey = DEFAULT_TRACKER_KEYS[Status.TRANSFER_TO_PRODUCTION]
+    info_requested: TrackerKey = DEFAULT_TRACKER_KEYS[Status.INFO_REQUESTED]
+    closed: TrackerKey = DEFAULT_TRACKER_KEYS[Status.CLOSED]
+    completed: TrackerKey = DEFAULT_TRACKER_KEYS[Status.COMPLETED]
+    duplicate: TrackerKey = DEFAULT_TRACKER_KEYS[Status.DUPLICATE]
+    infeasible: TrackerKey = DEFAULT_TRACKER_KEYS[Status.INFEASIBLE]
+    cancelled: TrackerKey = DEFAULT_TRACKER_KEYS[Status.CANCELLED]
+    closed_no_response: TrackerKey = DEFAULT_TRACKER_KEYS[Status.CLOSED_NO_RESPONSE]
+    aliases: dict[NonEmpty, Status] = Field(default_factory=dict)  # extra Tracker key → status
+
+    @model_validator(mode="after")
+    def _one_status_per_key(self) -> Self:
+        problems: list[tuple[Loc, str]] = []
+        owner: dict[str, Status] = {}
+        for status, key in self.to_tracker().items():
+            if key in owner:
+                problems.append(((status.value,), f"{key!r} is already the key of {owner[key]}"))
+            owner.setdefault(key, status)
+        problems += [
+            (("aliases", key), f"{key!r} is already the key of {owner[key]}")
+            for key in self.aliases
+            if key in owner
+        ]
+        refuse("statuses", problems)
+        return self
+
+    def to_tracker(self) -> dict[Status, str]:
+        return {status: getattr(self, status.value) for status in Status}
+
+    def to_status_map(self) -> StatusMap:
+        return StatusMap(to_tracker=self.to_tracker(), aliases=dict(self.aliases))
+
+
+LocalTime = Annotated[time, AfterValidator(_local_time)]
+
+
+class CalendarSettings(Section):
+    """R6 working calendar overrides: the Russian production calendar is the base."""
+
+    timezone: Annotated[str, AfterValidator(_zone)] = "Europe/Moscow"
+    opens: LocalTime = time(10)
+    closes: LocalTime = time(18)
+    extra_days_off: tuple[date, ...] = ()
+    extra_working_days: tuple[date, ...] = ()
+    shortened_days: tuple[date, ...] | None = None  # None: the Labour Code's pre-holiday days
+    unshortened_days: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _sensible(self) -> Self:
+        problems: list[tuple[Loc, str]] = []
+        if self.opens >= self.closes:
+            problems.append((("opens",), f"{self.opens} is not earlier than closes {self.closes}"))
+        problems += [
+            (("extra_working_days",), f"{day} is also listed in extra_days_off")
+            for day in sorted(set(self.extra_days_off) & set(self.extra_working_days))
+        ]
+        refuse("calendar", problems)
+        return self
+
+    def options(self) -> dict[str, object]:
+        """Keyword arguments for ``WorkCalendar.default``."""
+        return {
+            "timezone": self.timezone,
+            "opens": self.opens,
+            "closes": self.closes,
+            "extra_days_off": self.extra_days_off,
+            "extra_working_days": self.extra_working_days,
+            "shortened_days": self.shortened_days,
+            "unshortened_days": self.unshortened_days,
+        }

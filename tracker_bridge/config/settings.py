@@ -1,0 +1,165 @@
+"""The whole daemon's settings: sections, top-level secrets, and conversion to core types.
+
+Secrets are top-level fields because pydantic-settings' secrets directory (systemd's
+``$CREDENTIALS_DIRECTORY``) does not descend into nested models (pydantic-settings issue #154); the
+credential file names are these field names (``LoadCredential=tracker_token:/etc/…``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from tracker_bridge.config import sources
+from tracker_bridge.config.connections import (
+    MailSettings,
+    SmtpSettings,
+    TelegramSettings,
+    TrackerSettings,
+)
+from tracker_bridge.config.regulation import (
+    CalendarSettings,
+    CustomerSettings,
+    RegulationSettings,
+    StatusSettings,
+)
+from tracker_bridge.config.types import Loc, refuse
+from tracker_bridge.regulation.model import Customer
+from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.statuses import StatusMap
+
+__all__ = ["DEFAULT_STORE_PATH", "SECRET_FIELDS", "Settings", "redacted_dump"]
+
+DEFAULT_STORE_PATH = Path("/var/lib/tracker-bridge") / sources.STORE_FILE_NAME
+SECRET_FIELDS = (
+    "tracker_token",
+    "tracker_iam_token",
+    "imap_password",
+    "smtp_password",
+    "telegram_bot_token",
+)
+REDACTED = "***"
+
+
+def _listen(value: str) -> str:
+    host, sep, port = value.strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} is not host:port (e.g. 127.0.0.1:9464)")
+    return value.strip()
+
+
+def _directory(value: Path) -> Path:
+    if not value.is_dir():
+        raise ValueError(f"{str(value)!r} is not a directory")
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything ``tracker-bridge run`` needs; build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        frozen=True,
+        env_prefix=sources.ENV_PREFIX,
+        env_nested_delimiter=sources.ENV_NESTED_DELIMITER,
+        env_ignore_empty=True,
+    )
+
+    tracker_token: SecretStr | None = None
+    tracker_iam_token: SecretStr | None = None
+    imap_password: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+
+    tracker: TrackerSettings
+    mail: MailSettings
+    smtp: SmtpSettings
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    customers: tuple[CustomerSettings, ...] = Field(min_length=1)
+    regulation: RegulationSettings = Field(default_factory=RegulationSettings)
+    statuses: StatusSettings = Field(default_factory=StatusSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    store_path: Path = DEFAULT_STORE_PATH
+    metrics_listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:9464"
+    template_dir: Annotated[Path, AfterValidator(_directory)] | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return sources.build_sources(settings_cls, init_settings)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        refuse("Settings", [*self._secret_problems(), *self._customer_problems()])
+        return self
+
+    def _secret_problems(self) -> list[tuple[Loc, str]]:
+        problems: list[tuple[Loc, str]] = []
+        if (self.tracker_token is None) == (self.tracker_iam_token is None):
+            message = "set exactly one of tracker_token (OAuth) and tracker_iam_token (IAM)"
+            problems.append((("tracker_token",), message))
+        if self.mail.imap is not None and self.imap_password is None:
+            problems.append((("imap_password",), "required for an IMAP mail.source"))
+        if (self.smtp.username is None) != (self.smtp_password is None):
+            problems.append((("smtp_password",), "smtp.username and smtp_password go together"))
+        if self.telegram.enabled and self.telegram_bot_token is None:
+            problems.append((("telegram_bot_token",), "required when telegram.enabled is true"))
+        return problems
+
+    def _customer_problems(self) -> list[tuple[Loc, str]]:
+        problems: list[tuple[Loc, str]] = []
+        names: dict[str, int] = {}
+        intake: dict[str, int] = {}
+        for i, customer in enumerate(self.customers):
+            if customer.name in names:
+                problems.append(
+                    (("customers", i, "name"), f"also customers[{names[customer.name]}]")
+                )
+            names.setdefault(customer.name, i)
+            for address in customer.intake_addresses:
+                if address in intake:
+                    owner = self.customers[intake[address]].name
+                    message = f"{address} is already an intake address of {owner!r}"
+                    problems.append((("customers", i, "intake_addresses"), message))
+                intake.setdefault(address, i)
+        return problems
+
+    def policy(self) -> Policy:
+        """The regulation's knobs as the core's :class:`Policy`."""
+        return self.regulation.to_policy(self.telegram.urgent_priorities)
+
+    def customers_core(self) -> tuple[Customer, ...]:
+        return tuple(customer.to_core() for customer in self.customers)
+
+    def status_map(self) -> StatusMap:
+        return self.statuses.to_status_map()
+
+    def calendar_options(self) -> dict[str, object]:
+        """Keyword arguments for ``WorkCalendar.default(...)``."""
+        return self.calendar.options()
+
+    @property
+    def metrics_host(self) -> str:
+        return self.metrics_listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def metrics_port(self) -> int:
+        return int(self.metrics_listen.rpartition(":")[2])
+
+
+def redacted_dump(settings: Settings) -> dict[str, Any]:
+    """Every setting as JSON-ready data, each secret that is set shown as ``***``."""
+    data = settings.model_dump(mode="json")
+    for name in SECRET_FIELDS:
+        if data[name] is not None:
+            data[name] = REDACTED
+    return data
