@@ -1,0 +1,47 @@
+"""HTML body → Markdown-ish plain text (html2text), without styles, scripts or tracking pixels."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import html2text
+
+__all__ = ["html_to_text"]
+
+# Outlook puts CSS in conditional comments and <style>; html2text would print some of it.
+_DROP = re.compile(
+    r"<(style|script|head|title|xml)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<!\[if[^>]*>|<!\[endif\]>",
+    re.IGNORECASE | re.DOTALL,
+)
+_TAG = re.compile(r"<[^>]*>")
+_BLANK_RUN = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
+_TRAILING = re.compile(r"[ \t]+\n")
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text of an HTML mail body; falls back to tag stripping if the converter fails."""
+    cleaned = _DROP.sub("", markup)
+    try:
+        text = _converter().handle(cleaned)
+    except Exception:  # third-party parser on hostile input: degrade, never raise
+        text = html.unescape(_TAG.sub(" ", cleaned))
+    return _tidy(text)
+
+
+def _converter() -> html2text.HTML2Text:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0  # no hard wrapping: Tracker renders Markdown itself
+    converter.ignore_images = True
+    converter.ignore_emphasis = False
+    converter.unicode_snob = True
+    converter.single_line_break = False
+    converter.protect_links = False
+    converter.skip_internal_links = True
+    return converter
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\xa0", " ").replace("\u200b", "")
+    text = _TRAILING.sub("\n", text)
+    return _BLANK_RUN.sub("\n\n", text).strip()

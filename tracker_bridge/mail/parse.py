@@ -1,0 +1,123 @@
+"""Raw email bytes → :class:`InboundMail`: the only entry point of the mail parser.
+
+Pure and total: any input gives an ``InboundMail`` with a non-empty ``message_id``; whatever was
+wrong with the message is listed in ``defects`` instead of raised. The work is split by job:
+:mod:`repair` (broken header blocks), :mod:`envelope` (addresses, ids, date), :mod:`headers`
+(encoded words, charsets), :mod:`structure` (body vs attachments), :mod:`reply`, :mod:`automatic`,
+:mod:`keys`, :mod:`priority` and :mod:`fields`.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from email.message import Message
+
+from tracker_bridge.mail.automatic import automatic_reason
+from tracker_bridge.mail.envelope import addresses, message_ids, parse_date, synthetic_message_id
+from tracker_bridge.mail.fields import extract_fields
+from tracker_bridge.mail.headers import decode_header_value, unfold
+from tracker_bridge.mail.keys import issue_keys
+from tracker_bridge.mail.parts import content_type
+from tracker_bridge.mail.priority import priority_hint
+from tracker_bridge.mail.repair import repair_headers
+from tracker_bridge.mail.reply import reply_part
+from tracker_bridge.mail.structure import lay_out
+from tracker_bridge.regulation.model import InboundMail
+
+__all__ = ["parse_message"]
+
+
+def parse_message(raw: bytes) -> InboundMail:
+    """Parse one raw RFC 822 message. Never raises."""
+    try:
+        return _parse(raw)
+    except Exception as error:  # last resort: a mail must never stop intake
+        return InboundMail(
+            message_id=synthetic_message_id(raw),
+            sender="",
+            text=raw.decode("utf-8", errors="replace"),
+            defects=(f"parser failure: {type(error).__name__}",),
+        )
+
+
+def _parse(raw: bytes) -> InboundMail:
+    repaired, defects = repair_headers(raw)
+    message = email.message_from_bytes(repaired, policy=email.policy.compat32)
+    headers = _Headers(message)
+    layout = lay_out(message)
+    notes = [*defects, *_python_defects(message), *layout.defects]
+    subject = _subject(headers)
+    sender_name, sender = _sender(headers)
+    date, date_note = parse_date(headers.first("date"))
+    notes += [date_note] if date_note else []
+    ids = message_ids(headers.first("message-id"))
+    if not ids:
+        notes.append("missing Message-ID")
+    text = layout.text
+    reply = reply_part(text)
+    kind = content_type(message)
+    reason = automatic_reason(headers.first, kind, sender, subject)
+    return InboundMail(
+        message_id=ids[0] if ids else synthetic_message_id(raw),
+        sender=sender,
+        sender_name=sender_name,
+        subject=subject,
+        text=text,
+        reply_text=reply,
+        in_reply_to=next(iter(message_ids(headers.first("in-reply-to"))), None),
+        references=tuple(_all_ids(headers.all("references"))),
+        to=_addresses(headers.all("to")),
+        cc=_addresses(headers.all("cc")),
+        delivered_to=_addresses([*headers.all("delivered-to"), *headers.all("x-original-to")]),
+        date=date,
+        attachments=tuple(layout.attachments),
+        is_automatic=reason is not None,
+        automatic_reason=reason,
+        issue_keys=issue_keys(subject, reply),
+        priority_hint=priority_hint(headers.first, subject, reply),
+        fields=extract_fields(reply),
+        defects=tuple(dict.fromkeys(notes)),
+    )
+
+
+class _Headers:
+    """Top-level header access by lower-cased name (raw values, 8-bit bytes surrogate-escaped)."""
+
+    def __init__(self, message: Message) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in message.raw_items():
+            self._values.setdefault(name.strip().lower(), []).append(str(value))
+
+    def all(self, name: str) -> list[str]:
+        return self._values.get(name, [])
+
+    def first(self, name: str) -> str | None:
+        values = self.all(name)
+        return values[0] if values else None
+
+
+def _all_ids(values: list[str]) -> list[str]:
+    """Every id in the given headers, first occurrence kept."""
+    return list(dict.fromkeys(i for value in values for i in message_ids(value)))
+
+
+def _subject(headers: _Headers) -> str:
+    text = decode_header_value(headers.first("subject"))
+    return unfold(text).replace("\r", " ").replace("\n", " ").strip()
+
+
+def _sender(headers: _Headers) -> tuple[str, str]:
+    for name in ("from", "sender", "return-path"):
+        found = addresses(headers.all(name))
+        if found:
+            return found[0]
+    return "", ""
+
+
+def _addresses(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(address for _, address in addresses(values)))
+
+
+def _python_defects(message: Message) -> list[str]:
+    return [type(defect).__name__ for part in message.walk() for defect in part.defects]

@@ -1,0 +1,105 @@
+"""The new part of a reply: quoted history and the signature cut off (R8, R15 read this).
+
+Cut points, earliest wins: an attribution line ("On … wrote:", "10.01.2025, 10:00, "Name"
+<addr>:", "Среда, 1 января 2025, 10:00 +03:00 от …:", "… пишет:"), an Outlook separator
+("-----Original Message-----", "-----Исходное сообщение-----") or header block ("From:/От:"
+followed by "Sent:/Отправлено:/Date:/Дата:"), or a trailing block of "> " lines. After a cut the
+signature goes too ("-- ", "С уважением,", "Best regards", "Sent from my iPhone" …). Nothing
+quoted: the text is returned unchanged. Forwarded messages are content, not quotes: kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["reply_part"]
+
+_SEPARATOR = re.compile(
+    r"^[ \t>*_]*-{3,}[ \t]*(original message|исходное сообщение|ursprüngliche nachricht|"
+    r"reply message|ответное сообщение)[ \t]*-{3,}",
+    re.IGNORECASE,
+)
+_WROTE = re.compile(
+    r"(wrote|пишет|написал\w*|schrieb|a écrit|escribió|ha scritto)[ \t]*:[ \t*_]*$", re.IGNORECASE
+)
+_ADDRESSED = re.compile(r"(<[^<>@\s]+@[^<>\s]+>|\S+@\S+\.\w+)[ \t]*:[ \t*_]*$")
+_TIME = re.compile(r"\d{1,2}:\d{2}")
+_HEADER_FROM = re.compile(r"^[ \t>*_]*(from|от|von|de)[ \t]*[*_]*:", re.IGNORECASE)
+_HEADER_SENT = re.compile(
+    r"^[ \t>*_]*(sent|date|отправлено|дата|gesendet|datum|envoyé|to|кому|an)[ \t]*[*_]*:",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(
+    r"^[ \t*_]*(--[ \t]*$|—[ \t]*$|с уважением|с наилучшими пожеланиями|всего доброго|"
+    r"best regards|kind regards|regards,|mit freundlichen grüßen|sent from my|"
+    r"отправлено с (моего )?(iphone|ipad|android)|отправлено из мобильной|"
+    r"отправлено из (приложения )?(яндекс|mail\.ru)|get outlook for)",
+    re.IGNORECASE,
+)
+_FORWARD = re.compile(
+    r"(-{2,}|^)[ \t]*(forwarded message|пересылаемое сообщение|переадресованное сообщение|"
+    r"начало переадресованного сообщения|weitergeleitete nachricht|begin forwarded message)",
+    re.IGNORECASE,
+)
+_OPENER = re.compile(r"^(on|am|le|el|il)\s", re.IGNORECASE)
+_HEADER_WINDOW = 4
+
+
+def reply_part(text: str) -> str:
+    """``text`` without quoted history and signature; unchanged when nothing is quoted."""
+    lines = text.splitlines()
+    cut = _quote_start(lines)
+    if cut is None:
+        return text
+    kept = lines[:cut]
+    signature = next((i for i, line in enumerate(kept) if i and _SIGNATURE.match(line)), None)
+    if signature is not None and any(line.strip() for line in kept[:signature]):
+        kept = kept[:signature]
+    reply = "\n".join(kept).strip()
+    return reply or text
+
+
+def _quote_start(lines: list[str]) -> int | None:
+    for index, line in enumerate(lines):
+        if _FORWARD.search(line):
+            return None  # a forward is the content of the mail, not history
+        if _SEPARATOR.match(line) or _attribution(lines, index) or _header_block(lines, index):
+            return index
+    return _trailing_quote(lines)
+
+
+def _attribution(lines: list[str], index: int) -> bool:
+    line = lines[index].strip()
+    if not line or line.startswith(">"):
+        return False
+    if _attributes(line):
+        return True
+    if index + 1 >= len(lines) or not (_TIME.search(line) or _OPENER.match(line)):
+        return False
+    following = lines[index + 1].strip()  # an attribution wrapped over two lines
+    return not _attributes(following) and _attributes(f"{line} {following}")
+
+
+def _attributes(line: str) -> bool:
+    if len(line) > 300:
+        return False
+    return bool(_WROTE.search(line) or (_ADDRESSED.search(line) and _TIME.search(line)))
+
+
+def _header_block(lines: list[str], index: int) -> bool:
+    if not _HEADER_FROM.match(lines[index]):
+        return False
+    window = lines[index + 1 : index + 1 + _HEADER_WINDOW]
+    return any(_HEADER_SENT.match(line) for line in window)
+
+
+def _trailing_quote(lines: list[str]) -> int | None:
+    """Index of the first line of a final block of "> " lines (blank lines allowed inside)."""
+    start = None
+    for index in range(len(lines) - 1, -1, -1):
+        stripped = lines[index].strip()
+        if stripped.startswith(">"):
+            start = index
+        elif stripped:
+            break
+    return start

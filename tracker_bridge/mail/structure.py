@@ -1,0 +1,160 @@
+"""Walk the MIME tree once: which parts are the body, which are attachments.
+
+Rules (kept close to what mail clients display):
+- multipart/alternative: text/plain if it has any text, else the richest (last) HTML branch; the
+  other branches add no body text, but files inside them (inline images, invites) are kept;
+- multipart/related: the first part is the body, the rest are inline resources (cid images);
+- multipart/signed: the signed content; the detached signature is dropped;
+- inline text parts without a file name are body text (several are joined: Apple Mail splits
+  the text around pictures); everything else, message/* included, is an attachment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import Message
+
+from tracker_bridge.mail.filenames import declared_filename, fallback_name, unique_name
+from tracker_bridge.mail.headers import decode_header_value
+from tracker_bridge.mail.html import html_to_text
+from tracker_bridge.mail.parts import (
+    content_id,
+    content_type,
+    disposition,
+    part_bytes,
+    part_text,
+    raw_header,
+)
+from tracker_bridge.mail.tnef import is_tnef, unpack_tnef
+from tracker_bridge.regulation.model import Attachment
+
+__all__ = ["Layout", "lay_out"]
+
+_MAX_DEPTH = 40
+_BODY_TYPES = ("text/plain", "text/html")
+_SIGNATURES = (
+    "application/pgp-signature",
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+)
+
+
+@dataclass
+class Layout:
+    """The body text segments (type, text) and the attachments of one message."""
+
+    texts: list[tuple[str, str]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The body as plain text: HTML converted, segments joined by a blank line."""
+        converted = (html_to_text(t) if kind == "text/html" else t for kind, t in self.texts)
+        return "\n\n".join(t.strip("\n") for t in converted if t.strip())
+
+
+def lay_out(message: Message) -> Layout:
+    """Split ``message`` into body text and attachments."""
+    walker = _Walker()
+    walker.visit(message, depth=0)
+    return walker.layout
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.layout = Layout()
+        self.shadow = 0  # >0 while inside an alternative branch that is not shown
+        self.names: set[str] = set()
+        self.texts: dict[int, str] = {}
+
+    def visit(self, part: Message, depth: int, resource: bool = False) -> None:
+        if depth > _MAX_DEPTH:
+            self.layout.defects.append("MIME nesting too deep")
+            return
+        kind = content_type(part)
+        if kind.startswith("message/") or not kind.startswith("multipart/"):
+            self.leaf(part, kind, resource)
+        elif not part.is_multipart() or not isinstance(part.get_payload(), list):
+            self.layout.defects.append(f"{kind} without parts")
+            self.body(part, "text/plain")
+        else:
+            self.container(part, kind, depth + 1)
+
+    def container(self, part: Message, kind: str, depth: int) -> None:
+        children = [c for c in part.get_payload() if isinstance(c, Message)]
+        if kind == "multipart/alternative":
+            self.alternative(children, depth)
+        elif kind == "multipart/related" and children:
+            self.visit(children[0], depth)
+            for child in children[1:]:
+                self.visit(child, depth, resource=True)
+        elif kind == "multipart/signed" and children:
+            for child in children:
+                if content_type(child) not in _SIGNATURES:
+                    self.visit(child, depth)
+        else:
+            for child in children:
+                self.visit(child, depth)
+
+    def alternative(self, children: list[Message], depth: int) -> None:
+        chosen = self.choose(children)
+        for child in children:
+            self.shadow += child is not chosen
+            self.visit(child, depth)
+            self.shadow -= child is not chosen
+
+    def choose(self, children: list[Message]) -> Message | None:
+        for child in children:
+            if self.is_body(child, content_type(child), "text/plain") and self.text(child).strip():
+                return child
+        richer = [c for c in children if content_type(c) in _BODY_TYPES or c.is_multipart()]
+        return richer[-1] if richer else None
+
+    def leaf(self, part: Message, kind: str, resource: bool) -> None:
+        if kind in _BODY_TYPES and self.is_body(part, kind, kind):
+            if not self.shadow:
+                self.body(part, kind)
+            return
+        self.attach(part, kind, resource)
+
+    def is_body(self, part: Message, kind: str, wanted: str) -> bool:
+        if kind != wanted or disposition(part) == "attachment":
+            return False
+        return declared_filename(part) is None
+
+    def text(self, part: Message) -> str:
+        key = id(part)
+        if key not in self.texts:
+            text, note = part_text(part)
+            if note:
+                self.layout.defects.append(note)
+            self.texts[key] = text
+        return self.texts[key]
+
+    def body(self, part: Message, kind: str) -> None:
+        self.layout.texts.append((kind, self.text(part)))
+
+    def attach(self, part: Message, kind: str, resource: bool) -> None:
+        name = declared_filename(part)
+        data = part_bytes(part)
+        if is_tnef(kind, name):
+            files, note = unpack_tnef(data)
+            self.layout.defects.extend([note] if note else [])
+            if files:
+                self.layout.attachments.extend(files)
+                return
+        if name is None:
+            name = unique_name(fallback_name(part, kind, _enclosed_subject(part)), self.names)
+        self.names.add(name)
+        cid = content_id(part)
+        shown = disposition(part)
+        inline = shown == "inline" or (shown is None and (cid is not None or resource))
+        self.layout.attachments.append(Attachment(name, kind, data, inline, cid))
+
+
+def _enclosed_subject(part: Message) -> str | None:
+    payload = part.get_payload() if part.is_multipart() else None
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return decode_header_value(raw_header(payload[0], "subject")) or None
+    return None
