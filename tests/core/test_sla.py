@@ -64,7 +64,8 @@ class TestHighPriorityIntake:
     def test_r10_unit_is_a_setting(self) -> None:
         """R10: the high-priority target can be counted in working hours instead."""
         policy = Policy(high_intake=24, high_intake_unit=ClockUnit.WORKING_HOURS)
-        reading = intake_clock(an_issue(priority="critical"), msk("2026-03-02 13:00"), cal(), policy)
+        issue = an_issue(priority="critical")
+        reading = intake_clock(issue, msk("2026-03-02 13:00"), cal(), policy)
         assert reading is not None
         # Mon 12:00 + 24 working hours = Mon 6 h + Tue 8 + Wed 8 + Thu 2 → Thu 12:00
         assert reading.deadline == msk("2026-03-05 12:00")
@@ -181,7 +182,8 @@ class TestBadHistory:
                 ("2026-03-03 14:00", Status.IN_PROGRESS),
             ],
         )
-        shuffled = replace(good, status_history=(good.status_history[0], *good.status_history[:0:-1]))
+        first, *rest = good.status_history
+        shuffled = replace(good, status_history=(first, *reversed(rest)))
         a = intake(good, "2026-03-04 12:00")
         b = intake(shuffled, "2026-03-04 12:00")
         assert a.deadline == b.deadline

@@ -1,0 +1,267 @@
+"""The rules pass: what is owed for one request at ``now`` (R4, R5, R8–R10, R12, R15–R19, R22)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tests.core.builders import POLICY, a_comment, an_issue, cal, msk
+from tracker_bridge.regulation.actions import (
+    Notify,
+    SetFields,
+    TelegramAlert,
+    TelegramCard,
+    Transition,
+)
+from tracker_bridge.regulation.model import IssueView, PriorityChange
+from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.rules import Evaluation, evaluate
+from tracker_bridge.regulation.statuses import Status
+
+
+def run(issue: IssueView, now: str, policy: Policy = POLICY) -> Evaluation:
+    return evaluate(issue, msk(now), cal(), policy)
+
+
+def of(evaluation: Evaluation, kind: type) -> list:  # type: ignore[type-arg]
+    return [a for a in evaluation.actions if isinstance(a, kind)]
+
+
+def mails(evaluation: Evaluation, template: str) -> list[Notify]:
+    return [a for a in of(evaluation, Notify) if a.template == template]
+
+
+CRITICAL = an_issue(priority="critical")  # created Mon 2 March 12:00, due Thu 5 March 12:00
+
+
+class TestStatusNotifications:
+    def test_r12_every_status_change_the_requester_cares_about_is_mailed_once(self) -> None:
+        """R12: "awaiting testing" is mailed to the address the request came from."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.AWAITING_TESTING)])
+        (note,) = mails(run(issue, "2026-03-03 12:01"), "status_awaiting_testing")
+        assert note.to == "doctor@clinic1.example"
+        assert note.issue == "SUP-1"
+        assert note.context["status_title"] == "Ожидание тестирования клиентом"
+
+    def test_r12_internal_steps_are_not_mailed(self) -> None:
+        """R12: "in progress" is support's business; the requester is not mailed about it."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.IN_PROGRESS)])
+        assert not of(run(issue, "2026-03-03 12:01"), Notify)
+
+    def test_r8_the_question_travels_with_the_info_requested_notice(self) -> None:
+        """R8: the clarifying question is in the "info requested" email, not in a second one."""
+        issue = an_issue(
+            history=[("2026-03-03 12:00", Status.INFO_REQUESTED)],
+            comments=(a_comment("c1", "2026-03-03 12:00:30", "Уточните логин"),),
+        )
+        evaluation = run(issue, "2026-03-03 12:05")
+        (note,) = mails(evaluation, "status_info_requested")
+        assert note.context["comment"] == "Уточните логин"
+        assert not mails(evaluation, "support_comment")
+
+    def test_r8_support_comments_are_mailed_and_internal_ones_are_not(self) -> None:
+        """R8: public support comments reach the requester; internal and customer ones don't."""
+        issue = an_issue(
+            status=Status.IN_PROGRESS,
+            comments=(
+                a_comment("c2", "2026-03-03 15:00", "Исправляем"),
+                a_comment("c3", "2026-03-03 15:10", "внутреннее", internal=True),
+                a_comment("c4", "2026-03-03 15:20", "от клиента", by_customer=True),
+            ),
+        )
+        (note,) = mails(run(issue, "2026-03-03 16:00"), "support_comment")
+        assert note.context["comment"] == "Исправляем"
+        assert note.event == "comment:c2"
+
+    def test_r12_events_from_before_the_bridge_watched_are_history_not_news(self) -> None:
+        """R12: an issue first seen now does not mail its old history again."""
+        issue = an_issue(
+            history=[("2026-03-03 12:00", Status.AWAITING_TESTING)],
+            comments=(a_comment("c1", "2026-03-03 11:00", "старое"),),
+            tracked_since=msk("2026-03-03 13:00"),
+        )
+        assert not of(run(issue, "2026-03-03 14:00"), Notify)
+
+    def test_r12_no_requester_means_no_mail(self) -> None:
+        """R12: an issue created in Tracker by hand has nobody to mail."""
+        issue = an_issue(requester="", history=[("2026-03-03 12:00", Status.AWAITING_TESTING)])
+        assert not of(run(issue, "2026-03-03 12:01"), Notify)
+
+
+class TestPriorityAndInfrastructure:
+    def test_r9_a_priority_corrected_by_support_is_mailed_with_old_and_new(self) -> None:
+        """R9: support changed the priority: the requester learns both values."""
+        change = PriorityChange(msk("2026-03-03 12:00"), "normal", "critical")
+        issue = replace(CRITICAL, priority_history=(change,))
+        (note,) = mails(run(issue, "2026-03-03 12:01"), "priority_changed")
+        assert (note.context["old_priority"], note.context["new_priority"]) == (
+            "normal",
+            "critical",
+        )
+
+    def test_r9_the_customers_own_priority_is_not_mailed_back(self) -> None:
+        """R9: the priority the customer set is not news to the customer."""
+        change = PriorityChange(msk("2026-03-02 12:00"), None, "critical", by_support=False)
+        issue = replace(CRITICAL, priority_history=(change,))
+        assert not mails(run(issue, "2026-03-03 12:01"), "priority_changed")
+
+    def test_r4_an_infrastructure_blockage_is_told_to_the_requester(self) -> None:
+        """R4: a resolution or tag marking the customer's infrastructure sends its notice."""
+        by_resolution = an_issue(resolution="infrastructure")
+        by_tag = an_issue(tags=frozenset({"инфраструктура"}))
+        assert mails(run(by_resolution, "2026-03-03 12:00"), "infrastructure")
+        assert mails(run(by_tag, "2026-03-03 12:00"), "infrastructure")
+
+
+class TestDeadlineField:
+    def test_r17_the_deadline_field_is_written_when_it_differs(self) -> None:
+        """R17: the issue shows its 14-working-day deadline."""
+        (write,) = of(run(an_issue(), "2026-03-03 12:00"), SetFields)
+        assert write.fields == {"deadline": "2026-03-23T12:00:00+03:00"}
+
+    def test_r10_an_up_to_date_deadline_is_left_alone(self) -> None:
+        """R10: no write when the field already shows the deadline."""
+        issue = replace(CRITICAL, deadline=msk("2026-03-05 12:00"))
+        assert not of(run(issue, "2026-03-03 12:00"), SetFields)
+
+    def test_r14_the_deadline_is_not_rewritten_while_waiting(self) -> None:
+        """R14: while paused the deadline drifts; it is written once work resumes."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.INFO_REQUESTED)])
+        assert not of(run(issue, "2026-03-04 12:00"), SetFields)
+
+    def test_r18_an_enhancement_has_its_deadline_cleared(self) -> None:
+        """R18: enhancements carry no regulation deadline."""
+        issue = an_issue(issue_type="newFeature", deadline=msk("2026-03-10 12:00"))
+        (write,) = of(run(issue, "2026-03-03 12:00"), SetFields)
+        assert write.fields == {"deadline": None}
+        assert not of(run(replace(issue, deadline=None), "2026-03-03 12:00"), SetFields)
+
+
+class TestIntakeAlerts:
+    def test_r10_a_warning_at_three_quarters_of_the_clock(self) -> None:
+        """R10: at 75 % used (70 of 72 h) support is warned; the next look is the last hour."""
+        evaluation = run(CRITICAL, "2026-03-05 10:00")
+        (alert,) = of(evaluation, TelegramAlert)
+        assert alert.kind == "warning"
+        assert "75%" in alert.text
+        assert evaluation.next_check_at == msk("2026-03-05 11:00")
+
+    def test_r10_a_second_warning_in_the_last_hour(self) -> None:
+        """R10: one working hour before the deadline comes the last warning."""
+        alerts = of(run(CRITICAL, "2026-03-05 11:30"), TelegramAlert)
+        assert [a.event.split(":")[0] for a in alerts] == ["intake-share", "intake-last"]
+
+    def test_r10_nothing_to_say_early_just_a_time_to_look_again(self) -> None:
+        """R10: early on, no alert; the pass knows when the 75 % point comes."""
+        evaluation = run(CRITICAL, "2026-03-03 12:00")
+        assert not of(evaluation, TelegramAlert)
+        assert evaluation.next_check_at == msk("2026-03-04 18:00")
+
+    def test_r10_the_breach_is_alerted(self) -> None:
+        """R10: the deadline passed without the work being done: breach alert."""
+        (alert,) = of(run(CRITICAL, "2026-03-05 12:00"), TelegramAlert)
+        assert alert.kind == "breach"
+
+    def test_r6_outside_working_hours_warnings_wait_for_the_opening(self) -> None:
+        """R6: at 20:00 the 75 % warning is held until 10:00 the next working day."""
+        evaluation = run(CRITICAL, "2026-03-04 20:00")
+        assert not of(evaluation, TelegramAlert)
+        assert evaluation.next_check_at == msk("2026-03-05 10:00")
+
+    def test_r10_a_high_priority_breach_is_sent_even_at_night(self) -> None:
+        """R10: high-priority breaches are not held for the opening."""
+        late = an_issue(priority="critical", created="2026-03-02 20:00")
+        (alert,) = of(run(late, "2026-03-05 20:30"), TelegramAlert)
+        assert alert.kind == "breach"
+
+    def test_r17_a_normal_breach_at_night_waits_for_the_opening(self) -> None:
+        """R17/R6: a normal-priority breach out of hours is told at the next opening."""
+        evaluation = run(an_issue(), "2026-03-23 19:00")
+        assert not of(evaluation, TelegramAlert)
+        assert evaluation.next_check_at == msk("2026-03-24 10:00")
+
+    def test_r16_no_alerts_once_the_clock_ended(self) -> None:
+        """R16: a finished request has no warnings, no breach, nothing scheduled."""
+        done = an_issue(history=[("2026-03-03 12:00", Status.COMPLETED)], requester="")
+        evaluation = run(done, "2026-04-30 12:00")
+        assert evaluation.actions == ()
+        assert evaluation.next_check_at is None
+
+
+class TestSilence:
+    waiting = an_issue(history=[("2026-03-02 12:00", Status.INFO_REQUESTED)])
+
+    def test_r19_the_customer_is_reminded_three_working_days_before_closing(self) -> None:
+        """R19: a reminder with the days left and the closing date."""
+        evaluation = run(self.waiting, "2026-03-12 12:00")
+        (note,) = mails(evaluation, "autoclose_reminder")
+        assert note.context["days_left"] == "3"
+        assert note.context["close_at"] == "17.03.2026 12:00"
+        assert evaluation.next_check_at == msk("2026-03-16 12:00")
+
+    def test_r19_after_downtime_only_the_most_urgent_reminder_goes(self) -> None:
+        """R19: both reminders due at once → only "1 day left" is sent."""
+        (note,) = mails(run(self.waiting, "2026-03-16 13:00"), "autoclose_reminder")
+        assert note.context["days_left"] == "1"
+
+    def test_r19_ten_working_days_of_silence_close_the_request(self) -> None:
+        """R19: at expiry the request goes to "closed for no response" with a comment."""
+        (move,) = of(run(self.waiting, "2026-03-17 12:00"), Transition)
+        assert move.to is Status.CLOSED_NO_RESPONSE
+        assert move.comment is not None and "10 рабочих дней" in move.comment
+        assert not mails(run(self.waiting, "2026-03-17 12:00"), "autoclose_reminder")
+
+    def test_r19_a_reply_restarts_the_wait(self) -> None:
+        """R19: a customer reply on 4 March pushes the closing to 19 March."""
+        replied = replace(self.waiting, last_customer_reply_at=msk("2026-03-04 12:00"))
+        assert not of(run(replied, "2026-03-17 12:00"), Transition)
+        assert of(run(replied, "2026-03-19 12:00"), Transition)
+
+
+class TestHandOffAndCards:
+    def test_r15_a_confirmed_change_is_handed_to_support_for_production(self) -> None:
+        """R15: "verified, no errors" → support is told it may go to production."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.VERIFIED)])
+        (alert,) = of(run(issue, "2026-03-03 12:01"), TelegramAlert)
+        assert alert.kind == "ready_for_production"
+
+    def test_r5_urgent_requests_have_a_live_card(self) -> None:
+        """R5: an urgent request gets a card; a normal one does not."""
+        assert of(run(CRITICAL, "2026-03-02 12:01"), TelegramCard)
+        assert not of(run(an_issue(), "2026-03-02 12:01"), TelegramCard)
+
+    def test_r5_the_card_changes_when_what_it_shows_changes(self) -> None:
+        """R5: a new status means a new fingerprint, so the card is edited."""
+        before = of(run(CRITICAL, "2026-03-02 12:01"), TelegramCard)[0]
+        moved = an_issue(priority="critical", history=[("2026-03-02 13:00", Status.IN_PROGRESS)])
+        after = of(run(moved, "2026-03-02 13:01"), TelegramCard)[0]
+        assert before.fingerprint != after.fingerprint
+        same = of(run(CRITICAL, "2026-03-03 15:00"), TelegramCard)[0]
+        assert same.fingerprint == before.fingerprint
+
+    def test_r5_a_card_stays_live_after_the_priority_drops_and_ends_final(self) -> None:
+        """R5/R16: a card once posted keeps being updated and shows the final state."""
+        card = of(run(CRITICAL, "2026-03-02 12:01"), TelegramCard)[0]
+        closed = an_issue(history=[("2026-03-03 12:00", Status.CLOSED)], done=frozenset({card.key}))
+        (final,) = of(run(closed, "2026-03-03 12:01"), TelegramCard)
+        assert final.final
+
+
+class TestIdempotency:
+    def test_r22_the_same_view_twice_gives_no_new_action(self) -> None:
+        """R22: once done, an action is never owed again: no double notifications."""
+        issue = an_issue(
+            priority="critical",
+            history=[("2026-03-02 13:00", Status.AWAITING_TESTING)],
+            comments=(a_comment("c9", "2026-03-02 15:00", "Готово, проверьте"),),
+        )
+        first = run(issue, "2026-03-02 16:00")
+        assert first.actions
+        done = replace(issue, done=frozenset(a.key for a in first.actions))
+        assert run(done, "2026-03-02 16:00").actions == ()
+
+    def test_r22_keys_do_not_depend_on_when_the_pass_runs(self) -> None:
+        """R22: the same event has the same key at any ``now``, so it is sent once."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.AWAITING_TESTING)])
+        a = mails(run(issue, "2026-03-03 12:01"), "status_awaiting_testing")[0]
+        b = mails(run(issue, "2026-03-05 16:00"), "status_awaiting_testing")[0]
+        assert a.key == b.key
