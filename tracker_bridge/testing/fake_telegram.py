@@ -129,6 +129,12 @@ class FakeTelegram:
         with self._world.lock:
             return len(self._world.updates)
 
+    @property
+    def polls_waiting(self) -> int:
+        """Long polls (``getUpdates`` with a timeout) waiting right now for an update."""
+        with self._world.lock:
+            return self._world.polls_waiting
+
     def calls(self, method: str) -> list[ApiCall]:
         """The logged calls of one method (any case), answered ok or not."""
         with self._world.lock:
@@ -158,6 +164,15 @@ class FakeTelegram:
                     if predicate():
                         return
                 await asyncio.sleep(0.005)
+
+    def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Block until ``predicate()`` holds; re-checked after every call and update.
+
+        For tests whose client runs in another thread; async tests use :meth:`wait_until`.
+        """
+        with self._world.changed:
+            if not self._world.changed.wait_for(predicate, within):
+                raise TimeoutError(f"FakeTelegram: condition not met within {within} s")
 
     # -- setting the scene ---------------------------------------------------------------
 
@@ -298,8 +313,10 @@ class FakeTelegram:
         return 200, {"ok": True, "result": result}
 
     def _authorize(self, token: str) -> None:
-        valid = token == self.token if self.token else _ANY_TOKEN.fullmatch(token)
-        if not valid:
+        # The API answers 404 for a malformed token and 401 for a well-formed wrong one.
+        if not _ANY_TOKEN.fullmatch(token):
+            raise ApiError(404, "Not Found")
+        if self.token is not None and token != self.token:
             raise ApiError(401, "Unauthorized")
 
     def _dispatch(self, method: str, params: JSON) -> Any:

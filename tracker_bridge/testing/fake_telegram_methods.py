@@ -265,7 +265,12 @@ def get_updates(world: World, params: JSON) -> list[JSON]:
     limit = min(max(int(params.get("limit") or 100), 1), 100)
     timeout = min(max(int(params.get("timeout") or 0), 0), MAX_POLL_SECONDS)
     # Long polling: the waiting releases the lock, and inject_* wakes it at once.
-    world.changed.wait_for(lambda: world.closing or bool(_deliverable(world)), timeout)
+    world.polls_waiting += 1
+    world.changed.notify_all()
+    try:
+        world.changed.wait_for(lambda: world.closing or bool(_deliverable(world)), timeout)
+    finally:
+        world.polls_waiting -= 1
     return [] if world.closing else _deliverable(world)[:limit]
 
 

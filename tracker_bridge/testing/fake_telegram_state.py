@@ -140,6 +140,7 @@ class World:
         self.updates: list[JSON] = []
         self.next_update_id = 1
         self.allowed_updates: list[str] = []
+        self.polls_waiting = 0
         self.closing = False
 
     def now(self) -> int:
