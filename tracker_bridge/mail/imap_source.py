@@ -1,0 +1,241 @@
+"""IMAP mail source: imapclient in a worker thread, IDLE or polling, reconnect with backoff.
+
+See :mod:`tracker_bridge.mail.source` for the delivery rule. Here:
+
+* every IMAP call runs through :meth:`ImapSource._call`: in a worker thread (``to_thread``),
+  under a lock, on a connection opened on demand; a dropped connection (abort, socket error,
+  timeout) is thrown away and the call retried with capped exponential backoff and jitter
+  (tenacity), sleeping on the injected :class:`~tracker_bridge.clock.Clock` and logging each
+  retry as one ``imap.reconnecting`` event. Permanent errors (bad login, untrusted cert,
+  missing mailbox) raise :class:`MailSourceError` at once.
+* ``fetch`` SELECTs the mailbox each time, so a new UIDVALIDITY (mailbox recreated, server
+  rebuilt) is seen at the next fetch: the in-session mark drops to 0 and everything still in the
+  mailbox is handed out again.
+* ``settle`` moves one message (MOVE, or COPY + \\Deleted + UID EXPUNGE) into the done or
+  quarantine folder, created when missing; Cyrillic names are fine (imapclient encodes modified
+  UTF-7).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import ssl
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self, TypeVar
+
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.mail.imap_session import ImapSession, ImapSettings, Scan
+from tracker_bridge.mail.source import (
+    IncomingMessage,
+    MailSourceError,
+    MailSourceUnavailable,
+    Outcome,
+    Watermark,
+    WatermarkStore,
+)
+
+__all__ = ["ImapSettings", "ImapSource"]
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Connection-level failures worth a reconnect; an untrusted certificate is not one."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False
+    return isinstance(exc, imaplib.IMAP4.abort | OSError)
+
+
+class ImapSource:
+    """A :class:`~tracker_bridge.mail.source.MailSource` reading one IMAP mailbox."""
+
+    def __init__(
+        self, settings: ImapSettings, *, clock: Clock, store: WatermarkStore | None = None
+    ) -> None:
+        self._s = settings
+        self._clock = clock
+        self._store = store
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._session: ImapSession | None = None
+        self._uidvalidity: int | None = None
+        self._mark = 0  # highest UID handed out in this session, under self._uidvalidity
+        self._closed = False
+
+    @property
+    def idling(self) -> bool:
+        """True while an IDLE command is waiting on the server."""
+        session = self._session
+        return session is not None and session.idling.is_set()
+
+    async def fetch(self) -> list[IncomingMessage]:
+        scan = await self._call(lambda s: s.scan(self._uidvalidity, self._mark))
+        if scan.uidvalidity != self._uidvalidity:
+            self._new_uidvalidity(scan.uidvalidity)
+        return self._hand_out(scan)
+
+    async def wait_for_new(self, timeout: float) -> None:  # noqa: ASYNC109 - IDLE/poll length
+        if timeout <= 0:
+            return
+        if self._s.use_idle and await self._call(lambda s: s.supports_idle()):
+            await self._idle(timeout)
+        else:
+            await self._poll(timeout)
+
+    async def settle(self, msg: IncomingMessage, outcome: Outcome) -> None:
+        if msg.uid is None or msg.uidvalidity is None:
+            raise ValueError(f"{msg.source_id} did not come from an IMAP source")
+        folder = self._s.done_folder if outcome == "done" else self._s.quarantine_folder
+        uid, uidvalidity = msg.uid, msg.uidvalidity
+        moved = await self._call(lambda s: s.move(uidvalidity, uid, folder))
+        if moved:
+            log.info("imap.settled", source_id=msg.source_id, folder=folder)
+        else:
+            log.warning("imap.settle_skipped_stale_uidvalidity", source_id=msg.source_id)
+
+    async def close(self) -> None:
+        self._closed = True
+        self._stop.set()
+        await asyncio.to_thread(self._close_session)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # --- waiting ---------------------------------------------------------------------------
+    async def _idle(self, timeout: float) -> None:  # noqa: ASYNC109
+        if await self._call(lambda s: s.has_new(self._uidvalidity, self._mark)):
+            return
+        self._stop.clear()
+        try:
+            await self._call(lambda s: s.idle_wait(timeout, self._stop.is_set))
+        except asyncio.CancelledError:
+            self._stop.set()  # the worker thread leaves IDLE within IDLE_SLICE
+            raise
+
+    async def _poll(self, timeout: float) -> None:  # noqa: ASYNC109
+        waited = 0.0
+        while not await self._call(lambda s: s.has_new(self._uidvalidity, self._mark)):
+            if waited >= timeout:
+                return
+            step = min(self._s.poll_interval, timeout - waited)
+            await self._clock.sleep(step)
+            waited += step
+
+    # --- watermarks ------------------------------------------------------------------------
+    def _new_uidvalidity(self, uidvalidity: int) -> None:
+        """Forget UIDs from the old UIDVALIDITY: they mean nothing under the new one."""
+        old = self._uidvalidity
+        stored = self._store.get_watermark(self._s.key) if self._store is not None else None
+        if stored is not None and stored.uidvalidity != uidvalidity:
+            old = stored.uidvalidity
+            assert self._store is not None
+            self._store.set_watermark(self._s.key, Watermark(uidvalidity, 0))
+        if old is not None and old != uidvalidity:
+            log.warning(
+                "imap.uidvalidity_changed", mailbox=self._s.mailbox, old=old, new=uidvalidity
+            )
+        self._uidvalidity = uidvalidity
+        self._mark = 0
+
+    def _hand_out(self, scan: Scan) -> list[IncomingMessage]:
+        stored = self._stored(scan.uidvalidity)
+        out = [
+            IncomingMessage(
+                source_id=f"imap:{scan.uidvalidity}:{uid}",
+                raw=raw,
+                uid=uid,
+                uidvalidity=scan.uidvalidity,
+                redelivered=uid <= stored,
+            )
+            for uid, raw in scan.messages
+        ]
+        if out:
+            self._mark = max(self._mark, out[-1].uid or 0)
+            if self._store is not None and self._mark > stored:
+                self._store.set_watermark(self._s.key, Watermark(scan.uidvalidity, self._mark))
+        return out
+
+    def _stored(self, uidvalidity: int) -> int:
+        """The persisted last UID handed out under ``uidvalidity`` (0 when none)."""
+        mark = self._store.get_watermark(self._s.key) if self._store is not None else None
+        return mark.last_uid if mark is not None and mark.uidvalidity == uidvalidity else 0
+
+    # --- connection and retries ------------------------------------------------------------
+    async def _call(self, op: Callable[[ImapSession], T]) -> T:
+        if self._closed:
+            raise MailSourceError("the IMAP source is closed")
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._s.reconnect_attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self._s.backoff_initial,
+                jitter=self._s.backoff_initial,
+                max=self._s.backoff_max,
+            ),
+            retry=retry_if_exception(is_transient),
+            sleep=self._clock.sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await asyncio.to_thread(self._run, op)
+        except imaplib.IMAP4.abort as exc:  # a subclass of IMAP4.error: test it first
+            raise MailSourceUnavailable(f"IMAP {self._s.host}: {exc}") from exc
+        except imaplib.IMAP4.error as exc:  # NO/BAD answers, LoginError
+            raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
+        except OSError as exc:
+            if is_transient(exc):
+                raise MailSourceUnavailable(f"IMAP {self._s.host}: {exc!r}") from exc
+            raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _run(self, op: Callable[[ImapSession], T]) -> T:
+        with self._lock:
+            if self._session is None:
+                self._session = ImapSession(self._s)
+                log.info("imap.connected", host=self._s.host, mailbox=self._s.mailbox)
+            try:
+                return op(self._session)
+            except BaseException as exc:
+                if is_transient(exc):
+                    self._session.abandon()
+                    self._session = None
+                raise
+
+    def _close_session(self) -> None:
+        with self._lock:
+            session, self._session = self._session, None
+            if session is not None:
+                session.close()
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "imap.reconnecting",
+            host=self._s.host,
+            attempt=state.attempt_number,
+            wait=round(state.upcoming_sleep, 3),
+            error=repr(exc),
+        )
