@@ -1,0 +1,257 @@
+"""``FakeTracker``: a Yandex Tracker that the unmodified ``yandex-tracker-client`` can talk to.
+
+    with FakeTracker(clock=ManualClock(start)) as fake:
+        client = TrackerClient(token=fake.token, org_id=fake.org_id, base_url=fake.url, retries=0)
+        fake.fail_next("POST /v2/issues", status=503, times=2)
+
+Behaviour follows /work/shared/TRACKER-API.md §2–§5 and §8; each route's docstring names its doc
+page. Tests assert on the records (``fake.issues``, ``fake.comments``, …) rather than on calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, tzinfo
+from types import TracebackType
+from typing import Any, Self
+
+from tracker_bridge.clock import SystemClock
+from tracker_bridge.testing.fake_tracker import catalog
+from tracker_bridge.testing.fake_tracker.catalog import FieldDef, StatusDef, Workflow
+from tracker_bridge.testing.fake_tracker.faults import FaultPlan, normalize_path
+from tracker_bridge.testing.fake_tracker.issue_ops import create_issue, update_issue
+from tracker_bridge.testing.fake_tracker.records import (
+    AttachmentRecord,
+    ChangelogRecord,
+    CommentRecord,
+    IssueRecord,
+    LinkRecord,
+    QueueRecord,
+    UserRecord,
+)
+from tracker_bridge.testing.fake_tracker.server import Credentials, close_connections, handler_for
+from tracker_bridge.testing.fake_tracker.state import NowClock, Settings, TrackerState
+from tracker_bridge.testing.fake_tracker.workflow_ops import add_comment, execute_transition
+from tracker_bridge.testing.http import ThreadedServer
+
+__all__ = ["FakeTracker"]
+
+
+class FakeTracker:
+    """A fake Tracker on ``127.0.0.1:<free port>``, served from its own thread."""
+
+    def __init__(
+        self,
+        clock: NowClock | None = None,
+        *,
+        token: str = "fake-oauth-token",  # noqa: S107  (a test token)
+        org_id: str = "7000001",
+        iam_token: str = "fake-iam-token",  # noqa: S107  (a test token)
+        cloud_org_id: str = "bpf-fake-cloud-org",
+        comment_bumps_updated: bool = False,
+        version_conflict_status: int = 412,
+        transition_error_status: int = 409,
+        query_tz: tzinfo = UTC,
+    ) -> None:
+        settings = Settings(
+            comment_bumps_updated=comment_bumps_updated,
+            version_conflict_status=version_conflict_status,
+            transition_error_status=transition_error_status,
+            query_tz=query_tz,
+        )
+        self.state = TrackerState(clock=clock or SystemClock(), settings=settings)
+        self.token, self.org_id = token, org_id
+        self.iam_token, self.cloud_org_id = iam_token, cloud_org_id
+        self._faults = FaultPlan()
+        credentials = Credentials(token, iam_token, org_id, cloud_org_id)
+        self._handler = handler_for(self.state, self._faults, credentials)
+        self._server = ThreadedServer(self._handler)
+        self.url = self._server.url
+        self.state.base_url = self.url
+        self.add_queue("SUP", "Поддержка", local_fields=catalog.DEFAULT_LOCAL_FIELDS)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        close_connections(self._handler)
+        self._server.stop()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- the record ---------------------------------------------------------------------------
+    @property
+    def lock(self) -> Any:
+        return self.state.lock
+
+    @property
+    def issues(self) -> dict[str, IssueRecord]:
+        return self.state.issues
+
+    @property
+    def comments(self) -> dict[str, list[CommentRecord]]:
+        """Issue key → its comments in order (deleted ones stay, with ``deleted=True``)."""
+        return self.state.comments
+
+    @property
+    def changelog(self) -> dict[str, list[ChangelogRecord]]:
+        return self.state.changelog
+
+    @property
+    def links(self) -> dict[int, LinkRecord]:
+        return self.state.links
+
+    @property
+    def attachments(self) -> dict[str, AttachmentRecord]:
+        return self.state.attachments
+
+    @property
+    def users(self) -> dict[str, UserRecord]:
+        return self.state.users
+
+    @property
+    def queues(self) -> dict[str, QueueRecord]:
+        return self.state.queues
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """Every request as (method, path without query or trailing slash, v3 read as v2)."""
+        return self.state.requests
+
+    def request_count(self, method: str, path: str) -> int:
+        wanted = (method.upper(), normalize_path(path))
+        with self.lock:
+            return sum(1 for r in self.state.requests if r == wanted)
+
+    @property
+    def sent_emails(self) -> list[CommentRecord]:
+        """Comments posted with the ``email`` object (the "outbox", TRACKER-API.md §8.5)."""
+        with self.lock:
+            return [c for cs in self.comments.values() for c in cs if c.email is not None]
+
+    @property
+    def comment_bumps_updated(self) -> bool:
+        return self.state.settings.comment_bumps_updated
+
+    @comment_bumps_updated.setter
+    def comment_bumps_updated(self, value: bool) -> None:
+        self.state.settings.comment_bumps_updated = value
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    # --- configuration ------------------------------------------------------------------------
+    def add_queue(
+        self,
+        key: str,
+        name: str | None = None,
+        *,
+        workflow: Workflow | None = None,
+        local_fields: Sequence[FieldDef] = (),
+        statuses: Sequence[StatusDef] = (),
+    ) -> QueueRecord:
+        """A new queue; by default with the regulation's workflow and no local fields."""
+        with self.lock:
+            return self.state.add_queue(
+                key,
+                name or key,
+                workflow or catalog.default_workflow(),
+                tuple(local_fields),
+                tuple(statuses),
+            )
+
+    def add_user(
+        self, login: str, first_name: str = "", last_name: str = "", email: str = ""
+    ) -> UserRecord:
+        with self.lock:
+            uid = 1120000000000001 + len(self.state.users)
+            return self.state.add_user(login, first_name, last_name, email, uid=uid)
+
+    # --- changes made "by someone else" (a human in the UI, mail, a trigger) -------------------
+    def _uid(self, by: str | None) -> str:
+        return self.state.token_user if by is None else self.state.user(by).uid
+
+    def create_issue(
+        self, queue: str = "SUP", summary: str = "", by: str | None = None, **fields: Any
+    ) -> IssueRecord:
+        with self.lock:
+            body = {"queue": queue, "summary": summary, **fields}
+            return create_issue(self.state, body, self._uid(by))
+
+    def update_issue(self, key: str, by: str | None = None, **fields: Any) -> IssueRecord:
+        with self.lock:
+            return update_issue(self.state, self.state.issue(key), fields, self._uid(by))
+
+    def transition(
+        self, key: str, transition_id: str, by: str | None = None, **body: Any
+    ) -> IssueRecord:
+        """Execute a workflow transition (``comment=``, ``resolution=``, fields) as ``by``."""
+        with self.lock:
+            issue = self.state.issue(key)
+            execute_transition(self.state, issue, transition_id, body, self._uid(by))
+            return issue
+
+    def add_comment(
+        self,
+        key: str,
+        text: str,
+        by: str | None = None,
+        *,
+        kind: str = "standard",
+        transport: str = "internal",
+        **body: Any,
+    ) -> CommentRecord:
+        """A comment by ``by``; ``kind="incoming", transport="email"`` is a customer's mail."""
+        with self.lock:
+            issue = self.state.issue(key)
+            payload = {"text": text, **body}
+            uid = self._uid(by)
+            return add_comment(self.state, issue, payload, uid, kind=kind, transport=transport)
+
+    # --- fault knobs --------------------------------------------------------------------------
+    def fail_next(
+        self, route: str, status: int = 500, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """The next ``times`` requests to ``route`` get ``status`` and change nothing; a 429 gets
+        ``Retry-After`` (default 1 s)."""
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._faults.arm("fail", route, times, status=status, retry_after=retry_after)
+
+    def rate_limit_next(self, route: str, times: int = 1, retry_after: int = 1) -> None:
+        self.fail_next(route, status=429, times=times, retry_after=retry_after)
+
+    def drop_next(self, route: str, times: int = 1) -> None:
+        """Close the connection without answering (the change is not made)."""
+        self._faults.arm("drop", route, times)
+
+    def delay_next(self, route: str, seconds: float, times: int = 1) -> None:
+        """Wait ``seconds`` of real time, then answer normally."""
+        self._faults.arm("delay", route, times, seconds=seconds)
+
+    def apply_then_fail(self, route: str, status: int = 500, times: int = 1) -> None:
+        """Make the change, then answer ``status`` as if it had failed."""
+        self._faults.arm("apply_then_fail", route, times, status=status)
+
+    def invalid_json_next(self, route: str, times: int = 1) -> None:
+        """Answer 200 with an HTML page, as a misbehaving proxy would."""
+        self._faults.arm("invalid_json", route, times)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    @property
+    def pending_faults(self) -> int:
+        return self._faults.pending

@@ -1,0 +1,176 @@
+"""Routes for users, fields, dictionaries, queues and workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker_bridge.testing.fake_tracker import catalog
+from tracker_bridge.testing.fake_tracker.catalog import Entry
+from tracker_bridge.testing.fake_tracker.render_catalog import (
+    entry_json,
+    field_json,
+    queue_json,
+    status_json,
+    user_json,
+    workflow_json,
+)
+from tracker_bridge.testing.fake_tracker.routing import ROUTER, Request, Response, number_page
+from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
+
+__all__: list[str] = []
+
+_ID = r"/(?P<ref>[^/]+)"
+
+
+@ROUTER.route("GET", "/myself")
+def get_myself(state: TrackerState, req: Request) -> Response:
+    """The token's user (docs api-ref/myself/get-user-info.md)."""
+    return Response(200, user_json(state, state.users[req.user]))
+
+
+@ROUTER.route("GET", "/users")
+def get_users(state: TrackerState, req: Request) -> Response:
+    """All users, paged by ``perPage``/``page`` (docs api-ref/users/get-users.md)."""
+    users = list(state.users.values())
+    page, headers = number_page(state, users, req.params, "/v2/users")
+    return Response(200, [user_json(state, u) for u in page], headers)
+
+
+@ROUTER.route("GET", "/users" + _ID)
+def get_user(state: TrackerState, req: Request, ref: str) -> Response:
+    """One user by uid or login; 404 if unknown (docs api-ref/users/get-user.md)."""
+    user = state.find_user(ref)
+    if user is None:
+        raise ApiError(404, f"Пользователь {ref} не найден")
+    return Response(200, user_json(state, user))
+
+
+@ROUTER.route("GET", "/fields")
+def get_fields(state: TrackerState, req: Request) -> Response:
+    """Every global field with ``schema.type`` (docs concepts/issues/get-global-fields.md; the
+    client loads this before the first attribute access on an issue)."""
+    return Response(200, [field_json(state, f) for f in catalog.GLOBAL_FIELDS])
+
+
+@ROUTER.route("GET", "/fields" + _ID)
+def get_field(state: TrackerState, req: Request, ref: str) -> Response:
+    """One global field (docs concepts/issues/get-global-field.md)."""
+    for item in catalog.GLOBAL_FIELDS:
+        if item.id == ref:
+            return Response(200, field_json(state, item))
+    raise ApiError(404, f"Поле {ref} не найдено")
+
+
+@ROUTER.route("GET", "/statuses")
+def get_statuses(state: TrackerState, req: Request) -> Response:
+    """All statuses with ``type`` (docs concepts/issues/get-statuses.md)."""
+    return Response(200, [status_json(state, key) for key in state.statuses])
+
+
+@ROUTER.route("GET", "/statuses" + _ID)
+def get_status(state: TrackerState, req: Request, ref: str) -> Response:
+    """One status by id or key (client dereferences ``status.name`` here)."""
+    for status in state.statuses.values():
+        if ref in (str(status.id), status.key):
+            return Response(200, status_json(state, status.key))
+    raise ApiError(404, f"Статус {ref} не найден")
+
+
+def _dictionary(collection: str, entries: tuple[Entry, ...], doc: str) -> None:
+    def get_all(state: TrackerState, req: Request) -> Response:
+        return Response(200, [entry_json(state, collection, e) for e in entries])
+
+    def get_one(state: TrackerState, req: Request, ref: str) -> Response:
+        for item in entries:
+            if ref in (str(item.id), item.key):
+                return Response(200, entry_json(state, collection, item))
+        raise ApiError(404, f"{collection}/{ref} не найден")
+
+    get_all.__doc__ = get_one.__doc__ = f"All {collection} / one by id or key (docs {doc})."
+    ROUTER.route("GET", f"/{collection}")(get_all)
+    ROUTER.route("GET", f"/{collection}" + _ID)(get_one)
+
+
+_dictionary("priorities", catalog.PRIORITIES, "concepts/issues/get-priorities.md")
+_dictionary("resolutions", catalog.RESOLUTIONS, "concepts/issues/get-resolutions.md")
+_dictionary("issuetypes", catalog.ISSUE_TYPES, "concepts/issues/get-issue-types.md")
+
+
+@ROUTER.route("GET", "/linktypes")
+def get_linktypes(state: TrackerState, req: Request) -> Response:
+    """Link types (docs concepts/issues/get-links.md; client LinkTypes)."""
+    return Response(200, [_linktype(state, t) for t in catalog.LINK_TYPES])
+
+
+def _linktype(state: TrackerState, kind: catalog.LinkType) -> dict[str, Any]:
+    return {
+        "self": f"{state.base_url}/v2/linktypes/{kind.id}",
+        "id": kind.id,
+        "inward": kind.inward,
+        "outward": kind.outward,
+    }
+
+
+@ROUTER.route("GET", "/queues")
+def get_queues(state: TrackerState, req: Request) -> Response:
+    """All queues, paged (docs concepts/queues/get-queues.md)."""
+    queues = list(state.queues.values())
+    page, headers = number_page(state, queues, req.params, "/v2/queues")
+    expand = req.params.get("expand", "")
+    return Response(200, [queue_json(state, q, expand) for q in page], headers)
+
+
+@ROUTER.route("GET", "/queues" + _ID)
+def get_queue(state: TrackerState, req: Request, ref: str) -> Response:
+    """One queue; ``expand=workflows|issueTypesConfig|all`` (docs concepts/queues/get-queue.md)."""
+    queue = _queue(state, ref)
+    return Response(200, queue_json(state, queue, req.params.get("expand", "")))
+
+
+def _queue(state: TrackerState, ref: str) -> Any:
+    try:
+        return state.queue(ref)
+    except ApiError:
+        raise ApiError(404, f"Очередь {ref} не существует") from None
+
+
+@ROUTER.route("GET", "/queues" + _ID + "/localFields")
+def get_local_fields(state: TrackerState, req: Request, ref: str) -> Response:
+    """The queue's local fields (docs concepts/queues/get-local-fields.md)."""
+    queue = _queue(state, ref)
+    return Response(200, [field_json(state, f, queue) for f in queue.local_fields])
+
+
+@ROUTER.route("GET", "/queues" + _ID + "/localFields/(?P<field>[^/]+)")
+def get_local_field(state: TrackerState, req: Request, ref: str, field: str) -> Response:
+    """One local field by key (docs concepts/queues/get-info-local-field.md)."""
+    queue = _queue(state, ref)
+    found = queue.local_field(field)
+    if found is None:
+        raise ApiError(404, f"Поле {field} не найдено")
+    return Response(200, field_json(state, found, queue))
+
+
+@ROUTER.route("GET", "/queues" + _ID + "/workflows")
+def get_queue_workflows(state: TrackerState, req: Request, ref: str) -> Response:
+    """Workflow id → issue types (docs api/queues/workflows/get-queue-workflows.md, v3)."""
+    queue = _queue(state, ref)
+    types = [entry_json(state, "issuetypes", t) for t in catalog.ISSUE_TYPES]
+    return Response(200, {queue.workflow.id: types})
+
+
+@ROUTER.route("GET", "/workflows")
+def get_workflows(state: TrackerState, req: Request) -> Response:
+    """All workflows (docs api/queues/workflows/get-workflows.md, v3)."""
+    seen = {q.workflow.id: q for q in state.queues.values()}
+    return Response(200, [workflow_json(state, q) for q in seen.values()])
+
+
+@ROUTER.route("GET", "/workflows" + _ID)
+def get_workflow(state: TrackerState, req: Request, ref: str) -> Response:
+    """One workflow: statuses with the transitions leaving each (docs
+    api/queues/workflows/get-workflow.md, v3)."""
+    for queue in state.queues.values():
+        if queue.workflow.id == ref:
+            return Response(200, workflow_json(state, queue))
+    raise ApiError(404, f"Рабочий процесс {ref} не найден")

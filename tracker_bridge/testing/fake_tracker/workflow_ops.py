@@ -1,0 +1,197 @@
+"""Transitions and comments (docs new-transition.md, add-comment.md, edit-comment.md,
+delete-comment.md). Call with ``state.lock`` held."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tracker_bridge.testing.fake_tracker import catalog
+from tracker_bridge.testing.fake_tracker.catalog import TransitionDef
+from tracker_bridge.testing.fake_tracker.fields import apply_fields
+from tracker_bridge.testing.fake_tracker.issue_ops import (
+    attach_files,
+    log_change,
+    snapshot,
+    touch,
+)
+from tracker_bridge.testing.fake_tracker.records import CommentRecord, FieldChange, IssueRecord
+from tracker_bridge.testing.fake_tracker.render import field_value
+from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState, entry
+
+__all__ = ["add_comment", "delete_comment", "edit_comment", "execute_transition", "find_comment"]
+
+_WORKFLOW_FIELDS = ("status", "previousStatus", "statusStartTime", "resolution")
+_FINAL_TYPES = frozenset({"done", "cancelled"})
+
+
+def execute_transition(
+    state: TrackerState, issue: IssueRecord, transition_id: str, body: Mapping[str, Any], by: str
+) -> list[TransitionDef]:
+    """POST …/transitions/{id}/_execute: move the issue; the answer lists the transitions
+    available from the new status (docs new-transition.md).
+
+    A transition the workflow does not offer from the current status is refused with
+    ``settings.transition_error_status`` (409 by default; the docs list 409 and 422 without
+    saying which applies). A done/cancelled target needs a resolution (422 otherwise).
+    """
+    flow = state.queues[issue.queue].workflow
+    transition = next((t for t in flow.transitions if t.id == transition_id), None)
+    if transition is None:
+        raise ApiError(404, f"Переход {transition_id} не существует")
+    if issue.status not in transition.sources:
+        raise ApiError(
+            state.settings.transition_error_status,
+            f"Переход {transition_id} недоступен из статуса {issue.status}",
+        )
+    extra = {k: v for k, v in body.items() if k not in ("comment", "resolution")}
+    before = snapshot(state, issue, [*_WORKFLOW_FIELDS, *extra])
+    resolution = _resolution(state, transition, body.get("resolution"))
+    comment_text = body.get("comment")
+    if comment_text is not None and not isinstance(comment_text, str):
+        raise ApiError(422, "Комментарий должен быть строкой", errors={"comment": "invalid"})
+    apply_fields(state, issue, extra)
+    _move(state, issue, transition, resolution, by)
+    comments: list[int] = []
+    if comment_text:
+        comments.append(_new_comment(state, issue, {"text": comment_text}, by).id)
+    touch(state, issue, by)
+    changes = [
+        FieldChange(name, old, new)
+        for name, old in before.items()
+        if (new := field_value(state, issue, name)) != old
+    ]
+    log_change(state, issue, "IssueWorkflow", by, fields=changes, comments_added=comments)
+    return flow.available(issue.status)
+
+
+def _resolution(state: TrackerState, transition: TransitionDef, given: Any) -> str | None:
+    if state.status(transition.to).type not in _FINAL_TYPES:
+        return None
+    chosen = given if given is not None else transition.resolution
+    if chosen is None:
+        raise ApiError(422, "Не заполнено поле «Резолюция»", errors={"resolution": "required"})
+    return entry(catalog.RESOLUTIONS, chosen, "resolution").key
+
+
+def _move(
+    state: TrackerState,
+    issue: IssueRecord,
+    transition: TransitionDef,
+    resolution: str | None,
+    by: str,
+) -> None:
+    now = state.now()
+    issue.previous_status, issue.status = issue.status, transition.to
+    issue.status_start_time = now
+    issue.resolution = resolution
+    # Reopening clears the resolution and who/when resolved (TRACKER-API.md §8.4).
+    issue.resolved_at = now if resolution else None
+    issue.resolved_by = by if resolution else None
+
+
+def add_comment(
+    state: TrackerState,
+    issue: IssueRecord,
+    body: Mapping[str, Any],
+    by: str,
+    *,
+    kind: str = "standard",
+    transport: str = "internal",
+) -> CommentRecord:
+    """POST …/comments: 201 + comment (docs add-comment.md).
+
+    With the undocumented ``email`` object the comment is an outgoing email (TRACKER-API.md §6.2).
+    Whether a comment moves the issue's ``updatedAt`` is unknown for the real API, so it is the
+    switch ``settings.comment_bumps_updated``; ``lastCommentUpdatedAt`` always moves.
+    """
+    comment = _new_comment(state, issue, body, by, kind=kind, transport=transport)
+    if state.settings.comment_bumps_updated:
+        touch(state, issue, by)
+    log_change(state, issue, "IssueCommentAdded", by, comments_added=[comment.id])
+    return comment
+
+
+def _new_comment(
+    state: TrackerState,
+    issue: IssueRecord,
+    body: Mapping[str, Any],
+    by: str,
+    *,
+    kind: str = "standard",
+    transport: str = "internal",
+) -> CommentRecord:
+    text = body.get("text")
+    email = body.get("email")
+    if not isinstance(text, str) and not isinstance(email, dict):
+        raise ApiError(422, "Не заполнен текст комментария", errors={"text": "required"})
+    if isinstance(email, dict):
+        kind, transport = "outcoming", "email"
+        text = text if isinstance(text, str) else str(email.get("text", ""))
+    files = [str(i) for i in body.get("attachmentIds") or []]
+    for file_id in files:
+        found = state.attachments.get(file_id)
+        if found is None or found.issue is not None:
+            raise ApiError(422, f"Вложение {file_id} не найдено", errors={"attachmentIds": file_id})
+    now = state.now()
+    number = state.next_id()
+    comment = CommentRecord(
+        id=number,
+        long_id=f"{number:024x}",
+        issue=issue.key,
+        text=str(text),
+        created_at=now,
+        created_by=by,
+        updated_at=now,
+        updated_by=by,
+        type=kind,
+        transport=transport,
+        summonees=[state.user(u).uid for u in body.get("summonees") or []],
+        maillist_summonees=[str(m) for m in body.get("maillistSummonees") or []],
+        attachment_ids=files,
+        markup_type=body.get("markupType"),
+        email=email if isinstance(email, dict) else None,
+    )
+    attach_files(state, issue, files, by=by, comment=comment.id)
+    state.comments[issue.key].append(comment)
+    issue.last_comment_updated_at = now
+    return comment
+
+
+def find_comment(state: TrackerState, issue: IssueRecord, ref: str) -> CommentRecord:
+    for comment in state.comments[issue.key]:
+        if not comment.deleted and ref in (str(comment.id), comment.long_id):
+            return comment
+    raise ApiError(404, f"Комментарий {ref} не найден")
+
+
+def edit_comment(
+    state: TrackerState,
+    issue: IssueRecord,
+    comment: CommentRecord,
+    body: Mapping[str, Any],
+    by: str,
+    *,
+    expected_version: str | None = None,
+) -> CommentRecord:
+    """PATCH …/comments/{id}: new text, version + 1 (docs edit-comment.md)."""
+    if expected_version is not None and expected_version != str(comment.version):
+        raise ApiError(state.settings.version_conflict_status, "Версия комментария изменилась")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ApiError(422, "Не заполнен текст комментария", errors={"text": "required"})
+    comment.text = text
+    comment.version += 1
+    comment.updated_at = state.now()
+    comment.updated_by = by
+    issue.last_comment_updated_at = comment.updated_at
+    log_change(state, issue, "IssueCommentUpdated", by, comments_updated=[comment.id])
+    return comment
+
+
+def delete_comment(
+    state: TrackerState, issue: IssueRecord, comment: CommentRecord, by: str
+) -> None:
+    """DELETE …/comments/{id}: 204 (docs delete-comment.md); the record stays, marked deleted."""
+    comment.deleted = True
+    log_change(state, issue, "IssueCommentRemoved", by, comments_removed=[comment.id])
