@@ -21,6 +21,7 @@ from tracker_bridge.regulation.statuses import Status
 __all__ = [
     "Action",
     "AddComment",
+    "AlertKind",
     "AttachFiles",
     "CreateIssue",
     "Ignore",

@@ -15,6 +15,7 @@ from datetime import datetime
 from tracker_bridge.regulation.actions import (
     Action,
     AddComment,
+    AlertKind,
     CreateIssue,
     Ignore,
     Link,
@@ -143,7 +144,7 @@ def _test_reply(ctx: _Context, issue: IssueView, comment: AddComment) -> Decisio
     if verdict is Verdict.ERROR:
         move = Transition(issue.key, Status.ERROR_FOUND, event_id=mail.message_id)
         return Decision((comment, move), "R15", "the customer reported an error")
-    kind = "confirmation_refused" if verdict is Verdict.CONFIRMED else "unclear_reply"
+    kind: AlertKind = "confirmation_refused" if verdict is Verdict.CONFIRMED else "unclear_reply"
     alert = TelegramAlert(issue.key, customer.name, kind, event=mail.message_id)
     actions: list[Action] = [comment, alert]
     if verdict is Verdict.CONFIRMED:
