@@ -15,6 +15,7 @@ import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.core.test_calendar import OFFICIAL_SHORTENED
 from tracker_bridge.regulation.calendar import WorkCalendar
 
 ZERO = timedelta(0)
@@ -29,6 +30,7 @@ ANCHORS = sorted(
 )
 
 modest = settings(max_examples=200, deadline=None)
+SHORTENED = sorted(d for days in OFFICIAL_SHORTENED.values() for d in days)
 
 
 @cache
@@ -41,10 +43,12 @@ def instants(draw: st.DrawFn) -> datetime:
     """An aware instant within three days of a special day, in one of several zones."""
     cal = calendar()
     anchor = draw(st.sampled_from(ANCHORS))
-    minutes = draw(st.integers(-3 * 24 * 60, 3 * 24 * 60))
+    shift = draw(st.integers(-3, 3))
+    # any minute of the day, but often near an opening (10:00) or a close (17:00 or 18:00)
+    minute = draw(st.one_of(st.integers(0, 1439), st.integers(595, 605), st.integers(1015, 1085)))
     micros = draw(st.sampled_from([0, 0, 0, 1, 999_999]))
-    local = datetime(anchor.year, anchor.month, anchor.day, tzinfo=cal.tz)
-    moment = local + timedelta(minutes=minutes, microseconds=micros)
+    local = datetime(anchor.year, anchor.month, anchor.day, tzinfo=cal.tz) + shift * DAY
+    moment = local + timedelta(minutes=minute, microseconds=micros)
     zone = draw(st.sampled_from(ZONES))
     return moment if zone is None else moment.astimezone(zone)
 
@@ -116,6 +120,23 @@ def test_working_days_add_up_unless_clamped(t: datetime, a: int, b: int) -> None
     else:
         hours = cal.opening_hours(middle.date())
         assert hours is not None and middle == hours[1] and hours[1].hour == 17
+
+
+@modest
+@given(st.sampled_from(SHORTENED), st.integers(1, 12), st.integers(0, 59))
+def test_a_late_start_is_clamped_to_a_shortened_targets_close(
+    short: date, n: int, minute: int
+) -> None:
+    """17:xx on the n-th working day before a shortened day, + n days, is that day's 17:00."""
+    cal = calendar()
+    day, left = short, n
+    while left:
+        day -= DAY
+        left -= cal.is_working_day(day)
+    start = datetime(day.year, day.month, day.day, 17, minute, tzinfo=cal.tz)
+    expected = datetime(short.year, short.month, short.day, 17, tzinfo=cal.tz)
+    if cal.is_working_time(start):  # the start day may itself be shortened
+        assert cal.add_working_days(start, n) == expected
 
 
 @modest
