@@ -143,6 +143,18 @@ async def test_delete_webhook_can_drop_pending_updates(tg: FakeTelegram) -> None
     assert tg.pending_updates == 0
 
 
+async def test_a_second_poller_ends_the_first_with_conflict(tg: FakeTelegram) -> None:
+    """Two bot instances polling: the waiting getUpdates is terminated with 409 Conflict."""
+    async with httpx.AsyncClient(base_url=f"{tg.url}/bot{TOKEN}") as client:
+        first = asyncio.create_task(client.post("/getUpdates", json={"timeout": 30}))
+        await tg.wait_until(lambda: tg.polls_waiting == 1)
+        second = await client.post("/getUpdates", json={"timeout": 0})
+        terminated = await first
+    assert second.json() == {"ok": True, "result": []}
+    assert terminated.status_code == 409
+    assert terminated.json()["description"].startswith("Conflict: terminated by other getUpdates")
+
+
 def test_stopping_the_fake_ends_a_pending_long_poll() -> None:
     """A getUpdates still waiting when the fake stops is answered at once with no updates."""
     answers: list[httpx.Response] = []

@@ -32,6 +32,10 @@ NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
 )
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
 _KICKED = {
     "private": "Forbidden: bot was blocked by the user",
     "group": "Forbidden: bot was kicked from the group chat",
@@ -264,13 +268,20 @@ def get_updates(world: World, params: JSON) -> list[JSON]:
         world.allowed_updates = list(params["allowed_updates"] or [])
     limit = min(max(int(params.get("limit") or 100), 1), 100)
     timeout = min(max(int(params.get("timeout") or 0), 0), MAX_POLL_SECONDS)
+    world.poll_generation += 1
+    mine = world.poll_generation
     # Long polling: the waiting releases the lock, and inject_* wakes it at once.
     world.polls_waiting += 1
     world.changed.notify_all()
     try:
-        world.changed.wait_for(lambda: world.closing or bool(_deliverable(world)), timeout)
+        world.changed.wait_for(
+            lambda: world.closing or world.poll_generation != mine or bool(_deliverable(world)),
+            timeout,
+        )
     finally:
         world.polls_waiting -= 1
+    if world.poll_generation != mine:
+        raise ApiError(409, CONFLICT)  # a newer poll took over, as with two bot instances
     return [] if world.closing else _deliverable(world)[:limit]
 
 

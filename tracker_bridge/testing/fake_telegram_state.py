@@ -141,6 +141,7 @@ class World:
         self.next_update_id = 1
         self.allowed_updates: list[str] = []
         self.polls_waiting = 0
+        self.poll_generation = 0  # a newer getUpdates ends a waiting one with 409
         self.closing = False
 
     def now(self) -> int:
