@@ -10,10 +10,13 @@ page. Tests assert on the records (``fake.issues``, ``fake.comments``, …) rath
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, tzinfo
 from types import TracebackType
 from typing import Any, Self
+
+from yandex_tracker_client import TrackerClient
 
 from tracker_bridge.clock import SystemClock
 from tracker_bridge.testing.fake_tracker import catalog
@@ -89,6 +92,23 @@ class FakeTracker:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+    @contextmanager
+    def client(self, **options: Any) -> Iterator[Any]:
+        """A real ``TrackerClient`` pointed at this fake (``retries=0`` unless overridden); its
+        HTTP session is closed on exit so no socket outlives the test."""
+        settings: dict[str, Any] = {
+            "token": self.token,
+            "org_id": self.org_id,
+            "base_url": self.url,
+            "retries": 0,
+            **options,
+        }
+        tracker = TrackerClient(**settings)
+        try:
+            yield tracker
+        finally:
+            tracker._connection.session.close()
 
     # --- the record ---------------------------------------------------------------------------
     @property

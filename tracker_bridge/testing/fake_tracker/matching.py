@@ -18,7 +18,7 @@ from tracker_bridge.testing.fake_tracker.query import And, Condition, Literal, N
 from tracker_bridge.testing.fake_tracker.records import IssueRecord
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
 
-__all__ = ["filter_matches", "matches", "sort_issues"]
+__all__ = ["check_query", "filter_matches", "matches", "sort_issues"]
 
 _DATES = {
     "updated": "updated_at",
@@ -37,6 +37,7 @@ _FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
     "%d.%m.%Y",
     "%m/%d/%Y",
     "%d-%m-%Y",
@@ -84,6 +85,50 @@ def _names(state: TrackerState, issue: IssueRecord, field: str) -> list[str] | N
         return None
     value = issue.local.get(local.id)
     return [] if value is None else [str(value)]
+
+
+_TEXT_FIELDS = frozenset(
+    {
+        "queue",
+        "key",
+        "issue",
+        "status",
+        "resolution",
+        "priority",
+        "type",
+        "assignee",
+        "author",
+        "createdby",
+        "updatedby",
+        "resolvedby",
+        "followers",
+        "tags",
+        "components",
+        "summary",
+        "description",
+        "unique",
+        "emailfrom",
+    }
+)
+
+
+def check_query(state: TrackerState, node: Node) -> None:
+    """Reject unknown fields and bad dates up front, even when no issue would be tested."""
+    if isinstance(node, And | Or):
+        for part in node.parts:
+            check_query(state, part)
+        return
+    field = node.field.casefold()
+    if field in _DATES:
+        for term in node.terms:
+            for lit in (term.value, term.upper):
+                if lit is not None and lit.function not in ("empty", "notempty"):
+                    _interval(state, lit)
+        return
+    bare = node.field.split(".", 1)[1] if "." in node.field else node.field
+    local = any(q.local_field(bare) for q in state.queues.values())
+    if field not in _TEXT_FIELDS and not local:
+        raise ApiError(400, f"Ошибка в запросе: неизвестное поле {node.field!r}")
 
 
 def matches(state: TrackerState, issue: IssueRecord, node: Node) -> bool:

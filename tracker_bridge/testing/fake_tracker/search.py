@@ -16,7 +16,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from tracker_bridge.testing.fake_tracker.matching import filter_matches, matches, sort_issues
+from tracker_bridge.testing.fake_tracker.matching import (
+    check_query,
+    filter_matches,
+    matches,
+    sort_issues,
+)
 from tracker_bridge.testing.fake_tracker.query import parse_query
 from tracker_bridge.testing.fake_tracker.records import IssueRecord, ScrollRecord
 from tracker_bridge.testing.fake_tracker.render import issue_json
@@ -49,6 +54,8 @@ def select(state: TrackerState, body: Mapping[str, Any]) -> list[IssueRecord]:
     if mode == "query":
         parsed = parse_query(str(body["query"]))
         where = parsed.where
+        if where is not None:
+            check_query(state, where)
         chosen = [i for i in issues if where is None or matches(state, i, where)]
         return sort_issues(chosen, list(parsed.sort))
     return sort_issues(issues, [])
