@@ -8,25 +8,25 @@
         assert tg.chats[-100].messages[1].text == "hello"
 
 Served from its own thread (:class:`~tracker_bridge.testing.http.ThreadedServer`) so that
-``getUpdates`` long polling can block there while the test's event loop runs the bot. The state
-(chats, messages, updates, answers) is in :mod:`.fake_telegram_state`; the methods are in
-:mod:`.fake_telegram_methods`; :attr:`FakeTelegram.requests` logs every call with its answer.
+``getUpdates`` long polling can block there while the test's event loop runs the bot. Modules:
+``_state`` (chats, messages, updates), ``_server`` (one request: token, faults, limits, log),
+``_methods``/``_updates`` (the API methods), ``_html`` (parse_mode=HTML), ``_api`` (declared
+parameters), ``_http`` (body formats), ``_faults`` (fail_next, flood control).
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
 from tracker_bridge.clock import Clock, SystemClock
-from tracker_bridge.testing.fake_telegram_api import ApiError, decode_params, resolve_method
-from tracker_bridge.testing.fake_telegram_faults import LIMITED_METHODS, FaultScript, RateLimiter
+from tracker_bridge.testing.fake_telegram_faults import RateLimiter
 from tracker_bridge.testing.fake_telegram_html import utf16_len
-from tracker_bridge.testing.fake_telegram_http import handler_class, parse_request
-from tracker_bridge.testing.fake_telegram_methods import HANDLERS, get_my_commands
+from tracker_bridge.testing.fake_telegram_http import handler_class
+from tracker_bridge.testing.fake_telegram_methods import get_my_commands
+from tracker_bridge.testing.fake_telegram_server import BotApi, is_token
 from tracker_bridge.testing.fake_telegram_state import (
     ApiCall,
     CallbackAnswer,
@@ -40,7 +40,6 @@ from tracker_bridge.testing.http import ThreadedServer
 __all__ = ["ApiCall", "CallbackAnswer", "FakeChat", "FakeMessage", "FakeTelegram", "FakeUser"]
 
 JSON = dict[str, Any]
-_ANY_TOKEN = re.compile(r"\d+:\S+")
 DEFAULT_BOT_ID = 7_000_000_001
 
 
@@ -57,16 +56,14 @@ class FakeTelegram:
         bot_name: str = "Fake Bot",
         strict: bool = True,
     ) -> None:
-        if token is not None and not _ANY_TOKEN.fullmatch(token):
+        if token is not None and not is_token(token):
             raise ValueError(f"not a bot token: {token!r}")
         self.token = token
         bot_id = int(token.split(":", 1)[0]) if token else bot_id
         bot = FakeUser(bot_id, bot_name, username=bot_username, is_bot=True)
         self._world = World(bot, clock or SystemClock())
-        self._strict = strict
-        self._faults = FaultScript()
-        self._limiter: RateLimiter | None = None
-        self._server = ThreadedServer(handler_class(self._answer))
+        self._api = BotApi(self._world, token, strict=strict)
+        self._server = ThreadedServer(handler_class(self._api.answer))
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -281,7 +278,7 @@ class FakeTelegram:
         ``parameters.retry_after`` (1 unless given).
         """
         with self._world.lock:
-            self._faults.add(method, error_code, description, retry_after, times)
+            self._api.faults.add(method, error_code, description, retry_after, times)
 
     def rate_limit(
         self,
@@ -293,42 +290,4 @@ class FakeTelegram:
         """Answer 429 like flood control over these limits (sends and edits); all None: off."""
         limits = (per_chat_per_minute, global_per_second, per_chat_per_second)
         with self._world.lock:
-            self._limiter = RateLimiter(*limits) if any(x is not None for x in limits) else None
-
-    # -- serving ----------------------------------------------------------------------------
-
-    def _answer(self, path: str, content_type: str, body: bytes) -> tuple[int, JSON]:
-        method, params = path, {}
-        try:
-            route, raw = parse_request(path, content_type, body)
-            method = route.method
-            self._authorize(route.token)
-            method = resolve_method(route.method)
-            params = decode_params(method, raw, strict=self._strict)
-            result = self._dispatch(method, params)
-        except ApiError as error:
-            self._record(ApiCall(method, params, False, None, error.code, error.description))
-            return error.code, error.payload()
-        self._record(ApiCall(method, params, True, result))
-        return 200, {"ok": True, "result": result}
-
-    def _authorize(self, token: str) -> None:
-        # The API answers 404 for a malformed token and 401 for a well-formed wrong one.
-        if not _ANY_TOKEN.fullmatch(token):
-            raise ApiError(404, "Not Found")
-        if self.token is not None and token != self.token:
-            raise ApiError(401, "Unauthorized")
-
-    def _dispatch(self, method: str, params: JSON) -> Any:
-        with self._world.lock:
-            fault = self._faults.take(method)
-            if fault is not None:
-                raise fault
-            if self._limiter is not None and method in LIMITED_METHODS and "chat_id" in params:
-                self._limiter.admit(params["chat_id"], self._world.clock.now())
-            return HANDLERS[method](self._world, params)
-
-    def _record(self, call: ApiCall) -> None:
-        with self._world.lock:
-            self._world.requests.append(call)
-            self._world.changed.notify_all()
+            self._api.limiter = RateLimiter(*limits) if any(x is not None for x in limits) else None

@@ -19,6 +19,11 @@ from tracker_bridge.testing.fake_telegram_state import (
     FakeMessage,
     World,
 )
+from tracker_bridge.testing.fake_telegram_updates import (
+    delete_webhook,
+    get_updates,
+    get_webhook_info,
+)
 
 __all__ = ["HANDLERS"]
 
@@ -27,14 +32,9 @@ Handler = Callable[[World, JSON], Any]
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
-MAX_POLL_SECONDS = 50
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
-)
-CONFLICT = (
-    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
-    "is running"
 )
 _KICKED = {
     "private": "Forbidden: bot was blocked by the user",
@@ -43,8 +43,6 @@ _KICKED = {
     "channel": "Forbidden: bot is not a member of the channel chat",
 }
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
-# Without allowed_updates the API sends every kind except these (they need opting in).
-_OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 
 
 def _chat(world: World, ref: object) -> FakeChat:
@@ -260,60 +258,6 @@ def get_my_commands(world: World, params: JSON) -> list[JSON]:
 def delete_my_commands(world: World, params: JSON) -> bool:
     world.commands.pop(_commands_key(params), None)
     return True
-
-
-def get_updates(world: World, params: JSON) -> list[JSON]:
-    _confirm(world, params.get("offset"))
-    if "allowed_updates" in params:
-        world.allowed_updates = list(params["allowed_updates"] or [])
-    limit = min(max(int(params.get("limit") or 100), 1), 100)
-    timeout = min(max(int(params.get("timeout") or 0), 0), MAX_POLL_SECONDS)
-    world.poll_generation += 1
-    mine = world.poll_generation
-    # Long polling: the waiting releases the lock, and inject_* wakes it at once.
-    world.polls_waiting += 1
-    world.changed.notify_all()
-    try:
-        world.changed.wait_for(
-            lambda: world.closing or world.poll_generation != mine or bool(_deliverable(world)),
-            timeout,
-        )
-    finally:
-        world.polls_waiting -= 1
-    if world.poll_generation != mine:
-        raise ApiError(409, CONFLICT)  # a newer poll took over, as with two bot instances
-    return [] if world.closing else _deliverable(world)[:limit]
-
-
-def _confirm(world: World, offset: int | None) -> None:
-    if offset is None or offset == 0:
-        return
-    if offset < 0:
-        world.updates = world.updates[offset:]
-    else:
-        world.updates = [u for u in world.updates if u["update_id"] >= offset]
-
-
-def _deliverable(world: World) -> list[JSON]:
-    def allowed(update: JSON) -> bool:
-        kind = next(key for key in update if key != "update_id")
-        if world.allowed_updates:
-            return kind in world.allowed_updates
-        return kind not in _OPT_IN_UPDATES
-
-    # Updates of a kind the bot did not ask for are never delivered, so they are dropped.
-    world.updates = [update for update in world.updates if allowed(update)]
-    return world.updates
-
-
-def delete_webhook(world: World, params: JSON) -> bool:
-    if params.get("drop_pending_updates"):
-        world.updates.clear()
-    return True
-
-
-def get_webhook_info(world: World, _params: JSON) -> JSON:
-    return {"url": "", "has_custom_certificate": False, "pending_update_count": len(world.updates)}
 
 
 def _true(_world: World, _params: JSON) -> bool:
