@@ -107,7 +107,7 @@ def _mostly_utf8(data: bytes) -> bool:
     text = data[:_DETECT_LIMIT].decode("utf-8", errors="replace")
     errors = text.count("\ufffd")
     valid = sum(1 for ch in text if ord(ch) > 0x7F) - errors
-    return valid >= 3 and errors * 20 <= valid
+    return valid >= 3 and errors * 10 <= valid
 
 
 def _strict(data: bytes, codec: str) -> str | None:

@@ -12,6 +12,7 @@ from tracker_bridge.mail.headers import decode_header_value, unfold
 __all__ = ["addresses", "message_ids", "parse_date", "synthetic_message_id"]
 
 _ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]@]+@[^\s<>\"'(),;:\[\]@]+")
+_BRACKETED = re.compile(r"<([^<>]*@[^<>]*)>")
 _ANGLE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _COMMENT = re.compile(r"\([^()]*\)")
 _MIN_YEAR, _MAX_YEAR = 1970, 2200
@@ -30,29 +31,31 @@ def _parse_one(value: str) -> list[tuple[str, str]]:
         pairs = getaddresses([value])
     except Exception:  # stdlib address parser on hostile input
         pairs = []
-    result = [(decode_header_value(n).strip().strip("\"'"), a.strip()) for n, a in pairs]
-    result = [(name, address.lower()) for name, address in result if address]
-    if all(_ADDRESS.fullmatch(address) for _, address in result) and result:
+    result = [(decode_header_value(n).strip(), a.strip().lower()) for n, a in pairs if a.strip()]
+    bracketed = [re.sub(r"\s+", "", a).lower() for a in _BRACKETED.findall(value)]
+    chunks = _chunks(value)
+    valid = bool(result) and all(_ADDRESS.fullmatch(address) for _, address in result)
+    if valid and len(result) == len(chunks) and set(bracketed) <= {a for _, a in result}:
         return result
-    # Repair: no address, or one the stdlib mangled ("Test test@example.com"): take what
-    # looks like an address, spaces inside <...> removed, keep a bare local part (MAILER-DAEMON).
-    squeezed = _ANGLE_ID.sub(
-        lambda m: "<" + m.group(1) + ">", re.sub(r"<([^<>]*)>", _nospace, value)
-    )
-    found = [
-        (decode_header_value(_name_before(squeezed, m.start())), m.group(0).lower())
-        for m in _ADDRESS.finditer(squeezed)
-    ]
-    return found or result
+    # The stdlib mangled it ("alice@x <bob@y>", "Test test@x", "<a b@x>"): chunk by chunk.
+    return [pair for chunk in chunks if (pair := _chunk_address(chunk))] or result
 
 
-def _nospace(match: re.Match[str]) -> str:
-    return "<" + re.sub(r"\s+", "", match.group(1)) + ">"
+def _chunks(value: str) -> list[str]:
+    """``value`` split at commas that are outside double quotes."""
+    return [c for c in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', value) if c.strip()]
 
 
-def _name_before(value: str, end: int) -> str:
-    start = max(value.rfind(",", 0, end), -1) + 1
-    return value[start:end].strip().strip("<").strip().strip("\"'").strip()
+def _chunk_address(chunk: str) -> tuple[str, str] | None:
+    bracket = _BRACKETED.search(chunk)
+    if bracket:
+        name = chunk[: bracket.start()].strip().strip('"').strip()
+        return decode_header_value(name), re.sub(r"\s+", "", bracket.group(1)).lower()
+    bare = _ADDRESS.search(chunk)
+    if bare is None:
+        return None
+    name = (chunk[: bare.start()] + chunk[bare.end() :]).strip().strip('"()').strip()
+    return decode_header_value(name), bare.group(0).lower()
 
 
 def message_ids(value: str | None) -> list[str]:

@@ -13,6 +13,13 @@ __all__ = ["declared_filename", "fallback_name", "safe_filename", "unique_name"]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MAX_LENGTH = 200
+_STEMS = {
+    "message/delivery-status": "delivery-status",
+    "text": "document",
+    "image": "image",
+    "video": "video",
+    "audio": "audio",
+}
 _NAMED_CID = re.compile(r"[\w\- ]{1,100}\.[A-Za-z0-9]{2,5}")
 _EXTENSIONS = {
     "message/rfc822": ".eml",
@@ -43,10 +50,11 @@ def fallback_name(part: Message, content_type: str, subject: str | None = None) 
     cid = _filename_like_cid(part)
     if cid:
         return cid
-    for stem in (description, safe_filename(subject)):
+    for stem in (safe_filename(subject), description):  # Zammad's order: subject, description
         if stem:
             return stem if stem.lower().endswith(extension) else stem + extension
-    return ("image" if content_type.startswith("image/") else "attachment") + extension
+    stem = _STEMS.get(content_type) or _STEMS.get(content_type.split("/", 1)[0], "attachment")
+    return stem + extension
 
 
 def _filename_like_cid(part: Message) -> str | None:
@@ -77,13 +85,13 @@ def safe_filename(name: str | None) -> str | None:
 
 
 def unique_name(name: str, taken: set[str]) -> str:
-    """``name``, or ``name-2.ext`` etc. if an earlier attachment already has it."""
+    """``name``, or ``name1.ext``, ``name2.ext`` … if an earlier attachment already has it."""
     if name not in taken:
         return name
     stem, dot, extension = name.rpartition(".")
     if not dot:
         stem, extension = name, ""
-    counter = 2
-    while f"{stem}-{counter}{dot}{extension}" in taken:
+    counter = 1
+    while f"{stem}{counter}{dot}{extension}" in taken:
         counter += 1
-    return f"{stem}-{counter}{dot}{extension}"
+    return f"{stem}{counter}{dot}{extension}"

@@ -11,6 +11,7 @@ Rules (kept close to what mail clients display):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -31,6 +32,7 @@ from tracker_bridge.regulation.model import Attachment
 __all__ = ["Layout", "lay_out"]
 
 _MAX_DEPTH = 40
+_MIME_DEBRIS = re.compile(r"^(--\S+\s*$|content-[\w-]+:|mime-version:)", re.IGNORECASE)
 _BODY_TYPES = ("text/plain", "text/html")
 _SIGNATURES = (
     "application/pgp-signature",
@@ -77,7 +79,7 @@ class _Walker:
             self.leaf(part, kind, resource)
         elif not part.is_multipart() or not isinstance(part.get_payload(), list):
             self.layout.defects.append(f"{kind} without parts")
-            self.body(part, "text/plain")
+            self.loose_text(part)
         else:
             self.container(part, kind, depth + 1)
 
@@ -108,11 +110,16 @@ class _Walker:
         for child in children:
             if self.is_body(child, content_type(child), "text/plain") and self.text(child).strip():
                 return child
-        richer = [c for c in children if content_type(c) in _BODY_TYPES or c.is_multipart()]
+        richer = [
+            c
+            for c in children
+            if c.is_multipart()
+            or (self.is_body(c, content_type(c), "text/html") and self.text(c).strip())
+        ]
         return richer[-1] if richer else None
 
     def leaf(self, part: Message, kind: str, resource: bool) -> None:
-        if kind in _BODY_TYPES and self.is_body(part, kind, kind):
+        if kind in _BODY_TYPES and not resource and self.is_body(part, kind, kind):
             if not self.shadow:
                 self.body(part, kind)
             return
@@ -134,6 +141,12 @@ class _Walker:
 
     def body(self, part: Message, kind: str) -> None:
         self.layout.texts.append((kind, self.text(part)))
+
+    def loose_text(self, part: Message) -> None:
+        """A multipart whose boundary never comes: its text, minus delimiter and header lines."""
+        lines = self.text(part).splitlines()
+        kept = [line for line in lines if not _MIME_DEBRIS.match(line)]
+        self.layout.texts.append(("text/plain", "\n".join(kept)))
 
     def attach(self, part: Message, kind: str, resource: bool) -> None:
         name = declared_filename(part)
