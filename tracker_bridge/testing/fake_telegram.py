@@ -238,7 +238,8 @@ class FakeTelegram:
     def inject_callback(self, chat_id: int, user_id: int, message_id: int, data: str) -> str:
         """A user presses a button on a message; returns the callback query id to answer."""
         with self._world.lock:
-            message = self._world.chats[chat_id].messages.get(message_id)
+            chat = self._world.chats.get(chat_id)
+            message = chat.messages.get(message_id) if chat else None
             if message is None or message.deleted:
                 raise ValueError(f"no message {message_id} in chat {chat_id} to press")
             query_id = self._world.new_query(chat_id, message_id, data)
