@@ -412,6 +412,17 @@ class TestSyntheticCalendar:
         assert cal.is_working_day(date(2025, 6, 3))  # a Tuesday in a covered year
         assert not cal.is_working_day(date(2026, 6, 3))  # a Wednesday the guess takes off
 
+    def test_a_zone_with_daylight_saving_keeps_wall_clock_hours(self) -> None:
+        """Berlin switches to summer time on Sun 2025-03-30: Friday noon + 1 is Monday noon."""
+        cal = WorkCalendar(timezone="Europe/Berlin")
+        berlin = ZoneInfo("Europe/Berlin")
+        friday = datetime(2025, 3, 28, 12, tzinfo=berlin)
+        monday = cal.add_working_days(friday, 1)
+        assert monday == datetime(2025, 3, 31, 12, tzinfo=berlin)
+        assert monday.astimezone(UTC) - friday.astimezone(UTC) == timedelta(days=3, hours=-1)
+        span = cal.working_time_between(friday, datetime(2025, 3, 31, 18, tzinfo=berlin))
+        assert span == 14 * H
+
     def test_repr_names_the_zone_and_hours(self) -> None:
         """The repr is enough to recognise the calendar in a log line."""
         assert repr(self.make()) == (

@@ -193,22 +193,16 @@ class WorkCalendar:
 
     def next_opening(self, t: datetime) -> datetime:
         """``t`` itself during working hours, else the next opening instant."""
-        x = _micros(t)
-        tab = self._covering(x, x)
-        k, offset = tab.locate(x)
+        tab, k, offset = self._located(_micros(t), 0)
         if offset:
             return t.astimezone(self.tz)
-        tab = self._reaching(tab, k)
         return self._datetime(tab.opens[k])
 
     def add_working_days(self, t: datetime, n: int) -> datetime:
         """R17/R19: the same time of day on the n-th following working day (see module doc)."""
         if n < 0:
             raise ValueError(f"n must not be negative, got {n}")
-        x = _micros(t)
-        tab = self._covering(x, x)
-        k, offset = tab.locate(x)
-        tab = self._reaching(tab, k + n)
+        tab, k, offset = self._located(_micros(t), n)
         return self._datetime(min(tab.opens[k + n] + offset, tab.closes[k + n]))
 
     def add_working_hours(self, t: datetime, hours: float) -> datetime:
@@ -223,9 +217,8 @@ class WorkCalendar:
         if not delta:
             return t.astimezone(self.tz)
         tab = self._covering(x, x)
-        goal = tab.worked(x) + delta // _US
-        while goal > tab.done[-1]:
-            tab = self._later(tab)
+        while (goal := tab.worked(x) + delta // _US) > tab.done[-1]:
+            tab = self._later(tab)  # totals are recomputed: a rebuild may start earlier
         k = bisect_left(tab.done, goal) - 1  # the period during which the total reaches goal
         return self._datetime(tab.opens[k] + goal - tab.done[k])
 
@@ -268,14 +261,18 @@ class WorkCalendar:
     def _year_of(self, x: int) -> int:
         return (_EPOCH + timedelta(microseconds=x)).astimezone(self.tz).year
 
-    def _reaching(self, tab: _Table, k: int) -> _Table:
-        """``tab``, grown forward until it has a period number ``k``."""
-        while k >= len(tab.opens):
+    def _located(self, x: int, ahead: int) -> tuple[_Table, int, int]:
+        """A table, the period holding ``x`` with the offset into it (else the next period and 0),
+        and at least ``ahead`` periods after it."""
+        tab = self._covering(x, x)
+        k, offset = tab.locate(x)
+        while k + ahead >= len(tab.opens):
             tab = self._later(tab)
-        return tab
+            k, offset = tab.locate(x)  # again: a rebuild may also start earlier (other threads)
+        return tab, k, offset
 
     def _later(self, tab: _Table) -> _Table:
-        """``tab`` grown forward (geometrically; its indices and totals stay valid)."""
+        """A table reaching at least one year beyond ``tab`` (grown geometrically)."""
         return self._table_for_years(tab.first_year, tab.last_year + 1)
 
     def _table_for_years(self, lo: int, hi: int) -> _Table:
@@ -315,7 +312,7 @@ class WorkCalendar:
         if periods is None:
             rules = self._special
             if self._fallback is not None and year not in self._covered:
-                rules = _merged(rules, self._fallback(year))
+                rules = rules.over(self._fallback(year))
             jan1 = date(year, 1, 1).toordinal()
             days = range(jan1, date(year, 12, 31).toordinal() + 1)
             periods = [self._period(date.fromordinal(o), rules) for o in days]
@@ -323,16 +320,11 @@ class WorkCalendar:
         return periods
 
     def _period(self, d: date, rules: SpecialDays) -> _Period:
-        if not self._works(d, rules):
+        if not rules.is_working(d, self.weekdays):
             return None
         closes = self.short_closes if d in rules.shortened_days else self.closes
         opening = datetime.combine(d, self.opens, self.tz)
         return _micros(opening), _micros(datetime.combine(d, closes, self.tz))
-
-    def _works(self, d: date, rules: SpecialDays) -> bool:
-        if d in rules.working_days:
-            return True
-        return d not in rules.days_off and d.weekday() in self.weekdays
 
     def _check(self) -> None:
         """Refuse rules that cannot describe a working week."""
@@ -343,15 +335,7 @@ class WorkCalendar:
         special = self._special
         if clash := special.days_off & special.working_days:
             raise ValueError(f"dates both off and working: {sorted(clash)}")
-        if idle := sorted(d for d in special.shortened_days if not self._works(d, special)):
+        if idle := sorted(
+            d for d in special.shortened_days if not special.is_working(d, self.weekdays)
+        ):
             raise ValueError(f"shortened days must be working days: {idle}")
-
-
-def _merged(explicit: SpecialDays, guessed: SpecialDays) -> SpecialDays:
-    """Explicit rules first; the guess only where they say nothing about a date."""
-    said = explicit.days_off | explicit.working_days
-    return SpecialDays(
-        explicit.days_off | (guessed.days_off - said),
-        explicit.working_days | (guessed.working_days - said),
-        explicit.shortened_days | (guessed.shortened_days - explicit.days_off),
-    )

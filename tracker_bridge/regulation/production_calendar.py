@@ -54,6 +54,21 @@ class SpecialDays:
     working_days: frozenset[date] = frozenset()  # e.g. transferred working Saturdays
     shortened_days: frozenset[date] = frozenset()  # working days that close early
 
+    def is_working(self, d: date, weekdays: frozenset[int]) -> bool:
+        """Whether ``d`` is worked under these exceptions and the ``weekdays`` rule."""
+        if d in self.working_days:
+            return True
+        return d not in self.days_off and d.weekday() in weekdays
+
+    def over(self, guess: SpecialDays) -> SpecialDays:
+        """These exceptions first; ``guess`` only for the dates they say nothing about."""
+        said = self.days_off | self.working_days
+        return SpecialDays(
+            self.days_off | (guess.days_off - said),
+            self.working_days | (guess.working_days - said),
+            self.shortened_days | (guess.shortened_days - self.days_off),
+        )
+
 
 def russian_days(
     years: range,
