@@ -28,6 +28,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -81,11 +82,11 @@ def build_notification(
 ) -> EmailMessage:
     """The email for ``notify`` (pure: the same inputs give the same bytes)."""
     msg = EmailMessage()
-    msg["From"] = Address(display_name=from_name, addr_spec=from_addr)
+    _set_from(msg, " ".join(from_name.split()), from_addr)
     msg["To"] = notify.to
     if reply_to:
         msg["Reply-To"] = reply_to
-    msg["Subject"] = _subject(rendered.subject, rendered.issue_key)
+    _set_text_header(msg, "Subject", _subject(rendered.subject, rendered.issue_key))
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id_for(notify, domain)
     parent = original_message_id or notify.in_reply_to
@@ -100,6 +101,36 @@ def build_notification(
     if rendered.html is not None:
         msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     return msg
+
+
+def _set_from(msg: EmailMessage, name: str, address: str) -> None:
+    if name.isascii():
+        msg["From"] = Address(display_name=name, addr_spec=address)
+    else:
+        msg.set_raw("From", f"{_rfc2047(name, 'From')} <{address}>")
+
+
+def _set_text_header(msg: EmailMessage, name: str, value: str) -> None:
+    if value.isascii():
+        msg[name] = value
+    else:
+        msg.set_raw(name, _rfc2047(value, name))
+
+
+def _rfc2047(value: str, header: str) -> str:
+    """Encoded-words that keep every space, leading ASCII words (``[KEY]``) left readable.
+
+    CPython 3.11's ``policy.default`` folder drops the space between two encoded-words when it
+    splits at one ("готовы к проверке" arrives as "готовы кпроверке"); the compat32 ``Header``
+    encoder splits inside the words instead. ``value`` is one line (callers collapse whitespace).
+    """
+    cut = next((i for i, ch in enumerate(value) if not ch.isascii()), len(value))
+    cut = value.rfind(" ", 0, cut) + 1
+    encoded = Header(header_name=header, maxlinelen=76)
+    if value[:cut]:
+        encoded.append(value[:cut], "us-ascii")
+    encoded.append(value[cut:], "utf-8")
+    return encoded.encode(linesep="\n")
 
 
 def _subject(subject: str, key: str | None) -> str:
@@ -156,7 +187,7 @@ class SmtpSender:
             with self._connect() as client:
                 self._secure_and_login(client)
                 return client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, MailError) as exc:
             error = translate_smtp_error(exc)
             log.warning(
                 "mail.send_failed",
@@ -165,25 +196,18 @@ class SmtpSender:
                 code=error.code,
                 transient=isinstance(error, TransientMailError),
             )
+            if error is exc:
+                raise
             raise error from exc
 
     def _connect(self) -> smtplib.SMTP:
         s = self._settings
         if s.security == "ssl":
-            client: smtplib.SMTP = _SMTPS(
-                local_hostname=s.local_hostname, timeout=s.timeout, context=self._context()
+            return _SMTPS(
+                s.host, s.port, s.local_hostname, timeout=s.timeout, context=self._context()
             )
-        else:
-            client = smtplib.SMTP(local_hostname=s.local_hostname, timeout=s.timeout)
-        try:
-            code, reply = client.connect(s.host, s.port)
-        except BaseException:
-            client.close()
-            raise
-        if code != 220:  # a greeting of 421/554 means "not now" / "not you"
-            client.close()
-            raise smtplib.SMTPConnectError(code, reply)
-        return client
+        # connects, and closes again on a greeting other than 220 (SMTPConnectError)
+        return smtplib.SMTP(s.host, s.port, s.local_hostname, timeout=s.timeout)
 
     def _secure_and_login(self, client: smtplib.SMTP) -> None:
         s = self._settings
@@ -192,7 +216,10 @@ class SmtpSender:
             client.starttls(context=self._context())
             client.ehlo()
         if s.username is not None:
-            client.login(s.username, s.password or "")
+            try:
+                client.login(s.username, s.password or "")
+            except UnicodeEncodeError as exc:  # smtplib encodes credentials as ASCII only
+                raise MailAuthError("SMTP login and password must be ASCII for smtplib") from exc
 
     def _context(self) -> ssl.SSLContext:
         return self._ssl_context or ssl.create_default_context()
@@ -227,10 +254,12 @@ def translate_smtp_error(exc: BaseException) -> MailError:  # noqa: PLR0911 - on
             return PermanentMailError(f"server does not support: {exc}")
         case ssl.SSLCertVerificationError():
             return PermanentMailError(f"TLS certificate rejected: {exc.verify_message}")
-        case OSError():  # refused, reset, timed out, DNS: the network, not the message
-            return TransientMailError(f"{type(exc).__name__}: {exc}")
         case smtplib.SMTPException() if "authentication" in str(exc).lower():
             return MailAuthError(str(exc))
+        case smtplib.SMTPException():  # before OSError: smtplib's errors subclass it
+            return PermanentMailError(f"{type(exc).__name__}: {exc}")
+        case OSError():  # refused, reset, timed out, DNS: the network, not the message
+            return TransientMailError(f"{type(exc).__name__}: {exc}")
         case _:
             return PermanentMailError(f"{type(exc).__name__}: {exc}")
 
