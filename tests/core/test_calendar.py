@@ -159,7 +159,7 @@ class TestWorkingDays:
 
 class TestWorkingTime:
     def test_add_hours_across_a_weekend(self, cal: WorkCalendar) -> None:
-        """Fri 16:00 + 4 working hours is Mon 12:00."""
+        """R10 (working-hours unit): Fri 16:00 + 4 working hours is Mon 12:00."""
         assert cal.add_working_hours(msk(2025, 3, 14, 16), 4) == msk(2025, 3, 17, 12)
 
     def test_add_hours_across_a_shortened_day_and_a_holiday(self, cal: WorkCalendar) -> None:

@@ -102,7 +102,8 @@ class WorkCalendar:
         covered_years: range = range(_FIRST_YEAR, _LAST_YEAR + 1),
         fallback: Callable[[int], SpecialDays] | None = None,
     ) -> None:
-        """A calendar from explicit rules; ``fallback`` gives the rules of uncovered years."""
+        """A calendar from explicit rules (complete for every year unless ``covered_years`` says
+        otherwise; ``fallback(year)`` then gives the rules of the other years)."""
         self.tz = ZoneInfo(timezone)
         self.opens, self.closes = opens, closes
         self.weekdays = frozenset(weekdays)

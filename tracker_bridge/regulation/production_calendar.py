@@ -92,7 +92,7 @@ def russian_days(
     off = (frozenset(d for d in known if d.year in years) | extra_off) - extra_work
     working = (frozenset(d for d in known.weekend_workdays if d.year in years) | extra_work) - off
 
-    def is_working(d: date) -> bool:
+    def is_working(d: date) -> bool:  # `known` also holds the look-ahead year's Jan 1
         return d in working or (d.weekday() in weekdays and d not in off and d not in known)
 
     if shortened_days is None:
