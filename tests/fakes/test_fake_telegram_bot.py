@@ -97,6 +97,15 @@ async def test_send_message_with_html_records_text_entities_and_keyboard(
     assert tg.sent == [record]
 
 
+async def test_sent_text_is_trimmed_like_telegram_does(tg: FakeTelegram, bot: Bot) -> None:
+    """Surrounding newlines are dropped, so an edit differing only in them is 'not modified'."""
+    sent = await bot.send_message(CHAT, "\n<b>SUP-1</b> открыта\n\n", parse_mode="HTML")
+    assert sent.text == "SUP-1 открыта"
+    assert tg.chats[CHAT].messages[sent.message_id].entities == [
+        {"type": "bold", "offset": 0, "length": 5}
+    ]
+
+
 async def test_message_ids_count_up_per_chat(tg: FakeTelegram, bot: Bot) -> None:
     """Each chat numbers its messages from 1, like supergroups do."""
     tg.add_chat(-200, "Другая")
@@ -196,3 +205,13 @@ async def test_injected_user_message_is_kept_in_the_chat(tg: FakeTelegram) -> No
     assert tg.chats[CHAT].messages[message.message_id].from_id == USER
     assert tg.pending_updates == 1
     assert tg.bot_messages(CHAT) == []
+
+
+def test_injecting_against_unknown_messages_is_refused(tg: FakeTelegram) -> None:
+    """A reply to, or a button press on, a message the chat does not have is a test mistake."""
+    with pytest.raises(ValueError, match="to reply to"):
+        tg.inject_message(CHAT, USER, "x", reply_to=99)
+    with pytest.raises(ValueError, match="to press"):
+        tg.inject_callback(CHAT, USER, 99, "take")
+    with pytest.raises(ValueError, match="starts with"):
+        tg.inject_command(CHAT, USER, "take")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker_bridge.testing.fake_telegram_html import EntityParseError, parse_html, utf16_len
+from tracker_bridge.testing.fake_telegram_html import EntityParseError, parse_html, trim, utf16_len
 
 
 def test_each_supported_tag_becomes_its_entity_type() -> None:
@@ -114,3 +114,15 @@ def test_bold_span_covers_exactly_the_escaped_words(inner: str, before: str) -> 
         before + inner,
         [{"type": "bold", "offset": utf16_len(before), "length": utf16_len(inner)}],
     )
+
+
+def test_trim_strips_surrounding_whitespace_and_moves_entities() -> None:
+    """Leading/trailing spaces and newlines go; entities shift left and are clipped to the text."""
+    text, entities = parse_html("\n  <b>SUP-1 </b>готово\n<i>\n</i>")
+    assert trim(text, entities) == ("SUP-1 готово", [{"type": "bold", "offset": 0, "length": 6}])
+
+
+def test_trim_keeps_text_without_surrounding_whitespace() -> None:
+    """A message with nothing to strip is returned as it is."""
+    entities = [{"type": "bold", "offset": 0, "length": 1}]
+    assert trim("x y", entities) == ("x y", entities)

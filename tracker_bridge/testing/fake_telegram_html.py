@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EntityParseError", "parse_html", "utf16_len"]
+__all__ = ["EntityParseError", "parse_html", "trim", "utf16_len"]
 
 _TAG_TYPES = {
     "b": "bold",
@@ -34,6 +34,7 @@ _TAG_TYPES = {
 }
 _NAMED_REFS = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _MAX_REF_LEN = 10
+_SPACES = " \t\r\n\v\x00"  # what tdlib's is_space trims around a message
 
 
 class EntityParseError(ValueError):
@@ -236,3 +237,19 @@ def _decode_reference(name: str) -> str | None:
 def parse_html(source: str) -> tuple[str, list[dict[str, Any]]]:
     """``(text, entities)`` for ``source``; raises :class:`EntityParseError` like the Bot API."""
     return _Parser(source).run()
+
+
+def trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Strip surrounding whitespace as Telegram does, shifting and clipping the entities."""
+    stripped = text.strip(_SPACES)
+    if stripped == text:
+        return text, entities
+    shift = utf16_len(text[: len(text) - len(text.lstrip(_SPACES))])
+    end = utf16_len(stripped)
+    kept = []
+    for entity in entities:
+        start = max(entity["offset"] - shift, 0)
+        stop = min(entity["offset"] + entity["length"] - shift, end)
+        if stop > start:
+            kept.append(entity | {"offset": start, "length": stop - start})
+    return stripped, kept

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from tracker_bridge.testing.fake_telegram_api import ApiError, bad_request
-from tracker_bridge.testing.fake_telegram_html import EntityParseError, parse_html, utf16_len
+from tracker_bridge.testing.fake_telegram_html import (
+    EntityParseError,
+    parse_html,
+    trim,
+    utf16_len,
+)
 from tracker_bridge.testing.fake_telegram_state import (
     CallbackAnswer,
     FakeChat,
@@ -84,7 +89,8 @@ def _content(params: JSON) -> tuple[str, list[JSON], str | None]:
             raise bad_request(f"can't parse entities: {error}") from None
     else:
         plain, entities = text, list(params.get("entities") or [])
-    if not plain.strip():
+    plain, entities = trim(plain, entities)
+    if not plain:
         raise bad_request("message text is empty")
     if utf16_len(plain) > MAX_TEXT:
         raise bad_request("message is too long")
