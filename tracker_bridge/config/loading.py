@@ -26,7 +26,7 @@ __all__ = ["EX_CONFIG", "PLACEHOLDER", "ConfigError", "load_settings", "placehol
 EX_CONFIG = 78  # os.EX_CONFIG, spelt out: the systemd unit names it in RestartPreventExitStatus=
 PLACEHOLDER = "CHANGE-ME"
 NOT_CONFIGURED = "not configured: still the example value"
-_EXAMPLE_DOMAIN = re.compile(r"(?<![\w-])example\.(?:org|com|net)(?![\w-])", re.IGNORECASE)
+_EXAMPLE_DOMAIN = re.compile(r"(?<![\w-])example\.(?:org|com|net)(?![\w-]|\.[\w-])", re.I)
 
 
 class ConfigError(Exception):

@@ -64,7 +64,7 @@ class CustomerSettings(Section):
     """One clinic (R2): its intake addresses, who may write and confirm, where requests go."""
 
     name: NonEmpty
-    intake_addresses: tuple[Address, ...] = Field(min_length=1)
+    intake_addresses: tuple[Address, ...]
     allowed_senders: tuple[Address, ...] = ()
     allowed_domains: tuple[Domain, ...] = ()
     confirmers: tuple[Address, ...] = ()
@@ -76,10 +76,15 @@ class CustomerSettings(Section):
     language: Annotated[str, AfterValidator(_language)] = "ru"
 
     @model_validator(mode="after")
-    def _someone_may_write(self) -> Self:
+    def _reachable(self) -> Self:
+        # Checked here, not with min_length: pydantic would also say "empty" when one is invalid.
+        problems: list[tuple[Loc, str]] = []
+        if not self.intake_addresses:
+            problems.append((("intake_addresses",), "give at least one address"))
         if not self.allowed_senders and not self.allowed_domains:
             message = "set allowed_senders or allowed_domains: as it is, nobody may file requests"
-            refuse("customer", [(("allowed_senders",), message)])
+            problems.append((("allowed_senders",), message))
+        refuse("customer", problems)
         return self
 
     def to_core(self) -> Customer:

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     mail: MailSettings
     smtp: SmtpSettings
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
-    customers: tuple[CustomerSettings, ...] = Field(min_length=1)
+    customers: tuple[CustomerSettings, ...]
     regulation: RegulationSettings = Field(default_factory=RegulationSettings)
     statuses: StatusSettings = Field(default_factory=StatusSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
@@ -116,14 +116,16 @@ class Settings(BaseSettings):
         return problems
 
     def _customer_problems(self) -> list[tuple[Loc, str]]:
+        # Checked here, not with min_length: pydantic would also say "empty" when one is invalid.
         problems: list[tuple[Loc, str]] = []
+        if not self.customers:
+            problems.append((("customers",), "no customer configured: add a [[customers]] table"))
         names: dict[str, int] = {}
         intake: dict[str, int] = {}
         for i, customer in enumerate(self.customers):
             if customer.name in names:
-                problems.append(
-                    (("customers", i, "name"), f"also customers[{names[customer.name]}]")
-                )
+                message = f"{customer.name!r} is also the name of customers[{names[customer.name]}]"
+                problems.append((("customers", i, "name"), message))
             names.setdefault(customer.name, i)
             for address in customer.intake_addresses:
                 if address in intake:
