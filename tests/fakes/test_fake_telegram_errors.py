@@ -59,6 +59,15 @@ async def test_unchanged_edit_is_not_modified(tg: FakeTelegram, bot: Bot) -> Non
     assert tg.chats[CHAT].messages[sent.message_id].edits == 0
 
 
+async def test_same_result_from_other_markup_is_not_modified(bot: Bot) -> None:
+    """<strong> after <b>, or trailing newlines, render the same message: 'not modified'."""
+    sent = await bot.send_message(CHAT, "<b>SUP-1</b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match=r"^Message is not modified"):
+        await bot.edit_message_text(
+            "<strong>SUP-1</strong>\n", CHAT, sent.message_id, parse_mode="HTML"
+        )
+
+
 async def test_unchanged_markup_edit_is_not_modified(tg: FakeTelegram, bot: Bot) -> None:
     """editMessageReplyMarkup with the current keyboard is also 'not modified'."""
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Взять", callback_data="take")]])

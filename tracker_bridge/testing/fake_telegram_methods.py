@@ -173,8 +173,12 @@ def _editable(world: World, params: JSON) -> FakeMessage:
     return message
 
 
+_COMPARED = ("text", "entities", "reply_markup")  # what "not modified" is judged on
+
+
 def _apply_edit(world: World, message: FakeMessage, changes: JSON) -> JSON:
-    if all(getattr(message, name) == value for name, value in changes.items()):
+    compared = [name for name in _COMPARED if name in changes]
+    if all(getattr(message, name) == changes[name] for name in compared):
         raise bad_request(NOT_MODIFIED)
     for name, value in changes.items():
         setattr(message, name, value)
