@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from functools import cached_property
 
-from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.regulation.statuses import TERMINAL_STATUSES, Status
 
 __all__ = ["ClockUnit", "Policy", "TerminalReply"]
 
@@ -148,6 +149,11 @@ class Policy:
         for status in self.terminal_reply:
             if not status.is_terminal:
                 raise ValueError(f"terminal_reply names a status that is not terminal: {status}")
+
+    @cached_property
+    def intake_stops(self) -> frozenset[Status]:
+        """Statuses that end the intake clock: ``intake_done`` and every terminal one (R16)."""
+        return self.intake_done | TERMINAL_STATUSES
 
     def is_high(self, priority: str) -> bool:
         return priority in self.high_priorities

@@ -27,7 +27,7 @@ from typing import Literal
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import IssueView, StatusChange
 from tracker_bridge.regulation.policy import ClockUnit, Policy
-from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.regulation.statuses import PAUSED_STATUSES, Status
 
 __all__ = [
     "ClockKind",
@@ -130,8 +130,9 @@ class _IntakeWalk:
 
     def __init__(self, deadline: datetime, measure: _Measure, policy: Policy) -> None:
         self.deadline = deadline
-        self.measure = measure
-        self.policy = policy
+        self.between = measure.between
+        self.extend = measure.extend
+        self.stops = policy.intake_stops
         self.used = _ZERO
         self.breached = False
         self.paused = False
@@ -140,14 +141,14 @@ class _IntakeWalk:
 
     def step(self, status: Status, a: datetime, b: datetime) -> None:
         """Count the segment [a, b) spent in ``status``."""
-        if status in self.policy.intake_done or status.is_terminal:
+        if status in self.stops:
             self.ended_at = a  # taken into work (or finished) at a
             self.breached = self.breached or a > self.deadline
             return
-        self.paused = status.is_paused
+        self.paused = status in PAUSED_STATUSES
         if self.paused and not self.breached and a < self.deadline:
             # R14: the clock stops while waiting for the customer: the deadline moves by as much
-            self.deadline = self.measure.extend(self.deadline, self.measure.between(a, b))
+            self.deadline = self.extend(self.deadline, self.between(a, b))
             self.intervals.append(Interval("paused", a, b, status, "waiting for the customer"))
             return
         if self.paused:
@@ -155,7 +156,7 @@ class _IntakeWalk:
             self.breached = True
             self.intervals.append(Interval("paused", a, b, status, note))
             return
-        self.used += self.measure.between(a, b)
+        self.used += self.between(a, b)
         self.intervals.append(Interval("counted", a, b, status))
         self.breached = self.breached or b > self.deadline
 

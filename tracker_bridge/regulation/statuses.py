@@ -12,6 +12,8 @@ from enum import StrEnum
 
 __all__ = [
     "DEFAULT_TRACKER_KEYS",
+    "PAUSED_STATUSES",
+    "TERMINAL_STATUSES",
     "Category",
     "Status",
     "StatusMap",
@@ -93,6 +95,9 @@ _TERMINAL = {
     Status.CANCELLED,
     Status.CLOSED_NO_RESPONSE,
 }
+PAUSED_STATUSES: frozenset[Status] = frozenset(_PAUSED)
+TERMINAL_STATUSES: frozenset[Status] = frozenset(_TERMINAL)
+
 _CATEGORIES: dict[Status, Category] = {
     s: Category.PAUSED if s in _PAUSED else Category.TERMINAL if s in _TERMINAL else Category.ACTIVE
     for s in Status

@@ -1,0 +1,58 @@
+"""When to look at each request again: the periodic pass only compares these with ``now``.
+
+Deadlines are computed when an issue changes (:func:`tracker_bridge.regulation.rules.evaluate`
+returns ``next_check_at``); an idle pass over 10,000 unchanged issues is then a heap peek instead
+of 10,000 recomputations. Plain in-memory data, no I/O.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime
+
+__all__ = ["WakeupSchedule"]
+
+
+class WakeupSchedule:
+    """Issue key → the next moment its evaluation can change. Superseded entries are lazily
+    dropped when they reach the top of the heap."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, str]] = []
+        self._when: dict[str, datetime] = {}
+
+    def __len__(self) -> int:
+        return len(self._when)
+
+    def set(self, key: str, when: datetime | None) -> None:
+        """Look at ``key`` again at ``when``; ``None`` means only when it changes."""
+        if when is None:
+            self._when.pop(key, None)
+            return
+        if self._when.get(key) == when:
+            return
+        self._when[key] = when
+        heapq.heappush(self._heap, (when, key))
+
+    def when(self, key: str) -> datetime | None:
+        return self._when.get(key)
+
+    def next_due(self) -> datetime | None:
+        """The earliest scheduled moment, for the loop's sleep."""
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
+
+    def due(self, now: datetime) -> list[str]:
+        """Pop and return every key whose moment has come (each once)."""
+        out: list[str] = []
+        while True:
+            self._drop_stale()
+            if not self._heap or self._heap[0][0] > now:
+                return out
+            _, key = heapq.heappop(self._heap)
+            del self._when[key]
+            out.append(key)
+
+    def _drop_stale(self) -> None:
+        while self._heap and self._when.get(self._heap[0][1]) != self._heap[0][0]:
+            heapq.heappop(self._heap)
