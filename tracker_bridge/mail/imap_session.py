@@ -137,14 +137,23 @@ class ImapSession:
     def supports_idle(self) -> bool:
         return bool(self._client.has_capability("IDLE"))
 
-    def idle_wait(self, timeout: float, should_stop: Callable[[], bool]) -> None:
-        """IDLE until the server reports EXISTS, ``timeout`` passes or ``should_stop()``.
+    def idle_wait(
+        self,
+        timeout: float,
+        should_stop: Callable[[], bool],
+        known_uidvalidity: int | None,
+        after: int,
+    ) -> None:
+        """IDLE until new mail, ``timeout`` or ``should_stop()``; re-issued every idle_renew.
 
-        Real time (monotonic) is right here: this waits on a socket, not on business time.
-        IDLE is re-issued every ``idle_renew`` seconds within one long wait.
+        Before each IDLE (and so after each renewal) a SEARCH looks for mail that arrived
+        while no IDLE was running. Real time (monotonic) is right here: this waits on a
+        socket, not on business time.
         """
         deadline = time.monotonic() + timeout
         while not should_stop() and time.monotonic() < deadline:
+            if self.has_new(known_uidvalidity, after):
+                return
             renew_at = min(deadline, time.monotonic() + self._s.idle_renew)
             if self._idle_once(renew_at, should_stop):
                 return
@@ -152,28 +161,37 @@ class ImapSession:
                 log.debug("imap.idle_renewed", mailbox=self._s.mailbox)
 
     def _idle_once(self, until: float, should_stop: Callable[[], bool]) -> bool:
+        """One IDLE command; True when the server reported EXISTS (new mail)."""
         self._client.idle()
         self.idling.set()
-        early_empty = 0
         try:
-            while not should_stop() and (left := until - time.monotonic()) > 0:
-                slice_ = min(IDLE_SLICE, left)
-                started = time.monotonic()
-                responses = self._client.idle_check(timeout=slice_)
-                if any(_is_bye(r) for r in responses):
-                    raise IMAPClient.AbortError("server said BYE during IDLE")
-                if any(_is_exists(r) for r in responses):
-                    return True
-                # imapclient turns EOF into "no responses": an empty answer long before the
-                # timeout, again and again, means the server is gone (killed without a BYE)
-                quick = not responses and time.monotonic() - started < slice_ / 2
-                early_empty = early_empty + 1 if quick else 0
-                if early_empty >= 3:
-                    raise IMAPClient.AbortError("connection closed during IDLE")
-            return False
+            seen = self._idle_until(until, should_stop)
+        except BaseException:
+            with contextlib.suppress(OSError, IMAPClient.Error):
+                self._client.idle_done()
+            raise
         finally:
             self.idling.clear()
-            self._client.idle_done()
+        _, tail = self._client.idle_done()
+        return seen or any(_is_exists(r) for r in tail)
+
+    def _idle_until(self, until: float, should_stop: Callable[[], bool]) -> bool:
+        early_empty = 0
+        while not should_stop() and (left := until - time.monotonic()) > 0:
+            slice_ = min(IDLE_SLICE, left)
+            started = time.monotonic()
+            responses = self._client.idle_check(timeout=slice_)
+            if any(_is_bye(r) for r in responses):
+                raise IMAPClient.AbortError("server said BYE during IDLE")
+            if any(_is_exists(r) for r in responses):
+                return True
+            # imapclient turns EOF into "no responses": an empty answer long before the
+            # timeout, again and again, means the server is gone (killed without a BYE)
+            quick = not responses and time.monotonic() - started < slice_ / 2
+            early_empty = early_empty + 1 if quick else 0
+            if early_empty >= 3:
+                raise IMAPClient.AbortError("connection closed during IDLE")
+        return False
 
     def _uids_after(self, after: int) -> list[int]:
         # "UID n:*" always matches the highest UID, even when it is below n: filter here.

@@ -124,14 +124,19 @@ class ImapSource:
 
     # --- waiting ---------------------------------------------------------------------------
     async def _idle(self, timeout: float) -> None:  # noqa: ASYNC109
-        if await self._call(lambda s: s.has_new(self._uidvalidity, self._mark)):
-            return
         self._stop.clear()
+        validity, mark, stop = self._uidvalidity, self._mark, self._stop.is_set
         try:
-            await self._call(lambda s: s.idle_wait(timeout, self._stop.is_set))
+            await asyncio.to_thread(self._run, lambda s: s.idle_wait(timeout, stop, validity, mark))
         except asyncio.CancelledError:
             self._stop.set()  # the worker thread leaves IDLE within IDLE_SLICE
             raise
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # Not retried here: the caller's next fetch reconnects (with backoff) and finds
+            # whatever arrived during the outage.
+            log.warning("imap.idle_interrupted", host=self._s.host, error=repr(exc))
 
     async def _poll(self, timeout: float) -> None:  # noqa: ASYNC109
         waited = 0.0

@@ -71,7 +71,10 @@ class MailSource(Protocol):
         ...
 
     async def wait_for_new(self, timeout: float) -> None:  # noqa: ASYNC109 - how long to wait
-        """Return when new mail may have arrived, or after ``timeout`` seconds."""
+        """Return when new mail may have arrived, or after ``timeout`` seconds.
+
+        Returns at once while mail not yet handed out is waiting (also before the first fetch).
+        """
         ...
 
     async def settle(self, msg: IncomingMessage, outcome: Outcome) -> None:
