@@ -42,11 +42,27 @@ class TestShouldAnswer:
             "Undeliverable: [SUP-1] Заявка",
             "Недоставленное сообщение",
             "Delivery Status Notification (Failure)",
+            "Mail delivery failed: returning message to sender",
+            "Undelivered Mail Returned to Sender",
+            "Автоматический ответ: Re: [SUP-1] Заявка",
         ],
     )
     def test_never_answers_an_auto_reply_subject_the_headers_hid(self, subject: str) -> None:
         """Auto-replies without RFC 3834 headers are still recognised by their subject."""
         assert guard(a_mail(subject=subject)) == (False, "automatic: auto-reply subject")
+
+    @pytest.mark.parametrize(
+        "subject",
+        [
+            "Автоответ не работает у пациентов",
+            "Re: не приходит автоответ пациенту",
+            "Out of office hours: запись не сохраняется",
+            "Настроить автоответ для регистратуры",
+        ],
+    )
+    def test_answers_a_person_writing_about_auto_replies(self, subject: str) -> None:
+        """Only the auto-reply title form is refused, not a request that mentions one."""
+        assert guard(a_mail(subject=subject)) == (True, "ok")
 
     @pytest.mark.parametrize(
         "sender",

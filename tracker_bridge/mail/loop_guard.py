@@ -29,11 +29,18 @@ _NO_REPLY = re.compile(
     re.VERBOSE,
 )
 # Subjects of auto-replies and delivery reports whose headers fail to say so.
+# A phrase followed by a colon ("Автоответ: <subject>"), so that a person writing *about* an
+# auto-reply ("Автоответ не работает") is still answered; delivery reports by their fixed titles.
 _AUTO_SUBJECT = re.compile(
-    r"^\s*(?:automatic\s+reply|auto(?:matic)?[-\s]?(?:reply|response)|autoreply|out\s+of\s+(?:the\s+)?office"
-    r"|автоответ|автоматический\s+ответ|вне\s+офиса|undeliver(?:ed|able)|delivery\s+status\s+notification"
-    r"|mail\s+delivery\s+(?:failed|failure|system)|returned\s+mail|недоставлен|не\s+доставлено)",
-    re.IGNORECASE,
+    r"""^\s*(?:
+        (?: automatic\s+reply | auto[-\s]?re(?:ply|sponse) | out\s+of\s+(?:the\s+)?office
+          | автоответ | автоматический\s+ответ | вне\s+офиса | undeliver(?:ed|able)
+          | не\s+доставлено | недоставленное\s+сообщение ) \s*[:：]
+      | delivery\s+status\s+notification | mail\s+delivery\s+fail(?:ed|ure)
+      | returned\s+mail\s*: | undelivered\s+mail\s+returned\s+to\s+sender
+      | недоставленное\s+сообщение\s*$
+    )""",
+    re.IGNORECASE | re.VERBOSE,
 )
 # Our own notifications' Message-IDs (see tracker_bridge.mail.outbound.message_id_for).
 _OWN_MESSAGE_ID = re.compile(r"^<?tb\.[0-9a-f]{24}@", re.IGNORECASE)
