@@ -17,18 +17,16 @@ Header = Callable[[str], str | None]
 _DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)(@|$)", re.I)
 _SUPPRESS = re.compile(r"\b(all|oof|autoreply)\b", re.I)
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
-_ANYWHERE = re.compile(
-    r"автоответ|автоматический ответ|нет на месте|вне офиса|out of (the )?office|"
-    r"automatic reply|auto[- ]?reply|auto[- ]?response|abwesenheitsnotiz",
-    re.I,
-)
+# Responders put their marker first ("Автоответ: <subject>"); people mention these words later.
 _LEADING = re.compile(
-    r"^\s*(auto:|undeliver(ed|able)|delivery status notification|returned mail\b|"
-    r"mail delivery (failed|failure|subsystem)|delivery failure|failure notice|"
-    r"non[- ]?delivery|недоставленное сообщение|не удалось доставить|"
-    r"отчет о (не)?доставке|уведомление о (не)?доставке)",
-    re.I,
+    r"^\s*(автоответ|автоматический ответ|нет на месте|вне офиса|out of (the )?office|"
+    r"automatic reply|auto(matic)?[- ]?(reply|response)|autoreply|auto:|abwesenheitsnotiz|"
+    r"undeliver(ed|able)|delivery status notification|returned mail\b|"
+    r"mail delivery (failed|failure|subsystem)|delivery failure|failure notice|non[- ]?delivery|"
+    r"недоставленное сообщение|не удалось доставить|(отчет|уведомление) о (не)?доставке)",
+    re.IGNORECASE,
 )
+_ANYWHERE = re.compile(r"\bis out of (the )?office\b", re.IGNORECASE)  # Lotus Notes style
 
 
 def automatic_reason(header: Header, content_type: str, sender: str, subject: str) -> str | None:

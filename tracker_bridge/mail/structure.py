@@ -59,6 +59,9 @@ class Layout:
 def lay_out(message: Message) -> Layout:
     """Split ``message`` into body text and attachments."""
     walker = _Walker()
+    for part in message.walk():
+        boundary = _boundary(part)
+        walker.delimiters |= {f"--{boundary}", f"--{boundary}--"} if boundary else set()
     walker.visit(message, depth=0)
     return walker.layout
 
@@ -69,6 +72,7 @@ class _Walker:
         self.shadow = 0  # >0 while inside an alternative branch that is not shown
         self.names: set[str] = set()
         self.texts: dict[int, str] = {}
+        self.delimiters: set[str] = set()  # "--boundary" lines of every multipart in the mail
 
     def visit(self, part: Message, depth: int, resource: bool = False) -> None:
         if depth > _MAX_DEPTH:
@@ -140,7 +144,11 @@ class _Walker:
         return self.texts[key]
 
     def body(self, part: Message, kind: str) -> None:
-        self.layout.texts.append((kind, self.text(part)))
+        text = self.text(part)
+        if self.delimiters and any(line.strip() in self.delimiters for line in text.splitlines()):
+            # A broken multipart leaked a delimiter line into the text (RFC 2046 forbids it).
+            text = "\n".join(ln for ln in text.splitlines() if ln.strip() not in self.delimiters)
+        self.layout.texts.append((kind, text))
 
     def loose_text(self, part: Message) -> None:
         """A multipart whose boundary never comes: its text, minus delimiter and header lines."""
@@ -164,6 +172,13 @@ class _Walker:
         shown = disposition(part)
         inline = shown == "inline" or (shown is None and (cid is not None or resource))
         self.layout.attachments.append(Attachment(name, kind, data, inline, cid))
+
+
+def _boundary(part: Message) -> str | None:
+    try:
+        return part.get_boundary()
+    except Exception:  # compat32 can trip over a malformed Content-Type
+        return None
 
 
 def _enclosed_subject(part: Message) -> str | None:
