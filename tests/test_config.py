@@ -278,6 +278,13 @@ VALIDATION_CASES: list[tuple[dict[str, Any], str]] = [
     ),
     ({"regulation": {"high_intake_unit": "weeks"}}, "regulation.high_intake_unit: input should"),
     ({"regulation": {"warn_before": "soon"}}, "regulation.warn_before: input should be a valid"),
+    (
+        {
+            "smtp_password": " ",
+            "smtp": {"host": "h.test", "from_address": "a@h.test", "username": "u"},
+        },
+        "smtp_password: must not be empty",
+    ),
     ({"metrics_listen": "9464"}, "metrics_listen: '9464' is not host:port"),
     ({"template_dir": "/nonexistent/templates"}, "template_dir: '/nonexistent/templates' is not"),
     ({"telemetry": True}, "telemetry: unknown key"),
@@ -479,6 +486,13 @@ class TestSecrets:
         }
         assert dump["smtp"]["host"] == "smtp.gp1.test"
 
+    def test_dump_is_plain_json_with_sets_sorted(self, settings: Settings) -> None:
+        """The dump serialises to JSON the same way every time: sets become sorted lists."""
+        dump = redacted_dump(settings)
+        assert dump["regulation"]["high_priorities"] == ["blocker", "critical"]
+        assert dump["mail"]["idle_timeout"] == "PT29M"
+        assert json.loads(json.dumps(dump)) == dump
+
     def test_secret_values_stay_readable_for_the_code_that_needs_them(
         self, settings: Settings
     ) -> None:
@@ -574,11 +588,26 @@ class TestConverters:
         work = WorkCalendar.default(**options)  # type: ignore[arg-type]
         assert not work.is_working_day(date(2027, 12, 31))
 
+    def test_model_validate_builds_settings_from_plain_data_alone(self) -> None:
+        """Settings.model_validate reads no file, environment or credentials (for tests)."""
+        settings = Settings.model_validate(a_config())
+        assert settings.customers_core()[0].queue == "GP1"
+
     def test_imap_source_is_parsed_into_an_endpoint(self) -> None:
         """imaps:// means TLS on 993 by default; %40 in the user is an '@'."""
         settings = load_settings(environ={}, overrides=a_config())
-        assert settings.mail.imap == ImapEndpoint("imap.gp1.test", 993, "support@gp1.test", True)
+        assert settings.mail.imap == ImapEndpoint("imap.gp1.test", 993, "support@gp1.test", "ssl")
         assert (settings.mail.maildir, settings.mail.done_folder) == (None, "INBOX.Processed")
+
+    def test_imap_url_means_starttls_on_143_unless_a_port_is_given(self) -> None:
+        """imap:// is STARTTLS; the port defaults to 143 and may be given."""
+        plain = a_config(mail={"source": "imap://support@imap.gp1.test"})
+        ported = a_config(mail={"source": "imap://support@imap.gp1.test:1143"})
+        endpoints = [load_settings(environ={}, overrides=c).mail.imap for c in (plain, ported)]
+        assert endpoints == [
+            ImapEndpoint("imap.gp1.test", 143, "support", "starttls"),
+            ImapEndpoint("imap.gp1.test", 1143, "support", "starttls"),
+        ]
 
     def test_maildir_source_needs_no_password(self) -> None:
         """A Maildir path is a source of its own, with its own done-folder default."""

@@ -17,6 +17,7 @@ from tracker_bridge.config.types import (
     Address,
     Duration,
     Host,
+    Names,
     NonEmpty,
     Section,
     Url,
@@ -73,12 +74,12 @@ class TrackerSettings(Section):
 
 @dataclass(frozen=True)
 class ImapEndpoint:
-    """Where the IMAP mailbox is: ``imaps://`` is TLS from the start, ``imap://`` is STARTTLS."""
+    """Where the IMAP mailbox is: ``imaps://`` is TLS from the start (ssl), ``imap://`` STARTTLS."""
 
     host: str
     port: int
     username: str
-    implicit_tls: bool
+    security: Literal["ssl", "starttls"]  # the names mail.imap_session.ImapSettings uses
 
 
 def parse_mail_source(source: str) -> ImapEndpoint | Path:
@@ -101,10 +102,9 @@ def parse_mail_source(source: str) -> ImapEndpoint | Path:
         raise ValueError("the URL needs a user and a host: imaps://user@host:993")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError("no path or query after the host: folders go under [mail.folders]")
-    default_port = 993 if parts.scheme == "imaps" else 143
-    return ImapEndpoint(
-        parts.hostname, parts.port or default_port, unquote(parts.username), parts.scheme == "imaps"
-    )
+    security: Literal["ssl", "starttls"] = "ssl" if parts.scheme == "imaps" else "starttls"
+    port = parts.port or (993 if security == "ssl" else 143)
+    return ImapEndpoint(parts.hostname, port, unquote(parts.username), security)
 
 
 def _mail_source(value: str) -> str:
@@ -173,5 +173,5 @@ class TelegramSettings(Section):
 
     enabled: bool = False
     users: dict[int, NonEmpty] = Field(default_factory=dict)  # Telegram user id → Tracker login
-    urgent_priorities: frozenset[NonEmpty] = Policy().urgent_priorities
+    urgent_priorities: Names = Policy().urgent_priorities
     base_url: Url = "https://api.telegram.org/bot"

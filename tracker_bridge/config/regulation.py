@@ -19,8 +19,10 @@ from tracker_bridge.config.types import (
     Domain,
     Duration,
     Loc,
+    Names,
     NonEmpty,
     Section,
+    SortedSet,
     refuse,
 )
 from tracker_bridge.regulation.model import Customer
@@ -29,6 +31,7 @@ from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status, Sta
 
 __all__ = ["CalendarSettings", "CustomerSettings", "RegulationSettings", "StatusSettings"]
 
+Statuses = Annotated[frozenset[Status], SortedSet]
 _POLICY = Policy()  # a plain value: the regulation's defaults, read once
 _QUEUE = re.compile(r"[A-Z][A-Z0-9]*")
 _LANGUAGE = re.compile(r"[a-z]{2}")
@@ -106,23 +109,23 @@ class CustomerSettings(Section):
 class RegulationSettings(Section):
     """Every :class:`Policy` knob but ``urgent_priorities``, which lives under [telegram]."""
 
-    high_priorities: frozenset[NonEmpty] = _POLICY.high_priorities
+    high_priorities: Names = _POLICY.high_priorities
     high_intake: int = Field(default=_POLICY.high_intake, gt=0)
     high_intake_unit: ClockUnit = _POLICY.high_intake_unit
     normal_intake: int = Field(default=_POLICY.normal_intake, gt=0)
     normal_intake_unit: ClockUnit = _POLICY.normal_intake_unit
-    intake_done: frozenset[Status] = _POLICY.intake_done
+    intake_done: Statuses = _POLICY.intake_done
     warn_fraction: float = Field(default=_POLICY.warn_fraction, gt=0, lt=1)
     warn_before: Duration = _POLICY.warn_before
     quiet_outside_hours: bool = _POLICY.quiet_outside_hours
     silence_days: int = Field(default=_POLICY.silence_days, gt=0)
     silence_reminders: tuple[int, ...] = _POLICY.silence_reminders
     no_response_resolution: NonEmpty | None = _POLICY.no_response_resolution
-    notify_statuses: frozenset[Status] = _POLICY.notify_statuses
-    enhancement_types: frozenset[NonEmpty] = _POLICY.enhancement_types
-    enhancement_tags: frozenset[NonEmpty] = _POLICY.enhancement_tags
-    infrastructure_resolutions: frozenset[NonEmpty] = _POLICY.infrastructure_resolutions
-    infrastructure_tags: frozenset[NonEmpty] = _POLICY.infrastructure_tags
+    notify_statuses: Statuses = _POLICY.notify_statuses
+    enhancement_types: Names = _POLICY.enhancement_types
+    enhancement_tags: Names = _POLICY.enhancement_tags
+    infrastructure_resolutions: Names = _POLICY.infrastructure_resolutions
+    infrastructure_tags: Names = _POLICY.infrastructure_tags
     confirm_phrases: tuple[NonEmpty, ...] = _POLICY.confirm_phrases
     error_phrases: tuple[NonEmpty, ...] = _POLICY.error_phrases
     terminal_reply: dict[Status, TerminalReply] = Field(

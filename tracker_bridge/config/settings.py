@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, Field, SecretStr, model_validator
+from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tracker_bridge.config import sources
@@ -26,7 +26,7 @@ from tracker_bridge.config.regulation import (
     RegulationSettings,
     StatusSettings,
 )
-from tracker_bridge.config.types import Loc, refuse
+from tracker_bridge.config.types import Loc, Secret, refuse
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.statuses import StatusMap
@@ -68,11 +68,11 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
     )
 
-    tracker_token: SecretStr | None = None
-    tracker_iam_token: SecretStr | None = None
-    imap_password: SecretStr | None = None
-    smtp_password: SecretStr | None = None
-    telegram_bot_token: SecretStr | None = None
+    tracker_token: Secret | None = None
+    tracker_iam_token: Secret | None = None
+    imap_password: Secret | None = None
+    smtp_password: Secret | None = None
+    telegram_bot_token: Secret | None = None
 
     tracker: TrackerSettings
     mail: MailSettings

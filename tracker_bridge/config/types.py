@@ -7,7 +7,15 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    SecretStr,
+    ValidationError,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 __all__ = [
@@ -16,8 +24,11 @@ __all__ = [
     "Duration",
     "Host",
     "Loc",
+    "Names",
     "NonEmpty",
+    "Secret",
     "Section",
+    "SortedSet",
     "Url",
     "refuse",
 ]
@@ -90,6 +101,16 @@ def _non_empty(value: str) -> str:
     return value.strip()
 
 
+def _non_empty_secret(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _sorted(values: frozenset[str]) -> list[str]:
+    return sorted(values)
+
+
 def _duration(value: object) -> object:
     """``"29m"``, ``"1h30m"``, ``"2d"``; other forms (seconds, ``"PT29M"``) go to pydantic."""
     if isinstance(value, str):
@@ -111,4 +132,8 @@ Domain = Annotated[str, AfterValidator(_domain)]
 Host = Annotated[str, AfterValidator(_host)]
 Url = Annotated[str, AfterValidator(_url)]
 NonEmpty = Annotated[str, AfterValidator(_non_empty)]
+Secret = Annotated[SecretStr, AfterValidator(_non_empty_secret)]
+# Sets are written sorted, so that `tracker-bridge check` prints the same text every time.
+SortedSet = PlainSerializer(_sorted, return_type=list[str], when_used="json")
+Names = Annotated[frozenset[NonEmpty], SortedSet]
 Duration = Annotated[timedelta, BeforeValidator(_duration), AfterValidator(_positive)]
