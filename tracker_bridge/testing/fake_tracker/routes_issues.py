@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracker_bridge.testing.fake_tracker import catalog
 from tracker_bridge.testing.fake_tracker.issue_ops import create_issue, update_issue
 from tracker_bridge.testing.fake_tracker.records import ChangelogRecord, CommentRecord
 from tracker_bridge.testing.fake_tracker.render import (
@@ -27,6 +28,7 @@ from tracker_bridge.testing.fake_tracker.workflow_ops import (
 __all__: list[str] = []
 
 _KEY = r"/issues/(?P<key>[^/]+)"
+_FIELD_NAMES = {f.id: f.name for f in catalog.GLOBAL_FIELDS}
 
 
 @ROUTER.route("POST", "/issues")
@@ -196,7 +198,11 @@ def _changelog_json(state: TrackerState, record: ChangelogRecord) -> dict[str, A
         "transport": "front",
         "fields": [
             {
-                "field": {"self": f"{base}/v2/fields/{f.field}", "id": f.field, "display": f.field},
+                "field": {
+                    "self": f"{base}/v2/fields/{f.field}",
+                    "id": f.field,
+                    "display": _FIELD_NAMES.get(f.field, f.field),
+                },
                 "from": f.before,
                 "to": f.after,
             }
