@@ -6,16 +6,16 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.shared_corpus import corpus
 from tracker_bridge.regulation.calendar import SpecialDays, WorkCalendar
 from tracker_bridge.regulation.production_calendar import russian_fallback
 
-CORPUS = Path("/work/shared/corpus/calendar")
+CORPUS = corpus("calendar")
 MSK = ZoneInfo("Europe/Moscow")
 H = timedelta(hours=1)
 

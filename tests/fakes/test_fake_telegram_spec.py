@@ -7,9 +7,7 @@ shared corpus or from ``$TELEGRAM_BOT_API_SPEC``.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,15 +21,12 @@ from telegram import (
     LinkPreviewOptions,
 )
 
+from tests.shared_corpus import corpus
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_telegram_api import METHODS
 from tracker_bridge.testing.fake_telegram_methods import HANDLERS
 
-SPEC_PATH = Path(
-    os.environ.get(
-        "TELEGRAM_BOT_API_SPEC", "/work/shared/corpus/telegram/telegram-bot-api-spec__api.json"
-    )
-)
+SPEC_PATH = corpus("telegram", "telegram-bot-api-spec__api.json")
 TOKEN = "123456:test-token"
 CHAT = -1001234567890
 USER = 501
@@ -60,8 +55,6 @@ SAMPLE_VALUES: JSON = {
 
 @pytest.fixture(scope="module")
 def spec() -> JSON:
-    if not SPEC_PATH.is_file():
-        pytest.skip(f"Bot API spec not found at {SPEC_PATH} (set TELEGRAM_BOT_API_SPEC)")
     loaded: JSON = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return loaded
 
