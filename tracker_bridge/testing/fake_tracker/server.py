@@ -143,7 +143,7 @@ class TrackerHandler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
+        except OSError:
             self.close_connection = True  # the client gave up (e.g. its timeout fired)
 
 
