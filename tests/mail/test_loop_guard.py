@@ -108,8 +108,8 @@ class TestShouldAnswer:
         """Once a mail to the sender bounced for good, nothing more is sent there."""
         assert guard(a_mail(), bounced=True) == (False, "bounced")
 
-    def test_stops_at_the_daily_limit(self) -> None:
-        """The N-th answer of the day is the last one (default 10)."""
+    def test_r20_stops_at_the_daily_limit(self) -> None:
+        """R20 (rate-limited answers): the 10th answer of the day is the last one."""
         assert guard(a_mail(), answers_today=9)[0] is True
         assert guard(a_mail(), answers_today=10) == (False, "daily limit reached (10/10)")
 

@@ -60,7 +60,7 @@ def reparse(msg: EmailMessage) -> EmailMessage:
 
 
 class TestMessageId:
-    def test_the_same_event_always_gets_the_same_message_id(self) -> None:
+    def test_r22_the_same_event_always_gets_the_same_message_id(self) -> None:
         """R22: a retried send of one event is the same message, recognisable by its Message-ID."""
         assert build()["Message-ID"] == build()["Message-ID"]
         assert build()["Message-ID"] == message_id_for(a_notify(), DOMAIN)

@@ -69,7 +69,7 @@ def fixture_smtp() -> Iterator[SmtpCapture]:
 
 
 class TestDelivery:
-    async def test_sends_with_auth_and_keeps_every_header(self, smtp: SmtpCapture) -> None:
+    async def test_r12_sends_with_auth_and_keeps_every_header(self, smtp: SmtpCapture) -> None:
         """R12: the notification arrives as built, after AUTH, to the requester's address."""
         message = a_notification()
         refused = await a_sender(smtp).send(message)
@@ -124,7 +124,7 @@ class TestDelivery:
 
 
 class TestFailures:
-    async def test_a_451_then_success_when_the_caller_retries(self, smtp: SmtpCapture) -> None:
+    async def test_r22_a_451_then_success_when_the_caller_retries(self, smtp: SmtpCapture) -> None:
         """R22: a temporary refusal is transient; the retry delivers the same message once."""
         smtp.fail_next(451)
         sender, message = a_sender(smtp), a_notification()

@@ -35,7 +35,9 @@ def render(renderer: TemplateRenderer, name: str, **context: str) -> RenderedMai
 
 class TestEveryTemplate:
     @pytest.mark.parametrize("name", TEMPLATES)
-    def test_renders_with_every_documented_key(self, renderer: TemplateRenderer, name: str) -> None:
+    def test_r12_renders_with_every_documented_key(
+        self, renderer: TemplateRenderer, name: str
+    ) -> None:
         """R12: each template renders a one-line subject and a tidy body from its keys."""
         mail = render(renderer, name, **full_context(name))
         assert mail.subject and "\n" not in mail.subject
@@ -54,7 +56,7 @@ class TestEveryTemplate:
         """No template is missing and none uses a name outside its documented context."""
         assert renderer.check() == []
 
-    def test_there_is_a_template_for_every_status(self) -> None:
+    def test_r12_r13_there_is_a_template_for_every_status(self) -> None:
         """R12/R13: every logical status has its notification template pair."""
         for status in Status:
             for suffix in ("subject.j2", "txt.j2"):
@@ -84,12 +86,14 @@ class TestEveryTemplate:
 
 
 class TestWhatEachTemplateSays:
-    def test_registered_gives_the_key_and_the_deadline(self, renderer: TemplateRenderer) -> None:
+    def test_r12_registered_gives_the_key_and_the_deadline(
+        self, renderer: TemplateRenderer
+    ) -> None:
         """R12: the acknowledgement names the request's key and its deadline."""
         text = render(renderer, "registered", deadline="01.12.2026 18:00 (МСК)").text
         assert "SUP-42" in text and "01.12.2026 18:00 (МСК)" in text
 
-    def test_registered_out_of_hours_says_so(self, renderer: TemplateRenderer) -> None:
+    def test_r6_registered_out_of_hours_says_so(self, renderer: TemplateRenderer) -> None:
         """R6: mail received out of hours is told the working hours and the next opening."""
         text = render(
             renderer, "registered", out_of_hours="yes", next_opening="понедельник, 30.11 в 10:00"
@@ -98,32 +102,36 @@ class TestWhatEachTemplateSays:
         assert "понедельник, 30.11 в 10:00" in text
         assert "нерабочее время" not in render(renderer, "registered", out_of_hours="no").text
 
-    def test_registered_asks_for_a_missing_login(self, renderer: TemplateRenderer) -> None:
+    def test_r7_registered_asks_for_a_missing_login(self, renderer: TemplateRenderer) -> None:
         """R7: a request without the login is accepted and the answer asks for it."""
         assert "сообщите логин" in render(renderer, "registered", missing_login="yes").text
         assert "логин" not in render(renderer, "registered", missing_login="no").text
 
-    def test_registered_names_the_linked_request(self, renderer: TemplateRenderer) -> None:
+    def test_r20_registered_names_the_linked_request(self, renderer: TemplateRenderer) -> None:
         """R20: a new request quoting an old key says it is linked to it."""
         assert "SUP-7" in render(renderer, "registered", linked="SUP-7").text
 
-    def test_awaiting_testing_reminds_to_clear_the_cache(self, renderer: TemplateRenderer) -> None:
+    def test_r11_awaiting_testing_reminds_to_clear_the_cache(
+        self, renderer: TemplateRenderer
+    ) -> None:
         """R11: the awaiting-testing mail tells the requester to refresh/clear the browser cache."""
         text = render(renderer, status_template(Status.AWAITING_TESTING)).text
         assert "кэш" in text and "Ctrl+Shift+R" in text
 
-    def test_awaiting_testing_explains_how_to_confirm(self, renderer: TemplateRenderer) -> None:
+    def test_r15_r19_awaiting_testing_explains_how_to_confirm(
+        self, renderer: TemplateRenderer
+    ) -> None:
         """R15/R19: confirm by replying, the responsible person confirms, 10 working days."""
         text = render(renderer, status_template(Status.AWAITING_TESTING)).text
         assert "Проверено, ошибок нет" in text and "ответственный сотрудник" in text
         assert "10 рабочих дней" in text
 
-    def test_info_requested_carries_the_question(self, renderer: TemplateRenderer) -> None:
+    def test_r8_info_requested_carries_the_question(self, renderer: TemplateRenderer) -> None:
         """R8: the clarifying question reaches the requester in the mail."""
         question = "Под каким логином воспроизводится ошибка?"
         assert question in render(renderer, "status_info_requested", comment=question).text
 
-    def test_reply_ignored_explains_the_rule(self, renderer: TemplateRenderer) -> None:
+    def test_r20_reply_ignored_explains_the_rule(self, renderer: TemplateRenderer) -> None:
         """R20: the answer says why the reply was not added and how to file anew quoting the key."""
         text = render(
             renderer,
@@ -135,20 +143,22 @@ class TestWhatEachTemplateSays:
         assert "оформите новую заявку" in text and "номер прежней заявки SUP-7" in text
         assert "«Дубликат»" in text and "«Невыполнимо»" in text
 
-    def test_autoclose_reminder_gives_days_left_and_date(self, renderer: TemplateRenderer) -> None:
+    def test_r19_autoclose_reminder_gives_days_left_and_date(
+        self, renderer: TemplateRenderer
+    ) -> None:
         """R19: the reminder says how many working days are left and when it will close."""
         text = render(renderer, "autoclose_reminder", days_left="1", close_at="04.12.2026").text
         assert "остался 1 рабочий день" in text and "04.12.2026" in text
         text = render(renderer, "autoclose_reminder", days_left="3", close_at="08.12.2026").text
         assert "осталось 3 рабочих дня" in text
 
-    def test_priority_change_shows_old_and_new(self, renderer: TemplateRenderer) -> None:
+    def test_r9_priority_change_shows_old_and_new(self, renderer: TemplateRenderer) -> None:
         """R9: a priority change by support names the old and the new value."""
         text = render(renderer, "priority_changed", old_priority="Высокий", new_priority="Средний")
         assert "Был: Высокий" in text.text and "Стал: Средний" in text.text
 
     @pytest.mark.parametrize("status", [s for s in Status if s.is_terminal])
-    def test_terminal_mails_say_how_to_file_anew(
+    def test_r20_terminal_mails_say_how_to_file_anew(
         self, renderer: TemplateRenderer, status: Status
     ) -> None:
         """R20: every final notification explains that replies are not added, quote the key."""

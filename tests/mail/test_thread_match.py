@@ -62,7 +62,7 @@ class TestNormalizeSubject:
 
 
 class TestSubjectKeys:
-    def test_finds_the_bracketed_key(self) -> None:
+    def test_r8_finds_the_bracketed_key(self) -> None:
         """The ``[SUP-42]`` marker of our notifications is found in a reply (R8)."""
         assert subject_keys("Re: [SUP-42] Изменения готовы к проверке") == ("SUP-42",)
 
