@@ -70,3 +70,27 @@ def test_a_map_must_cover_every_status_once() -> None:
     doubled = dict(DEFAULT_TRACKER_KEYS, **{Status.CLOSED: "resolved"})
     with pytest.raises(ValueError, match="'resolved'"):
         StatusMap(to_tracker=doubled)
+
+
+def test_naive_times_in_a_view_or_a_mail_are_a_clear_error() -> None:
+    """Bad input: a naive datetime names the field it came in."""
+    from datetime import datetime
+
+    from tests.core.builders import a_mail, an_issue
+
+    issue = an_issue()
+    with pytest.raises(ValueError, match=r"IssueView\.created_at is a naive datetime"):
+        type(issue)(**{**issue.__dict__, "created_at": datetime(2026, 3, 2, 12)})
+    with pytest.raises(ValueError, match=r"status_history\[0\]"):
+        from tracker_bridge.regulation.model import StatusChange
+
+        type(issue)(
+            **{
+                **issue.__dict__,
+                "status_history": (StatusChange(datetime(2026, 3, 2), Status.OPEN),),
+            }
+        )
+    with pytest.raises(ValueError, match=r"IssueView\.deadline"):
+        type(issue)(**{**issue.__dict__, "deadline": datetime(2026, 3, 2)})
+    with pytest.raises(ValueError, match=r"InboundMail\.date"):
+        a_mail(date=datetime(2026, 3, 2))

@@ -74,6 +74,10 @@ class InboundMail:
     fields: Mapping[str, str] = field(default_factory=dict)
     defects: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if self.date is not None:
+            _aware("InboundMail.date", self.date)
+
     @property
     def recipients(self) -> tuple[str, ...]:
         """Every address the mail was delivered to, for routing by intake address (R2)."""
@@ -171,6 +175,15 @@ class IssueView:
     tracked_since: datetime | None = None  # events before this are history, not news
     done: frozenset[str] = frozenset()
 
+    def __post_init__(self) -> None:
+        _aware("IssueView.created_at", self.created_at)
+        for i, change in enumerate(self.status_history):
+            _aware(f"IssueView.status_history[{i}].at", change.at)
+        for name in ("last_customer_reply_at", "deadline", "updated_at", "tracked_since"):
+            value = getattr(self, name)
+            if value is not None:
+                _aware(f"IssueView.{name}", value)
+
     @property
     def history(self) -> tuple[StatusChange, ...]:
         """The status history, never empty (none recorded: in its status since creation)."""
@@ -180,3 +193,9 @@ class IssueView:
     def status_since(self) -> datetime:
         """When the issue entered its current status."""
         return self.history[-1].at
+
+
+def _aware(name: str, value: datetime) -> None:
+    """The core only works with aware times: a naive one is a bug upstream, said clearly."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} is a naive datetime ({value.isoformat()}); expected an aware one")
