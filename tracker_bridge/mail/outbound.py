@@ -10,8 +10,10 @@ Loop protection on the way out (RFC 3834, PRIOR-ART §13.3): ``Auto-Submitted`` 
 ``auto-replied`` for a direct answer to an incoming email and ``auto-generated`` for a
 notification caused by a Tracker change or the clock; ``X-Auto-Response-Suppress: All`` keeps
 Exchange/Outlook from sending out-of-office and read receipts back. No ``Precedence: bulk``:
-it is non-standard (RFC 3834 §3.1.8 calls it out as not recommended for this), spam filters and
-Gmail tabs read it as mass mail, and these are one-to-one service messages.
+it was never standardised (RFC 2076: "non-standard, controversial, discouraged"; RFC 3834 made
+``Auto-Submitted`` the signal), Gmail and spam filters read it as mass mail, and these are
+one-to-one service messages. An old responder that only honours ``Precedence`` may still answer
+once; the inbound loop guard (:mod:`tracker_bridge.mail.loop_guard`) stops it there.
 
 :class:`SmtpSender` is the stdlib ``smtplib`` run in a worker thread: one short transaction per
 notification needs no asyncio SMTP client (and no extra dependency); every failure comes out as a
