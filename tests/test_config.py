@@ -189,6 +189,15 @@ class TestSources:
         assert settings.tracker.base_url == "http://127.0.0.1:8080"
         assert settings.customers[0].name == "Поликлиника № 1"
 
+    def test_unparsable_json_in_the_environment_names_the_variable(self) -> None:
+        """A table or list given as broken JSON in the environment is named, not dumped."""
+        with pytest.raises(ConfigError) as caught:
+            load_settings(environ={"TRACKER_BRIDGE_CUSTOMERS": "[{oops"})
+        assert caught.value.problems == [
+            "customers: TRACKER_BRIDGE_CUSTOMERS… is not valid JSON "
+            "(tables and lists are JSON in the environment)"
+        ]
+
     def test_state_directory_moves_the_default_store_only(self, config_file: Path) -> None:
         """Under StateDirectory= the store defaults into it; a configured store_path still wins."""
         environ = {"STATE_DIRECTORY": "/var/lib/tb-one:/var/lib/tb-two"}

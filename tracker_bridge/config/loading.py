@@ -26,6 +26,7 @@ __all__ = ["EX_CONFIG", "PLACEHOLDER", "ConfigError", "load_settings", "placehol
 EX_CONFIG = 78  # os.EX_CONFIG, spelt out: the systemd unit names it in RestartPreventExitStatus=
 PLACEHOLDER = "CHANGE-ME"
 NOT_CONFIGURED = "not configured: still the example value"
+_UNPARSABLE = re.compile(r'field "(\w+)" from source "\w*Environ\w*"')
 _EXAMPLE_DOMAIN = re.compile(r"(?<![\w-])example\.(?:org|com|net)(?![\w-]|\.[\w-])", re.I)
 
 
@@ -65,7 +66,9 @@ def load_settings(
             settings = Settings(**dict(overrides or {}))
     except ValidationError as exc:
         raise ConfigError([_describe(error) for error in exc.errors()], where) from None
-    except (OSError, tomllib.TOMLDecodeError, SettingsError) as exc:
+    except SettingsError as exc:
+        raise ConfigError([_unparsable(exc)], where) from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError([f"cannot read the configuration: {exc}"], where) from None
     problems = placeholder_problems(settings)
     if problems:
@@ -87,6 +90,16 @@ def _check_paths(context: sources.LoadContext, where: str | None) -> None:
     if context.credentials_dir is not None and not context.credentials_dir.is_dir():
         problem = f"CREDENTIALS_DIRECTORY: {str(context.credentials_dir)!r} is not a directory"
         raise ConfigError([problem], where)
+
+
+def _unparsable(error: SettingsError) -> str:
+    """pydantic-settings' "error parsing value for field …" in the terms of the environment."""
+    named = _UNPARSABLE.search(str(error))
+    if named is None:
+        return f"cannot read the configuration: {error}"
+    key = named[1]
+    variable = f"{sources.ENV_PREFIX}{key.upper()}"
+    return f"{key}: {variable}… is not valid JSON (tables and lists are JSON in the environment)"
 
 
 def _example(path: str, value: object) -> bool:
