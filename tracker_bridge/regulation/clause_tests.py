@@ -23,12 +23,14 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_rules.py::TestIntakeAlerts::test_r6_outside_working_hours_warnings_wait_for_the_opening",
         "tests/core/test_sla.py::TestExplanation::test_r6_explain_splits_nights_and_weekends_out_as_skipped",
         "tests/core/test_triage.py::TestNewRequest::test_r6_out_of_hours_receipt_is_said_with_the_next_opening",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r6_registered_out_of_hours_says_so",
     ),
     "R7": (
         "tests/core/test_triage.py::TestNewRequest::test_r1_r7_a_new_email_registers_exactly_one_request",
         "tests/core/test_triage.py::TestNewRequest::test_r7_an_unrecognised_layout_still_makes_a_request",
         "tests/core/test_triage.py::TestNewRequest::test_r7_department_can_come_from_the_body",
         "tests/core/test_triage.py::TestNewRequest::test_r7_a_request_without_a_login_is_accepted_and_the_login_asked_for",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r7_registered_asks_for_a_missing_login",
     ),
     "R8": (
         "tests/core/test_rules.py::TestStatusNotifications::test_r8_the_question_travels_with_the_info_requested_notice",
@@ -36,6 +38,8 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_triage.py::TestReplies::test_r8_a_reply_to_an_open_request_becomes_a_comment",
         "tests/core/test_triage.py::TestReplies::test_r8_r14_an_answer_to_info_requested_puts_the_request_back_to_work",
         "tests/core/test_triage.py::TestReplies::test_r8_an_empty_reply_is_still_recorded",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r8_info_requested_carries_the_question",
+        "tests/mail/test_thread_match.py::TestSubjectKeys::test_r8_finds_the_bracketed_key",
     ),
     "R9": (
         "tests/core/test_rules.py::TestPriorityAndInfrastructure::test_r9_a_priority_corrected_by_support_is_mailed_with_old_and_new",
@@ -43,6 +47,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_sla.py::TestNormalPriorityIntake::test_r9_target_follows_the_current_priority",
         "tests/core/test_triage.py::TestNewRequest::test_r9_r10_a_subject_marker_sets_high_priority_and_a_72_hour_deadline",
         "tests/core/test_triage.py::TestNewRequest::test_r9_the_mail_clients_priority_wins_over_the_default",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r9_priority_change_shows_old_and_new",
     ),
     "R10": (
         "tests/core/test_rules.py::TestDeadlineField::test_r10_an_up_to_date_deadline_is_left_alone",
@@ -59,17 +64,25 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_sla.py::TestHighPriorityIntake::test_r10_unit_is_a_setting",
         "tests/core/test_triage.py::TestNewRequest::test_r9_r10_a_subject_marker_sets_high_priority_and_a_72_hour_deadline",
     ),
+    "R11": (
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r11_awaiting_testing_reminds_to_clear_the_cache",
+    ),
     "R12": (
         "tests/core/test_rules.py::TestStatusNotifications::test_r12_every_status_change_the_requester_cares_about_is_mailed_once",
         "tests/core/test_rules.py::TestStatusNotifications::test_r12_internal_steps_are_not_mailed",
         "tests/core/test_rules.py::TestStatusNotifications::test_r12_events_from_before_the_bridge_watched_are_history_not_news",
         "tests/core/test_rules.py::TestStatusNotifications::test_r12_no_requester_means_no_mail",
         "tests/core/test_triage.py::TestNewRequest::test_r12_the_requester_is_acknowledged_with_the_deadline",
+        "tests/mail/test_outbound_smtp.py::TestDelivery::test_r12_sends_with_auth_and_keeps_every_header",
+        "tests/mail/test_templates.py::TestEveryTemplate::test_r12_renders_with_every_documented_key",
+        "tests/mail/test_templates.py::TestEveryTemplate::test_r12_r13_there_is_a_template_for_every_status",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r12_registered_gives_the_key_and_the_deadline",
     ),
     "R13": (
         "tests/core/test_statuses.py::test_r13_every_status_of_the_regulation_exists_with_its_russian_name",
         "tests/core/test_statuses.py::test_r13_the_default_map_goes_both_ways",
         "tests/core/test_statuses.py::test_r13_aliases_read_extra_tracker_statuses",
+        "tests/mail/test_templates.py::TestEveryTemplate::test_r12_r13_there_is_a_template_for_every_status",
     ),
     "R14": (
         "tests/core/test_rules.py::TestDeadlineField::test_r14_the_deadline_is_not_rewritten_while_waiting",
@@ -94,6 +107,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_triage.py::TestTestingReplies::test_r15_any_allowed_sender_confirms_when_no_confirmers_are_listed",
         "tests/core/test_triage.py::TestTestingReplies::test_r15_a_reported_problem_moves_to_error_found",
         "tests/core/test_triage.py::TestTestingReplies::test_r15_an_unclear_reply_is_a_comment_and_support_is_told",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r15_r19_awaiting_testing_explains_how_to_confirm",
     ),
     "R16": (
         "tests/core/test_rules.py::TestIntakeAlerts::test_r16_no_alerts_once_the_clock_ended",
@@ -121,6 +135,8 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_sla.py::TestSilence::test_r19_a_customer_reply_resets_the_silence_clock",
         "tests/core/test_sla.py::TestSilence::test_r19_a_reply_from_before_the_wait_does_not_count",
         "tests/core/test_sla.py::TestSilence::test_r19_no_silence_clock_while_support_is_working",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r15_r19_awaiting_testing_explains_how_to_confirm",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r19_autoclose_reminder_gives_days_left_and_date",
     ),
     "R20": (
         "tests/core/test_statuses.py::test_r16_r20_the_terminal_statuses_are_those_replies_are_ignored_in",
@@ -129,6 +145,10 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_triage.py::TestClosedRequests::test_r20_the_rejection_notice_is_rate_limited",
         "tests/core/test_triage.py::TestClosedRequests::test_r20_per_status_a_reply_can_file_a_new_linked_request",
         "tests/core/test_triage.py::TestClosedRequests::test_r20_per_status_a_reply_can_reopen",
+        "tests/mail/test_loop_guard.py::TestShouldAnswer::test_r20_stops_at_the_daily_limit",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r20_registered_names_the_linked_request",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r20_reply_ignored_explains_the_rule",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r20_terminal_mails_say_how_to_file_anew",
     ),
     "R21": (
         "tests/core/test_digest.py::test_r21_the_digest_lists_open_requests_by_priority_due_today_and_breached",
@@ -139,5 +159,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_policy_and_actions.py::TestKeys::test_r22_every_action_has_a_distinct_stable_key",
         "tests/core/test_rules.py::TestIdempotency::test_r22_the_same_view_twice_gives_no_new_action",
         "tests/core/test_rules.py::TestIdempotency::test_r22_keys_do_not_depend_on_when_the_pass_runs",
+        "tests/mail/test_outbound.py::TestMessageId::test_r22_the_same_event_always_gets_the_same_message_id",
+        "tests/mail/test_outbound_smtp.py::TestFailures::test_r22_a_451_then_success_when_the_caller_retries",
     ),
 }
