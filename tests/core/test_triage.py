@@ -63,9 +63,7 @@ class TestRouting:
     def test_r2_mail_to_no_known_intake_address_is_quarantined(self) -> None:
         """R2/safety: mail for no customer is kept aside, never dropped, never answered."""
         decision = run(a_mail(to=("stranger@vendor.example",)))
-        assert decision.actions == (
-            Quarantine("m1@clinic1.example", decision.reason),
-        )
+        assert decision.actions == (Quarantine("m1@clinic1.example", decision.reason),)
         assert "stranger@vendor.example" in decision.reason
 
 
