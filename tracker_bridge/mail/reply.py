@@ -14,20 +14,23 @@ import re
 
 __all__ = ["reply_part"]
 
-_SEPARATOR = re.compile(
-    r"^[ \t>*_]*-{3,}[ \t]*(original message|исходное сообщение|ursprüngliche nachricht|"
-    r"reply message|ответное сообщение)[ \t]*-{3,}",
+_SEPARATOR = re.compile(  # Outlook: -----Original Message----- / -----Исходное сообщение-----
+    r"^[ \t>*_]*-{3,}[ \t]*(original|исходное|ursprüngliche|reply message|ответное)"
+    r"[^-\n]{0,30}-{3,}",
     re.IGNORECASE,
 )
-_WROTE = re.compile(
-    r"(wrote|пишет|написал\w*|schrieb|a écrit|escribió|ha scritto)[ \t]*:[ \t*_]*$", re.IGNORECASE
+_WROTE = re.compile(  # something before the verb: a bare "wrote:" is the wrapped end
+    r"\S.*\s(wrote|пишет|написал\w*|schrieb|a écrit|escribió|ha scritto)[ \t]*:[ \t*_]*$",
+    re.IGNORECASE,
+)
+_VERB_INSIDE = re.compile(  # "Am 07.05.2012 08:10, schrieb Martin Edenhofer:" (German order)
+    r"^(am|on|le|el)\s.*\s(schrieb|wrote|a écrit|escribió)\s.*:[ \t*_]*$", re.IGNORECASE
 )
 _ADDRESSED = re.compile(r"(<[^<>@\s]+@[^<>\s]+>|\S+@\S+\.\w+)[ \t]*:[ \t*_]*$")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 _HEADER_FROM = re.compile(r"^[ \t>*_]*(from|от|von|de)[ \t]*[*_]*:", re.IGNORECASE)
-_HEADER_SENT = re.compile(
-    r"^[ \t>*_]*(sent|date|отправлено|дата|gesendet|datum|envoyé|to|кому|an)[ \t]*[*_]*:",
-    re.IGNORECASE,
+_HEADER_WHEN = re.compile(
+    r"^[ \t>*_]*(sent|date|отправлено|дата|gesendet|datum|envoyé)[ \t]*[*_]*:", re.IGNORECASE
 )
 _SIGNATURE = re.compile(
     r"^[ \t*_]*(--[ \t]*$|—[ \t]*$|с уважением|с наилучшими пожеланиями|всего доброго|"
@@ -51,12 +54,26 @@ def reply_part(text: str) -> str:
     cut = _quote_start(lines)
     if cut is None:
         return text
-    kept = lines[:cut]
+    kept = lines[:cut] + _answer_below(lines, cut)
     signature = next((i for i, line in enumerate(kept) if i and _SIGNATURE.match(line)), None)
     if signature is not None and any(line.strip() for line in kept[:signature]):
         kept = kept[:signature]
     reply = "\n".join(kept).strip()
     return reply or text
+
+
+def _answer_below(lines: list[str], cut: int) -> list[str]:
+    """Bottom-posting: attribution, "> " quote, then the answer. The answer is the new part."""
+    index = cut + 1
+    while index < len(lines) and (
+        not lines[index].strip() or lines[index].lstrip().startswith(">")
+    ):
+        index += 1
+    quoted = any(line.lstrip().startswith(">") for line in lines[cut + 1 : index])
+    rest = lines[index:]
+    if not quoted or not any(line.strip() for line in rest) or _quote_start(rest) == 0:
+        return []
+    return rest
 
 
 def _quote_start(lines: list[str]) -> int | None:
@@ -83,14 +100,19 @@ def _attribution(lines: list[str], index: int) -> bool:
 def _attributes(line: str) -> bool:
     if len(line) > 300:
         return False
-    return bool(_WROTE.search(line) or (_ADDRESSED.search(line) and _TIME.search(line)))
+    if _WROTE.search(line) or _VERB_INSIDE.match(line):
+        return True
+    return bool(_ADDRESSED.search(line) and _TIME.search(line))
 
 
 def _header_block(lines: list[str], index: int) -> bool:
-    if not _HEADER_FROM.match(lines[index]):
-        return False
+    """A quoted header block: From: and Sent: within a few lines, in either order."""
     window = lines[index + 1 : index + 1 + _HEADER_WINDOW]
-    return any(_HEADER_SENT.match(line) for line in window)
+    if _HEADER_FROM.match(lines[index]):
+        return any(_HEADER_WHEN.match(line) for line in window)
+    if _HEADER_WHEN.match(lines[index]):
+        return any(_HEADER_FROM.match(line) for line in window)
+    return False
 
 
 def _trailing_quote(lines: list[str]) -> int | None:

@@ -1,0 +1,40 @@
+"""Header decoding: RFC 2047 as written and as broken by real clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker_bridge.mail.headers import decode_header_value
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("=?utf-8?B?0J/RgNC40LLQtdGC?=", "Привет"),
+        ("=?windows-1251?Q?=CF=F0=E8=E2=E5=F2?=", "Привет"),
+        ("=?koi8-r?B?8NLJ18XU?=", "Привет"),
+        ("=?UTF-8*ru?Q?=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82?=", "Привет"),  # RFC 2231 language
+        ("Re: =?utf-8?B?0J/RgNC40LLQtdGC?= SUP-42", "Re: Привет SUP-42"),
+        ("=?utf-8?B?0J/RgA==?= =?utf-8?B?0LjQstC10YI=?=", "Привет"),  # whitespace between words
+        ("=?utf-8?B?0J/R?= =?utf-8?Q?=80=D0=B8=D0=B2=D0=B5=D1=82?=", "Привет"),  # split mid-char
+        ("=?utf-8?B?0J/RgNC40LLQtdGC?=\r\n =?utf-8?B?IQ==?=", "Привет!"),  # folded
+        ("=?utf-8?B?0J/RgNC40LLQtdGC", "=?utf-8?B?0J/RgNC40LLQtdGC"),  # unterminated: literal
+        ("=?bogus?Q?caf=E9?=", "café"),  # unknown charset: detected
+        ("=?utf-8?B?!!!?=", ""),  # undecodable base64
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_encoded_words(raw: str | None, text: str) -> None:
+    """Encoded-words decode, joined across whitespace and across split characters."""
+    assert decode_header_value(raw) == text
+
+
+def test_raw_8bit_header_uses_utf8_then_hint_then_detection() -> None:
+    """Raw 8-bit bytes (surrogate-escaped by the stdlib) decode as UTF-8, hint, or a guess."""
+    as_read = "Привет".encode("cp1251").decode("ascii", errors="surrogateescape")
+    assert decode_header_value(as_read) == "Привет"
+    utf8 = "Привет".encode().decode("ascii", errors="surrogateescape")
+    assert decode_header_value(utf8) == "Привет"
+    koi8 = "тест тест".encode("koi8-r").decode("ascii", errors="surrogateescape")
+    assert decode_header_value(koi8, hint="koi8-r") == "тест тест"
