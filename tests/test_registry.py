@@ -91,6 +91,24 @@ def test_the_regulation_command_prints_the_registry(capsys) -> None:  # type: ig
     assert "R22" in out and "tests/core/test_rules.py::" in out
 
 
+def test_docs_regulation_md_is_the_current_listing() -> None:
+    """docs/regulation.md shows what ``tracker-bridge regulation -v`` prints today."""
+    doc = (ROOT / "docs" / "regulation.md").read_text(encoding="utf-8")
+    assert render_listing(verbose=True) in doc
+
+
+def _write_docs(tests: dict[str, tuple[str, ...]]) -> None:
+    doc = ROOT / "docs" / "regulation.md"
+    doc.write_text(
+        "# The regulation, clause by clause\n\n"
+        "Generated from `tracker_bridge/regulation/registry.py` by `python -m tests.test_registry`;"
+        " `tests/test_registry.py` keeps it in step.\n\n```\n"
+        + render_listing(verbose=True, tests=tests)
+        + "```\n",
+        encoding="utf-8",
+    )
+
+
 if __name__ == "__main__":
     target = ROOT / "tracker_bridge" / "regulation" / "clause_tests.py"
     body = "".join(
@@ -102,4 +120,5 @@ if __name__ == "__main__":
         "\nCLAUSE_TESTS: dict[str, tuple[str, ...]] = {\n" + body + "}\n",
         encoding="utf-8",
     )
-    sys.stdout.write(f"wrote {target}\n")
+    _write_docs(discover())
+    sys.stdout.write(f"wrote {target} and docs/regulation.md\n")

@@ -7,6 +7,7 @@ it (``test_r<N>_…``), which :mod:`tracker_bridge.regulation.clause_tests` reco
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tracker_bridge.regulation.clause_tests import CLAUSE_TESTS
@@ -186,19 +187,27 @@ CLAUSES: tuple[Clause, ...] = (
 )
 
 
-def render_listing(*, verbose: bool = False) -> str:
-    """The registry as text: each clause, what it says, what we do, the code and the tests."""
+def render_listing(
+    *, verbose: bool = False, tests: Mapping[str, tuple[str, ...]] | None = None
+) -> str:
+    """The registry as text: each clause, what it says, what we do, the code and the tests.
+
+    ``tests`` replaces the recorded test lists (used when regenerating them).
+    """
+    recorded = CLAUSE_TESTS if tests is None else tests
     lines: list[str] = []
+    total = 0
     for clause in CLAUSES:
+        clause_tests = recorded.get(clause.id, ())
+        total += len(clause_tests)
         lines.append(f"{clause.id:<4} {clause.says}")
         lines.append(f"     does:  {clause.does}")
         if clause.code:
             lines.append(f"     code:  {', '.join(clause.code)}")
-        count = len(clause.tests)
-        lines.append(f"     tests: {count}" + ("" if clause.in_scope else " (out of scope)"))
+        scope = "" if clause.in_scope else " (out of scope)"
+        lines.append(f"     tests: {len(clause_tests)}{scope}")
         if verbose:
-            lines.extend(f"            {test}" for test in clause.tests)
+            lines.extend(f"            {test}" for test in clause_tests)
         lines.append("")
-    total = sum(len(c.tests) for c in CLAUSES)
     lines.append(f"{len(CLAUSES)} clauses, {total} clause tests.")
     return "\n".join(lines) + "\n"
