@@ -21,7 +21,7 @@ from tracker_bridge.mail.source import (
     MemoryWatermarkStore,
     Watermark,
 )
-from tracker_bridge.testing.dovecot import Dovecot, MailAccount
+from tracker_bridge.testing.dovecot import Dovecot, DovecotMissingError, MailAccount
 
 T = TypeVar("T")
 
@@ -105,6 +105,19 @@ class TestIdle:
                 await waiting
             await asyncio.to_thread(account.append, "INBOX", message(1))
             assert raws(await within(3, source.fetch())) == [message(1)]
+
+    async def test_closing_the_source_ends_a_running_wait(
+        self, account: MailAccount, clock: ManualClock
+    ) -> None:
+        """Shutdown: close() takes the connection out of IDLE and the wait returns."""
+        source = source_for(account, clock)
+        assert await source.fetch() == []
+        waiting = asyncio.create_task(source.wait_for_new(timeout=30))
+        await until(lambda: source.idling)
+        await within(2, source.close())
+        await within(2, waiting)
+        with pytest.raises(MailSourceError, match="closed"):
+            await source.fetch()
 
     @pytest.mark.slow
     async def test_a_dropped_connection_ends_the_wait_early(
@@ -379,3 +392,9 @@ class TestFolders:
 
 def source_key(account: MailAccount, mailbox: str) -> str:
     return imap_settings(account, mailbox=mailbox).key
+
+
+def test_a_missing_dovecot_binary_says_how_to_install_it() -> None:
+    """Without Dovecot the helper fails with the command that installs it."""
+    with pytest.raises(DovecotMissingError, match=r"\.ci/system-deps"):
+        Dovecot(binary="/nonexistent/dovecot")

@@ -69,7 +69,7 @@ class ImapSource:
         self._clock = clock
         self._store = store
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # set by close(): ends a running IDLE
         self._session: ImapSession | None = None
         self._uidvalidity: int | None = None
         self._mark = 0  # highest UID handed out in this session, under self._uidvalidity
@@ -88,6 +88,7 @@ class ImapSource:
         return self._hand_out(scan)
 
     async def wait_for_new(self, timeout: float) -> None:  # noqa: ASYNC109 - IDLE/poll length
+        """Wait in IDLE (or poll on the clock); an IDLE broken by a drop returns early."""
         if timeout <= 0:
             return
         if self._s.use_idle and await self._call(lambda s: s.supports_idle()):
@@ -124,19 +125,30 @@ class ImapSource:
 
     # --- waiting ---------------------------------------------------------------------------
     async def _idle(self, timeout: float) -> None:  # noqa: ASYNC109
-        self._stop.clear()
-        validity, mark, stop = self._uidvalidity, self._mark, self._stop.is_set
+        cancelled = threading.Event()
+        validity, mark = self._uidvalidity, self._mark
+
+        def stop() -> bool:
+            return cancelled.is_set() or self._stop.is_set()
+
         try:
             await asyncio.to_thread(self._run, lambda s: s.idle_wait(timeout, stop, validity, mark))
         except asyncio.CancelledError:
-            self._stop.set()  # the worker thread leaves IDLE within IDLE_SLICE
+            cancelled.set()  # the worker thread leaves IDLE within IDLE_SLICE
             raise
-        except Exception as exc:
+        except imaplib.IMAP4.abort as exc:
+            self._idle_interrupted(exc)
+        except imaplib.IMAP4.error as exc:
+            raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
+        except OSError as exc:
             if not is_transient(exc):
-                raise
-            # Not retried here: the caller's next fetch reconnects (with backoff) and finds
-            # whatever arrived during the outage.
-            log.warning("imap.idle_interrupted", host=self._s.host, error=repr(exc))
+                raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
+            self._idle_interrupted(exc)
+
+    def _idle_interrupted(self, exc: BaseException) -> None:
+        # Not retried here: the caller's next fetch reconnects (with backoff) and finds
+        # whatever arrived during the outage.
+        log.warning("imap.idle_interrupted", host=self._s.host, error=repr(exc))
 
     async def _poll(self, timeout: float) -> None:  # noqa: ASYNC109
         waited = 0.0

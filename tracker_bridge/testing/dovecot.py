@@ -123,7 +123,9 @@ class Dovecot:
     """A private Dovecot instance: ``with Dovecot() as dc: dc.append("INBOX", raw)``.
 
     ``capabilities`` replaces the advertised IMAP capability list (e.g. one without IDLE and
-    MOVE, to exercise a client's fallbacks); None keeps Dovecot's own.
+    MOVE, to exercise a client's fallbacks); None keeps Dovecot's own. ``binary`` defaults to
+    ``dovecot`` on PATH (or /usr/sbin); without one, :class:`DovecotMissingError` says how to
+    install it.
     """
 
     host = "127.0.0.1"
@@ -134,9 +136,10 @@ class Dovecot:
         password: str = "secret",  # noqa: S107 - a throwaway test account
         *,
         capabilities: Sequence[str] | None = None,
+        binary: str | None = None,
     ) -> None:
-        binary = shutil.which("dovecot") or _sbin("dovecot")
-        if binary is None:
+        binary = binary or shutil.which("dovecot") or _sbin("dovecot")
+        if binary is None or not Path(binary).is_file():
             raise DovecotMissingError(MISSING_HINT)
         self._binary = binary
         self._capabilities = capabilities
