@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import unicodedata
 from email.message import Message
 
 from tracker_bridge.mail.headers import decode_header_value
@@ -15,6 +16,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _MAX_LENGTH = 200
 _STEMS = {
     "message/delivery-status": "delivery-status",
+    "text/calendar": "invite",
     "text": "document",
     "image": "image",
     "video": "video",
@@ -74,7 +76,8 @@ def safe_filename(name: str | None) -> str | None:
     """``name`` without control characters or directories (a name, never a path), or None."""
     if not name:
         return None
-    cleaned = _CONTROL.sub("", name).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    cleaned = _CONTROL.sub("", unicodedata.normalize("NFC", name))  # macOS sends NFD names
+    cleaned = cleaned.replace("\\", "/").rsplit("/", 1)[-1].strip()
     if cleaned.strip(". ") == "":
         return None
     if len(cleaned) > _MAX_LENGTH:

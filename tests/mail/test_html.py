@@ -1,0 +1,41 @@
+"""HTML bodies become readable Markdown-ish text without styles, scripts or comments."""
+
+from __future__ import annotations
+
+import re
+
+from tracker_bridge.mail.html import html_to_text
+
+
+def test_styles_scripts_head_and_comments_are_dropped() -> None:
+    """Only visible text remains; Outlook's CSS and conditional comments do not leak."""
+    markup = (
+        "<html><head><title>t</title><style>p {color:red}</style></head><body>"
+        "<!--[if gte mso 9]><xml>junk</xml><![endif]--><script>alert(1)</script>"
+        "<p>Добрый день!</p><p>Не <b>печатается</b> выписка.</p></body></html>"
+    )
+    text = html_to_text(markup)
+    assert text == "Добрый день!\n\nНе **печатается** выписка."
+
+
+def test_links_tables_and_entities() -> None:
+    """Links keep their target, table cells are separated by bars, entities are decoded."""
+    markup = (
+        '<p>См. <a href="https://tracker.example/SUP-42">заявку</a> &laquo;SUP-42&raquo;&nbsp;!</p>'
+        "<table><tr><td>Логин</td><td>ivanova</td></tr></table>"
+    )
+    text = html_to_text(markup)
+    assert "[заявку](https://tracker.example/SUP-42)" in text
+    assert "«SUP-42» !" in text
+    assert re.search(r"^Логин\s*\|\s*ivanova$", text, re.MULTILINE)
+
+
+def test_long_lines_are_not_wrapped() -> None:
+    """A long paragraph stays one line (Tracker wraps Markdown itself)."""
+    words = " ".join(["слово"] * 100)
+    assert html_to_text(f"<p>{words}</p>") == words
+
+
+def test_broken_markup_does_not_raise() -> None:
+    """Unclosed and stray tags still give text."""
+    assert "text" in html_to_text("<div><p>text<table><td>x</div></b></i><")
