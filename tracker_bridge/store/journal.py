@@ -1,0 +1,65 @@
+"""The action journal's state machine, as pure functions both stores apply (so they agree).
+
+::
+
+    (none) ──begin──► pending ──done──► done          (done stays done: begin/failed change nothing)
+                        │  ▲
+                   failed  begin (attempts + 1)
+                        ▼  │
+                      failed ──(permanent)──► settled: begin changes nothing
+
+Each function returns the entry as it should be stored; returning the very same object means
+"nothing changes", and the store then writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from tracker_bridge.store.records import JournalEntry, check_json, utc
+
+__all__ = ["begin", "mark_done", "mark_failed"]
+
+
+def begin(
+    entry: JournalEntry | None,
+    key: str,
+    *,
+    kind: str,
+    issue_key: str | None,
+    payload: str,
+    at: datetime,
+) -> JournalEntry:
+    """A new pending entry, or one more attempt of an unsettled one; a settled one unchanged."""
+    at = utc(at)
+    check_json(payload)
+    if entry is None:
+        return JournalEntry(key, kind, issue_key, payload, "pending", 1, at, at)
+    if entry.settled:
+        return entry
+    return replace(entry, state="pending", attempts=entry.attempts + 1, updated_at=at)
+
+
+def mark_done(
+    entry: JournalEntry | None, key: str, result: str | None, at: datetime
+) -> JournalEntry:
+    """The entry carried out, with what came of it; a done one keeps its first result."""
+    at = utc(at)
+    if entry is None:
+        raise KeyError(key)
+    if entry.state == "done":
+        return entry
+    return replace(entry, state="done", result=result, permanent=False, updated_at=at)
+
+
+def mark_failed(
+    entry: JournalEntry | None, key: str, error: str, permanent: bool, at: datetime
+) -> JournalEntry:
+    """The last attempt failed with ``error``; a done entry stays done."""
+    at = utc(at)
+    if entry is None:
+        raise KeyError(key)
+    if entry.state == "done":
+        return entry
+    return replace(entry, state="failed", last_error=error, permanent=permanent, updated_at=at)

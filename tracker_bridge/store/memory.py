@@ -1,0 +1,266 @@
+"""The store in dicts: for tests, the demo, and running without a database file.
+
+It behaves exactly like :class:`~tracker_bridge.store.sqlite.SqliteStore` (the same contract
+suite runs against both), including the journal state machine, which both take from
+:mod:`tracker_bridge.store.journal`. Nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime
+from types import TracebackType
+from typing import Self, TypeVar
+
+from tracker_bridge.mail.source import Watermark
+from tracker_bridge.store import journal
+from tracker_bridge.store.records import (
+    CardRecord,
+    JournalEntry,
+    ProcessedMessage,
+    QuarantineItem,
+    StoreClosedError,
+    TrackedIssue,
+    address_key,
+    check_day,
+    utc,
+)
+
+__all__ = ["MemoryStore"]
+
+_V = TypeVar("_V")
+
+
+class MemoryStore:
+    """:class:`~tracker_bridge.store.protocol.Store` in memory, thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self._messages: dict[str, ProcessedMessage] = {}
+        self._threads: dict[str, str] = {}
+        self._uniques: dict[str, str] = {}
+        self._cursors: dict[str, str] = {}
+        self._marks: dict[str, Watermark] = {}
+        self._journal: dict[str, JournalEntry] = {}
+        self._cards: dict[str, CardRecord] = {}
+        self._answers: dict[tuple[str, str], int] = {}
+        self._bounces: dict[str, tuple[str, datetime]] = {}
+        self._quarantine: dict[int, QuarantineItem] = {}
+        self._tracked: dict[str, TrackedIssue] = {}
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.close()
+
+    @contextmanager
+    def _open(self) -> Iterator[None]:
+        with self._lock:
+            if self._closed:
+                raise StoreClosedError("memory store is closed")
+            yield
+
+    def _keep_first(self, table: dict[str, _V], key: str, value: Callable[[], _V]) -> bool:
+        with self._open():
+            if key in table:
+                return False
+            table[key] = value()
+            return True
+
+    # --- 1. processed messages -------------------------------------------------------------
+    def record_message(
+        self, message_id: str, outcome: str, *, at: datetime, issue_key: str | None = None,
+        source_id: str | None = None, reason: str | None = None,
+    ) -> bool:  # fmt: skip
+        record = ProcessedMessage(message_id, outcome, utc(at), issue_key, source_id, reason)
+        return self._keep_first(self._messages, message_id, lambda: record)
+
+    def message_outcome(self, message_id: str) -> ProcessedMessage | None:
+        with self._open():
+            return self._messages.get(message_id)
+
+    # --- 2. thread map ---------------------------------------------------------------------
+    def remember_outgoing(self, message_id: str, issue_key: str, at: datetime) -> bool:
+        utc(at)
+        return self._keep_first(self._threads, message_id, lambda: issue_key)
+
+    def remember_inbound(self, message_id: str, issue_key: str, at: datetime) -> bool:
+        utc(at)
+        return self._keep_first(self._threads, message_id, lambda: issue_key)
+
+    def issue_for_message(self, message_id: str) -> str | None:
+        with self._open():
+            return self._threads.get(message_id)
+
+    # --- 3. unique -------------------------------------------------------------------------
+    def issue_for_unique(self, unique: str) -> str | None:
+        with self._open():
+            return self._uniques.get(unique)
+
+    def set_issue_for_unique(self, unique: str, issue_key: str) -> bool:
+        return self._keep_first(self._uniques, unique, lambda: issue_key)
+
+    # --- 4. cursors ------------------------------------------------------------------------
+    def get_cursor(self, name: str) -> str | None:
+        with self._open():
+            return self._cursors.get(name)
+
+    def set_cursor(self, name: str, value: str) -> None:
+        with self._open():
+            self._cursors[name] = value
+
+    # --- 5. watermarks ---------------------------------------------------------------------
+    def get_watermark(self, mailbox: str) -> Watermark | None:
+        with self._open():
+            return self._marks.get(mailbox)
+
+    def set_watermark(self, mailbox: str, mark: Watermark) -> None:
+        with self._open():
+            self._marks[mailbox] = Watermark(int(mark.uidvalidity), int(mark.last_uid))
+
+    # --- 6. journal ------------------------------------------------------------------------
+    def journal_begin(
+        self, key: str, kind: str, issue: str | None, payload: str, at: datetime
+    ) -> JournalEntry:
+        return self._change(
+            key, lambda e: journal.begin(e, key, kind=kind, issue_key=issue, payload=payload, at=at)
+        )
+
+    def journal_done(self, key: str, result: str | None, at: datetime) -> JournalEntry:
+        return self._change(key, lambda e: journal.mark_done(e, key, result, at))
+
+    def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
+        return self._change(key, lambda e: journal.mark_failed(e, key, error, permanent, at))
+
+    def _change(
+        self, key: str, change: Callable[[JournalEntry | None], JournalEntry]
+    ) -> JournalEntry:
+        with self._open():
+            entry = change(self._journal.get(key))
+            self._journal[key] = entry
+            return entry
+
+    def journal_get(self, key: str) -> JournalEntry | None:
+        with self._open():
+            return self._journal.get(key)
+
+    def journal_pending(self) -> list[JournalEntry]:
+        with self._open():
+            pending = (e for e in self._journal.values() if e.state == "pending")
+            return sorted(pending, key=lambda e: (e.created_at, e.key))
+
+    def done_keys(self, issue_key: str) -> frozenset[str]:
+        with self._open():
+            entries = self._journal.values()
+            return frozenset(
+                e.key for e in entries if e.issue_key == issue_key and e.state == "done"
+            )
+
+    def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
+        with self._open():
+            moved = [e for e in self._journal.values() if e.issue_key == placeholder]
+            for entry in moved:
+                self._journal[entry.key] = replace(entry, issue_key=issue_key)
+            return len(moved)
+
+    # --- 7. cards --------------------------------------------------------------------------
+    def card(self, issue_key: str) -> CardRecord | None:
+        with self._open():
+            return self._cards.get(issue_key)
+
+    def save_card(
+        self, issue_key: str, chat_id: int, message_id: int, fingerprint: str, at: datetime
+    ) -> CardRecord:
+        record = CardRecord(issue_key, chat_id, message_id, fingerprint, utc(at))
+        with self._open():
+            self._cards[issue_key] = record
+        return record
+
+    def cards(self) -> list[CardRecord]:
+        with self._open():
+            return [self._cards[key] for key in sorted(self._cards)]
+
+    # --- 8. auto-answer counters -----------------------------------------------------------
+    def count_answer(self, sender: str, day: date) -> int:
+        slot = (address_key(sender), check_day(day))
+        with self._open():
+            self._answers[slot] = self._answers.get(slot, 0) + 1
+            return self._answers[slot]
+
+    def answers(self, sender: str, day: date) -> int:
+        slot = (address_key(sender), check_day(day))
+        with self._open():
+            return self._answers.get(slot, 0)
+
+    # --- 9. bounces ------------------------------------------------------------------------
+    def mark_bounced(self, address: str, reason: str, at: datetime) -> None:
+        record = (reason, utc(at))
+        with self._open():
+            self._bounces[address_key(address)] = record
+
+    def is_bounced(self, address: str) -> bool:
+        with self._open():
+            return address_key(address) in self._bounces
+
+    # --- 10. quarantine --------------------------------------------------------------------
+    def quarantine_add(
+        self, message_id: str, source_id: str, *, reason: str, sender: str, subject: str,
+        at: datetime, raw: bytes | None = None,
+    ) -> int:  # fmt: skip
+        stamp = utc(at)
+        with self._open():
+            for item in self._quarantine.values():
+                if item.message_id == message_id and not item.released:
+                    return item.id
+            item_id = len(self._quarantine) + 1  # ids are never reused: nothing is deleted
+            held = None if raw is None else bytes(raw)
+            item = QuarantineItem(
+                item_id, message_id, source_id, reason, sender, subject, stamp, held
+            )
+            self._quarantine[item_id] = item
+            return item_id
+
+    def quarantine_list(self, include_released: bool = False) -> list[QuarantineItem]:
+        with self._open():
+            items = sorted(self._quarantine.values(), key=lambda item: item.id)
+            return [item for item in items if include_released or not item.released]
+
+    def quarantine_get(self, item_id: int) -> QuarantineItem | None:
+        with self._open():
+            return self._quarantine.get(item_id)
+
+    def quarantine_release(self, item_id: int, at: datetime) -> QuarantineItem:
+        stamp = utc(at)
+        with self._open():
+            item = self._quarantine.get(item_id)
+            if item is None:
+                raise KeyError(item_id)
+            if not item.released:
+                item = self._quarantine[item_id] = replace(item, released_at=stamp)
+            return item
+
+    # --- 11. tracked issues ----------------------------------------------------------------
+    def track(self, issue_key: str, customer: str, requester: str, since: datetime) -> bool:
+        record = TrackedIssue(issue_key, customer, requester, utc(since))
+        return self._keep_first(self._tracked, issue_key, lambda: record)
+
+    def tracked(self, issue_key: str) -> TrackedIssue | None:
+        with self._open():
+            return self._tracked.get(issue_key)
+
+    def tracked_issues(self) -> list[TrackedIssue]:
+        with self._open():
+            return [self._tracked[key] for key in sorted(self._tracked)]

@@ -1,0 +1,164 @@
+"""What the store hands back (frozen dataclasses, never rows) and the value rules both stores share.
+
+Every datetime the store accepts must be timezone-aware (a naive one is a ``ValueError``: the
+store cannot guess its zone); it is kept as ISO-8601 UTC text and comes back as an aware UTC
+datetime equal to the one passed in. The store never reads the clock: callers pass ``at=``.
+E-mail addresses used as keys (answer counters, bounces) are compared case-insensitively.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+__all__ = [
+    "CardRecord",
+    "JournalEntry",
+    "JournalState",
+    "ProcessedMessage",
+    "QuarantineItem",
+    "SchemaTooNewError",
+    "StoreClosedError",
+    "StoreError",
+    "TrackedIssue",
+    "address_key",
+    "check_day",
+    "check_json",
+    "from_text",
+    "to_text",
+    "utc",
+]
+
+JournalState = Literal["pending", "done", "failed"]
+
+
+class StoreError(Exception):
+    """Something is wrong with the store itself (not with a single record)."""
+
+
+class StoreClosedError(StoreError):
+    """The store was used after ``close()``."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer tracker-bridge; this one must not touch it."""
+
+
+@dataclass(frozen=True)
+class ProcessedMessage:
+    """What became of one inbound message (the duplicate guard)."""
+
+    message_id: str
+    outcome: str  # "created" | "commented" | "quarantined" | "ignored" | "rejected" | …
+    at: datetime
+    issue_key: str | None = None
+    source_id: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One action's passage through the journal, under its idempotency key.
+
+    ``pending``: begun, outcome unknown (after a crash: check before redoing). ``done``: carried
+    out, never again. ``failed``: the last attempt failed; a ``permanent`` failure is settled like
+    ``done`` (no retry), a transient one is retried by the next ``journal_begin``.
+    """
+
+    key: str
+    kind: str
+    issue_key: str | None
+    payload: str  # JSON text
+    state: JournalState
+    attempts: int
+    created_at: datetime
+    updated_at: datetime
+    result: str | None = None
+    last_error: str | None = None
+    permanent: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Whether the action must not be attempted again (done, or failed for good)."""
+        return self.state == "done" or (self.state == "failed" and self.permanent)
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    """Where an issue's live Telegram card is, and what it last showed."""
+
+    issue_key: str
+    chat_id: int
+    message_id: int
+    fingerprint: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    """A message kept aside for a person; ``raw`` lets ``quarantine release`` re-inject it."""
+
+    id: int
+    message_id: str
+    source_id: str
+    reason: str
+    sender: str
+    subject: str
+    at: datetime
+    raw: bytes | None = None
+    released_at: datetime | None = None
+
+    @property
+    def released(self) -> bool:
+        return self.released_at is not None
+
+
+@dataclass(frozen=True)
+class TrackedIssue:
+    """An issue the bridge watches; events before ``since`` are history, not news."""
+
+    issue_key: str
+    customer: str
+    requester: str
+    since: datetime
+
+
+def utc(at: datetime) -> datetime:
+    """``at`` in UTC; a naive datetime is refused, since its zone would be a guess."""
+    if not isinstance(at, datetime):
+        raise TypeError(f"expected a datetime, got {type(at).__name__}")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"naive datetime {at.isoformat()}: pass an aware one")
+    return at.astimezone(UTC)
+
+
+def to_text(at: datetime) -> str:
+    """The stored form: fixed-width ISO-8601 UTC, so text order is time order."""
+    return utc(at).isoformat(timespec="microseconds")
+
+
+def from_text(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def check_day(day: date) -> str:
+    """The stored form of a calendar day; a datetime is refused (which day would it be?)."""
+    if isinstance(day, datetime) or not isinstance(day, date):
+        raise TypeError(f"expected a date, got {type(day).__name__}")
+    return day.isoformat()
+
+
+def check_json(payload: str) -> str:
+    """``payload`` unchanged, once it is known to be JSON text."""
+    try:
+        json.loads(payload)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"journal payload is not JSON text: {exc}") from exc
+    return payload
+
+
+def address_key(address: str) -> str:
+    """How an e-mail address is keyed: trimmed, lower case."""
+    return address.strip().lower()
