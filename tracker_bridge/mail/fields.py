@@ -34,6 +34,10 @@ _ALONE = {
     name: re.compile(_PREFIX + rf"(?:{label}){_PAREN}[ \t]*(?:\*\*|__)?[ \t]*[:：]?[ \t]*$", re.I)
     for name, label in _LABELS.items()
 }
+_HINT = re.compile(
+    r"отдел|подраздел|depart|логин|login|уч[её]тн|карт|истори|и\.?\s?б|запис|кнопк", re.I
+)
+_HINT_SPAN = 120
 _NUMERIC = frozenset({"card_number", "history_number"})
 _MAX_VALUE = 300
 
@@ -43,6 +47,8 @@ def extract_fields(text: str) -> dict[str, str]:
     lines = text.splitlines()
     found: dict[str, str] = {}
     for index, line in enumerate(lines):
+        if not _HINT.search(line[:_HINT_SPAN]):
+            continue  # cheap pre-check: no label word near the start of the line
         for name in _LINE:
             if name in found:
                 continue

@@ -98,8 +98,8 @@ def _attribution(lines: list[str], index: int) -> bool:
 
 
 def _attributes(line: str) -> bool:
-    if len(line) > 300:
-        return False
+    if len(line) > 300 or not line.rstrip(" \t*_").endswith(":"):
+        return False  # every attribution ends with a colon: skip the regexes for other lines
     if _WROTE.search(line) or _VERB_INSIDE.match(line):
         return True
     return bool(_ADDRESSED.search(line) and _TIME.search(line))
