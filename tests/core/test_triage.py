@@ -33,7 +33,7 @@ def run(
     *,
     now: str = WORKING,
     policy: Policy = POLICY,
-    answers_today: int = 0,
+    may_answer: bool = True,
 ) -> Decision:
     return triage(
         mail,
@@ -42,7 +42,7 @@ def run(
         now=msk(now),
         cal=cal(),
         policy=policy,
-        answers_today=answers_today,
+        may_answer=may_answer,
         own_addresses=frozenset({"support-clinic1@vendor.example"}),
     )
 
@@ -183,7 +183,7 @@ class TestNewRequest:
 
     def test_the_answer_limit_stops_acknowledgements_but_not_registration(self) -> None:
         """Loop guard: past the daily answer limit the request is still registered, unanswered."""
-        decision = run(a_mail(), answers_today=POLICY.auto_answers_per_day)
+        decision = run(a_mail(), may_answer=False)
         assert only(decision, CreateIssue)
         assert not only(decision, Notify)
 
@@ -249,7 +249,7 @@ class TestTestingReplies:
 
     def test_r15_a_refused_confirmation_past_the_answer_limit_is_not_answered(self) -> None:
         """R15/loop guard: the refusal notice respects the daily answer limit."""
-        decision = run(a_mail(reply_text="Ошибок нет"), self.testing, answers_today=99)
+        decision = run(a_mail(reply_text="Ошибок нет"), self.testing, may_answer=False)
         assert not only(decision, Notify)
 
     def test_r15_any_allowed_sender_confirms_when_no_confirmers_are_listed(self) -> None:
@@ -292,7 +292,7 @@ class TestClosedRequests:
 
     def test_r20_the_rejection_notice_is_rate_limited(self) -> None:
         """R20/loop guard: past the answer limit the reply is ignored silently."""
-        decision = run(a_mail(), an_issue(status=Status.CLOSED), answers_today=3)
+        decision = run(a_mail(), an_issue(status=Status.CLOSED), may_answer=False)
         assert [type(a) for a in decision.actions] == [Ignore]
 
     def test_r20_per_status_a_reply_can_file_a_new_linked_request(self) -> None:

@@ -123,7 +123,7 @@ class Policy:
         default_factory=lambda: dict(_TERMINAL_REPLY_DEFAULTS)
     )
     # at most this many automatic answers to one sender per day (loop guard)
-    auto_answers_per_day: int = 3
+    auto_answers_per_day: int = 10
     # R5: which priorities get a live Telegram card
     urgent_priorities: frozenset[str] = frozenset({"blocker", "critical"})
     # R9: subject markers → priority

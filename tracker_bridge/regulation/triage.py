@@ -75,16 +75,20 @@ def triage(
     now: datetime,
     cal: WorkCalendar,
     policy: Policy,
-    answers_today: int = 0,
+    may_answer: bool = True,
     own_addresses: frozenset[str] = frozenset(),
 ) -> Decision:
-    """Decide what one inbound email does. ``answers_today``: automatic answers already sent to
-    this sender today (the loop guard's counter, kept by the shell)."""
+    """Decide what one inbound email does.
+
+    ``may_answer`` is the loop guard's verdict for this sender (daily answer limit, bounces,
+    no-reply addresses — counted by the shell): without it nothing is mailed back, but requests
+    are still registered and comments still added.
+    """
     refusal = _refuse(mail, customer, own_addresses)
     if refusal is not None:
         return refusal
     assert customer is not None  # _refuse returned a decision otherwise
-    ctx = _Context(mail, customer, now, cal, policy, answers_today < policy.auto_answers_per_day)
+    ctx = _Context(mail, customer, now, cal, policy, may_answer)
     if issue is not None and issue.customer == customer.name:
         return _reply(ctx, issue)
     return _new_request(ctx, old=None)

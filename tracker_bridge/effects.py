@@ -1,0 +1,281 @@
+"""Carry out the core's actions through the adapters, exactly once each.
+
+For every action: the journal records it (pending) before the side effect and marks it done after.
+A settled entry is never redone. An entry left pending by a crash is redone only through adapters
+that reconcile first (the Tracker gateway re-reads: an issue with that ``unique``, a comment with
+that marker, the status already reached), so a retry cannot duplicate a request, a comment or a
+transition. Emails are not sent inline: a :class:`Notify` is *queued* in the journal and the outbox
+(:mod:`tracker_bridge.outbox`) sends it, so an SMTP outage never blocks the intake of mail.
+
+One batch (the actions for one email, one rules pass of one issue, one Telegram command) runs in
+order under a lock per customer, so a customer's requests are applied in the order they came.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.regulation.actions import (
+    Action,
+    AddComment,
+    AttachFiles,
+    CreateIssue,
+    Ignore,
+    IssueRef,
+    Link,
+    NewIssue,
+    Notify,
+    Quarantine,
+    SetFields,
+    TelegramAlert,
+    TelegramCard,
+    Transition,
+)
+from tracker_bridge.regulation.digest import TelegramDigest
+from tracker_bridge.store.protocol import Store
+
+__all__ = [
+    "BatchResult",
+    "Effects",
+    "PermanentEffectError",
+    "TelegramPort",
+    "TrackerPort",
+    "TransientEffectError",
+    "notify_from_payload",
+    "notify_payload",
+]
+
+log = structlog.get_logger(__name__)
+
+
+class TransientEffectError(Exception):
+    """The side effect may succeed later (an outage, a rate limit): stop the batch, retry it."""
+
+
+class PermanentEffectError(Exception):
+    """The side effect can never succeed as asked: settle it as failed and say so."""
+
+
+class TrackerPort(Protocol):
+    """What the effects need from the Tracker adapter (``tracker.gateway.TrackerGateway``)."""
+
+    async def create_issue(self, a: CreateIssue) -> str: ...
+    async def add_comment(self, a: AddComment, key: str) -> str: ...
+    async def transition(self, a: Transition, key: str) -> bool: ...
+    async def set_fields(self, a: SetFields, key: str) -> None: ...
+    async def link(self, a: Link, key: str) -> None: ...
+    async def attach(self, a: AttachFiles, key: str) -> None: ...
+
+
+class TelegramPort(Protocol):
+    """What the effects need from the Telegram adapter."""
+
+    async def card(self, a: TelegramCard) -> None: ...
+    async def alert(self, a: TelegramAlert) -> None: ...
+    async def digest(self, a: TelegramDigest) -> None: ...
+
+
+@dataclass
+class BatchResult:
+    """What one batch did: the keys carried out, skipped as already done, and failed for good."""
+
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    queued: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    created: dict[str, str] = field(default_factory=dict)  # unique → issue key
+
+    @property
+    def issue_key(self) -> str | None:
+        """The issue the batch created, if it created one."""
+        return next(iter(self.created.values()), None)
+
+
+ExecutedAction = Action | TelegramDigest
+
+
+class Effects:
+    """Runs batches of actions against the adapters, journaled in the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        tracker: TrackerPort,
+        telegram: TelegramPort | None = None,
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._tracker = tracker
+        self._telegram = telegram
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def run(
+        self, actions: Sequence[ExecutedAction], *, customer: str = "", issue_key: str = ""
+    ) -> BatchResult:
+        """Carry out ``actions`` in order; a transient failure stops the batch and is raised."""
+        result = BatchResult()
+        async with self._locks[customer or issue_key or "-"]:
+            for action in actions:
+                await self._one(action, result)
+        return result
+
+    async def _one(self, action: ExecutedAction, result: BatchResult) -> None:
+        key = self._resolve(_ref_of(action), result)
+        if isinstance(action, Notify):
+            self._queue(action, key, result)
+            return
+        if isinstance(action, Quarantine | Ignore):
+            return  # recorded by the intake with the message itself
+        entry = self._store.journal_begin(
+            action.key, _kind(action), key, _payload(action), self._clock.now()
+        )
+        if entry.settled:
+            result.skipped.append(action.key)
+            if isinstance(action, CreateIssue) and entry.result:
+                result.created[action.unique] = entry.result
+            return
+        try:
+            outcome = await self._perform(action, key)
+        except TransientEffectError as exc:
+            self._store.journal_failed(action.key, str(exc), False, self._clock.now())
+            raise
+        except PermanentEffectError as exc:
+            self._store.journal_failed(action.key, str(exc), True, self._clock.now())
+            log.error("effect.failed", action=action.key, error=str(exc))
+            result.failed.append((action.key, str(exc)))
+            if isinstance(action, CreateIssue):
+                raise  # nothing after it can be done without the issue
+            return
+        if isinstance(action, CreateIssue):
+            self._created(action, outcome, result)
+        self._store.journal_done(action.key, outcome, self._clock.now())
+        result.done.append(action.key)
+
+    def _resolve(self, ref: IssueRef | None, result: BatchResult) -> str | None:
+        """The real key of an issue reference ("new:<unique>" once created)."""
+        if ref is None or isinstance(ref, str):
+            return ref
+        known = result.created.get(ref.unique) or self._store.issue_for_unique(ref.unique)
+        if known is None:
+            raise PermanentEffectError(f"{ref} was never created in this batch")
+        return known
+
+    def _created(self, action: CreateIssue, key: str | None, result: BatchResult) -> None:
+        if not key:
+            raise PermanentEffectError(f"Tracker returned no key for {action.unique}")
+        self._store.set_issue_for_unique(action.unique, key)
+        self._store.journal_rekey_issue(str(action.ref), key)
+        result.created[action.unique] = key
+
+    def _queue(self, action: Notify, key: str | None, result: BatchResult) -> None:
+        """Hand an email to the outbox: once queued (or sent), it is never queued again."""
+        existing = self._store.journal_get(action.key)
+        if existing is not None and (existing.settled or existing.state == "pending"):
+            result.skipped.append(action.key)
+            return
+        payload = notify_payload(action, key)
+        self._store.journal_begin(action.key, "notify", key, payload, self._clock.now())
+        result.queued.append(action.key)
+
+    async def _perform(self, action: ExecutedAction, key: str | None) -> str | None:
+        tracker, telegram = self._tracker, self._telegram
+        if isinstance(action, CreateIssue):
+            return await tracker.create_issue(action)
+        if isinstance(action, TelegramCard | TelegramAlert | TelegramDigest):
+            if telegram is None:
+                return "telegram disabled"
+            if isinstance(action, TelegramCard):
+                await telegram.card(action)
+            elif isinstance(action, TelegramAlert):
+                await telegram.alert(action)
+            else:
+                await telegram.digest(action)
+            return None
+        if key is None:
+            raise PermanentEffectError(f"{action.key} names no issue")
+        if isinstance(action, AddComment):
+            return await tracker.add_comment(action, key)
+        if isinstance(action, Transition):
+            moved = await tracker.transition(action, key)
+            return "moved" if moved else "already there"
+        if isinstance(action, SetFields):
+            await tracker.set_fields(action, key)
+        elif isinstance(action, Link):
+            await tracker.link(action, key)
+        elif isinstance(action, AttachFiles):
+            await tracker.attach(action, key)
+        return None
+
+
+def _ref_of(action: ExecutedAction) -> IssueRef | None:
+    if isinstance(action, CreateIssue | Quarantine | Ignore | TelegramDigest):
+        return None
+    return action.issue
+
+
+def _kind(action: ExecutedAction) -> str:
+    return type(action).__name__
+
+
+def _payload(action: ExecutedAction) -> str:
+    """A readable record of the action for the journal (files by name and size, not bytes)."""
+    if isinstance(action, TelegramDigest):
+        return json.dumps({"customer": action.digest.customer, "day": str(action.digest.day)})
+    summary: dict[str, object] = {}
+    for name, value in vars(action).items():
+        if name == "attachments":
+            summary[name] = [f"{a.filename} ({a.size} B)" for a in value]
+        elif isinstance(value, NewIssue):
+            summary[name] = str(value)
+        else:
+            summary[name] = value if isinstance(value, str | int | bool | None) else str(value)
+    return json.dumps(summary, ensure_ascii=False)
+
+
+def notify_payload(action: Notify, issue_key: str | None) -> str:
+    """Everything the outbox needs to send the email later, after a restart too."""
+    context = dict(action.context)
+    if issue_key and not context.get("key"):
+        context["key"] = issue_key  # a new request's key is known only once Tracker made it
+    ref = None if action.issue is None else str(action.issue)
+    return json.dumps(
+        {
+            "template": action.template,
+            "to": action.to,
+            "ref": ref,
+            "issue": issue_key,
+            "event": action.event,
+            "context": context,
+            "in_reply_to": action.in_reply_to,
+        },
+        ensure_ascii=False,
+    )
+
+
+def notify_from_payload(payload: str) -> tuple[Notify, str | None]:
+    """The queued email back as the very :class:`Notify` that was queued (same key, so the same
+    Message-ID), and the issue key it is about."""
+    data = json.loads(payload)
+    ref: str | None = data["ref"]
+    issue: IssueRef | None = (
+        NewIssue(ref.removeprefix("new:")) if ref and ref.startswith("new:") else ref
+    )
+    notify = Notify(
+        data["template"],
+        to=data["to"],
+        issue=issue,
+        event=data["event"],
+        context=data["context"],
+        in_reply_to=data["in_reply_to"],
+    )
+    return notify, data["issue"]

@@ -1,0 +1,136 @@
+"""The outbox: every queued notification is sent, once, however long SMTP is away (R12, R22).
+
+:mod:`tracker_bridge.effects` queues each :class:`~tracker_bridge.regulation.actions.Notify` as a
+pending journal entry. :meth:`Outbox.drain` sends what is due: rendered from its template, with a
+deterministic Message-ID (a resend after a crash is the same message to the recipient's client),
+recorded in the thread map so the requester's reply threads back. A transient failure leaves the
+entry pending with exponential backoff; a permanent one (a 5xx, a bounced address) settles it as
+failed, logged, never retried. A crash between sending and journaling can repeat one email: the
+only duplicate the design allows, and the same Message-ID lets mail clients fold it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Protocol
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.effects import notify_from_payload
+from tracker_bridge.mail.errors import MailError, PermanentMailError, TransientMailError
+from tracker_bridge.mail.outbound import build_notification
+from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.regulation.actions import Notify
+from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.records import JournalEntry
+
+__all__ = ["MailSender", "Outbox", "OutboxIdentity"]
+
+log = structlog.get_logger(__name__)
+
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+class MailSender(Protocol):
+    async def send(self, message: EmailMessage) -> object: ...
+
+
+@dataclass(frozen=True)
+class OutboxIdentity:
+    """Who our notifications come from."""
+
+    from_addr: str
+    from_name: str
+    domain: str
+    reply_to: str | None = None
+
+
+class Outbox:
+    """Sends the journal's queued notifications."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        renderer: TemplateRenderer,
+        sender: MailSender,
+        identity: OutboxIdentity,
+        *,
+        max_attempts: int = 25,
+    ) -> None:
+        self._store, self._clock = store, clock
+        self._renderer, self._sender, self._identity = renderer, sender, identity
+        self._max_attempts = max_attempts
+
+    def backlog(self) -> list[JournalEntry]:
+        """Queued notifications, oldest first."""
+        return [e for e in self._store.journal_pending() if e.kind == "notify"]
+
+    async def drain(self) -> int:
+        """Send every queued notification whose backoff has passed; the number sent."""
+        sent = 0
+        for entry in self.backlog():
+            if self._waiting(entry):
+                continue
+            sent += await self._attempt(entry)
+        return sent
+
+    def _waiting(self, entry: JournalEntry) -> bool:
+        if entry.attempts <= 1:
+            return False
+        delay = min(timedelta(seconds=2 ** min(entry.attempts, 12)), MAX_BACKOFF)
+        return self._clock.now() < entry.updated_at + delay
+
+    async def _attempt(self, entry: JournalEntry) -> int:
+        notify, issue_key = notify_from_payload(entry.payload)
+        now = self._clock.now()
+        if self._store.is_bounced(notify.to):
+            self._settle_failed(entry, f"{notify.to} bounces permanently", now)
+            return 0
+        message = self._build(notify, issue_key, now)
+        self._store.journal_begin(entry.key, entry.kind, issue_key, entry.payload, now)
+        if issue_key:
+            self._store.remember_outgoing(str(message["Message-ID"]), issue_key, now)
+        try:
+            await self._sender.send(message)
+        except TransientMailError as exc:
+            return self._retry_later(entry, exc)
+        except PermanentMailError as exc:
+            if exc.code is not None and 500 <= exc.code < 600:
+                self._store.mark_bounced(notify.to, str(exc), now)
+            self._settle_failed(entry, str(exc), now)
+            return 0
+        self._store.journal_done(entry.key, str(message["Message-ID"]), self._clock.now())
+        log.info("notification.sent", key=entry.key, template=notify.template, issue=issue_key)
+        return 1
+
+    def _build(self, notify: Notify, issue_key: str | None, now: datetime) -> EmailMessage:
+        extra = {"key": issue_key} if issue_key else {}
+        rendered = self._renderer.render(notify, extra=extra)
+        ident = self._identity
+        return build_notification(
+            notify,
+            rendered,
+            from_addr=ident.from_addr,
+            from_name=ident.from_name,
+            domain=ident.domain,
+            now=now,
+            reply_to=ident.reply_to,
+        )
+
+    def _retry_later(self, entry: JournalEntry, exc: MailError) -> int:
+        attempts = entry.attempts + 1
+        log.warning("notification.retry", key=entry.key, attempts=attempts, error=str(exc))
+        if attempts >= self._max_attempts:
+            self._settle_failed(
+                entry, f"gave up after {attempts} attempts: {exc}", self._clock.now()
+            )
+        return 0
+
+    def _settle_failed(self, entry: JournalEntry, why: str, now: datetime) -> None:
+        self._store.journal_begin(entry.key, entry.kind, entry.issue_key, entry.payload, now)
+        self._store.journal_failed(entry.key, why, True, now)
+        log.error("notification.failed", key=entry.key, error=why)
