@@ -1,0 +1,181 @@
+"""Mail intake: one raw email in, its outcome committed, then it may leave the inbox (R1, R2).
+
+Gather → decide → apply: parse the bytes, look up what is known (the duplicate guard, the thread
+the mail belongs to, the issue it replies to, the loop guard's counters), let the core's
+:func:`~tracker_bridge.regulation.triage.triage` decide, run the actions through the effects,
+then record the outcome. Only after that does the caller settle the message out of the inbox, so
+a crash anywhere before leaves it to be handled again — and the duplicate guard, Tracker's
+``unique`` and the journal make the second time a no-op where the first time got through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.effects import BatchResult, Effects
+from tracker_bridge.mail.loop_guard import should_answer
+from tracker_bridge.mail.outbound import RESPONSE_TEMPLATES
+from tracker_bridge.mail.parse import parse_message
+from tracker_bridge.mail.source import IncomingMessage, Outcome
+from tracker_bridge.mail.thread_match import subject_keys
+from tracker_bridge.regulation.actions import CreateIssue, Notify, Quarantine
+from tracker_bridge.regulation.calendar import WorkCalendar
+from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
+from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.triage import Decision, route, triage
+from tracker_bridge.store.protocol import Store
+
+__all__ = ["Intake", "IntakeResult", "IssueReader"]
+
+log = structlog.get_logger(__name__)
+
+
+class IssueReader(Protocol):
+    """Reads one issue as the core sees it (the Tracker adapter + the store)."""
+
+    async def view(self, key: str) -> IssueView | None: ...
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What became of one message."""
+
+    message_id: str
+    outcome: str  # created | commented | rejected | quarantined | ignored | duplicate
+    settle: Outcome
+    issue_key: str | None
+    reason: str
+
+
+class Intake:
+    """Handles inbound messages one at a time; the caller settles them afterwards."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clock: Clock,
+        calendar: WorkCalendar,
+        policy: Policy,
+        customers: Sequence[Customer],
+        effects: Effects,
+        issues: IssueReader,
+        own_addresses: frozenset[str],
+    ) -> None:
+        self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
+        self._customers = tuple(customers)
+        self._effects, self._issues, self._own = effects, issues, own_addresses
+
+    async def handle(self, message: IncomingMessage) -> IntakeResult:
+        """Process one message; raises (leaving it in the inbox) only on a transient failure."""
+        mail = parse_message(message.raw)
+        prior = self._store.message_outcome(mail.message_id)
+        if prior is not None:
+            settle: Outcome = "quarantine" if prior.outcome == "quarantined" else "done"
+            return IntakeResult(
+                mail.message_id, "duplicate", settle, prior.issue_key, "seen before"
+            )
+        customer = route(mail, self._customers)
+        issue = await self._thread(mail, customer)
+        decision = triage(
+            mail,
+            customer=customer,
+            issue=issue,
+            now=self._clock.now(),
+            cal=self._cal,
+            policy=self._policy,
+            may_answer=self._may_answer(mail),
+            own_addresses=self._own,
+        )
+        batch = await self._effects.run(
+            decision.actions, customer=customer.name if customer else ""
+        )
+        return self._commit(message, mail, decision, batch, issue=issue, customer=customer)
+
+    def _may_answer(self, mail: InboundMail) -> bool:
+        day = self._clock.now().astimezone(self._cal.tz).date()
+        ok, why = should_answer(
+            mail,
+            own_addresses=self._own,
+            answers_today=self._store.answers(mail.sender, day),
+            limit=self._policy.auto_answers_per_day,
+            bounced=self._store.is_bounced(mail.sender),
+        )
+        if not ok:
+            log.info("mail.no_answer", message_id=mail.message_id, sender=mail.sender, why=why)
+        return ok
+
+    async def _thread(self, mail: InboundMail, customer: Customer | None) -> IssueView | None:
+        """The issue this mail replies to: by In-Reply-To/References, then by a key in the
+        subject when the sender belongs to that issue's customer."""
+        for message_id in (mail.in_reply_to, *reversed(mail.references)):
+            key = self._store.issue_for_message(message_id) if message_id else None
+            if key:
+                return await self._issues.view(key)
+        if customer is None:
+            return None
+        for key in subject_keys(mail.subject):
+            if not key.startswith(f"{customer.queue}-"):
+                continue
+            view = await self._issues.view(key)
+            if view is not None and view.customer == customer.name:
+                return view
+        return None
+
+    def _commit(
+        self,
+        message: IncomingMessage,
+        mail: InboundMail,
+        decision: Decision,
+        batch: BatchResult,
+        *,
+        issue: IssueView | None,
+        customer: Customer | None,
+    ) -> IntakeResult:
+        now = self._clock.now()
+        key = batch.issue_key or (issue.key if issue else None)
+        outcome = _outcome(decision, batch)
+        if outcome == "quarantined":
+            self._store.quarantine_add(
+                mail.message_id, message.source_id, reason=decision.reason, sender=mail.sender,
+                subject=mail.subject, at=now, raw=message.raw,
+            )  # fmt: skip
+        if key:
+            self._store.remember_inbound(mail.message_id, key, now)
+        created = next((a for a in decision.actions if isinstance(a, CreateIssue)), None)
+        if created and key and customer:
+            self._store.track(key, customer.name, created.requester, now)
+        day = now.astimezone(self._cal.tz).date()
+        for action in decision.actions:
+            if isinstance(action, Notify) and action.template in RESPONSE_TEMPLATES:
+                self._store.count_answer(action.to, day)
+        self._store.record_message(
+            mail.message_id, outcome, at=now, issue_key=key, source_id=message.source_id,
+            reason=decision.reason,
+        )  # fmt: skip
+        log.info(
+            "mail.handled", message_id=mail.message_id, outcome=outcome, issue=key,
+            clause=decision.clause, reason=decision.reason,
+        )  # fmt: skip
+        settle: Outcome = "quarantine" if outcome == "quarantined" else "done"
+        return IntakeResult(mail.message_id, outcome, settle, key, decision.reason)
+
+
+def _outcome(decision: Decision, batch: BatchResult) -> str:
+    kinds = {type(a) for a in decision.actions}
+    if Quarantine in kinds:
+        return "quarantined"
+    if batch.created:
+        return "created"
+    if decision.clause == "R20" and not batch.done and not batch.queued:
+        return "ignored"
+    if decision.clause == "R20":
+        return "rejected"
+    if decision.clause == "safety":
+        return "ignored"
+    return "commented"
