@@ -106,6 +106,22 @@ class TestIdle:
             await asyncio.to_thread(account.append, "INBOX", message(1))
             assert raws(await within(3, source.fetch())) == [message(1)]
 
+    async def test_settle_does_not_wait_behind_a_running_idle(
+        self, account: MailAccount, clock: ManualClock
+    ) -> None:
+        """Fetch and settle use their own connection: an IDLE in progress does not block them."""
+        account.append("INBOX", message(1))
+        async with source_for(account, clock) as source:
+            [msg] = await source.fetch()
+            waiting = asyncio.create_task(source.wait_for_new(timeout=30))
+            await until(lambda: source.idling)
+            await within(1, source.settle(msg, "done"))
+            assert source.idling
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        assert account.messages("Processed") == [message(1)]
+
     async def test_closing_the_source_ends_a_running_wait(
         self, account: MailAccount, clock: ManualClock
     ) -> None:
@@ -176,6 +192,18 @@ class TestPolling:
             await asyncio.to_thread(account.append, "INBOX", message(1))
             clock.advance(10)
             await within(5, waiting)
+
+
+async def test_one_fetch_stays_within_batch_bytes(account: MailAccount, clock: ManualClock) -> None:
+    """batch_bytes caps a batch by size, but a batch always holds at least one message."""
+    for n in range(1, 4):
+        account.append("INBOX", message(n))
+    async with source_for(account, clock, batch_bytes=len(message(1)) * 2) as source:
+        sizes = [len(await source.fetch()) for _ in range(3)]
+    async with source_for(account, clock, batch_bytes=1) as source:
+        single = [len(await source.fetch()) for _ in range(4)]
+    assert sizes == [2, 1, 0]
+    assert single == [1, 1, 1, 0]
 
 
 class TestMoveFallback:

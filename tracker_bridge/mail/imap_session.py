@@ -34,7 +34,10 @@ class ImapSettings:
     "plain" (no TLS: loopback tests only). ``ssl_context`` defaults to the system trust store.
     ``idle_renew``: IDLE is re-issued at least this often (RFC 2177: servers may drop an IDLE
     after 30 minutes). ``use_idle=False`` forces polling every ``poll_interval`` seconds, which
-    is also what happens when the server lacks IDLE.
+    is also what happens when the server lacks IDLE. One fetch returns at most ``batch_size``
+    messages and, beyond the first, at most ``batch_bytes`` of them. Reconnects: at most
+    ``reconnect_attempts`` tries per call, waits doubling from ``backoff_initial`` (plus as much
+    jitter) up to ``backoff_max`` seconds.
     """
 
     host: str
@@ -50,6 +53,7 @@ class ImapSettings:
     idle_renew: float = 29 * 60
     poll_interval: float = 60.0
     batch_size: int = 100
+    batch_bytes: int = 64 * 1024 * 1024
     timeout: float = 30.0
     reconnect_attempts: int = 8
     backoff_initial: float = 1.0
@@ -103,7 +107,7 @@ class ImapSession:
         uidvalidity = self.select()
         if uidvalidity != known_uidvalidity:
             after = 0
-        uids = self._uids_after(after)[: self._s.batch_size]
+        uids = self._within_budget(self._uids_after(after)[: self._s.batch_size])
         if not uids:
             return Scan(uidvalidity, [])
         data = self._client.fetch(uids, ["BODY.PEEK[]"])  # PEEK: leave \Seen alone
@@ -192,6 +196,19 @@ class ImapSession:
             if early_empty >= 3:
                 raise IMAPClient.AbortError("connection closed during IDLE")
         return False
+
+    def _within_budget(self, uids: list[int]) -> list[int]:
+        """The longest prefix of ``uids`` within batch_bytes (always at least one message)."""
+        if len(uids) <= 1:
+            return uids
+        sizes = self._client.fetch(uids, ["RFC822.SIZE"])
+        total, keep = 0, list[int]()
+        for uid in uids:
+            total += int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if keep and total > self._s.batch_bytes:
+                break
+            keep.append(uid)
+        return keep
 
     def _uids_after(self, after: int) -> list[int]:
         # "UID n:*" always matches the highest UID, even when it is below n: filter here.

@@ -59,6 +59,39 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, imaplib.IMAP4.abort | OSError)
 
 
+class _Channel:
+    """One IMAP connection for one kind of work: opened on demand, one thread at a time.
+
+    ImapSource keeps two: one that IDLEs and one for fetch/settle, so a settle from another
+    task never waits behind a long IDLE (imapclient cannot share a connection across threads).
+    """
+
+    def __init__(self, settings: ImapSettings, name: str) -> None:
+        self._s = settings
+        self._name = name
+        self._lock = threading.Lock()
+        self.session: ImapSession | None = None
+
+    def run(self, op: Callable[[ImapSession], T]) -> T:
+        with self._lock:
+            if self.session is None:
+                self.session = ImapSession(self._s)
+                log.info("imap.connected", host=self._s.host, channel=self._name)
+            try:
+                return op(self.session)
+            except BaseException as exc:
+                if is_transient(exc):
+                    self.session.abandon()
+                    self.session = None
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            session, self.session = self.session, None
+        if session is not None:
+            session.close()
+
+
 class ImapSource:
     """A :class:`~tracker_bridge.mail.source.MailSource` reading one IMAP mailbox."""
 
@@ -68,9 +101,9 @@ class ImapSource:
         self._s = settings
         self._clock = clock
         self._store = store
-        self._lock = threading.Lock()
+        self._commands = _Channel(settings, "commands")
+        self._idler = _Channel(settings, "idle")
         self._stop = threading.Event()  # set by close(): ends a running IDLE
-        self._session: ImapSession | None = None
         self._uidvalidity: int | None = None
         self._mark = 0  # highest UID handed out in this session, under self._uidvalidity
         self._closed = False
@@ -78,7 +111,7 @@ class ImapSource:
     @property
     def idling(self) -> bool:
         """True while an IDLE command is waiting on the server."""
-        session = self._session
+        session = self._idler.session
         return session is not None and session.idling.is_set()
 
     async def fetch(self) -> list[IncomingMessage]:
@@ -110,7 +143,9 @@ class ImapSource:
     async def close(self) -> None:
         self._closed = True
         self._stop.set()
-        await asyncio.to_thread(self._close_session)
+        await asyncio.gather(
+            asyncio.to_thread(self._idler.close), asyncio.to_thread(self._commands.close)
+        )
 
     async def __aenter__(self) -> Self:
         return self
@@ -132,23 +167,18 @@ class ImapSource:
             return cancelled.is_set() or self._stop.is_set()
 
         try:
-            await asyncio.to_thread(self._run, lambda s: s.idle_wait(timeout, stop, validity, mark))
+            await asyncio.to_thread(
+                self._idler.run, lambda s: s.idle_wait(timeout, stop, validity, mark)
+            )
         except asyncio.CancelledError:
             cancelled.set()  # the worker thread leaves IDLE within IDLE_SLICE
             raise
-        except imaplib.IMAP4.abort as exc:
-            self._idle_interrupted(exc)
-        except imaplib.IMAP4.error as exc:
-            raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
-        except OSError as exc:
+        except (imaplib.IMAP4.error, OSError) as exc:
             if not is_transient(exc):
-                raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
-            self._idle_interrupted(exc)
-
-    def _idle_interrupted(self, exc: BaseException) -> None:
-        # Not retried here: the caller's next fetch reconnects (with backoff) and finds
-        # whatever arrived during the outage.
-        log.warning("imap.idle_interrupted", host=self._s.host, error=repr(exc))
+                raise self._translate(exc) from exc
+            # Not retried here: the caller's next fetch reconnects (with backoff) and finds
+            # whatever arrived during the outage.
+            log.warning("imap.idle_interrupted", host=self._s.host, error=repr(exc))
 
     async def _poll(self, timeout: float) -> None:  # noqa: ASYNC109
         waited = 0.0
@@ -217,35 +247,16 @@ class ImapSource:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await asyncio.to_thread(self._run, op)
-        except imaplib.IMAP4.abort as exc:  # a subclass of IMAP4.error: test it first
-            raise MailSourceUnavailable(f"IMAP {self._s.host}: {exc}") from exc
-        except imaplib.IMAP4.error as exc:  # NO/BAD answers, LoginError
-            raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
-        except OSError as exc:
-            if is_transient(exc):
-                raise MailSourceUnavailable(f"IMAP {self._s.host}: {exc!r}") from exc
-            raise MailSourceError(f"IMAP {self._s.host}: {exc}") from exc
+                    return await asyncio.to_thread(self._commands.run, op)
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise self._translate(exc) from exc
         raise AssertionError("unreachable: tenacity either returns or raises")
 
-    def _run(self, op: Callable[[ImapSession], T]) -> T:
-        with self._lock:
-            if self._session is None:
-                self._session = ImapSession(self._s)
-                log.info("imap.connected", host=self._s.host, mailbox=self._s.mailbox)
-            try:
-                return op(self._session)
-            except BaseException as exc:
-                if is_transient(exc):
-                    self._session.abandon()
-                    self._session = None
-                raise
-
-    def _close_session(self) -> None:
-        with self._lock:
-            session, self._session = self._session, None
-            if session is not None:
-                session.close()
+    def _translate(self, exc: imaplib.IMAP4.error | OSError) -> MailSourceError:
+        """Our error for an imaplib/socket one: Unavailable when a reconnect could help."""
+        if is_transient(exc):
+            return MailSourceUnavailable(f"IMAP {self._s.host}: {exc!r}")
+        return MailSourceError(f"IMAP {self._s.host}: {exc}")  # NO/BAD, login, certificate
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
