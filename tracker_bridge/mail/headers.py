@@ -18,7 +18,7 @@ __all__ = ["decode_header_value", "header_bytes", "unfold"]
 
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
 _QP_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
-_FOLD = re.compile(r"\r?\n(?=[ \t])|\r(?=[ \t])")
+_FOLD = re.compile(r"[ \t]*(?:(?:\r\n|\r|\n)[ \t]*)+")
 
 
 def header_bytes(value: str) -> bytes:
@@ -27,8 +27,12 @@ def header_bytes(value: str) -> bytes:
 
 
 def unfold(value: str) -> str:
-    """Join folded header lines; drop stray line breaks."""
-    return _FOLD.sub("", value).replace("\r", "").replace("\n", "")
+    """Join folded header lines: each fold with the blanks around it becomes one space.
+
+    Stricter RFC 5322 unfolding keeps the blanks, which leaves "Badly    folded" gaps where
+    clients wrapped long subjects; mail clients show one space, and so do we.
+    """
+    return _FOLD.sub(" ", value)
 
 
 def decode_header_value(value: str | None, hint: str | None = None) -> str:

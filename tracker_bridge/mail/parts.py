@@ -13,6 +13,7 @@ import re
 from email.message import Message
 
 from tracker_bridge.mail.charsets import decode_bytes, decode_raw
+from tracker_bridge.mail.flowed import unflow
 from tracker_bridge.mail.headers import decode_header_value, header_bytes, unfold
 
 __all__ = [
@@ -125,7 +126,18 @@ def part_text(part: Message) -> tuple[str, str | None]:
         match = _META_CHARSET.search(data[:4096])
         declared = match.group(1).decode("ascii") if match else None
     text, note = decode_bytes(data, declared)
-    return text.replace("\r\n", "\n").replace("\r", "\n"), note
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if content_type(part) == "text/plain" and _param_is(part, "format", "flowed"):
+        text = unflow(text, delsp=_param_is(part, "delsp", "yes"))
+    return text, note
+
+
+def _param_is(part: Message, name: str, value: str) -> bool:
+    try:
+        found = part.get_param(name)
+    except Exception:  # compat32 can trip over a malformed Content-Type
+        return False
+    return isinstance(found, str) and found.strip().lower() == value
 
 
 def _declared_charset(part: Message) -> str | None:
