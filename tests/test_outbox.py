@@ -1,0 +1,105 @@
+"""The outbox: queued notifications reach the requester once, through SMTP outages (R12, R22)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tracker_bridge.clock import ManualClock
+from tracker_bridge.effects import notify_payload
+from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
+from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.outbox import Outbox, OutboxIdentity
+from tracker_bridge.regulation.actions import Notify
+from tracker_bridge.store.memory import MemoryStore
+from tracker_bridge.testing.smtp import SmtpCapture
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture(name="smtp")
+def fixture_smtp() -> Iterator[SmtpCapture]:
+    with SmtpCapture() as smtp:
+        yield smtp
+
+
+@pytest.fixture(name="clock")
+def fixture_clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture(name="store")
+def fixture_store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture(name="outbox")
+def fixture_outbox(smtp: SmtpCapture, store: MemoryStore, clock: ManualClock) -> Outbox:
+    sender = SmtpSender(SmtpSettings(host=smtp.host, port=smtp.port, security="none"))
+    identity = OutboxIdentity("support@vendor.example", "Техподдержка", "vendor.example")
+    return Outbox(store, clock, TemplateRenderer(), sender, identity)
+
+
+def queue(
+    store: MemoryStore, event: str = "status:awaiting_testing:x", to: str = "a@c.example"
+) -> Notify:
+    notify = Notify(
+        "status_awaiting_testing",
+        to=to,
+        issue="SUP-7",
+        event=event,
+        context={"summary": "Не печатается рецепт"},
+        in_reply_to="<m1@c.example>",
+    )
+    store.journal_begin(notify.key, "notify", "SUP-7", notify_payload(notify, "SUP-7"), T0)
+    return notify
+
+
+async def test_r12_a_queued_notification_is_sent_once_and_threads_back(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore
+) -> None:
+    """R12/R11: the requester gets the awaiting-testing email, [KEY] in the subject, once."""
+    notify = queue(store)
+    assert await outbox.drain() == 1
+    assert await outbox.drain() == 0
+    (message,) = smtp.messages
+    assert "[SUP-7]" in str(message["Subject"])
+    assert message["In-Reply-To"] == "<m1@c.example>"
+    assert "кэш" in message.get_content()
+    assert store.issue_for_message(str(message["Message-ID"])) == "SUP-7"
+    entry = store.journal_get(notify.key)
+    assert entry is not None and entry.state == "done"
+
+
+async def test_r22_an_smtp_outage_delays_but_never_loses_a_notification(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """R22: a 451 leaves it queued with backoff; once SMTP is back it goes out, once."""
+    queue(store)
+    smtp.fail_next(451, times=2)
+    assert await outbox.drain() == 0
+    assert await outbox.drain() == 0  # still backing off: no hammering
+    clock.advance(timedelta(minutes=1))
+    assert await outbox.drain() == 0  # second 451
+    clock.advance(timedelta(minutes=5))
+    assert await outbox.drain() == 1
+    assert len(smtp.messages) == 1
+    assert outbox.backlog() == []
+
+
+async def test_a_permanent_refusal_marks_the_address_bounced_and_stops_mailing_it(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore
+) -> None:
+    """Loop guard: after a 550 the address is not mailed again; the entries are settled."""
+    first = queue(store)
+    smtp.fail_next(550, stage="rcpt")
+    assert await outbox.drain() == 0
+    assert store.is_bounced("a@c.example")
+    second = queue(store, event="status:closed:y")
+    assert await outbox.drain() == 0
+    assert smtp.messages == []
+    for notify in (first, second):
+        entry = store.journal_get(notify.key)
+        assert entry is not None and entry.state == "failed" and entry.permanent
