@@ -1,0 +1,89 @@
+"""The rules pass: evaluate one issue now, apply what is owed, remember when to look again.
+
+Called for every issue sync reports as changed, and for every issue whose scheduled moment has come
+(:class:`~tracker_bridge.regulation.schedule.WakeupSchedule`), so an idle minute over thousands of
+issues costs a heap peek. Once a working day, at the opening, it also posts the digest (R21).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.effects import Effects
+from tracker_bridge.intake import IssueReader
+from tracker_bridge.regulation.calendar import WorkCalendar
+from tracker_bridge.regulation.digest import daily_digests
+from tracker_bridge.regulation.model import IssueView
+from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.rules import Evaluation, evaluate
+from tracker_bridge.regulation.schedule import WakeupSchedule
+
+__all__ = ["RulesPass"]
+
+log = structlog.get_logger(__name__)
+
+
+class RulesPass:
+    """Applies the rules to issues, one at a time, through the effects."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        calendar: WorkCalendar,
+        policy: Policy,
+        effects: Effects,
+        issues: IssueReader,
+        schedule: WakeupSchedule | None = None,
+    ) -> None:
+        self._clock, self._cal, self._policy = clock, calendar, policy
+        self._effects, self._issues = effects, issues
+        self.schedule = schedule or WakeupSchedule()
+        self._digest_day: date | None = None
+        self.views: dict[str, IssueView] = {}  # the latest view of each issue, for cards
+
+    async def issue(self, key: str) -> Evaluation | None:
+        """Evaluate one issue now and carry out what is owed."""
+        view = await self._issues.view(key)
+        if view is None:
+            self.schedule.set(key, None)
+            return None
+        self.views[key] = view
+        now = self._clock.now()
+        result = evaluate(view, now, self._cal, self._policy)
+        if result.actions:
+            log.info("rules.actions", issue=key, actions=[a.key for a in result.actions])
+            await self._effects.run(result.actions, customer=view.customer, issue_key=key)
+        if not self._cal.covers(now.astimezone(self._cal.tz).date()):
+            log.warning("calendar.beyond_data", day=str(now.date()), issue=key)
+        self.schedule.set(key, result.next_check_at)
+        return result
+
+    async def many(self, keys: Iterable[str]) -> int:
+        """Evaluate each key once; the number evaluated."""
+        count = 0
+        for key in dict.fromkeys(keys):
+            await self.issue(key)
+            count += 1
+        return count
+
+    async def due(self) -> int:
+        """Evaluate every issue whose scheduled moment has come."""
+        return await self.many(self.schedule.due(self._clock.now()))
+
+    async def digest(self, customers: Sequence[str]) -> bool:
+        """R21: once per working day, from the opening on, one digest per customer."""
+        now = self._clock.now()
+        today = now.astimezone(self._cal.tz).date()
+        if self._digest_day == today:
+            return False
+        digests = daily_digests(self.views.values(), customers, now, self._cal, self._policy)
+        if not digests:
+            return False
+        await self._effects.run(digests, customer="digest")
+        self._digest_day = today
+        return True
