@@ -9,9 +9,10 @@ wrong with the message is listed in ``defects`` instead of raised. The work is s
 
 from __future__ import annotations
 
-import email
+import dataclasses
 import email.policy
 from email.message import Message
+from email.parser import BytesParser
 
 from tracker_bridge.mail.automatic import automatic_reason
 from tracker_bridge.mail.envelope import addresses, message_ids, parse_date, synthetic_message_id
@@ -32,18 +33,24 @@ def parse_message(raw: bytes) -> InboundMail:
     """Parse one raw RFC 822 message. Never raises."""
     try:
         return _parse(raw)
-    except Exception as error:  # last resort: a mail must never stop intake
+    except Exception as error:  # a mail must never stop intake: retry with the headers only
+        failure = f"parser failure: {type(error).__name__}"
+    try:
+        mail = _parse(raw, headers_only=True)
+        return dataclasses.replace(mail, defects=(failure, *mail.defects))
+    except Exception:  # last resort: an id and the bytes as text, for quarantine
         return InboundMail(
             message_id=synthetic_message_id(raw),
             sender="",
             text=raw.decode("utf-8", errors="replace"),
-            defects=(f"parser failure: {type(error).__name__}",),
+            defects=(failure,),
         )
 
 
-def _parse(raw: bytes) -> InboundMail:
+def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
     repaired, defects = repair_headers(raw)
-    message = email.message_from_bytes(repaired, policy=email.policy.compat32)
+    parser = BytesParser(policy=email.policy.compat32)
+    message = parser.parsebytes(repaired, headersonly=headers_only)
     headers = _Headers(message)
     layout = lay_out(message)
     notes = [*defects, *_python_defects(message), *layout.defects]
