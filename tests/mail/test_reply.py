@@ -102,3 +102,27 @@ def test_top_posted_corpus_reply_is_cut() -> None:
     assert mail.reply_text.startswith("Hallo Herr Edenhofer,")
     assert "Von:" not in mail.reply_text
     assert mail.reply_text.endswith("Zugriff erhalten wir auch.")
+
+
+HTML_REPLIES = {
+    "outlook-ru": "<p class=MsoNormal>Проверено, ошибок нет.<o:p></o:p></p><p>С уважением,<br>"
+    "Иванова</p><div style='border-top:solid #E1E1E1 1.0pt'><p><b>От:</b> Поддержка "
+    "&lt;support@vendor.example&gt;<br><b>Отправлено:</b> 1 января 2025 г. 10:00<br>"
+    "<b>Кому:</b> Иванова</p></div><p>old text</p>",
+    "gmail-ru": "<div dir=ltr>Проверено, ошибок нет.</div><br><div class=gmail_quote><div "
+    "class=gmail_attr>ср, 1 янв. 2025 г. в 10:00, Поддержка &lt;<a href='mailto:s@v.example'>"
+    "s@v.example</a>&gt;:<br></div><blockquote class=gmail_quote>old text</blockquote></div>",
+    "yandex": "<div>Проверено, ошибок нет.</div><div>&nbsp;</div><div>01.01.2025, 10:00, "
+    "&quot;Поддержка&quot; &lt;support@vendor.example&gt;:</div><blockquote><div>old text"
+    "</div></blockquote>",
+    "mail-ru": "<div>Проверено, ошибок нет.</div><blockquote>Среда, 1 января 2025, 10:00 +03:00 "
+    "от Поддержка &lt;support@vendor.example&gt;:<br><br>old text</blockquote>",
+}
+
+
+@pytest.mark.parametrize("client", sorted(HTML_REPLIES))
+def test_html_replies_of_russian_clients_are_trimmed(client: str) -> None:
+    """HTML replies (converted to text) lose the quote of each Russian client style."""
+    mail = parse_message(message(HTML_REPLIES[client], subtype="html"))
+    assert "old text" in mail.text
+    assert mail.reply_text == NEW
