@@ -1,0 +1,230 @@
+"""The daemon: one owner for the lifecycle of every loop (mautrix ``program.py``, cosmic bus).
+
+Loops, each in its own task of one :class:`asyncio.TaskGroup`:
+
+* **mail** — wait for new mail (IMAP IDLE / Maildir), hand each message to the intake, settle it
+  out of the inbox only after its outcome is committed;
+* **sync** — poll Tracker for changed issues and run the rules pass on each;
+* **rules** — run the rules pass for issues whose scheduled moment came, and the daily digest;
+* **outbox** — send queued notifications;
+* **telegram** — the bot's own polling runs inside the Telegram adapter; the daemon starts and
+  stops it.
+
+A loop that fails logs the error, backs off and starts its next iteration: it never takes the
+others down. ``stop()`` (SIGTERM/SIGINT) lets the message in hand finish, then every loop ends;
+waits race the stop event, so shutdown takes well under 10 s. All waiting goes through the
+injected clock, so tests and the demo drive the daemon with a ManualClock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.intake import Intake
+from tracker_bridge.mail.source import MailSource
+from tracker_bridge.outbox import Outbox
+from tracker_bridge.rules_pass import RulesPass
+
+__all__ = ["Daemon", "Heartbeat", "Intervals", "Syncer"]
+
+log = structlog.get_logger(__name__)
+
+
+class Syncer(Protocol):
+    """Incremental Tracker polling: one cycle returns the keys of issues that changed."""
+
+    async def cycle(self) -> list[str]: ...
+
+
+class Heartbeat(Protocol):
+    """Where loops report a successful iteration (health checks and metrics)."""
+
+    def beat(self, loop: str, at: datetime) -> None: ...
+
+
+class Service(Protocol):
+    """Something with its own background work that the daemon starts and stops (Telegram)."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """How often each loop runs, in seconds of the injected clock."""
+
+    mail_wait: float = 29 * 60  # IDLE is re-issued at least this often (RFC 2177: < 30 min)
+    sync: float = 30.0
+    rules: float = 60.0
+    outbox: float = 5.0
+    backoff_min: float = 1.0
+    backoff_max: float = 300.0
+
+
+@dataclass
+class _LoopState:
+    failures: int = 0
+    iterations: int = 0
+
+
+@dataclass
+class Daemon:
+    """Runs the loops until stopped."""
+
+    clock: Clock
+    source: MailSource
+    intake: Intake
+    sync: Syncer
+    rules: RulesPass
+    outbox: Outbox
+    customers: tuple[str, ...] = ()
+    services: tuple[Service, ...] = ()
+    heartbeat: Heartbeat | None = None
+    intervals: Intervals = field(default_factory=Intervals)
+    on_ready: Callable[[], None] | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _wake_rules: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _wake_outbox: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    loops: dict[str, _LoopState] = field(default_factory=dict, init=False)
+
+    def stop(self) -> None:
+        """Ask every loop to finish what it holds and end."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    async def run(self) -> None:
+        """Start the services and the loops; return once stopped."""
+        for service in self.services:
+            await service.start()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for name, body in self._bodies().items():
+                    self.loops[name] = _LoopState()
+                    group.create_task(self._supervise(name, body), name=f"loop:{name}")
+                if self.on_ready is not None:
+                    self.on_ready()
+                log.info("daemon.ready", loops=sorted(self.loops))
+        finally:
+            for service in reversed(self.services):
+                with contextlib.suppress(Exception):
+                    await service.stop()
+            with contextlib.suppress(Exception):
+                await self.source.close()
+            log.info("daemon.stopped")
+
+    def install_signal_handlers(self) -> None:
+        """SIGTERM and SIGINT stop the daemon cleanly."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        log.info("daemon.signal", signal=sig.name)
+        self.stop()
+
+    def _bodies(self) -> dict[str, Callable[[], Awaitable[None]]]:
+        return {
+            "mail": self._mail_once,
+            "sync": self._sync_once,
+            "rules": self._rules_once,
+            "outbox": self._outbox_once,
+        }
+
+    async def _supervise(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
+        state = self.loops[name]
+        while not self._stop.is_set():
+            try:
+                await body()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                state.failures += 1
+                delay = min(
+                    self.intervals.backoff_max,
+                    self.intervals.backoff_min * 2 ** min(state.failures - 1, 16),
+                )
+                log.exception("loop.failed", loop=name, failures=state.failures, retry_in=delay)
+                await self._sleep(delay)
+                continue
+            state.failures = 0
+            state.iterations += 1
+            if self.heartbeat is not None:
+                self.heartbeat.beat(name, self.clock.now())
+
+    async def _sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
+        """Sleep on the injected clock, ending early on stop (or on ``wake``)."""
+        waiters = [
+            asyncio.ensure_future(self.clock.sleep(seconds)),
+            asyncio.ensure_future(self._stop.wait()),
+        ]
+        if wake is not None:
+            waiters.append(asyncio.ensure_future(wake.wait()))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+        if wake is not None:
+            wake.clear()
+
+    async def _mail_once(self) -> None:
+        """Wait for mail (racing stop), then handle every message, settling each after."""
+        waiter = asyncio.ensure_future(self.source.wait_for_new(self.intervals.mail_wait))
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopper.cancel()
+            if not waiter.done():
+                waiter.cancel()
+            await asyncio.gather(waiter, stopper, return_exceptions=True)
+        if self._stop.is_set():
+            return
+        for message in await self.source.fetch():
+            # the message in hand is finished even if a stop comes meanwhile
+            result = await asyncio.shield(self.intake.handle(message))
+            await self.source.settle(message, result.settle)
+            self._wake_outbox.set()
+            if result.issue_key:
+                self._wake_rules.set()
+                await self.rules.issue(result.issue_key)
+            if self._stop.is_set():
+                return
+
+    async def _sync_once(self) -> None:
+        changed = await self.sync.cycle()
+        if changed:
+            await self.rules.many(changed)
+            self._wake_outbox.set()
+        await self._sleep(self.intervals.sync)
+
+    async def _rules_once(self) -> None:
+        await self.rules.due()
+        if self.customers:
+            await self.rules.digest(self.customers)
+        self._wake_outbox.set()
+        await self._sleep(self._rules_wait(), self._wake_rules)
+
+    def _rules_wait(self) -> float:
+        upcoming = self.rules.schedule.next_due()
+        if upcoming is None:
+            return self.intervals.rules
+        seconds = (upcoming - self.clock.now()).total_seconds()
+        return max(0.0, min(self.intervals.rules, seconds))
+
+    async def _outbox_once(self) -> None:
+        await self.outbox.drain()
+        await self._sleep(self.intervals.outbox, self._wake_outbox)
