@@ -1,0 +1,450 @@
+"""The Store contract, run against both implementations (in memory and SQLite)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracker_bridge.mail.source import Watermark
+from tracker_bridge.store import (
+    CardRecord,
+    MemoryStore,
+    ProcessedMessage,
+    SqliteStore,
+    Store,
+    StoreClosedError,
+    TrackedIssue,
+)
+
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+MSK = timezone(timedelta(hours=3), "MSK")
+NAIVE = datetime(2026, 3, 2, 9, 30)
+DAY = date(2026, 3, 2)
+
+StoreFactory = Callable[[], Store]
+
+
+@pytest.fixture(name="make_store", params=["memory", "sqlite"])
+def fixture_make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """A factory of fresh stores of one implementation; every store made is closed afterwards."""
+    made: list[Store] = []
+
+    def make() -> Store:
+        path = tmp_path / f"store{len(made)}.db"
+        store: Store = MemoryStore() if request.param == "memory" else SqliteStore(path)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        store.close()
+
+
+@pytest.fixture(name="store")
+def fixture_store(make_store: StoreFactory) -> Store:
+    return make_store()
+
+
+def later(minutes: int) -> datetime:
+    return AT + timedelta(minutes=minutes)
+
+
+class TestLifecycle:
+    def test_a_store_is_a_context_manager_that_closes_it(self, make_store: StoreFactory) -> None:
+        """Leaving the ``with`` block closes the store; using it afterwards is an error."""
+        with make_store() as store:
+            store.set_cursor("tracker", "1")
+        with pytest.raises(StoreClosedError):
+            store.get_cursor("tracker")
+
+    def test_close_is_idempotent(self, store: Store) -> None:
+        """Closing twice is harmless."""
+        store.close()
+        store.close()
+        with pytest.raises(StoreClosedError):
+            store.journal_pending()
+
+
+class TestProcessedMessages:
+    def test_a_recorded_message_comes_back_with_every_field(self, store: Store) -> None:
+        """The outcome, issue, source id, reason and time of a message are kept."""
+        assert store.record_message(
+            "<m1@clinic.ru>", "commented", at=AT, issue_key="SUP-1", source_id="imap:7:3",
+            reason="reply to SUP-1",
+        )  # fmt: skip
+        assert store.message_outcome("<m1@clinic.ru>") == ProcessedMessage(
+            "<m1@clinic.ru>", "commented", AT, "SUP-1", "imap:7:3", "reply to SUP-1"
+        )
+
+    def test_an_unknown_message_has_no_outcome(self, store: Store) -> None:
+        """A message never recorded is None, so it gets processed."""
+        assert store.message_outcome("<never@clinic.ru>") is None
+
+    def test_recording_a_message_twice_keeps_the_first_outcome(self, store: Store) -> None:
+        """The duplicate guard: a second record is refused and changes nothing."""
+        assert store.record_message("<m1@x>", "created", at=AT, issue_key="SUP-1")
+        assert not store.record_message("<m1@x>", "quarantined", at=later(5), reason="again")
+        assert store.message_outcome("<m1@x>") == ProcessedMessage("<m1@x>", "created", AT, "SUP-1")
+
+
+class TestThreadMap:
+    def test_an_outgoing_message_id_leads_to_its_issue(self, store: Store) -> None:
+        """Replies to our notification find the issue through its Message-ID."""
+        assert store.remember_outgoing("<n1@bridge>", "SUP-1", AT)
+        assert store.issue_for_message("<n1@bridge>") == "SUP-1"
+
+    def test_the_requesters_own_message_id_leads_to_its_issue(self, store: Store) -> None:
+        """A reply to the requester's own first mail threads into the same issue."""
+        assert store.remember_inbound("<first@clinic.ru>", "SUP-2", AT)
+        assert store.issue_for_message("<first@clinic.ru>") == "SUP-2"
+
+    def test_an_unknown_message_id_leads_nowhere(self, store: Store) -> None:
+        """An id we never saw belongs to no issue."""
+        assert store.issue_for_message("<stranger@x>") is None
+
+    def test_a_message_id_keeps_its_first_issue(self, store: Store) -> None:
+        """Mapping an id again (either direction) is refused: one id, one issue."""
+        store.remember_outgoing("<n1@bridge>", "SUP-1", AT)
+        assert not store.remember_outgoing("<n1@bridge>", "SUP-9", AT)
+        assert not store.remember_inbound("<n1@bridge>", "SUP-9", AT)
+        assert store.issue_for_message("<n1@bridge>") == "SUP-1"
+
+
+class TestUniques:
+    def test_a_unique_leads_to_the_issue_created_under_it(self, store: Store) -> None:
+        """Tracker's unique of a created issue maps to its key."""
+        assert store.issue_for_unique("tb-1") is None
+        assert store.set_issue_for_unique("tb-1", "SUP-1")
+        assert store.issue_for_unique("tb-1") == "SUP-1"
+
+    def test_a_unique_keeps_its_first_issue(self, store: Store) -> None:
+        """A second mapping of the same unique is refused."""
+        store.set_issue_for_unique("tb-1", "SUP-1")
+        assert not store.set_issue_for_unique("tb-1", "SUP-2")
+        assert store.issue_for_unique("tb-1") == "SUP-1"
+
+
+class TestCursors:
+    def test_a_cursor_is_absent_until_set_and_then_replaced(self, store: Store) -> None:
+        """Sync cursors start empty; each set replaces the value."""
+        assert store.get_cursor("tracker.updated") is None
+        store.set_cursor("tracker.updated", "2026-03-02T09:00:00Z")
+        store.set_cursor("tracker.updated", "2026-03-02T10:00:00Z")
+        store.set_cursor("telegram.offset", "42")
+        assert store.get_cursor("tracker.updated") == "2026-03-02T10:00:00Z"
+        assert store.get_cursor("telegram.offset") == "42"
+
+
+class TestWatermarks:
+    def test_a_watermark_is_kept_per_mailbox_and_replaced(self, store: Store) -> None:
+        """The mail source's WatermarkStore: per mailbox, the last value wins."""
+        assert store.get_watermark("imap://a@x/INBOX") is None
+        store.set_watermark("imap://a@x/INBOX", Watermark(7, 10))
+        store.set_watermark("imap://a@x/INBOX", Watermark(8, 2))
+        store.set_watermark("imap://b@x/INBOX", Watermark(1, 99))
+        assert store.get_watermark("imap://a@x/INBOX") == Watermark(8, 2)
+        assert store.get_watermark("imap://b@x/INBOX") == Watermark(1, 99)
+
+
+class TestJournal:
+    def test_begin_records_a_pending_first_attempt(self, store: Store) -> None:
+        """A new key is journaled pending, attempt 1, with its kind, issue and payload."""
+        entry = store.journal_begin("comment:SUP-1:<m1>", "comment", "SUP-1", '{"a": 1}', AT)
+        assert (entry.key, entry.kind, entry.issue_key, entry.payload) == (
+            "comment:SUP-1:<m1>", "comment", "SUP-1", '{"a": 1}',
+        )  # fmt: skip
+        assert (entry.state, entry.attempts, entry.created_at, entry.updated_at) == (
+            "pending", 1, AT, AT,
+        )  # fmt: skip
+        assert store.journal_get("comment:SUP-1:<m1>") == entry
+
+    def test_begin_then_done_marks_it_done_with_its_result(self, store: Store) -> None:
+        """The side effect happened: done, with its result, and settled."""
+        store.journal_begin("k", "comment", "SUP-1", "{}", AT)
+        done = store.journal_done("k", "comment 17", later(1))
+        assert (done.state, done.result, done.updated_at, done.created_at) == (
+            "done", "comment 17", later(1), AT,
+        )  # fmt: skip
+        assert done.settled
+        assert store.journal_get("k") == done
+
+    def test_a_failed_action_is_retried_with_one_more_attempt(self, store: Store) -> None:
+        """begin → failed → begin: pending again, attempts 2, the last error kept."""
+        store.journal_begin("k", "notify", None, "{}", AT)
+        failed = store.journal_failed("k", "SMTP 451", permanent=False, at=later(1))
+        assert (failed.state, failed.last_error, failed.settled) == ("failed", "SMTP 451", False)
+        again = store.journal_begin("k", "notify", None, "{}", later(2))
+        assert (again.state, again.attempts, again.last_error) == ("pending", 2, "SMTP 451")
+        assert store.journal_get("k") == again
+
+    def test_beginning_a_pending_entry_again_counts_an_attempt(self, store: Store) -> None:
+        """After a crash the same key is begun again: attempts count up."""
+        store.journal_begin("k", "comment", "SUP-1", "{}", AT)
+        assert store.journal_begin("k", "comment", "SUP-1", "{}", later(1)).attempts == 2
+
+    def test_done_stays_done(self, store: Store) -> None:
+        """A done entry comes back unchanged from begin and from failed: skip the side effect."""
+        store.journal_begin("k", "comment", "SUP-1", "{}", AT)
+        done = store.journal_done("k", "first", later(1))
+        assert store.journal_begin("k", "comment", "SUP-1", "{}", later(2)) == done
+        assert store.journal_failed("k", "late error", permanent=True, at=later(3)) == done
+        assert store.journal_done("k", "second", later(4)) == done
+        assert store.journal_get("k") == done
+
+    def test_a_permanent_failure_is_not_retried(self, store: Store) -> None:
+        """A permanent failure is settled: begin returns it unchanged."""
+        store.journal_begin("k", "transition", "SUP-1", "{}", AT)
+        failed = store.journal_failed("k", "400 no such transition", permanent=True, at=later(1))
+        assert failed.settled and failed.permanent
+        assert store.journal_begin("k", "transition", "SUP-1", "{}", later(2)) == failed
+
+    def test_finishing_an_unknown_key_is_an_error(self, store: Store) -> None:
+        """done/failed without begin is a bug in the caller, not a silent insert."""
+        with pytest.raises(KeyError):
+            store.journal_done("never", None, AT)
+        with pytest.raises(KeyError):
+            store.journal_failed("never", "x", permanent=False, at=AT)
+        assert store.journal_get("never") is None
+
+    def test_pending_lists_unfinished_entries_oldest_first(self, store: Store) -> None:
+        """Recovery sees entries begun but never finished, in the order they began."""
+        store.journal_begin("b", "comment", "SUP-1", "{}", later(2))
+        store.journal_begin("a", "comment", "SUP-1", "{}", later(2))
+        store.journal_begin("c", "comment", "SUP-1", "{}", later(1))
+        store.journal_begin("done", "comment", "SUP-1", "{}", AT)
+        store.journal_done("done", None, AT)
+        store.journal_begin("failed", "comment", "SUP-1", "{}", AT)
+        store.journal_failed("failed", "x", permanent=False, at=AT)
+        assert [e.key for e in store.journal_pending()] == ["c", "a", "b"]
+
+    def test_done_keys_are_the_issues_done_actions_only(self, store: Store) -> None:
+        """IssueView.done gets the done keys of that issue, nothing pending or foreign."""
+        for key, issue in [("k1", "SUP-1"), ("k2", "SUP-1"), ("k3", "SUP-1"), ("k4", "SUP-2")]:
+            store.journal_begin(key, "comment", issue, "{}", AT)
+        for key in ("k1", "k2", "k4"):
+            store.journal_done(key, None, AT)
+        store.journal_failed("k2", "ignored: done stays done", permanent=False, at=AT)
+        assert store.done_keys("SUP-1") == frozenset({"k1", "k2"})
+        assert store.done_keys("SUP-3") == frozenset()
+
+    def test_rekey_gives_placeholder_entries_the_real_issue(self, store: Store) -> None:
+        """Entries recorded against new:<unique> move to the created issue; keys stay."""
+        store.journal_begin("create:tb-1", "create", "new:tb-1", "{}", AT)
+        store.journal_begin("notify:new:tb-1:registered", "notify", "new:tb-1", "{}", AT)
+        store.journal_begin("other", "comment", "new:tb-2", "{}", AT)
+        store.journal_done("create:tb-1", "SUP-5", AT)
+        assert store.journal_rekey_issue("new:tb-1", "SUP-5") == 2
+        assert store.done_keys("SUP-5") == frozenset({"create:tb-1"})
+        assert store.done_keys("new:tb-1") == frozenset()
+        moved = store.journal_get("notify:new:tb-1:registered")
+        assert moved is not None and (moved.issue_key, moved.state) == ("SUP-5", "pending")
+        assert [e.issue_key for e in store.journal_pending()] == ["SUP-5", "new:tb-2"]
+
+    def test_a_payload_must_be_json_text(self, store: Store) -> None:
+        """Payloads are JSON text; anything else is refused before it is stored."""
+        with pytest.raises(ValueError, match="JSON"):
+            store.journal_begin("k", "comment", "SUP-1", "{not json", AT)
+        assert store.journal_get("k") is None
+
+
+class TestCards:
+    def test_a_saved_card_comes_back_and_is_replaced_by_the_next(self, store: Store) -> None:
+        """An issue has one card: saving again replaces chat, message and fingerprint."""
+        assert store.card("SUP-1") is None
+        store.save_card("SUP-1", -100123, 5, "fp1", AT)
+        saved = store.save_card("SUP-1", -100123, 9, "fp2", later(3))
+        assert saved == CardRecord("SUP-1", -100123, 9, "fp2", later(3))
+        assert store.card("SUP-1") == saved
+
+    def test_cards_lists_every_card_by_issue_key(self, store: Store) -> None:
+        """All cards, sorted by issue key."""
+        store.save_card("SUP-2", 1, 20, "b", AT)
+        store.save_card("SUP-1", 1, 10, "a", AT)
+        assert [(c.issue_key, c.message_id) for c in store.cards()] == [
+            ("SUP-1", 10),
+            ("SUP-2", 20),
+        ]
+
+
+class TestAnswerCounters:
+    def test_count_answer_counts_per_sender_and_day(self, store: Store) -> None:
+        """Each call adds one and returns the day's count; other days and senders apart."""
+        assert [store.count_answer("a@clinic.ru", DAY) for _ in range(3)] == [1, 2, 3]
+        assert store.count_answer("a@clinic.ru", DAY + timedelta(days=1)) == 1
+        assert store.count_answer("b@clinic.ru", DAY) == 1
+        assert store.answers("a@clinic.ru", DAY) == 3
+        assert store.answers("c@clinic.ru", DAY) == 0
+
+    def test_senders_are_counted_case_insensitively(self, store: Store) -> None:
+        """``A@Clinic.RU`` and ``a@clinic.ru`` are one sender."""
+        store.count_answer("A@Clinic.RU", DAY)
+        assert store.count_answer(" a@clinic.ru ", DAY) == 2
+
+    def test_a_datetime_is_not_a_day(self, store: Store) -> None:
+        """Counters take a date; a datetime (which zone's day?) is refused."""
+        with pytest.raises(TypeError):
+            store.count_answer("a@clinic.ru", AT)
+
+    def test_concurrent_counting_loses_no_increment(self, store: Store) -> None:
+        """Eight threads counting at once: every increment is kept."""
+        threads = [
+            threading.Thread(target=lambda: [store.count_answer("a@x", DAY) for _ in range(50)])
+            for _ in range(8)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.answers("a@x", DAY) == 400
+
+
+class TestBounces:
+    def test_a_bounced_address_is_remembered_case_insensitively(self, store: Store) -> None:
+        """Permanent bounces stop mail to that address, however it is spelled."""
+        assert not store.is_bounced("gone@clinic.ru")
+        store.mark_bounced("Gone@Clinic.ru", "550 5.1.1 user unknown", AT)
+        store.mark_bounced("gone@clinic.ru", "550 again", later(1))
+        assert store.is_bounced("GONE@clinic.ru")
+        assert not store.is_bounced("other@clinic.ru")
+
+
+class TestQuarantine:
+    def add(self, store: Store, message_id: str = "<q1@x>", raw: bytes | None = b"raw") -> int:
+        return store.quarantine_add(
+            message_id, "imap:1:5", reason="unknown sender", sender="who@nowhere.test",
+            subject="Помогите", at=AT, raw=raw,
+        )  # fmt: skip
+
+    def test_an_added_message_keeps_its_fields_and_raw_bytes(self, store: Store) -> None:
+        """The item holds everything ``quarantine release`` needs, raw bytes byte-exact."""
+        raw = bytes(range(256)) * 4
+        item_id = self.add(store, raw=raw)
+        item = store.quarantine_get(item_id)
+        assert item is not None
+        assert (item.id, item.message_id, item.source_id, item.reason) == (
+            item_id, "<q1@x>", "imap:1:5", "unknown sender",
+        )  # fmt: skip
+        assert (item.sender, item.subject, item.at, item.raw) == (
+            "who@nowhere.test", "Помогите", AT, raw,
+        )  # fmt: skip
+        assert not item.released
+
+    def test_ids_count_up_and_unknown_ids_are_none(self, store: Store) -> None:
+        """Each new message gets the next id; raw may be absent."""
+        first, second = self.add(store, "<a@x>"), self.add(store, "<b@x>", raw=None)
+        assert second == first + 1
+        item = store.quarantine_get(second)
+        assert item is not None and item.raw is None
+        assert store.quarantine_get(second + 1) is None
+
+    def test_a_message_already_held_keeps_its_item(self, store: Store) -> None:
+        """Quarantining the same message again (a redelivery) returns the held item's id."""
+        first = self.add(store)
+        assert self.add(store) == first
+        assert len(store.quarantine_list()) == 1
+
+    def test_release_takes_an_item_off_the_list(self, store: Store) -> None:
+        """Released items leave the list, stay readable, and keep their first release time."""
+        kept, released = self.add(store, "<a@x>"), self.add(store, "<b@x>")
+        item = store.quarantine_release(released, later(10))
+        assert item.released_at == later(10)
+        assert store.quarantine_release(released, later(20)).released_at == later(10)
+        assert [i.id for i in store.quarantine_list()] == [kept]
+        assert [i.id for i in store.quarantine_list(include_released=True)] == [kept, released]
+        assert store.quarantine_get(released) == item
+
+    def test_a_released_message_can_be_quarantined_anew(self, store: Store) -> None:
+        """Re-injected and held again: a new item, not the released one."""
+        first = self.add(store)
+        store.quarantine_release(first, later(1))
+        assert self.add(store) == first + 1
+
+    def test_releasing_an_unknown_item_is_an_error(self, store: Store) -> None:
+        """There is nothing to release under an id never handed out."""
+        with pytest.raises(KeyError):
+            store.quarantine_release(404, AT)
+
+
+class TestTrackedIssues:
+    def test_a_tracked_issue_keeps_customer_requester_and_since(self, store: Store) -> None:
+        """tracked_since comes from the first track; a second track changes nothing."""
+        assert store.tracked("SUP-1") is None
+        assert store.track("SUP-1", "clinic", "a@clinic.ru", AT)
+        assert not store.track("SUP-1", "other", "b@clinic.ru", later(60))
+        assert store.tracked("SUP-1") == TrackedIssue("SUP-1", "clinic", "a@clinic.ru", AT)
+
+    def test_tracked_issues_are_listed_by_key(self, store: Store) -> None:
+        """Every watched issue, sorted by key."""
+        store.track("SUP-2", "clinic", "a@x", AT)
+        store.track("SUP-1", "clinic", "b@x", later(1))
+        assert [t.issue_key for t in store.tracked_issues()] == ["SUP-1", "SUP-2"]
+
+
+NAIVE_CALLS: dict[str, Callable[[Store], Any]] = {
+    "record_message": lambda s: s.record_message("m", "created", at=NAIVE),
+    "remember_outgoing": lambda s: s.remember_outgoing("m", "SUP-1", NAIVE),
+    "remember_inbound": lambda s: s.remember_inbound("m", "SUP-1", NAIVE),
+    "journal_begin": lambda s: s.journal_begin("k", "comment", "SUP-1", "{}", NAIVE),
+    "save_card": lambda s: s.save_card("SUP-1", 1, 2, "fp", NAIVE),
+    "mark_bounced": lambda s: s.mark_bounced("a@x", "550", NAIVE),
+    "quarantine_add": lambda s: s.quarantine_add(
+        "m", "s", reason="r", sender="a@x", subject="s", at=NAIVE
+    ),
+    "track": lambda s: s.track("SUP-1", "clinic", "a@x", NAIVE),
+}
+
+
+class TestTime:
+    @pytest.mark.parametrize("call", NAIVE_CALLS.values(), ids=NAIVE_CALLS.keys())
+    def test_a_naive_datetime_is_refused(self, store: Store, call: Callable[[Store], Any]) -> None:
+        """A datetime without a zone is a ValueError; the store cannot guess the zone."""
+        with pytest.raises(ValueError, match="naive"):
+            call(store)
+
+    def test_naive_times_are_refused_when_finishing_too(self, store: Store) -> None:
+        """journal_done, journal_failed and quarantine_release refuse naive times as well."""
+        store.journal_begin("k", "comment", "SUP-1", "{}", AT)
+        item_id = store.quarantine_add("m", "s", reason="r", sender="a@x", subject="s", at=AT)
+        with pytest.raises(ValueError, match="naive"):
+            store.journal_done("k", None, NAIVE)
+        with pytest.raises(ValueError, match="naive"):
+            store.journal_failed("k", "x", permanent=False, at=NAIVE)
+        with pytest.raises(ValueError, match="naive"):
+            store.quarantine_release(item_id, NAIVE)
+        entry, item = store.journal_get("k"), store.quarantine_get(item_id)
+        assert entry is not None and entry.state == "pending"
+        assert item is not None and not item.released
+
+    def test_times_in_any_zone_come_back_as_the_same_instant_in_utc(self, store: Store) -> None:
+        """Moscow time in, the same instant out, expressed in UTC."""
+        moscow = datetime(2026, 3, 2, 12, 30, 15, 123456, tzinfo=MSK)
+        store.track("SUP-1", "clinic", "a@x", moscow)
+        tracked = store.tracked("SUP-1")
+        assert tracked is not None and tracked.since == moscow
+        assert tracked.since.utcoffset() == timedelta(0)
+
+
+class TestUnicode:
+    def test_cyrillic_text_round_trips_everywhere(self, store: Store) -> None:
+        """Russian text survives every kind of record unchanged."""
+        text = "Не открывается карта пациента — ошибка «Ё»"
+        store.record_message(f"<{text}@клиника.рф>", "ignored", at=AT, reason=text)
+        store.set_cursor("курсор", text)
+        store.journal_begin("ключ", "comment", "SUP-1", f'{{"текст": "{text}"}}', AT)
+        store.save_card("SUP-1", 1, 2, text, AT)
+        store.track("SUP-1", "Клиника «Здоровье»", "врач@клиника.рф", AT)
+        outcome = store.message_outcome(f"<{text}@клиника.рф>")
+        assert outcome is not None and outcome.reason == text
+        assert store.get_cursor("курсор") == text
+        entry = store.journal_get("ключ")
+        assert entry is not None and entry.payload == f'{{"текст": "{text}"}}'
+        card = store.card("SUP-1")
+        assert card is not None and card.fingerprint == text
+        assert store.tracked("SUP-1") == TrackedIssue(
+            "SUP-1", "Клиника «Здоровье»", "врач@клиника.рф", AT
+        )
