@@ -97,7 +97,7 @@ class TestSettle:
         assert kit.folder("Processed") == [message(1)]
 
     async def test_nothing_leaves_the_inbox_without_settle(self, kit: SourceKit) -> None:
-        """Fetching alone never moves or deletes mail."""
+        """R1: fetching alone never moves or deletes mail; only settle does."""
         kit.deliver(message(1))
         source = kit.open()
         try:
@@ -111,7 +111,7 @@ class TestRestart:
     async def test_unsettled_message_is_redelivered_by_the_next_source(
         self, kit: SourceKit
     ) -> None:
-        """A crash between fetch and settle loses nothing: the next start hands it out again."""
+        """R1: a crash between fetch and settle loses nothing: the next start hands it out again."""
         kit.deliver(message(1))
         kit.deliver(message(2))
         crashed = kit.open()
@@ -174,7 +174,7 @@ class TestFolders:
 async def test_a_burst_of_500_is_fetched_in_batches_and_settled_exactly_once(
     kit: SourceKit,
 ) -> None:
-    """500 messages arrive at once: all come out in order, in batches, each settled once."""
+    """R1: a burst of 500 comes out in order, in batches, each message settled exactly once."""
     kit.deliver_many([message(n) for n in range(500)])
     source = kit.open(batch_size=100)
     batches = []
