@@ -53,3 +53,10 @@ def test_folding_whitespace_collapses_like_mail_clients() -> None:
 def test_long_folded_subject_is_unfolded() -> None:
     """RT's 200-digit subject comes back in one piece."""
     assert parse_message(raw("rt__very-long-subject.eml")).subject == "0123456789" * 30
+
+
+def test_raw_8bit_subject_uses_the_charset_declared_for_the_body() -> None:
+    """A raw GBK subject too short to detect is read with the body's declared charset."""
+    subject = "你好".encode("gbk")
+    raw = b"From: a@b\r\nSubject: " + subject + b"\r\nContent-Type: text/plain; charset=gb2312"
+    assert parse_message(raw + b"\r\n\r\n" + subject).subject == "你好"

@@ -13,7 +13,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-__all__ = ["decode_bytes", "decode_raw", "detect_codec", "lookup_codec"]
+__all__ = ["LATIN", "decode_bytes", "decode_raw", "detect_codec", "lookup_codec"]
 
 # Labels seen in real mail that Python's codec registry does not know (or knows too narrowly).
 _ALIASES = {
@@ -34,7 +34,7 @@ _ALIASES = {
     "koi8r": "koi8_r",
 }
 _UNKNOWN = frozenset({"", "unknown-8bit", "x-unknown", "unknown", "default", "charset"})
-_LATIN = frozenset(codecs.lookup(c).name for c in ("ascii", "latin-1", "iso-8859-15", "cp1252"))
+LATIN = frozenset(codecs.lookup(c).name for c in ("ascii", "latin-1", "iso-8859-15", "cp1252"))
 _CYRILLIC_CANDIDATES = ("cp1251", "koi8_u")
 _WORD = re.compile(r"[^\W\d_]+")
 # Russian letter frequencies, per cent (National Corpus of the Russian Language).
@@ -83,9 +83,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> tuple[str, str | N
     codec = lookup_codec(declared)
     if codec is not None:
         text = _strict(data, codec)
-        if text is not None and not (codec in _LATIN and _cyrillic_codec(data)):
+        if text is not None and not (codec in LATIN and _cyrillic_codec(data)):
             return text, None
-        if text is None and codec not in _LATIN and _strict(data, "utf-8") is None:
+        if text is None and codec not in LATIN and _strict(data, "utf-8") is None:
             # A multi-byte charset with a few bad bytes: the declaration is still the best bet.
             return data.decode(codec, errors="replace"), f"invalid bytes for charset {codec}"
     if data.isascii():

@@ -18,27 +18,30 @@ _COMMENT = re.compile(r"\([^()]*\)")
 _MIN_YEAR, _MAX_YEAR = 1970, 2200
 
 
-def addresses(values: list[str]) -> list[tuple[str, str]]:
-    """(display name, lower-cased address) pairs of address headers; empty addresses dropped."""
+def addresses(values: list[str], hint: str | None = None) -> list[tuple[str, str]]:
+    """(display name, lower-cased address) pairs of address headers; empty addresses dropped.
+
+    ``hint`` is the charset for display names written as raw 8-bit bytes.
+    """
     found: list[tuple[str, str]] = []
     for value in values:
-        found.extend(_parse_one(unfold(value)))
+        found.extend(_parse_one(unfold(value), hint))
     return found
 
 
-def _parse_one(value: str) -> list[tuple[str, str]]:
+def _parse_one(value: str, hint: str | None) -> list[tuple[str, str]]:
     try:
         pairs = getaddresses([value])
     except Exception:  # stdlib address parser on hostile input
         pairs = []
-    result = [(decode_header_value(n).strip(), a.strip().lower()) for n, a in pairs if a.strip()]
+    result = [(decode_header_value(n, hint).strip(), a.strip().lower()) for n, a in pairs if a]
     bracketed = [re.sub(r"\s+", "", a).lower() for a in _BRACKETED.findall(value)]
     chunks = _chunks(value)
     valid = bool(result) and all(_ADDRESS.fullmatch(address) for _, address in result)
     if valid and len(result) == len(chunks) and set(bracketed) <= {a for _, a in result}:
         return result
     # The stdlib mangled it ("alice@x <bob@y>", "Test test@x", "<a b@x>"): chunk by chunk.
-    return [pair for chunk in chunks if (pair := _chunk_address(chunk))] or result
+    return [pair for chunk in chunks if (pair := _chunk_address(chunk, hint))] or result
 
 
 def _chunks(value: str) -> list[str]:
@@ -46,16 +49,16 @@ def _chunks(value: str) -> list[str]:
     return [c for c in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', value) if c.strip()]
 
 
-def _chunk_address(chunk: str) -> tuple[str, str] | None:
+def _chunk_address(chunk: str, hint: str | None) -> tuple[str, str] | None:
     bracket = _BRACKETED.search(chunk)
     if bracket:
         name = chunk[: bracket.start()].strip().strip('"').strip()
-        return decode_header_value(name), re.sub(r"\s+", "", bracket.group(1)).lower()
+        return decode_header_value(name, hint), re.sub(r"\s+", "", bracket.group(1)).lower()
     bare = _ADDRESS.search(chunk)
     if bare is None:
         return None
     name = (chunk[: bare.start()] + chunk[bare.end() :]).strip().strip('"()').strip()
-    return decode_header_value(name), bare.group(0).lower()
+    return decode_header_value(name, hint), bare.group(0).lower()
 
 
 def message_ids(value: str | None) -> list[str]:

@@ -15,6 +15,7 @@ from email.message import Message
 from email.parser import BytesParser
 
 from tracker_bridge.mail.automatic import automatic_reason
+from tracker_bridge.mail.charsets import LATIN, lookup_codec
 from tracker_bridge.mail.envelope import addresses, message_ids, parse_date, synthetic_message_id
 from tracker_bridge.mail.fields import extract_fields
 from tracker_bridge.mail.headers import decode_header_value, unfold
@@ -54,8 +55,9 @@ def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
     headers = _Headers(message)
     layout = lay_out(message)
     notes = [*defects, *_python_defects(message), *layout.defects]
-    subject = _subject(headers)
-    sender_name, sender = _sender(headers)
+    hint = _charset_hint(message)
+    subject = _subject(headers, hint)
+    sender_name, sender = _sender(headers, hint)
     date, date_note = parse_date(headers.first("date"))
     notes += [date_note] if date_note else []
     ids = message_ids(headers.first("message-id"))
@@ -109,14 +111,33 @@ def _all_ids(values: list[str]) -> list[str]:
     return list(dict.fromkeys(i for value in values for i in message_ids(value)))
 
 
-def _subject(headers: _Headers) -> str:
-    text = decode_header_value(headers.first("subject"))
+def _charset_hint(message: Message) -> str | None:
+    """The first telling charset declared in the mail: a guess for raw 8-bit headers.
+
+    UTF-8 is tried anyway and Latin code pages decode any bytes, so neither says anything.
+    """
+    for part in message.walk():
+        declared = lookup_codec(part.get_content_charset(None) if _has_charset(part) else None)
+        if declared and declared != "utf-8" and declared not in LATIN:
+            return declared
+    return None
+
+
+def _has_charset(part: Message) -> bool:
+    try:
+        return isinstance(part.get_param("charset"), str)
+    except Exception:  # compat32 can trip over a malformed Content-Type
+        return False
+
+
+def _subject(headers: _Headers, hint: str | None) -> str:
+    text = decode_header_value(headers.first("subject"), hint)
     return unfold(text).replace("\r", " ").replace("\n", " ").strip()
 
 
-def _sender(headers: _Headers) -> tuple[str, str]:
+def _sender(headers: _Headers, hint: str | None) -> tuple[str, str]:
     for name in ("from", "sender", "return-path"):
-        found = addresses(headers.all(name))
+        found = addresses(headers.all(name), hint)
         if found:
             return found[0]
     return "", ""
