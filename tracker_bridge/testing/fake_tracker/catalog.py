@@ -290,6 +290,8 @@ DEFAULT_LOCAL_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("buttonName", "Кнопка", "string"),
     FieldDef("requesterEmail", "Email заявителя", "string"),
     FieldDef("customerPriority", "Приоритет заказчика", "string"),
+    # The precise SLA deadline (ISO 8601 with offset): Tracker's own `deadline` is only a date.
+    FieldDef("slaDeadline", "Срок по регламенту (точный)", "datetime"),
 )
 
 DEFAULT_USERS: tuple[UserDef, ...] = (

@@ -1,0 +1,51 @@
+"""Shared fixtures for the Tracker adapter: a FakeTracker on a ManualClock and a gateway on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from tracker_bridge import retry
+from tracker_bridge.clock import ManualClock
+from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.tracker.gateway import TrackerGateway
+
+START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
+
+
+@pytest.fixture(name="clock")
+def clock_fixture() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture(name="fake")
+def fake_fixture(clock: ManualClock) -> Iterator[FakeTracker]:
+    with FakeTracker(clock=clock) as tracker:
+        yield tracker
+
+
+@pytest.fixture(name="no_waits", autouse=True)
+def no_waits_fixture() -> Iterator[None]:
+    """Retries in these tests do not sleep (the waits are still computed and logged)."""
+    with retry.testing():
+        yield
+
+
+def make_gateway(fake: FakeTracker, **options: object) -> TrackerGateway:
+    settings: dict[str, object] = {
+        "base_url": fake.url,
+        "token": fake.token,
+        "org_id": fake.org_id,
+        "retry": RetryPolicy(attempts=8, total_seconds=30),
+        **options,
+    }
+    return TrackerGateway(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture(name="gateway")
+async def gateway_fixture(fake: FakeTracker) -> AsyncIterator[TrackerGateway]:
+    async with make_gateway(fake) as gateway:
+        yield gateway

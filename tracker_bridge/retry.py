@@ -1,0 +1,131 @@
+"""The project's one retry layer: tenacity, transient errors only, two caps, jitter, logged.
+
+An adapter calls :func:`retrying` with a predicate saying which errors are transient and, for
+rate limits, how long the server asked to wait. Waits grow exponentially with random jitter, never
+shorter than a ``Retry-After``; retrying stops after ``attempts`` tries or when the next wait would
+pass ``total_seconds`` since the first try, whichever comes first, and then the last error is
+raised as it was. Each retry is one structlog event, ``retry.scheduled``.
+
+Global state (like stamina's ``set_testing``): :func:`set_testing` turns the *sleeps* off for the
+test suite. The waits are still computed and logged, so a test can check that a ``Retry-After``
+was honoured without waiting for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+)
+
+__all__ = ["RetryPolicy", "backoff", "is_testing", "retrying", "set_testing", "testing"]
+
+T = TypeVar("T")
+log = structlog.get_logger(__name__)
+
+_testing = False  # the only global state here: tests switch the sleeps off
+
+
+def set_testing(on: bool) -> None:
+    """Skip the sleeps between attempts (the waits are still computed and logged)."""
+    global _testing  # noqa: PLW0603  (stamina-style switch, documented above)
+    _testing = on
+
+
+def is_testing() -> bool:
+    return _testing
+
+
+@contextmanager
+def testing(on: bool = True) -> Iterator[None]:
+    """:func:`set_testing` for a block, restoring the previous setting after it."""
+    before = _testing
+    set_testing(on)
+    try:
+        yield
+    finally:
+        set_testing(before)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: ``attempts`` in all (1 = no retry), within ``total_seconds``."""
+
+    attempts: int = 6
+    total_seconds: float = 60.0
+    initial_wait: float = 0.5
+    max_wait: float = 20.0
+    jitter: float = 0.5  # up to this fraction of the wait is added at random
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1 or self.total_seconds <= 0 or self.initial_wait < 0:
+            raise ValueError("RetryPolicy needs attempts >= 1, total_seconds > 0, waits >= 0")
+
+
+def backoff(
+    policy: RetryPolicy, attempt: int, retry_after: float | None = None, rand: float = 0.0
+) -> float:
+    """The wait after failed try number ``attempt`` (1-based); ``rand`` in [0, 1) is the jitter.
+
+    Exponential from ``initial_wait``, capped at ``max_wait``, plus jitter; a server's
+    ``Retry-After`` is a floor, even above ``max_wait`` (the total cap then decides).
+    """
+    base = min(policy.max_wait, policy.initial_wait * 2.0 ** (attempt - 1))
+    wait: float = base * (1 + policy.jitter * rand)
+    return wait if retry_after is None else max(wait, retry_after)
+
+
+async def retrying(
+    call: Callable[[], Awaitable[T]],
+    *,
+    name: str,
+    policy: RetryPolicy,
+    transient: Callable[[BaseException], bool],
+    retry_after: Callable[[BaseException], float | None] = lambda _exc: None,
+) -> T:
+    """Await ``call()`` until it succeeds, retrying only errors ``transient`` accepts."""
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        hint = retry_after(error) if error is not None else None
+        return backoff(policy, state.attempt_number, hint, random.random())  # noqa: S311
+
+    def announce(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "retry.scheduled",
+            call=name,
+            attempt=state.attempt_number,
+            wait=round(state.upcoming_sleep, 3),
+            error=type(error).__name__,
+            detail=str(error)[:200],
+        )
+
+    retryer = AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.total_seconds),
+        wait=wait,
+        retry=retry_if_exception(transient),
+        before_sleep=announce,
+        sleep=_sleep,
+        reraise=True,
+    )
+
+    async def attempt() -> T:  # a coroutine function: tenacity awaits only those
+        return await call()
+
+    return await retryer(attempt)
+
+
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(0 if _testing else seconds)

@@ -1,0 +1,111 @@
+"""The Tracker adapter's errors: the only exceptions that leave :mod:`tracker_bridge.tracker`.
+
+::
+
+    TrackerError
+    ├── TrackerTransient            worth retrying later: the request may not have been served
+    │   ├── TrackerRateLimited      429 (``retry_after`` seconds, when Tracker said so)
+    │   └── TrackerUnavailable      5xx, connection refused/reset/dropped, timeout, non-JSON 2xx
+    └── TrackerPermanent            retrying the same request cannot help
+        ├── TrackerNotFound         404
+        ├── TrackerConflict         409/412: version conflict, or a ``unique`` that finds nothing
+        ├── TrackerAuthError        401/403: bad token, wrong organisation, no rights
+        └── TrackerBadRequest       400/422/428 and any other 4xx
+            └── NoTransitionError   the workflow offers no transition to the wanted status
+
+The gateway raises each of these ``from`` the client's own exception, so the original stays in
+``__cause__``. Only :class:`TrackerTransient` is retried (:mod:`tracker_bridge.retry`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NoTransitionError",
+    "TrackerAuthError",
+    "TrackerBadRequest",
+    "TrackerConflict",
+    "TrackerError",
+    "TrackerNotFound",
+    "TrackerPermanent",
+    "TrackerRateLimited",
+    "TrackerTransient",
+    "TrackerUnavailable",
+    "from_status",
+]
+
+
+class TrackerError(Exception):
+    """Anything that went wrong talking to Tracker; ``status`` is the HTTP code if there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TrackerTransient(TrackerError):
+    """The request may succeed if sent again later."""
+
+
+class TrackerRateLimited(TrackerTransient):
+    """429: too many requests; wait at least ``retry_after`` seconds when it is given."""
+
+    def __init__(
+        self, message: str, *, status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class TrackerUnavailable(TrackerTransient):
+    """5xx, a dropped or refused connection, a timeout, or a proxy page instead of JSON."""
+
+
+class TrackerPermanent(TrackerError):
+    """Sending the same request again gives the same answer."""
+
+
+class TrackerNotFound(TrackerPermanent):
+    """404: no such issue, comment, queue, …"""
+
+
+class TrackerConflict(TrackerPermanent):
+    """409/412: the issue changed under us (re-read and decide again)."""
+
+
+class TrackerAuthError(TrackerPermanent):
+    """401/403: the token is wrong or expired, the organisation id is wrong, or no rights."""
+
+
+class TrackerBadRequest(TrackerPermanent):
+    """400/422 and other 4xx: the request itself is wrong (a bug or a config mistake)."""
+
+
+class NoTransitionError(TrackerBadRequest):
+    """The issue's workflow has no transition from its current status to the wanted one."""
+
+    def __init__(self, key: str, current: str, target: str, available: list[str]) -> None:
+        offered = ", ".join(available) or "none"
+        super().__init__(
+            f"{key}: no transition from status {current!r} to {target!r} "
+            f"(transitions offered: {offered}); check the queue's workflow"
+        )
+        self.key, self.current, self.target = key, current, target
+
+
+_BY_STATUS: dict[int, type[TrackerPermanent]] = {
+    401: TrackerAuthError,
+    403: TrackerAuthError,
+    404: TrackerNotFound,
+    409: TrackerConflict,
+    412: TrackerConflict,
+}
+
+
+def from_status(status: int, message: str, retry_after: float | None = None) -> TrackerError:
+    """The error for an HTTP status (the caller chains it ``from`` the client's exception)."""
+    text = f"Tracker answered {status}: {message}" if message else f"Tracker answered {status}"
+    if status == 429:
+        return TrackerRateLimited(text, retry_after=retry_after)
+    if status >= 500:
+        return TrackerUnavailable(text, status=status)
+    return _BY_STATUS.get(status, TrackerBadRequest)(text, status=status)

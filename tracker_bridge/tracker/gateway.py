@@ -1,0 +1,240 @@
+"""``TrackerGateway``: the bridge's async door to Yandex Tracker (the only importer of
+``yandex_tracker_client``).
+
+The sync client runs in worker threads (``asyncio.to_thread``), one client per concurrent call
+(its collections keep per-call state, ENV-NOTES.md §2), with its own retry loop off
+(``retries=0``). Everything it returns is copied into :mod:`.snapshots` values inside the thread,
+and every error leaves as one of :mod:`.errors`, chained ``from`` the client's.
+
+Retries (:mod:`tracker_bridge.retry`) cover transient errors only. Reads are simply re-sent;
+writes that are not idempotent are never re-sent blindly — each attempt first re-reads the state
+that shows whether an earlier attempt already landed (:mod:`.writes`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import requests
+from yandex_tracker_client import TrackerClient
+from yandex_tracker_client import exceptions as client_errors
+
+from tracker_bridge.regulation.statuses import StatusMap
+from tracker_bridge.retry import RetryPolicy, retrying
+from tracker_bridge.tracker import remote
+from tracker_bridge.tracker.errors import (
+    TrackerError,
+    TrackerNotFound,
+    TrackerRateLimited,
+    TrackerTransient,
+    TrackerUnavailable,
+    from_status,
+)
+from tracker_bridge.tracker.snapshots import (
+    AttachmentInfo,
+    ChangelogEntry,
+    CommentInfo,
+    FieldInfo,
+    IssueSnapshot,
+    LinkInfo,
+    NamedEntry,
+    QueueInfo,
+    TransitionInfo,
+    UserInfo,
+    WorkflowInfo,
+)
+from tracker_bridge.tracker.writes import Writes
+
+__all__ = ["DEFAULT_FIELD_IDS", "TrackerGateway", "translate"]
+
+T = TypeVar("T")
+
+# Logical field (``InboundMail.fields`` names, plus requester/deadline) → the queue's local field.
+DEFAULT_FIELD_IDS: Mapping[str, str] = {
+    "department": "department",
+    "login": "login",
+    "card_number": "cardNumber",
+    "history_number": "historyNumber",
+    "record_name": "recordName",
+    "button_name": "buttonName",
+    "requester": "requesterEmail",
+    "customer_priority": "customerPriority",
+    "deadline": "slaDeadline",
+}
+
+
+def translate(exc: BaseException) -> TrackerError:
+    """The client's (or ``requests``') exception as ours; the caller raises it ``from exc``."""
+    if isinstance(exc, client_errors.TrackerServerError) and exc.status_code is not None:
+        if isinstance(exc, client_errors.InvalidJSONResponse) and exc.status_code < 400:
+            return TrackerUnavailable(f"Tracker answered {exc.status_code} without JSON")
+        messages = "; ".join(exc.error_messages or []) or str(exc.reason or "")
+        header = exc.response.headers.get("Retry-After") if exc.response is not None else None
+        return from_status(exc.status_code, messages, _seconds(header))
+    if isinstance(exc, client_errors.TrackerRequestError | requests.RequestException | OSError):
+        return TrackerUnavailable(f"no answer from Tracker: {exc}")
+    return TrackerError(f"Tracker client error: {exc}")  # misuse, e.g. both token kinds given
+
+
+def _seconds(header: str | None) -> float | None:
+    try:
+        return None if header is None else max(0.0, float(header))
+    except ValueError:
+        return None  # an HTTP-date: not sent by Tracker as far as known; back off normally
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    return exc.retry_after if isinstance(exc, TrackerRateLimited) else None
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, TrackerTransient)
+
+
+class TrackerGateway(Writes):
+    """Async Tracker operations returning plain values. Close it (or use ``async with``)."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str | None = None,
+        iam_token: str | None = None,
+        org_id: str | None = None,
+        cloud_org_id: str | None = None,
+        field_ids: Mapping[str, str] = DEFAULT_FIELD_IDS,
+        status_map: StatusMap | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(field_ids=field_ids, status_map=status_map or StatusMap())
+        self._options: dict[str, Any] = {
+            "base_url": base_url,
+            "token": token,
+            "iam_token": iam_token,
+            "org_id": org_id,
+            "cloud_org_id": cloud_org_id,
+            "timeout": timeout,
+            "retries": 0,  # one retry layer only: ours (STYLE.md habit 7)
+        }
+        self._policy = retry or RetryPolicy()
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._made: list[Any] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every HTTP session the gateway opened."""
+        for client in self._made:
+            client._connection.session.close()
+        self._made.clear()
+
+    # --- the call machinery -------------------------------------------------------------------
+    def _client(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            options = {k: v for k, v in self._options.items() if v is not None}
+            client = TrackerClient(**options)
+            self._made.append(client)
+            return client
+
+    def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        client = self._client()
+        try:
+            return fn(client, *args)
+        except (client_errors.TrackerError, requests.RequestException, OSError) as exc:
+            raise translate(exc) from exc
+        finally:
+            self._idle.put(client)
+
+    async def _once(self, fn: Callable[..., T], *args: Any) -> T:
+        """One attempt in a worker thread, no retry (the building block of reconciling writes)."""
+        return await asyncio.to_thread(self._blocking, fn, *args)
+
+    async def _retried(self, name: str, attempt: Callable[[], Any]) -> Any:
+        return await retrying(
+            attempt,
+            name=name,
+            policy=self._policy,
+            transient=_transient,
+            retry_after=_retry_after,
+        )
+
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T:
+        """An idempotent call, re-sent on transient errors."""
+        result: T = await self._retried(fn.__name__, lambda: self._once(fn, *args))
+        return result
+
+    # --- reads --------------------------------------------------------------------------------
+    async def issue(self, key: str) -> IssueSnapshot:
+        return await self._read(remote.get_issue, key)
+
+    async def issue_with_transitions(self, key: str) -> tuple[IssueSnapshot, list[TransitionInfo]]:
+        return await self._read(remote.issue_with_transitions, key)
+
+    async def find_by_unique(self, unique: str) -> IssueSnapshot | None:
+        try:
+            return await self._read(remote.find_by_unique, unique)
+        except TrackerNotFound:
+            return None
+
+    async def comments(self, key: str) -> list[CommentInfo]:
+        return await self._read(remote.comments, key)
+
+    async def changelog(
+        self, key: str, fields: tuple[str, ...] = ("status", "priority")
+    ) -> list[ChangelogEntry]:
+        """Entries touching ``fields`` (status and priority history by default); () = all."""
+        return await self._read(remote.changelog, key, fields)
+
+    async def transitions(self, key: str) -> list[TransitionInfo]:
+        return (await self.issue_with_transitions(key))[1]
+
+    async def attachments(self, key: str) -> list[AttachmentInfo]:
+        return await self._read(remote.attachments, key)
+
+    async def download(self, attachment: AttachmentInfo) -> bytes:
+        return await self._read(remote.download, attachment.content_url)
+
+    async def links(self, key: str) -> list[LinkInfo]:
+        return await self._read(remote.links, key)
+
+    async def search(self, query: str, *, scroll: bool = False) -> list[IssueSnapshot]:
+        """All issues a query-language ``query`` finds; ``scroll`` for sets past 10,000."""
+        return await self._read(remote.search, query, scroll)
+
+    async def count(self, query: str) -> int:
+        return await self._read(remote.count, query)
+
+    async def myself(self) -> UserInfo:
+        return await self._read(remote.myself)
+
+    async def queue(self, key: str) -> QueueInfo:
+        return await self._read(remote.queue, key)
+
+    async def workflow(self, workflow_id: str) -> WorkflowInfo:
+        return await self._read(remote.workflow, workflow_id)
+
+    async def local_fields(self, queue_key: str) -> list[FieldInfo]:
+        return await self._read(remote.local_fields, queue_key)
+
+    async def fields(self) -> list[FieldInfo]:
+        return await self._read(remote.fields)
+
+    async def statuses(self) -> list[NamedEntry]:
+        return await self._read(remote.named_list, "statuses")
+
+    async def resolutions(self) -> list[NamedEntry]:
+        return await self._read(remote.named_list, "resolutions")

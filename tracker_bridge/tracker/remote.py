@@ -1,0 +1,235 @@
+"""The blocking half of the gateway: one function per Tracker call, run in a worker thread.
+
+Each takes a ``yandex_tracker_client.TrackerClient`` (typed ``Any``: the library has no types,
+and only :mod:`.gateway` imports it) and returns :mod:`.snapshots` values, never client objects:
+every page of a ``PaginatedList`` is walked and every ``Reference`` copied here, in the thread
+(TRACKER-API.md §2.1). Paths and bodies are the ones the client itself sends (§2.2); the
+client's ``Connection`` is used directly where the high-level API would cost an extra request
+(``issue.comments`` first fetches the issue).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tracker_bridge.regulation.model import Attachment
+from tracker_bridge.tracker import parse
+from tracker_bridge.tracker.snapshots import (
+    AttachmentInfo,
+    ChangelogEntry,
+    CommentInfo,
+    FieldInfo,
+    IssueSnapshot,
+    LinkInfo,
+    NamedEntry,
+    QueueInfo,
+    TransitionInfo,
+    UserInfo,
+    WorkflowInfo,
+)
+
+__all__ = [
+    "attachments",
+    "changelog",
+    "comments",
+    "count",
+    "create_issue",
+    "create_link",
+    "download",
+    "execute_transition",
+    "fields",
+    "find_by_unique",
+    "get_issue",
+    "issue_with_transitions",
+    "links",
+    "local_fields",
+    "myself",
+    "named_list",
+    "patch_issue",
+    "post_comment",
+    "queue",
+    "search",
+    "upload_to_issue",
+    "workflow",
+]
+
+PAGE = 100  # perPage: reliable in the wild (TRACKER-API.md §7, zappbrannigan34)
+
+
+def plain(value: Any) -> Any:
+    """A client value as plain JSON, without network and without the client's hooks.
+
+    A client object keeps its JSON in ``_value``; reading it through ``dict.items`` bypasses the
+    local-field logging wrapper, whose ``__getitem__`` would warn and leave per-call state in
+    the collection (``_pyClientLocalMapRead`` on the next request).
+    """
+    raw = getattr(value, "_value", None)
+    if isinstance(raw, dict) and hasattr(value, "_path"):
+        return {k: plain(v) for k, v in dict.items(raw)}
+    if isinstance(value, Mapping):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def _all(result: Any) -> list[dict[str, Any]]:
+    """Every item of a list answer, following ``Link: next`` (iterating does that)."""
+    return [] if result is None else [plain(item) for item in result]
+
+
+def _issue_path(key: str, tail: str = "") -> str:
+    return f"/v2/issues/{key}{tail}"
+
+
+def get_issue(client: Any, key: str) -> IssueSnapshot:
+    return parse.issue(plain(client._connection.get(path=_issue_path(key))))
+
+
+def issue_with_transitions(client: Any, key: str) -> tuple[IssueSnapshot, list[TransitionInfo]]:
+    """The issue and the transitions offered from its status, in one request (``expand``)."""
+    raw = plain(client._connection.get(path=_issue_path(key), params={"expand": "transitions"}))
+    return parse.issue(raw), [parse.transition(t) for t in raw.get("transitions") or ()]
+
+
+def find_by_unique(client: Any, unique: str) -> IssueSnapshot:
+    """POST /v2/issues/_findByUnique (undocumented; what the client itself uses, §3)."""
+    path = "/v2/issues/_findByUnique"
+    return parse.issue(plain(client._connection.post(path=path, params={"unique": unique})))
+
+
+def _temp_uploads(client: Any, files: Sequence[Attachment]) -> list[str]:
+    """Temporary attachments (docs temp-attachment.md); unused ones expire on Tracker's side."""
+    return [
+        str(client.attachments.create(io.BytesIO(f.data), params={"filename": f.filename}).id)
+        for f in files
+    ]
+
+
+def create_issue(
+    client: Any, body: Mapping[str, Any], files: Sequence[Attachment]
+) -> IssueSnapshot:
+    """``issues.create`` with our ``unique``: on 409 the client itself returns the existing
+    issue via ``_findByUnique`` (one lookup; TRACKER-API.md §3)."""
+    extra: dict[str, Any] = dict(body)
+    if files:
+        extra["attachmentIds"] = _temp_uploads(client, files)
+    return parse.issue(plain(client.issues.create(**extra)))
+
+
+def patch_issue(
+    client: Any, key: str, body: Mapping[str, Any], version: str | None
+) -> IssueSnapshot:
+    """PATCH with ``If-Match: "<version>"`` when a version is given (docs patch-issue.md)."""
+    answer = client._connection.patch(path=_issue_path(key), data=dict(body), version=version)
+    return parse.issue(plain(answer))
+
+
+def comments(client: Any, key: str) -> list[CommentInfo]:
+    params = {"perPage": PAGE, "expand": "attachments"}
+    answer = client._connection.get(path=_issue_path(key, "/comments/"), params=params)
+    return [parse.comment(c) for c in _all(answer)]
+
+
+def post_comment(client: Any, key: str, text: str, files: Sequence[Attachment]) -> CommentInfo:
+    body: dict[str, Any] = {"text": text}
+    if files:
+        body["attachmentIds"] = _temp_uploads(client, files)
+    answer = client._connection.post(path=_issue_path(key, "/comments/"), data=body)
+    return parse.comment(plain(answer))
+
+
+def execute_transition(
+    client: Any, key: str, transition_id: str, comment: str | None, resolution: str | None
+) -> None:
+    body: dict[str, Any] = {}
+    if comment:
+        body["comment"] = comment
+    if resolution:
+        body["resolution"] = resolution
+    path = _issue_path(key, f"/transitions/{transition_id}/_execute")
+    client._connection.post(path=path, data=body)
+
+
+def changelog(client: Any, key: str, fields: Iterable[str] = ()) -> list[ChangelogEntry]:
+    """The history, oldest first; ``fields`` keeps only entries touching those fields."""
+    params: dict[str, Any] = {"perPage": PAGE}
+    wanted = list(fields)
+    if wanted:
+        params["field"] = wanted
+    answer = client._connection.get(path=_issue_path(key, "/changelog/"), params=params)
+    return [parse.changelog_entry(e) for e in _all(answer)]
+
+
+def attachments(client: Any, key: str) -> list[AttachmentInfo]:
+    answer = client._connection.get(path=_issue_path(key, "/attachments/"))
+    return [parse.attachment(a) for a in _all(answer)]
+
+
+def upload_to_issue(client: Any, key: str, file: Attachment) -> AttachmentInfo:
+    """POST /v2/issues/{key}/attachments/?filename= (multipart field ``file``, as the client)."""
+    answer = client._connection.post(
+        path=_issue_path(key, "/attachments/"),
+        params={"filename": file.filename},
+        files={"file": ("file", io.BytesIO(file.data), file.content_type)},
+    )
+    return parse.attachment(plain(answer))
+
+
+def download(client: Any, content_url: str) -> bytes:
+    """The bytes behind an attachment's absolute ``content`` URL (client ``Attachments.read``)."""
+    return b"".join(client._connection.stream(path=content_url))
+
+
+def links(client: Any, key: str) -> list[LinkInfo]:
+    return [parse.link(x) for x in _all(client._connection.get(path=_issue_path(key, "/links/")))]
+
+
+def create_link(client: Any, key: str, relationship: str, other: str) -> None:
+    body = {"relationship": relationship, "issue": other}
+    client._connection.post(path=_issue_path(key, "/links/"), data=body)
+
+
+def search(client: Any, query: str, scroll: bool = False) -> list[IssueSnapshot]:
+    """Every issue the query finds: paged (``perPage``) or, for big sets, scrolled (a snapshot
+    in pages of up to 1000; paged search stops at 10,000, §2.4)."""
+    if scroll:
+        options: dict[str, Any] = {"scrollType": "sorted", "perScroll": 1000}
+        found = client.issues.find(query=query, **options)
+    else:
+        found = client.issues.find(query=query, per_page=PAGE)
+    return [parse.issue(raw) for raw in _all(found)]
+
+
+def count(client: Any, query: str) -> int:
+    return int(client.issues.find(query=query, count_only=True))
+
+
+def myself(client: Any) -> UserInfo:
+    return parse.user(plain(client.myself))
+
+
+def queue(client: Any, key: str) -> QueueInfo:
+    raw = plain(client._connection.get(path=f"/v2/queues/{key}"))
+    flows = plain(client._connection.get(path=f"/v2/queues/{key}/workflows"))
+    return parse.queue(raw, flows if isinstance(flows, Mapping) else {})
+
+
+def workflow(client: Any, workflow_id: str) -> WorkflowInfo:
+    return parse.workflow(plain(client._connection.get(path=f"/v2/workflows/{workflow_id}")))
+
+
+def local_fields(client: Any, queue_key: str) -> list[FieldInfo]:
+    answer = client._connection.get(path=f"/v2/queues/{queue_key}/localFields")
+    return [parse.field_info(f) for f in _all(answer)]
+
+
+def fields(client: Any) -> list[FieldInfo]:
+    return [parse.field_info(f) for f in _all(client._connection.get(path="/v2/fields/"))]
+
+
+def named_list(client: Any, collection: str) -> list[NamedEntry]:
+    """``statuses``, ``resolutions``, ``priorities`` or ``issuetypes``."""
+    return [parse.named(x) for x in _all(client._connection.get(path=f"/v2/{collection}/"))]

@@ -1,0 +1,236 @@
+"""The gateway's per-action writes, each safe to repeat (after a crash or a lost answer).
+
+How each one avoids a duplicate when an earlier attempt may have landed (the "apply then fail"
+case: Tracker made the change, the answer was lost):
+
+- create: Tracker's ``unique``; a retry first looks the unique up (``_findByUnique``), and a
+  repeated create is a 409 that the client resolves to the existing issue (TRACKER-API.md §3).
+- comment: every attempt first lists the issue's comments and looks for this action's marker
+  (:mod:`.markers`); only if none has it is the comment posted. The check also runs on the first
+  attempt, so the effects executor can redo an action a crash left pending.
+- transition: every attempt re-reads the status (with the offered transitions, one request); the
+  target already reached means done.
+- attach: a file whose name and size the issue already has is not uploaded again.
+- link: a duplicate is Tracker's 422; it counts as done once a re-read shows the link.
+- set fields: plain sets without a version, idempotent, so simply re-sent.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from tracker_bridge.regulation.actions import (
+    AddComment,
+    AttachFiles,
+    CreateIssue,
+    Link,
+    SetFields,
+    Transition,
+)
+from tracker_bridge.regulation.model import Attachment
+from tracker_bridge.regulation.statuses import StatusMap
+from tracker_bridge.tracker import remote
+from tracker_bridge.tracker.errors import NoTransitionError, TrackerBadRequest, TrackerNotFound
+from tracker_bridge.tracker.markers import MarkerKind, find_marker, marker_id, with_marker
+from tracker_bridge.tracker.snapshots import CommentInfo, IssueSnapshot
+
+__all__ = ["DEADLINE_ZONE", "Writes", "deadline_values"]
+
+T = TypeVar("T")
+
+# Tracker's `deadline` is a date; the regulation's clocks run on Moscow time (R6).
+DEADLINE_ZONE = ZoneInfo("Europe/Moscow")
+
+
+def deadline_values(value: str | None) -> tuple[str | None, str | None]:
+    """An ISO datetime → (Tracker ``deadline`` date in Moscow, the precise ISO value)."""
+    if value is None:
+        return None, None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"deadline {value!r} has no UTC offset")
+    return moment.astimezone(DEADLINE_ZONE).date().isoformat(), moment.isoformat()
+
+
+def queue_of(key: str) -> str:
+    return key.rsplit("-", 1)[0]
+
+
+class Writes(abc.ABC):
+    """Mixed into :class:`~tracker_bridge.tracker.gateway.TrackerGateway`, which supplies the
+    call machinery (one attempt in a thread; the retry loop)."""
+
+    def __init__(self, *, field_ids: Mapping[str, str], status_map: StatusMap) -> None:
+        self._field_ids = dict(field_ids)
+        self._status_map = status_map
+        self._local_ids: dict[str, dict[str, str]] = {}
+
+    @abc.abstractmethod
+    async def _once(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    @abc.abstractmethod
+    async def _retried(self, name: str, attempt: Callable[[], Awaitable[Any]]) -> Any: ...
+
+    @abc.abstractmethod
+    async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    # --- create -------------------------------------------------------------------------------
+    async def create_issue(self, a: CreateIssue) -> str:
+        """R1/R7: the issue for ``a.unique``, created at most once; returns its key."""
+        body = await self._create_body(a)
+        tries = 0
+
+        async def attempt() -> str:
+            nonlocal tries
+            tries += 1
+            if tries > 1 and (found := await self._by_unique(a.unique)) is not None:
+                return found.key
+            return (await self._once(remote.create_issue, body, a.attachments)).key
+
+        key: str = await self._retried("create_issue", attempt)
+        return key
+
+    async def _by_unique(self, unique: str) -> IssueSnapshot | None:
+        try:
+            return await self._once(remote.find_by_unique, unique)
+        except TrackerNotFound:
+            return None
+
+    async def _create_body(self, a: CreateIssue) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "queue": a.queue,
+            "summary": a.summary,
+            "description": a.description,
+            "unique": a.unique,
+        }
+        optional = {
+            "type": a.issue_type,
+            "priority": a.priority,
+            "tags": list(a.tags) or None,
+            "components": [a.component] if a.component else None,
+            "emailFrom": a.requester or None,
+        }
+        body.update({k: v for k, v in optional.items() if v is not None})
+        logical: dict[str, str | None] = {**a.fields}
+        if a.requester and "requester" in self._field_ids:
+            logical["requester"] = a.requester
+        if a.deadline is not None:
+            logical["deadline"] = a.deadline.isoformat()
+        body.update(await self._fields_body(a.queue, logical))
+        return body
+
+    # --- fields -------------------------------------------------------------------------------
+    async def set_fields(self, a: SetFields, key: str) -> None:
+        """Write logical fields: ``deadline`` (ISO or None) to Tracker's date and the precise
+        local field, ``assignee`` (a login), the rest through ``field_ids``."""
+        body = await self._fields_body(queue_of(key), a.fields)
+        await self._read(remote.patch_issue, key, body, None)
+
+    async def update_issue(
+        self, key: str, fields: Mapping[str, Any], version: str | None = None
+    ) -> IssueSnapshot:
+        """Raw Tracker fields; with ``version`` a concurrent change is a TrackerConflict."""
+        return await self._read(remote.patch_issue, key, dict(fields), version)
+
+    async def _fields_body(self, queue: str, logical: Mapping[str, str | None]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for name, given in logical.items():
+            value = given
+            if name == "deadline":
+                body["deadline"], value = deadline_values(given)
+            if name in self._field_ids:
+                body[await self._local_id(queue, self._field_ids[name])] = value
+            elif name != "deadline":
+                body[name] = value  # a standard field: assignee, priority, summary, …
+        return body
+
+    async def _local_id(self, queue: str, key: str) -> str:
+        """``<queue hex id>--<key>``, the form Tracker asks for (the client warns on bare keys)."""
+        if queue not in self._local_ids:
+            found = await self._read(remote.local_fields, queue)
+            self._local_ids[queue] = {f.key: f.id for f in found}
+        return self._local_ids[queue].get(key, key)
+
+    # --- comments -----------------------------------------------------------------------------
+    async def add_comment(self, a: AddComment, key: str) -> str:
+        """R8: the comment, with its marker, at most once; returns the comment id."""
+        kind: MarkerKind = "customer" if a.on_behalf_of else "bridge"
+        text = with_marker(a.text, a.source_id, kind)
+
+        async def attempt() -> str:
+            existing = await self._marked(key, a.source_id)
+            if existing is not None:
+                return existing.id
+            return (await self._once(remote.post_comment, key, text, a.attachments)).id
+
+        comment_id: str = await self._retried("add_comment", attempt)
+        return comment_id
+
+    async def comment_with_marker(self, key: str, source_id: str) -> CommentInfo | None:
+        """The comment the bridge wrote for ``source_id``, if Tracker has it."""
+        return await self._retried("comment_with_marker", lambda: self._marked(key, source_id))  # type: ignore[no-any-return]
+
+    async def _marked(self, key: str, source_id: str) -> CommentInfo | None:
+        wanted = marker_id(source_id)
+        for comment in await self._once(remote.comments, key):
+            found = find_marker(comment.text)
+            if found is not None and found[1] == wanted:
+                return comment
+        return None
+
+    # --- transitions --------------------------------------------------------------------------
+    async def transition(self, a: Transition, key: str) -> bool:
+        """Move to ``a.to`` by the workflow's transition into it; False if already there."""
+        target = self._status_map.tracker_key(a.to)
+        comment = with_marker(a.comment, a.event_id, "bridge") if a.comment else None
+        sent = False
+
+        async def attempt() -> bool:
+            nonlocal sent
+            issue, offered = await self._once(remote.issue_with_transitions, key)
+            if issue.status == target:
+                return sent  # an earlier attempt landed, or someone else moved it
+            choice = next((t for t in offered if t.to == target), None)
+            if choice is None:
+                raise NoTransitionError(key, issue.status, target, [t.id for t in offered])
+            sent = True
+            await self._once(remote.execute_transition, key, choice.id, comment, a.resolution)
+            return True
+
+        moved: bool = await self._retried("transition", attempt)
+        return moved
+
+    # --- links and files ----------------------------------------------------------------------
+    async def link(self, a: Link, key: str) -> None:
+        """R20: relate ``key`` to ``a.other``; an existing link is success."""
+        try:
+            await self._read(remote.create_link, key, a.relationship, a.other)
+        except TrackerBadRequest:
+            if not any(x.other == a.other for x in await self._read(remote.links, key)):
+                raise
+
+    async def attach(self, a: AttachFiles, key: str) -> None:
+        """R7: upload the files the issue does not have yet (by name and size)."""
+        present = {(x.name, x.size) for x in await self._read(remote.attachments, key)}
+        for file in a.attachments:
+            if (file.filename, file.size) not in present:
+                await self._upload(key, file)
+                present.add((file.filename, file.size))
+
+    async def _upload(self, key: str, file: Attachment) -> None:
+        tries = 0
+
+        async def attempt() -> None:
+            nonlocal tries
+            tries += 1
+            if tries > 1:
+                files = await self._once(remote.attachments, key)
+                if any((x.name, x.size) == (file.filename, file.size) for x in files):
+                    return
+            await self._once(remote.upload_to_issue, key, file)
+
+        await self._retried("attach", attempt)
