@@ -1,0 +1,158 @@
+"""The shipped systemd unit: systemd's own checker finds nothing, the hardening scores ≤ 2.0, and
+the settings the daemon relies on (notify, watchdog, EX_CONFIG, credentials, paths) are there."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS
+
+UNIT = Path(__file__).parent.parent / "systemd" / "tracker-bridge.service"
+INSTALLED_EXEC = "/opt/tracker-bridge/venv/bin/tracker-bridge"
+# The console script pip installed next to this interpreter: the same program the unit starts.
+LOCAL_EXEC = Path(sys.executable).parent / "tracker-bridge"
+PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN = 65, 1
+
+
+def settings(text: str) -> list[tuple[str, str, str]]:
+    """``(section, key, value)`` for every assignment, in order (keys may repeat in units)."""
+    found: list[tuple[str, str, str]] = []
+    section = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("["):
+            section = line.strip("[]")
+            continue
+        key, _, value = line.partition("=")
+        found.append((section, key.strip(), value.strip()))
+    return found
+
+
+def values(key: str) -> list[str]:
+    return [value for _, k, value in settings(UNIT.read_text()) if k == key]
+
+
+def local_copy(tmp_path: Path, text: str | None = None) -> Path:
+    """The unit with ExecStart at this checkout's entry point (verify needs it to exist)."""
+    body = UNIT.read_text() if text is None else text
+    assert INSTALLED_EXEC in body
+    copy = tmp_path / UNIT.name
+    copy.write_text(body.replace(INSTALLED_EXEC, str(LOCAL_EXEC)))
+    return copy
+
+
+def analyze(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["systemd-analyze", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+class TestSystemdVerify:
+    def test_the_unit_passes_systemd_analyze_verify_without_a_single_message(
+        self, tmp_path: Path
+    ) -> None:
+        """verify exits 0 even on unknown keys, so any output at all is a failure."""
+        assert LOCAL_EXEC.is_file(), "pip install -e . provides the tracker-bridge entry point"
+        result = analyze("verify", "--man=no", str(local_copy(tmp_path)))
+        assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+    def test_a_misspelt_key_is_caught_by_the_same_check(self, tmp_path: Path) -> None:
+        """The check above can fail: one typo makes verify speak (while still exiting 0)."""
+        broken = UNIT.read_text().replace("WatchdogSec=", "WatchdogSek=")
+        result = analyze("verify", "--man=no", str(local_copy(tmp_path, broken)))
+        assert "WatchdogSek" in result.stdout + result.stderr
+
+    def test_the_exposure_score_is_at_most_two(self, tmp_path: Path) -> None:
+        """systemd-analyze security --offline rates the hardening 2.0 or better."""
+        unit = str(local_copy(tmp_path))
+        report = analyze("security", "--offline=yes", unit)
+        match = re.search(r"Overall exposure level for \S+: (\d+\.\d)", report.stdout)
+        assert match is not None, report.stdout + report.stderr
+        assert float(match.group(1)) <= 2.0
+        assert analyze("security", "--offline=yes", "--threshold=20", unit).returncode == 0
+
+
+class TestUnitSettings:
+    def test_the_service_is_notify_type_with_a_watchdog(self) -> None:
+        """READY/STATUS/WATCHDOG come from the main process; a silent one is restarted."""
+        assert values("Type") == ["notify"]
+        assert values("NotifyAccess") == ["main"]
+        assert values("WatchdogSec") == ["60s"]
+        assert values("Restart") == ["on-failure"]
+
+    def test_a_config_error_does_not_restart_loop(self) -> None:
+        """The config's exit code (EX_CONFIG) is the one systemd must not restart on."""
+        assert values("RestartPreventExitStatus") == [str(EX_CONFIG)] == ["78"]
+
+    def test_credentials_are_named_after_the_config_secret_fields(self) -> None:
+        """Each LoadCredential= id is a top-level secret field, read from /etc/…/credentials/."""
+        credentials = dict(value.split(":", 1) for value in values("LoadCredential"))
+        assert set(credentials) == {
+            "tracker_token",
+            "imap_password",
+            "smtp_password",
+            "telegram_bot_token",
+        }
+        assert set(credentials) <= set(SECRET_FIELDS)
+        for name, path in credentials.items():
+            assert path == f"/etc/tracker-bridge/credentials/{name}"
+
+    def test_the_daemon_runs_from_the_venv_with_the_etc_config(self) -> None:
+        """ExecStart runs `tracker-bridge run` on the file ConfigurationDirectory= provides."""
+        assert values("ExecStart") == [
+            f"{INSTALLED_EXEC} run --config /etc/tracker-bridge/tracker-bridge.toml"
+        ]
+        assert values("ConfigurationDirectory") == ["tracker-bridge"]
+        assert values("StateDirectory") == ["tracker-bridge"]
+        assert values("DynamicUser") == ["yes"]
+
+    def test_the_network_is_limited_to_ip_and_local_sockets(self) -> None:
+        """Tracker, IMAP, SMTP and Telegram need IP; sd_notify needs AF_UNIX; nothing else."""
+        assert values("RestrictAddressFamilies") == ["AF_INET AF_INET6 AF_UNIX"]
+
+
+class TestMemoryDenyWriteExecute:
+    def test_the_python_stack_works_when_writable_executable_memory_is_refused(self) -> None:
+        """MemoryDenyWriteExecute=yes is safe: the same kernel rule (PR_SET_MDWE) breaks nothing."""
+        assert values("MemoryDenyWriteExecute") == ["yes"]
+        result = subprocess.run(
+            [sys.executable, "-c", MDWE_PROBE],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == ["refused", "ok"]
+
+
+# Turns on the kernel's MDWE for this process, proves it is on, then imports and exercises what
+# the daemon uses: TLS, SQLite, jinja2 compilation, asyncio, and a libffi callback.
+MDWE_PROBE = f"""
+import ctypes, mmap
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl({PR_SET_MDWE}, {PR_MDWE_REFUSE_EXEC_GAIN}, 0, 0, 0) != 0:
+    raise SystemExit("PR_SET_MDWE failed: errno %d" % ctypes.get_errno())
+try:
+    mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+except PermissionError:
+    print("refused")
+import asyncio, sqlite3, ssl
+import aiosmtpd, charset_normalizer, holidays, html2text, httpx, imapclient, jinja2
+import prometheus_client, pydantic, pydantic_settings, structlog, telegram, tenacity, tnefparse
+import yandex_tracker_client
+import tracker_bridge.cli, tracker_bridge.config, tracker_bridge.log, tracker_bridge.metrics
+ssl.create_default_context()
+db = sqlite3.connect(":memory:")
+db.execute("create table t (x)")
+db.close()
+jinja2.Environment().from_string("{{{{ x }}}}").render(x=1)
+asyncio.run(asyncio.sleep(0))
+assert ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda x: x + 1)(1) == 2
+print("ok")
+"""
