@@ -23,8 +23,7 @@ import imaplib
 import ssl
 import threading
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import structlog
 from tenacity import (
@@ -38,6 +37,7 @@ from tenacity import (
 from tracker_bridge.clock import Clock
 from tracker_bridge.mail.imap_session import ImapSession, ImapSettings, Scan
 from tracker_bridge.mail.source import (
+    ClosingSource,
     IncomingMessage,
     MailSourceError,
     MailSourceUnavailable,
@@ -92,7 +92,7 @@ class _Channel:
             session.close()
 
 
-class ImapSource:
+class ImapSource(ClosingSource):
     """A :class:`~tracker_bridge.mail.source.MailSource` reading one IMAP mailbox."""
 
     def __init__(
@@ -146,17 +146,6 @@ class ImapSource:
         await asyncio.gather(
             asyncio.to_thread(self._idler.close), asyncio.to_thread(self._commands.close)
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # --- waiting ---------------------------------------------------------------------------
     async def _idle(self, timeout: float) -> None:  # noqa: ASYNC109

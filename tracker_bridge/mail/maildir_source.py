@@ -20,14 +20,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 import structlog
 from imapclient import imap_utf7
 
 from tracker_bridge.clock import Clock
-from tracker_bridge.mail.source import IncomingMessage, MailSourceError, Outcome
+from tracker_bridge.mail.source import (
+    ClosingSource,
+    IncomingMessage,
+    MailSourceError,
+    Outcome,
+)
 
 __all__ = ["MaildirSource", "deliver", "ensure_maildir"]
 
@@ -67,7 +71,7 @@ class _Entry:
     mtime_ns: int
 
 
-class MaildirSource:
+class MaildirSource(ClosingSource):
     """A :class:`~tracker_bridge.mail.source.MailSource` reading one local Maildir."""
 
     def __init__(
@@ -122,17 +126,6 @@ class MaildirSource:
 
     async def close(self) -> None:
         self._closed = True
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # --- blocking parts, run in a worker thread --------------------------------------------
     def _locked(self, work: Callable[[], T]) -> T:

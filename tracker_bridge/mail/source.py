@@ -25,9 +25,11 @@ watermark restarts from zero: UIDs from an old UIDVALIDITY mean nothing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from types import TracebackType
+from typing import Literal, Protocol, Self
 
 __all__ = [
+    "ClosingSource",
     "IncomingMessage",
     "MailSource",
     "MailSourceError",
@@ -84,6 +86,24 @@ class MailSource(Protocol):
     async def close(self) -> None:
         """Release connections; the source cannot be used afterwards."""
         ...
+
+
+class ClosingSource:
+    """``async with source:`` — closes the source on the way out."""
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
 
 
 @dataclass(frozen=True)
