@@ -8,6 +8,9 @@ See :mod:`tracker_bridge.mail.source` for the delivery rule. Here:
   (tenacity), sleeping on the injected :class:`~tracker_bridge.clock.Clock` and logging each
   retry as one ``imap.reconnecting`` event. Permanent errors (bad login, untrusted cert,
   missing mailbox) raise :class:`MailSourceError` at once.
+* two connections: one only IDLEs (``wait_for_new``), the other serves fetch/settle/polls, so
+  a settle from another task never queues behind an IDLE. A dropped IDLE is not retried: the
+  wait returns early and the caller's next fetch reconnects.
 * ``fetch`` SELECTs the mailbox each time, so a new UIDVALIDITY (mailbox recreated, server
   rebuilt) is seen at the next fetch: the in-session mark drops to 0 and everything still in the
   mailbox is handed out again.
