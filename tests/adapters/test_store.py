@@ -183,9 +183,13 @@ class TestJournal:
         assert store.journal_get("k") == again
 
     def test_beginning_a_pending_entry_again_counts_an_attempt(self, store: Store) -> None:
-        """After a crash the same key is begun again: attempts count up."""
-        store.journal_begin("k", "comment", "SUP-1", "{}", AT)
-        assert store.journal_begin("k", "comment", "SUP-1", "{}", later(1)).attempts == 2
+        """After a crash the same key is begun again: attempts count up, the record stays."""
+        first = store.journal_begin("k", "comment", "SUP-1", '{"v": 1}', AT)
+        again = store.journal_begin("k", "other", "SUP-2", '{"v": 2}', later(1))
+        assert (again.attempts, again.updated_at) == (2, later(1))
+        assert (again.kind, again.issue_key, again.payload, again.created_at) == (
+            first.kind, first.issue_key, first.payload, first.created_at,
+        )  # fmt: skip
 
     def test_done_stays_done(self, store: Store) -> None:
         """A done entry comes back unchanged from begin and from failed: skip the side effect."""

@@ -14,12 +14,15 @@ Each function returns the entry as it should be stored; returning the very same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from tracker_bridge.store.records import JournalEntry, check_json, utc
 
-__all__ = ["begin", "mark_done", "mark_failed"]
+__all__ = ["JournalWrites", "begin", "mark_done", "mark_failed"]
+
+Change = Callable[[JournalEntry | None], JournalEntry]
 
 
 def begin(
@@ -63,3 +66,24 @@ def mark_failed(
     if entry.state == "done":
         return entry
     return replace(entry, state="failed", last_error=error, permanent=permanent, updated_at=at)
+
+
+class JournalWrites:
+    """``journal_begin/done/failed`` for a store that can apply a :data:`Change` atomically."""
+
+    def _change(self, key: str, change: Change) -> JournalEntry:
+        """Apply ``change`` to the entry under ``key`` (or None) and store the result."""
+        raise NotImplementedError
+
+    def journal_begin(
+        self, key: str, kind: str, issue: str | None, payload: str, at: datetime
+    ) -> JournalEntry:
+        return self._change(
+            key, lambda e: begin(e, key, kind=kind, issue_key=issue, payload=payload, at=at)
+        )
+
+    def journal_done(self, key: str, result: str | None, at: datetime) -> JournalEntry:
+        return self._change(key, lambda e: mark_done(e, key, result, at))
+
+    def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
+        return self._change(key, lambda e: mark_failed(e, key, error, permanent, at))

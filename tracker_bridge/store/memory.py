@@ -34,7 +34,7 @@ __all__ = ["MemoryStore"]
 _V = TypeVar("_V")
 
 
-class MemoryStore:
+class MemoryStore(journal.JournalWrites):
     """:class:`~tracker_bridge.store.protocol.Store` in memory, thread-safe."""
 
     def __init__(self) -> None:
@@ -132,22 +132,7 @@ class MemoryStore:
             self._marks[mailbox] = Watermark(int(mark.uidvalidity), int(mark.last_uid))
 
     # --- 6. journal ------------------------------------------------------------------------
-    def journal_begin(
-        self, key: str, kind: str, issue: str | None, payload: str, at: datetime
-    ) -> JournalEntry:
-        return self._change(
-            key, lambda e: journal.begin(e, key, kind=kind, issue_key=issue, payload=payload, at=at)
-        )
-
-    def journal_done(self, key: str, result: str | None, at: datetime) -> JournalEntry:
-        return self._change(key, lambda e: journal.mark_done(e, key, result, at))
-
-    def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
-        return self._change(key, lambda e: journal.mark_failed(e, key, error, permanent, at))
-
-    def _change(
-        self, key: str, change: Callable[[JournalEntry | None], JournalEntry]
-    ) -> JournalEntry:
+    def _change(self, key: str, change: journal.Change) -> JournalEntry:
         with self._open():
             entry = change(self._journal.get(key))
             self._journal[key] = entry

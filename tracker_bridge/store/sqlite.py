@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from types import TracebackType
@@ -41,7 +41,7 @@ from tracker_bridge.store.records import (
 __all__ = ["SqliteStore"]
 
 
-class SqliteStore:
+class SqliteStore(journal.JournalWrites):
     """:class:`~tracker_bridge.store.protocol.Store` in a SQLite file, migrated on open."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
@@ -170,22 +170,7 @@ class SqliteStore:
         self._insert(sql.MARK_SET, mailbox, mark.uidvalidity, mark.last_uid, durable=True)
 
     # --- 6. journal ------------------------------------------------------------------------
-    def journal_begin(
-        self, key: str, kind: str, issue: str | None, payload: str, at: datetime
-    ) -> JournalEntry:
-        return self._journal(
-            key, lambda e: journal.begin(e, key, kind=kind, issue_key=issue, payload=payload, at=at)
-        )
-
-    def journal_done(self, key: str, result: str | None, at: datetime) -> JournalEntry:
-        return self._journal(key, lambda e: journal.mark_done(e, key, result, at))
-
-    def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
-        return self._journal(key, lambda e: journal.mark_failed(e, key, error, permanent, at))
-
-    def _journal(
-        self, key: str, change: Callable[[JournalEntry | None], JournalEntry]
-    ) -> JournalEntry:
+    def _change(self, key: str, change: journal.Change) -> JournalEntry:
         """Read, change and write one entry in one durable transaction."""
         with self._tx(durable=True) as db:
             row = db.execute(sql.JOURNAL_GET, (key,)).fetchone()
