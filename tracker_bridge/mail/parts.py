@@ -104,7 +104,10 @@ def part_bytes(part: Message) -> bytes:
 
 
 def _enclosed_bytes(part: Message) -> bytes:
-    rendered = part.as_bytes()
+    try:
+        rendered = part.as_bytes()
+    except Exception:  # the bytes generator refuses some broken trees; the text one is laxer
+        rendered = part.as_string().encode("utf-8", errors="surrogateescape")
     body = _HEADER_END.split(rendered, 1)[-1].lstrip(b"\r\n")
     encoding = (part.get("content-transfer-encoding") or "").strip().lower()
     if encoding == "base64":

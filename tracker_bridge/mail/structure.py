@@ -34,6 +34,7 @@ __all__ = ["Layout", "lay_out"]
 _MAX_DEPTH = 40
 _MIME_DEBRIS = re.compile(r"^(--\S+\s*$|content-[\w-]+:|mime-version:)", re.IGNORECASE)
 _BODY_TYPES = ("text/plain", "text/html")
+_BLANK_LINES = re.compile(r"\n{3,}")
 _SIGNATURES = (
     "application/pgp-signature",
     "application/pkcs7-signature",
@@ -53,7 +54,7 @@ class Layout:
     def text(self) -> str:
         """The body as plain text: HTML converted, segments joined by a blank line."""
         converted = (html_to_text(t) if kind == "text/html" else t for kind, t in self.texts)
-        return "\n\n".join(t.strip("\n") for t in converted if t.strip())
+        return "\n\n".join(_tidy(t) for t in converted if t.strip())
 
 
 def lay_out(message: Message) -> Layout:
@@ -172,6 +173,12 @@ class _Walker:
         shown = disposition(part)
         inline = shown == "inline" or (shown is None and (cid is not None or resource))
         self.layout.attachments.append(Attachment(name, kind, data, inline, cid))
+
+
+def _tidy(text: str) -> str:
+    """No trailing blanks (Markdown would read two as a line break), at most one empty line."""
+    lines = "\n".join(line.rstrip() for line in text.splitlines())
+    return _BLANK_LINES.sub("\n\n", lines).strip("\n")
 
 
 def _boundary(part: Message) -> str | None:
