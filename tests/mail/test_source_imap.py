@@ -9,11 +9,12 @@ from collections.abc import Awaitable, MutableMapping
 from typing import Any, TypeVar
 
 import pytest
+from imapclient.exceptions import IMAPClientAbortError, LoginError
 from structlog.testing import capture_logs
 
 from tests.mail.conftest import imap_settings, message
 from tracker_bridge.clock import ManualClock
-from tracker_bridge.mail.imap_source import ImapSource
+from tracker_bridge.mail.imap_source import ImapSource, is_transient
 from tracker_bridge.mail.source import (
     IncomingMessage,
     MailSourceError,
@@ -426,3 +427,19 @@ def test_a_missing_dovecot_binary_says_how_to_install_it() -> None:
     """Without Dovecot the helper fails with the command that installs it."""
     with pytest.raises(DovecotMissingError, match=r"\.ci/system-deps"):
         Dovecot(binary="/nonexistent/dovecot")
+
+
+@pytest.mark.parametrize(
+    ("error", "transient"),
+    [
+        (IMAPClientAbortError("socket error: EOF"), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (TimeoutError("timed out"), True),
+        (LoginError("b'[UNAVAILABLE] Temporary authentication failure.'"), True),
+        (LoginError("b'[AUTHENTICATIONFAILED] Authentication failed.'"), False),
+        (ssl.SSLCertVerificationError("self-signed certificate"), False),
+    ],
+)
+def test_only_connection_trouble_is_retried(error: BaseException, transient: bool) -> None:
+    """Drops, timeouts and [UNAVAILABLE] are retried; refused logins and bad certs are not."""
+    assert is_transient(error) is transient

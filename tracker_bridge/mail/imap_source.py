@@ -56,10 +56,14 @@ T = TypeVar("T")
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Connection-level failures worth a reconnect; an untrusted certificate is not one."""
+    """Failures worth a reconnect: a dropped connection, a socket error or timeout, or a server
+    answering [UNAVAILABLE] (RFC 5530, e.g. its auth process is restarting). An untrusted
+    certificate, a refused login or any other NO/BAD answer is not one."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         return False
-    return isinstance(exc, imaplib.IMAP4.abort | OSError)
+    if isinstance(exc, imaplib.IMAP4.abort | OSError):
+        return True
+    return isinstance(exc, imaplib.IMAP4.error) and "[UNAVAILABLE]" in str(exc)
 
 
 class _Channel:
