@@ -99,6 +99,19 @@ class TestSettings:
         with pytest.raises(StoreError, match="WAL"):
             SqliteStore(":memory:")
 
+    def test_an_unopenable_path_is_a_store_error_naming_the_file(self, tmp_path: Path) -> None:
+        """A missing directory fails with the path in the message, for ``check`` to show."""
+        missing = tmp_path / "no-such-dir" / "bridge.db"
+        with pytest.raises(StoreError, match="no-such-dir"):
+            SqliteStore(missing)
+
+    def test_a_file_that_is_not_a_database_is_a_store_error(self, path: Path) -> None:
+        """Pointing the store at some other file is refused, not overwritten."""
+        path.write_bytes(b"this is not SQLite" * 100)
+        with pytest.raises(StoreError, match="not a database"):
+            SqliteStore(path)
+        assert path.read_bytes() == b"this is not SQLite" * 100
+
 
 class TestMigrations:
     def test_an_empty_file_is_migrated_to_the_current_schema(self, path: Path) -> None:

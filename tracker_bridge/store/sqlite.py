@@ -41,6 +41,23 @@ from tracker_bridge.store.records import (
 __all__ = ["SqliteStore"]
 
 
+def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
+    """A configured connection to ``path``, its schema migrated; closed again on failure."""
+    db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000):d}")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"{path}: SQLite refused WAL mode (got {mode!r})")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
 class SqliteStore(journal.JournalWrites):
     """:class:`~tracker_bridge.store.protocol.Store` in a SQLite file, migrated on open."""
 
@@ -48,23 +65,10 @@ class SqliteStore(journal.JournalWrites):
         self.path = os.fspath(path)
         self._lock = threading.Lock()
         self._closed = False
-        self._db = sqlite3.connect(
-            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
-        )
         try:
-            self._configure(busy_timeout)
-            migrate(self._db)
-        except BaseException:
-            self._db.close()
-            raise
-
-    def _configure(self, busy_timeout: float) -> None:
-        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000):d}")
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode!r})")
-        self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.execute("PRAGMA foreign_keys = ON")
+            self._db = _open(self.path, busy_timeout)
+        except sqlite3.Error as exc:  # say which file: sqlite3's messages do not
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -107,7 +111,8 @@ class SqliteStore(journal.JournalWrites):
                     yield db
                     db.execute("COMMIT")
                 except BaseException:
-                    db.execute("ROLLBACK")
+                    if db.in_transaction:  # SQLite may have rolled back already
+                        db.execute("ROLLBACK")
                     raise
             finally:
                 if durable:
