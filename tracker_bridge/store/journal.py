@@ -17,10 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from tracker_bridge.store.records import JournalEntry, check_json, utc
 
-__all__ = ["JournalWrites", "begin", "mark_done", "mark_failed"]
+__all__ = ["Change", "begin", "mark_done", "mark_failed"]
 
 Change = Callable[[JournalEntry | None], JournalEntry]
 
@@ -48,42 +49,20 @@ def mark_done(
     entry: JournalEntry | None, key: str, result: str | None, at: datetime
 ) -> JournalEntry:
     """The entry carried out, with what came of it; a done one keeps its first result."""
-    at = utc(at)
-    if entry is None:
-        raise KeyError(key)
-    if entry.state == "done":
-        return entry
-    return replace(entry, state="done", result=result, permanent=False, updated_at=at)
+    return _finish(entry, key, at, state="done", result=result, permanent=False)
 
 
 def mark_failed(
     entry: JournalEntry | None, key: str, error: str, permanent: bool, at: datetime
 ) -> JournalEntry:
     """The last attempt failed with ``error``; a done entry stays done."""
+    return _finish(entry, key, at, state="failed", last_error=error, permanent=permanent)
+
+
+def _finish(entry: JournalEntry | None, key: str, at: datetime, **changes: Any) -> JournalEntry:
     at = utc(at)
     if entry is None:
-        raise KeyError(key)
+        raise KeyError(key)  # finishing what never began is the caller's bug
     if entry.state == "done":
         return entry
-    return replace(entry, state="failed", last_error=error, permanent=permanent, updated_at=at)
-
-
-class JournalWrites:
-    """``journal_begin/done/failed`` for a store that can apply a :data:`Change` atomically."""
-
-    def _change(self, key: str, change: Change) -> JournalEntry:
-        """Apply ``change`` to the entry under ``key`` (or None) and store the result."""
-        raise NotImplementedError
-
-    def journal_begin(
-        self, key: str, kind: str, issue: str | None, payload: str, at: datetime
-    ) -> JournalEntry:
-        return self._change(
-            key, lambda e: begin(e, key, kind=kind, issue_key=issue, payload=payload, at=at)
-        )
-
-    def journal_done(self, key: str, result: str | None, at: datetime) -> JournalEntry:
-        return self._change(key, lambda e: mark_done(e, key, result, at))
-
-    def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
-        return self._change(key, lambda e: mark_failed(e, key, error, permanent, at))
+    return replace(entry, updated_at=at, **changes)

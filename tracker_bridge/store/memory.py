@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from tracker_bridge.mail.source import Watermark
 from tracker_bridge.store import journal
+from tracker_bridge.store.base import StoreBase
 from tracker_bridge.store.records import (
     CardRecord,
     JournalEntry,
@@ -34,7 +34,7 @@ __all__ = ["MemoryStore"]
 _V = TypeVar("_V")
 
 
-class MemoryStore(journal.JournalWrites):
+class MemoryStore(StoreBase):
     """:class:`~tracker_bridge.store.protocol.Store` in memory, thread-safe."""
 
     def __init__(self) -> None:
@@ -56,15 +56,6 @@ class MemoryStore(journal.JournalWrites):
     def close(self) -> None:
         with self._lock:
             self._closed = True
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
 
     @contextmanager
     def _open(self) -> Iterator[None]:

@@ -19,11 +19,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from tracker_bridge.mail.source import Watermark
 from tracker_bridge.store import journal, sql
+from tracker_bridge.store.base import StoreBase
 from tracker_bridge.store.migrations import migrate
 from tracker_bridge.store.records import (
     CardRecord,
@@ -58,7 +58,7 @@ def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
     return db
 
 
-class SqliteStore(journal.JournalWrites):
+class SqliteStore(StoreBase):
     """:class:`~tracker_bridge.store.protocol.Store` in a SQLite file, migrated on open."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
@@ -76,15 +76,6 @@ class SqliteStore(journal.JournalWrites):
             if not self._closed:
                 self._closed = True
                 self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
 
     def pragmas(self) -> dict[str, int | str]:
         """The connection's settings, for ``tracker-bridge check`` and the tests."""

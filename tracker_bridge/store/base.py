@@ -1,0 +1,50 @@
+"""What both stores share beyond the protocol: the context manager and the journal writes.
+
+A store supplies ``close()`` and ``_change`` (apply a :data:`~tracker_bridge.store.journal.Change`
+to one journal entry atomically); the journal's state machine itself is the pure functions of
+:mod:`tracker_bridge.store.journal`, so both stores follow it to the letter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from tracker_bridge.store.journal import Change, begin, mark_done, mark_failed
+from tracker_bridge.store.records import JournalEntry
+
+__all__ = ["StoreBase"]
+
+
+class StoreBase:
+    """Context manager and ``journal_begin/done/failed`` on top of ``close`` and ``_change``."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def _change(self, key: str, change: Change) -> JournalEntry:
+        """Apply ``change`` to the entry under ``key`` (or None) and store the result."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.close()
+
+    def journal_begin(
+        self, key: str, kind: str, issue: str | None, payload: str, at: datetime
+    ) -> JournalEntry:
+        return self._change(
+            key, lambda e: begin(e, key, kind=kind, issue_key=issue, payload=payload, at=at)
+        )
+
+    def journal_done(self, key: str, result: str | None, at: datetime) -> JournalEntry:
+        return self._change(key, lambda e: mark_done(e, key, result, at))
+
+    def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
+        return self._change(key, lambda e: mark_failed(e, key, error, permanent, at))
