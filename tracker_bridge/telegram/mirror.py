@@ -1,0 +1,263 @@
+"""R5: the Telegram side of the bridge — live cards, alerts, the digest, commands and buttons.
+
+:class:`TelegramMirror` owns one python-telegram-bot ``Application`` (started and stopped by the
+daemon), polls for updates, turns commands and button presses into regulation actions for the
+daemon's ``on_actions`` callback, and carries out the Telegram actions of the core:
+
+* :meth:`~TelegramMirror.upsert_card` posts a request's card once and then edits it in place,
+  only when its text or buttons change; edits for one request are coalesced (latest wins); a
+  deleted card is posted anew; card message ids live in the :class:`CardStore`, so a restart
+  edits the same message;
+* :meth:`~TelegramMirror.send_alert` replies to the card (a plain message when there is none);
+* :meth:`~TelegramMirror.post_digest` posts the daily digest (R21).
+
+Flood limits are paced and ``RetryAfter`` retried by PTB's ``AIORateLimiter``; nothing here
+sleeps, and regulation timing never runs on PTB's JobQueue (it is disabled). Errors are
+:mod:`tracker_bridge.telegram.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.regulation.actions import TelegramAlert, TelegramCard
+from tracker_bridge.regulation.calendar import WorkCalendar
+from tracker_bridge.regulation.digest import Digest, TelegramDigest
+from tracker_bridge.regulation.model import IssueView
+from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.sla import intake_clock
+from tracker_bridge.store.records import CardRecord
+from tracker_bridge.telegram.cards import render_card
+from tracker_bridge.telegram.coalesce import Coalescer
+from tracker_bridge.telegram.commands import Access, Situation
+from tracker_bridge.telegram.errors import TelegramPermanent
+from tracker_bridge.telegram.handlers import OnActions, Router
+from tracker_bridge.telegram.notices import alert_text, digest_text
+from tracker_bridge.telegram.sender import EditOutcome, Sender, translate
+from tracker_bridge.telegram.text import CardSettings
+from tracker_bridge.telegram.usage import BOT_COMMANDS
+
+__all__ = ["CardStore", "MirrorSettings", "TelegramMirror"]
+
+log = structlog.get_logger(__name__)
+OnChatUnavailable = Callable[[int, str], Awaitable[None]]
+_App = Application[Any, Any, Any, Any, Any, Any]
+
+
+class CardStore(Protocol):
+    """Where card message ids live (``tracker_bridge.store`` implements it)."""
+
+    def card(self, issue_key: str) -> CardRecord | None: ...
+
+    def save_card(
+        self, issue_key: str, chat_id: int, message_id: int, fingerprint: str, at: datetime
+    ) -> object: ...
+
+
+@dataclass(frozen=True)
+class MirrorSettings:
+    """The bot's connection, pacing and look."""
+
+    token: str
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    overall_per_second: float = 30.0  # Telegram: ~30 messages/s per bot (0: no pacing)
+    group_per_minute: float = 20.0  # Telegram: ~20 messages/min per group (0: no pacing)
+    max_retries: int = 5  # RetryAfter (429) retries, each after Telegram's retry_after
+    poll_timeout: int = 10  # long-polling getUpdates timeout, seconds
+    cards: CardSettings = field(default_factory=CardSettings)
+
+
+class TelegramMirror:
+    """The bridge's bot: cards, alerts, digest out; commands and buttons in."""
+
+    def __init__(
+        self,
+        settings: MirrorSettings,
+        *,
+        access: Access,
+        cards: CardStore,
+        clock: Clock,
+        calendar: WorkCalendar,
+        policy: Policy,
+        views: Mapping[str, IssueView],
+        on_actions: OnActions,
+        on_chat_unavailable: OnChatUnavailable | None = None,
+    ) -> None:
+        self._settings = settings
+        self._access = access
+        self._cards = cards
+        self._clock, self._cal, self._policy = clock, calendar, policy
+        self._views = views
+        self._on_actions = on_actions
+        self._on_unavailable = on_chat_unavailable
+        self._chat_of = {customer.name: chat for chat, customer in access.chats.items()}
+        self._app: _App | None = None
+        self._sender: Sender | None = None
+        self.edits = Coalescer[str, tuple[TelegramCard, IssueView], int](self._apply_card)
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, *, polling: bool = True) -> None:
+        """Connect (getMe), set the command menu, and poll for updates unless told not to."""
+        app = self._build()
+        try:
+            await app.initialize()
+        except TelegramError as error:
+            raise translate(error, None) from error
+        self._app = app
+        self._sender = Sender(app.bot, self._on_unavailable)
+        router = Router(
+            access=self._access,
+            situation=self._situation,
+            on_actions=self._on_actions,
+            sender=self._sender,
+            bot_username=app.bot.username,
+        )
+        app.add_handler(
+            MessageHandler(filters.TEXT & (filters.COMMAND | filters.REPLY), router.on_message)
+        )
+        app.add_handler(CallbackQueryHandler(router.on_button))
+        app.add_error_handler(self._on_error)
+        await app.start()
+        await self._sender.set_commands(BOT_COMMANDS)
+        if polling and app.updater is not None:
+            await app.updater.start_polling(
+                poll_interval=0.0,
+                timeout=self._settings.poll_timeout,
+                allowed_updates=["message", "callback_query"],
+            )
+        log.info("telegram.started", bot=app.bot.username, polling=polling)
+
+    async def stop(self) -> None:
+        """Stop polling and the application; edits in flight are cancelled."""
+        await self.edits.close()
+        app, self._app = self._app, None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        log.info("telegram.stopped")
+
+    def _build(self) -> _App:
+        s = self._settings
+        limiter = AIORateLimiter(
+            overall_max_rate=s.overall_per_second,
+            overall_time_period=1,
+            group_max_rate=s.group_per_minute,
+            group_time_period=60,
+            max_retries=s.max_retries,
+        )
+        builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder()
+        builder = builder.token(s.token).base_url(s.base_url).base_file_url(s.base_file_url)
+        builder = builder.rate_limiter(limiter).job_queue(None)
+        return builder.build()  # regulation timing never runs on PTB's clock
+
+    # --- what the effects call -------------------------------------------------------------
+
+    async def upsert_card(self, card: TelegramCard, view: IssueView) -> int:
+        """R5: the card shows ``view`` now; returns its message id (coalesced per issue)."""
+        return await self.edits.submit(card.issue, (card, view))
+
+    async def send_alert(self, alert: TelegramAlert, view: IssueView | None = None) -> int:
+        """An alert as a reply to the request's card (a plain message without a card)."""
+        chat_id = self._chat(alert.customer)
+        record = self._cards.card(alert.issue)
+        reply_to = record.message_id if record is not None and record.chat_id == chat_id else None
+        html = alert_text(alert, self._settings.cards, view or self._views.get(alert.issue))
+        message_id = await self._need_sender().send(chat_id, html, reply_to=reply_to)
+        log.info("telegram.alert", issue=alert.issue, kind=alert.kind, chat_id=chat_id)
+        return message_id
+
+    async def post_digest(self, digest: Digest | TelegramDigest) -> int:
+        """R21: the customer's digest of the day."""
+        value = digest.digest if isinstance(digest, TelegramDigest) else digest
+        chat_id = self._chat(value.customer)
+        html = digest_text(value, self._settings.cards, self._cal)
+        return await self._need_sender().send(chat_id, html)
+
+    # effects.TelegramPort: the same, with the view taken from the live ``views`` mapping
+
+    async def card(self, a: TelegramCard) -> None:
+        view = self._views.get(a.issue)
+        if view is None:
+            raise TelegramPermanent(f"no view of {a.issue} to render its card")
+        await self.upsert_card(a, view)
+
+    async def alert(self, a: TelegramAlert) -> None:
+        await self.send_alert(a)
+
+    async def digest(self, a: TelegramDigest) -> None:
+        await self.post_digest(a)
+
+    def chat_available(self, chat_id: int) -> bool:
+        return self._sender is None or chat_id not in self._sender.unavailable
+
+    def restore_chat(self, chat_id: int) -> None:
+        """Writing to ``chat_id`` may work again (the bot was re-added)."""
+        if self._sender is not None:
+            self._sender.restore(chat_id)
+
+    # --- inside ----------------------------------------------------------------------------
+
+    async def _apply_card(self, key: str, job: tuple[TelegramCard, IssueView]) -> int:
+        card, view = job
+        chat_id, sender, now = self._chat(card.customer), self._need_sender(), self._clock.now()
+        reading = intake_clock(view, now, self._cal, self._policy)
+        shown = render_card(view, reading, now, self._cal, self._settings.cards)
+        record = self._cards.card(key)
+        if record is not None and record.chat_id == chat_id:
+            if record.fingerprint == shown.fingerprint:
+                return record.message_id
+            outcome = await sender.edit(chat_id, record.message_id, shown.html, shown.buttons)
+            if outcome is not EditOutcome.GONE:
+                self._cards.save_card(key, chat_id, record.message_id, shown.fingerprint, now)
+                log.info("telegram.card_edited", issue=key, outcome=outcome.value)
+                return record.message_id
+            log.warning("telegram.card_gone", issue=key, message_id=record.message_id)
+        message_id = await sender.send(chat_id, shown.html, buttons=shown.buttons)
+        self._cards.save_card(key, chat_id, message_id, shown.fingerprint, now)
+        log.info("telegram.card_posted", issue=key, chat_id=chat_id, message_id=message_id)
+        return message_id
+
+    def _chat(self, customer: str) -> int:
+        chat_id = self._chat_of.get(customer)
+        if chat_id is None:
+            raise TelegramPermanent(f"customer {customer!r} has no Telegram chat configured")
+        return chat_id
+
+    def _need_sender(self) -> Sender:
+        if self._sender is None:
+            raise RuntimeError("TelegramMirror.start() has not been awaited")
+        return self._sender
+
+    def _situation(self) -> Situation:
+        views = tuple(self._views.values())
+        now = self._clock.now()
+        return Situation(views, now, self._cal, self._policy, self._settings.cards)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if isinstance(error, TelegramError) and update is None:
+            log.warning("telegram.polling_error", error=repr(error))  # PTB retries polling
+            return
+        log.error("telegram.handler_failed", error=repr(error), update=repr(update)[:500])
