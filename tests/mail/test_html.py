@@ -39,3 +39,19 @@ def test_long_lines_are_not_wrapped() -> None:
 def test_broken_markup_does_not_raise() -> None:
     """Unclosed and stray tags still give text."""
     assert "text" in html_to_text("<div><p>text<table><td>x</div></b></i><")
+
+
+def test_layout_tables_leave_no_bars_or_rules() -> None:
+    """Empty cells, rule rows and one-cell layout rows do not leave "|" and "---" noise."""
+    markup = (
+        "<table><tr><td></td><td></td></tr></table>"
+        "<table><tr><td><table><tr><td>Текст письма</td></tr></table></td></tr></table>"
+        "<table><tr><td>Логин</td><td></td><td>ivanova</td></tr></table>"
+    )
+    assert html_to_text(markup) == "Текст письма\nЛогин | ivanova"
+
+
+def test_image_links_without_text_are_dropped() -> None:
+    """A linked image leaves no empty "[](url)" behind; a bar inside a URL is kept."""
+    markup = '<p><a href="https://x.example/a"><img src="cid:1"></a> <a href="https://x.example/?a|b">ok</a></p>'
+    assert html_to_text(markup) == "[ok](https://x.example/?a|b)"

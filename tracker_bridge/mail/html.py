@@ -17,6 +17,9 @@ _DROP = re.compile(
 _TAG = re.compile(r"<[^>]*>")
 _BLANK_RUN = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _TRAILING = re.compile(r"[ \t]+\n")
+_RULE = re.compile(r"[ \t]*:?-{3,}:?[ \t]*")
+_CELL_BAR = re.compile(r"\|(?![^()\s]*\))")  # a bar, but not one inside a link target
+_EMPTY_LINK = re.compile(r"\[\s*\]\([^)\s]*\)")
 
 
 def html_to_text(markup: str) -> str:
@@ -41,7 +44,23 @@ def _converter() -> html2text.HTML2Text:
     return converter
 
 
+def _table_row(line: str) -> str | None:
+    """A converted table row without empty cells; None for a rule or empty row."""
+    cells = [cell.strip() for cell in _CELL_BAR.split(line)]
+    if all(not cell or _RULE.fullmatch(cell) for cell in cells):
+        return None
+    return " | ".join(cell for cell in cells if cell)
+
+
 def _tidy(text: str) -> str:
     text = text.replace("\xa0", " ").replace("\u200b", "")
     text = _TRAILING.sub("\n", text)
+    # Mail HTML uses tables for layout: drop the empty rows and rules the converter prints for
+    # them, and the bar of one-cell rows. "Label| value" rows stay (R7 fields read them).
+    text = _EMPTY_LINK.sub("", text)  # images wrapped in links: nothing left to click on
+    rows = (
+        _table_row(line) if "|" in line or _RULE.fullmatch(line) else line
+        for line in text.split("\n")
+    )
+    text = "\n".join(row for row in rows if row is not None)
     return _BLANK_RUN.sub("\n\n", text).strip()
