@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tracker_bridge import __version__
 from tracker_bridge.clock import ManualClock
 from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
-from tracker_bridge.metrics import Metrics, MetricsServer, serve_metrics
+from tracker_bridge.metrics import MESSAGE_OUTCOMES, SYSTEMS, Metrics, MetricsServer, serve_metrics
 from tracker_bridge.regulation.sla import ClockKind, ClockState
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -170,6 +171,19 @@ class TestMetricsEndpoint:
 
         assert (clocks("intake", "running"), clocks("intake", "paused")) == (0, 2)
         assert clocks("silence", "breached") == 0
+
+    def test_documented_outcomes_and_systems_start_at_zero(
+        self, metrics: Metrics, server: MetricsServer
+    ) -> None:
+        """increase() needs a 0 before the first event; unlisted label values still work."""
+        metrics.messages.labels(outcome="postponed").inc()
+        samples = scrape(server)
+        for outcome in MESSAGE_OUTCOMES:
+            assert samples[("tracker_bridge_messages_total", (("outcome", outcome),))] == 0
+        for system in SYSTEMS:
+            assert samples[("tracker_bridge_retries_total", (("system", system),))] == 0
+        assert samples[("tracker_bridge_messages_total", (("outcome", "postponed"),))] == 1
+        assert samples[("tracker_bridge_build_info", (("version", __version__),))] == 1
 
     def test_each_metrics_object_has_its_own_registry(self, metrics: Metrics) -> None:
         """Two daemons in one process (tests, the demo) never share counters."""

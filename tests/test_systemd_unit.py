@@ -10,7 +10,9 @@ from pathlib import Path
 
 from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS
 
-UNIT = Path(__file__).parent.parent / "systemd" / "tracker-bridge.service"
+ROOT = Path(__file__).parent.parent
+UNIT = ROOT / "systemd" / "tracker-bridge.service"
+OPERATIONS = ROOT / "docs" / "operations.md"
 INSTALLED_EXEC = "/opt/tracker-bridge/venv/bin/tracker-bridge"
 # The console script pip installed next to this interpreter: the same program the unit starts.
 LOCAL_EXEC = Path(sys.executable).parent / "tracker-bridge"
@@ -66,6 +68,21 @@ class TestSystemdVerify:
         broken = UNIT.read_text().replace("WatchdogSec=", "WatchdogSek=")
         result = analyze("verify", "--man=no", str(local_copy(tmp_path, broken)))
         assert "WatchdogSek" in result.stdout + result.stderr
+
+    def test_the_drop_ins_in_the_operations_guide_verify_cleanly(self, tmp_path: Path) -> None:
+        """Each ```ini [Service] block of docs/operations.md is a valid drop-in for the unit."""
+        blocks = re.findall(r"```ini\n(.*?)```", OPERATIONS.read_text(), flags=re.DOTALL)
+        drop_ins = [block for block in blocks if "[Service]" in block]
+        assert len(drop_ins) >= 2
+        unit = local_copy(tmp_path)
+        for i, block in enumerate(drop_ins):
+            directory = tmp_path / f"{UNIT.name}.d"
+            directory.mkdir(exist_ok=True)
+            for old in directory.iterdir():
+                old.unlink()
+            (directory / f"guide-{i}.conf").write_text(block)
+            result = analyze("verify", "--man=no", str(unit))
+            assert (result.returncode, result.stdout + result.stderr) == (0, ""), block
 
     def test_the_exposure_score_is_at_most_two(self, tmp_path: Path) -> None:
         """systemd-analyze security --offline rates the hardening 2.0 or better."""

@@ -37,11 +37,23 @@ from tracker_bridge.clock import Clock
 from tracker_bridge.health import Health
 from tracker_bridge.regulation.sla import ClockKind, ClockState
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Metrics", "MetricsServer", "serve_metrics"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "MESSAGE_OUTCOMES",
+    "SYSTEMS",
+    "Metrics",
+    "MetricsServer",
+    "serve_metrics",
+]
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9464
 PREFIX = "tracker_bridge"
+# The label values docs/operations.md explains; they start at 0 so that rate() and increase()
+# see the first event. Other values are accepted (and then appear on first use).
+MESSAGE_OUTCOMES = ("created", "commented", "quarantined", "ignored", "refused", "failed")
+SYSTEMS = ("imap", "smtp", "tracker", "telegram")
 
 
 class Metrics:
@@ -81,6 +93,10 @@ class Metrics:
             ["loop"],
             registry=r,
         )
+        for outcome in MESSAGE_OUTCOMES:
+            self.messages.labels(outcome=outcome)
+        for system in SYSTEMS:
+            self.retries.labels(system=system)
         info = Gauge(f"{PREFIX}_build_info", "The running version.", ["version"], registry=r)
         info.labels(version=__version__).set(1)
         self.set_clocks({})
