@@ -2,9 +2,13 @@
 
 Pure and total: any input gives an ``InboundMail`` with a non-empty ``message_id``; whatever was
 wrong with the message is listed in ``defects`` instead of raised. The work is split by job:
-:mod:`repair` (broken header blocks), :mod:`envelope` (addresses, ids, date), :mod:`headers`
-(encoded words, charsets), :mod:`structure` (body vs attachments), :mod:`reply`, :mod:`automatic`,
-:mod:`keys`, :mod:`priority` and :mod:`fields`.
+:mod:`repair` (broken header blocks), :mod:`envelope` (addresses, ids, date), :mod:`headers` and
+:mod:`charsets` (encoded words, code pages), :mod:`structure` with :mod:`parts`, :mod:`html`,
+:mod:`flowed`, :mod:`filenames` and :mod:`tnef` (body vs attachments), :mod:`reply`,
+:mod:`automatic`, :mod:`keys`, :mod:`priority` and :mod:`fields`.
+
+The stdlib parser runs with the compat32 policy: its header access never raises, and every value
+is decoded here rather than by the stdlib, which gives up on the charsets clinic mail uses.
 """
 
 from __future__ import annotations
@@ -49,44 +53,49 @@ def parse_message(raw: bytes) -> InboundMail:
 
 
 def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
-    repaired, defects = repair_headers(raw)
+    repaired, repairs = repair_headers(raw)
     parser = BytesParser(policy=email.policy.compat32)
     message = parser.parsebytes(repaired, headersonly=headers_only)
     headers = _Headers(message)
+    envelope = _envelope(raw, headers, _charset_hint(message))
     layout = lay_out(message)
-    notes = [*defects, *_python_defects(message), *layout.defects]
-    hint = _charset_hint(message)
-    subject = _subject(headers, hint)
-    sender_name, sender = _sender(headers, hint)
-    date, date_note = parse_date(headers.first("date"))
-    notes += [date_note] if date_note else []
-    ids = message_ids(headers.first("message-id"))
-    if not ids:
-        notes.append("missing Message-ID")
     text = layout.text
     reply = reply_part(text)
     kind = content_type(message)
-    reason = automatic_reason(headers.first, kind, sender, subject)
+    reason = automatic_reason(headers.first, kind, envelope.sender, envelope.subject)
+    notes = (*repairs, *_python_defects(message), *layout.defects, *envelope.defects)
+    return dataclasses.replace(
+        envelope,
+        text=text,
+        reply_text=reply,
+        attachments=tuple(layout.attachments),
+        is_automatic=reason is not None,
+        automatic_reason=reason,
+        issue_keys=issue_keys(envelope.subject, reply),
+        priority_hint=priority_hint(headers.first, envelope.subject, reply),
+        fields=extract_fields(reply),  # the new part only: a quoted old template is history
+        defects=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _envelope(raw: bytes, headers: _Headers, hint: str | None) -> InboundMail:
+    """Who, to whom, when, which thread, about what: everything the headers alone say."""
+    ids = message_ids(headers.first("message-id"))
+    date, date_note = parse_date(headers.first("date"))
+    sender_name, sender = _sender(headers, hint)
+    notes = [note for note in (date_note, None if ids else "missing Message-ID") if note]
     return InboundMail(
         message_id=ids[0] if ids else synthetic_message_id(raw),
         sender=sender,
         sender_name=sender_name,
-        subject=subject,
-        text=text,
-        reply_text=reply,
+        subject=_subject(headers, hint),
         in_reply_to=next(iter(message_ids(headers.first("in-reply-to"))), None),
         references=tuple(_all_ids(headers.all("references"))),
         to=_addresses(headers.all("to")),
         cc=_addresses(headers.all("cc")),
         delivered_to=_addresses([*headers.all("delivered-to"), *headers.all("x-original-to")]),
         date=date,
-        attachments=tuple(layout.attachments),
-        is_automatic=reason is not None,
-        automatic_reason=reason,
-        issue_keys=issue_keys(subject, reply),
-        priority_hint=priority_hint(headers.first, subject, reply),
-        fields=extract_fields(reply),
-        defects=tuple(dict.fromkeys(notes)),
+        defects=tuple(notes),
     )
 
 
