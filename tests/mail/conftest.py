@@ -161,7 +161,6 @@ class MaildirKit:
             deliver(self.root, raw)
 
     def open(self, **overrides: Any) -> MailSource:
-        overrides.pop("use_idle", None)
         return MaildirSource(self.root, clock=self.clock, **overrides)
 
     def inbox(self) -> list[bytes]:
