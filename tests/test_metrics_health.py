@@ -240,10 +240,16 @@ class TestServerLifecycle:
         with serve_metrics(metrics, health, ManualClock(START), port=port) as again:
             assert again.port == port
 
-    @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "localhost", "metrics.lan"])
+    @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "::", "metrics.lan"])
     def test_only_loopback_addresses_are_served(
         self, metrics: Metrics, health: Health, host: str
     ) -> None:
         """The endpoint has no authentication, so it never listens beyond this machine."""
         with pytest.raises(ValueError, match=host if host != "::" else "loopback"):
             serve_metrics(metrics, health, ManualClock(START), host=host, port=0)
+
+    def test_localhost_means_the_ipv4_loopback(self, metrics: Metrics, health: Health) -> None:
+        """ "localhost" is taken as 127.0.0.1, never resolved to something else."""
+        with serve_metrics(metrics, health, ManualClock(START), host="localhost", port=0) as server:
+            assert server.host == "127.0.0.1"
+            assert get(server.url + "/healthz")[0] == 200

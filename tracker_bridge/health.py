@@ -10,6 +10,13 @@ Time comes from the caller (an injected clock), so tests move a ``ManualClock`` 
 A loop that has not succeeded yet is measured from when :class:`Health` was created, which gives
 every loop one threshold of grace at start-up.
 
+The daemon keeps two of these. One for ``/healthz``, beaten after *successful* passes (an IMAP
+outage makes it fail: an operator must look). One for the systemd watchdog
+(:func:`tracker_bridge.systemd.watchdog_loop`), beaten after *every* pass, failed or not, with
+thresholds of a few loop periods: only a loop that stopped going round should get the process
+restarted — restarting cannot fix a mail server that is down, and systemd's start limit would
+leave the unit failed after a few tries.
+
 Beats arrive from the event loop and checks from the HTTP server's thread, hence the lock.
 """
 

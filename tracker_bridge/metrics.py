@@ -182,21 +182,23 @@ def serve_metrics(
     Only loopback addresses are accepted: the endpoint has no authentication, and a scraper on
     another host should go through a reverse proxy or an SSH tunnel.
     """
+    address, family = _loopback(host)
     handler = _handler_class(metrics, health, clock)
-    return MetricsServer(_server_class(_loopback(host))((host, port), handler))
+    return MetricsServer(_server_class(family)((address, port), handler))
 
 
-def _loopback(host: str) -> socket.AddressFamily:
-    """The address family of ``host``, refusing anything but a loopback address."""
+def _loopback(host: str) -> tuple[str, socket.AddressFamily]:
+    """``host`` as an address and its family, refusing anything but loopback."""
     if host == "localhost":
-        raise ValueError("use 127.0.0.1 or ::1 rather than 'localhost' (which may resolve to both)")
+        # Not resolved: it may name ::1 first, or be pointed elsewhere in /etc/hosts.
+        return "127.0.0.1", socket.AF_INET
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         raise ValueError(f"metrics address {host!r} is not an IP address") from None
     if not address.is_loopback:
         raise ValueError(f"metrics address {host} is not a loopback address (127.0.0.0/8 or ::1)")
-    return socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    return str(address), socket.AF_INET6 if address.version == 6 else socket.AF_INET
 
 
 def _server_class(family: socket.AddressFamily) -> type[ThreadingHTTPServer]:
@@ -212,6 +214,8 @@ def _server_class(family: socket.AddressFamily) -> type[ThreadingHTTPServer]:
 def _handler_class(metrics: Metrics, health: Health, clock: Clock) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = f"tracker-bridge/{__version__}"
+        # A client that connects and says nothing must not hold a thread forever.
+        timeout = 10
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]

@@ -92,7 +92,9 @@ async def watchdog_loop(
     """Ping every ``interval`` seconds (default: :func:`watchdog_interval`) while ``healthy()``.
 
     Returns at once when there is no watchdog; otherwise runs until cancelled. An unhealthy check
-    skips the ping, so a daemon that stays unhealthy for ``WatchdogSec=`` is restarted.
+    skips the ping, so a daemon that stays unhealthy for ``WatchdogSec=`` is restarted. Pass a
+    *liveness* check (loops still going round), not ``/healthz``'s "outside systems reachable":
+    see :mod:`tracker_bridge.health`.
     """
     period = watchdog_interval() if interval is None else interval
     if period is None or period <= 0:
