@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from tracker_bridge import retry
 from tracker_bridge.clock import ManualClock
+from tracker_bridge.regulation.actions import CreateIssue
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.gateway import TrackerGateway
@@ -49,3 +51,18 @@ def make_gateway(fake: FakeTracker, **options: object) -> TrackerGateway:
 async def gateway_fixture(fake: FakeTracker) -> AsyncIterator[TrackerGateway]:
     async with make_gateway(fake) as gateway:
         yield gateway
+
+
+def create_action(unique: str = "tb-1", **overrides: Any) -> CreateIssue:
+    """A CreateIssue as triage would make it for one email."""
+    values: dict[str, Any] = {
+        "unique": unique,
+        "customer": "clinic",
+        "queue": "SUP",
+        "summary": "Не открывается карта",
+        "description": "Логин doctor, карта 123",
+        "requester": "doctor@clinic.ru",
+        "source_message_id": f"<{unique}@clinic.ru>",
+        **overrides,
+    }
+    return CreateIssue(**values)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -214,6 +214,10 @@ class TrackerGateway(Writes):
     async def search(self, query: str, *, scroll: bool = False) -> list[IssueSnapshot]:
         """All issues a query-language ``query`` finds; ``scroll`` for sets past 10,000."""
         return await self._read(remote.search, query, scroll)
+
+    async def search_keys(self, keys: Sequence[str]) -> list[IssueSnapshot]:
+        """The named issues, fresh (for the per-cycle comment poll of tracked issues)."""
+        return await self._read(remote.search_keys, list(keys))
 
     async def count(self, query: str) -> int:
         return await self._read(remote.count, query)

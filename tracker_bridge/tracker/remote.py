@@ -51,6 +51,7 @@ __all__ = [
     "post_comment",
     "queue",
     "search",
+    "search_keys",
     "upload_to_issue",
     "workflow",
 ]
@@ -201,6 +202,11 @@ def search(client: Any, query: str, scroll: bool = False) -> list[IssueSnapshot]
     else:
         found = client.issues.find(query=query, per_page=PAGE)
     return [parse.issue(raw) for raw in _all(found)]
+
+
+def search_keys(client: Any, keys: Sequence[str]) -> list[IssueSnapshot]:
+    """The named issues (a ``keys`` search: one request per 100 keys)."""
+    return [parse.issue(raw) for raw in _all(client.issues.find(keys=list(keys), per_page=PAGE))]
 
 
 def count(client: Any, query: str) -> int:

@@ -1,0 +1,198 @@
+"""TrackerGateway writes (one method per action), asserted on the FakeTracker's records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
+from tracker_bridge.regulation.model import Attachment
+from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.tracker.errors import NoTransitionError, TrackerNotFound
+from tracker_bridge.tracker.gateway import TrackerGateway
+from tracker_bridge.tracker.markers import find_marker, marker_id
+
+from .conftest import create_action
+
+PNG = Attachment("shot.png", "image/png", b"\x89PNG 1234")
+
+
+async def test_create_issue_writes_fields_unique_and_files(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R1/R7: summary, unique, priority, tags, requester, template fields and files land."""
+    action = create_action(
+        priority="critical",
+        tags=("clinic-a",),
+        fields={"department": "Хирургия", "card_number": "123"},
+        attachments=(PNG,),
+        deadline=datetime(2026, 11, 29, 7, 0, tzinfo=UTC),
+    )
+    key = await gateway.create_issue(action)
+    issue = fake.issues[key]
+    assert (issue.summary, issue.unique, issue.priority) == (action.summary, "tb-1", "critical")
+    assert issue.tags == ["clinic-a"]
+    assert issue.email_from == "doctor@clinic.ru"
+    assert issue.local == {
+        "department": "Хирургия",
+        "cardNumber": "123",
+        "requesterEmail": "doctor@clinic.ru",
+        "slaDeadline": "2026-11-29T07:00:00+00:00",
+    }
+    assert issue.deadline == "2026-11-29"
+    assert [a.name for a in fake.attachments.values() if a.issue == key] == ["shot.png"]
+
+
+async def test_create_issue_twice_returns_the_same_key(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """A repeated unique is Tracker's 409; the existing issue's key comes back, nothing new."""
+    first = await gateway.create_issue(create_action())
+    second = await gateway.create_issue(create_action())
+    assert first == second == "SUP-1"
+    assert list(fake.issues) == ["SUP-1"]
+    assert fake.request_count("POST", "/v2/issues/_findByUnique") == 1
+
+
+async def test_add_comment_carries_a_marker_and_returns_its_id(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R8: the comment's text ends with a marker derived from the source id."""
+    fake.create_issue(summary="x")
+    action = AddComment("SUP-1", "Ответ клиента", "<reply-1@clinic.ru>", on_behalf_of="d@c.ru")
+    comment_id = await gateway.add_comment(action, "SUP-1")
+    (stored,) = fake.comments["SUP-1"]
+    assert str(stored.id) == comment_id
+    assert stored.text.startswith("Ответ клиента")
+    assert find_marker(stored.text) == ("customer", marker_id("<reply-1@clinic.ru>"))
+
+
+async def test_add_comment_again_finds_the_first_one(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """A redo after a crash finds the marker and posts nothing (exactly once)."""
+    fake.create_issue(summary="x")
+    action = AddComment("SUP-1", "text", "<m@x>", attachments=(PNG,))
+    first = await gateway.add_comment(action, "SUP-1")
+    again = await gateway.add_comment(action, "SUP-1")
+    assert first == again
+    assert len(fake.comments["SUP-1"]) == 1
+    assert fake.comments["SUP-1"][0].attachment_ids != []
+    found = await gateway.comment_with_marker("SUP-1", "<m@x>")
+    assert found is not None
+    assert found.id == first
+
+
+async def test_transition_finds_the_transition_into_the_target(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R13: a logical status is reached by whichever transition leads to its key."""
+    fake.create_issue(summary="x")
+    fake.transition("SUP-1", "start_progress")
+    fake.transition("SUP-1", "request_info")
+    moved = await gateway.transition(
+        Transition("SUP-1", Status.CLOSED_NO_RESPONSE, "silence:1", comment="Закрыто (R19)"),
+        "SUP-1",
+    )
+    assert moved is True
+    issue = fake.issues["SUP-1"]
+    assert (issue.status, issue.resolution) == ("closedNoResponse", "noResponse")
+    (note,) = fake.comments["SUP-1"]
+    assert find_marker(note.text) == ("bridge", marker_id("silence:1"))
+
+
+async def test_transition_to_the_current_status_is_false(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """Already there: nothing is executed and the answer is False."""
+    fake.create_issue(summary="x")
+    assert await gateway.transition(Transition("SUP-1", Status.OPEN, "e"), "SUP-1") is False
+    assert [e.type for e in fake.changelog["SUP-1"]] == ["IssueCreated"]
+
+
+async def test_transition_with_resolution(fake: FakeTracker, gateway: TrackerGateway) -> None:
+    """A resolution given by the action is sent with the transition."""
+    fake.create_issue(summary="x")
+    action = Transition("SUP-1", Status.CLOSED, "close:1", resolution="infrastructure")
+    assert await gateway.transition(action, "SUP-1") is True
+    assert fake.issues["SUP-1"].resolution == "infrastructure"
+
+
+async def test_no_transition_into_the_target_is_a_clear_error(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """From open there is no way to 'verified': NoTransitionError names both statuses."""
+    fake.create_issue(summary="x")
+    with pytest.raises(NoTransitionError, match="'open' to 'verifiedNoErrors'"):
+        await gateway.transition(Transition("SUP-1", Status.VERIFIED, "e"), "SUP-1")
+    assert fake.issues["SUP-1"].status == "open"
+
+
+async def test_set_fields_writes_deadline_date_precise_value_and_assignee(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R10: the deadline goes to Tracker's date (Moscow day) and the precise local field."""
+    fake.create_issue(summary="x")
+    fields = {"deadline": "2026-11-27T22:30:00+00:00", "assignee": "ivanov", "login": "doc"}
+    await gateway.set_fields(SetFields("SUP-1", fields), "SUP-1")
+    issue = fake.issues["SUP-1"]
+    assert issue.deadline == "2026-11-28"  # 01:30 in Moscow is the next day
+    assert issue.local["slaDeadline"] == "2026-11-27T22:30:00+00:00"
+    assert issue.local["login"] == "doc"
+    assert fake.users[str(issue.assignee)].login == "ivanov"
+
+
+async def test_set_fields_none_clears_the_deadline(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """A None deadline clears both the date and the precise field."""
+    fake.create_issue(summary="x", deadline="2026-12-01", slaDeadline="2026-12-01T10:00:00+03:00")
+    await gateway.set_fields(SetFields("SUP-1", {"deadline": None}), "SUP-1")
+    issue = fake.issues["SUP-1"]
+    assert issue.deadline is None
+    assert issue.local.get("slaDeadline") is None
+
+
+async def test_update_issue_with_a_stale_version_is_a_conflict(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """With a version, a concurrent change is refused (Tracker's 409/412 → TrackerConflict)."""
+    from tracker_bridge.tracker.errors import TrackerConflict
+
+    fake.create_issue(summary="x")
+    snapshot = await gateway.issue("SUP-1")
+    fake.update_issue("SUP-1", summary="changed by support")
+    with pytest.raises(TrackerConflict):
+        await gateway.update_issue("SUP-1", {"summary": "ours"}, version=snapshot.version)
+    assert fake.issues["SUP-1"].summary == "changed by support"
+
+
+async def test_link_twice_is_one_link(fake: FakeTracker, gateway: TrackerGateway) -> None:
+    """R20: a repeated link is Tracker's 422 'already linked', treated as done."""
+    fake.create_issue(summary="old")
+    fake.create_issue(summary="new")
+    await gateway.link(Link("SUP-2", "SUP-1"), "SUP-2")
+    await gateway.link(Link("SUP-2", "SUP-1"), "SUP-2")
+    assert len(fake.links) == 1
+
+
+async def test_link_to_a_missing_issue_fails(fake: FakeTracker, gateway: TrackerGateway) -> None:
+    """A link to an issue that does not exist is an error, not silently done."""
+    fake.create_issue(summary="new")
+    with pytest.raises(TrackerNotFound):
+        await gateway.link(Link("SUP-1", "SUP-99"), "SUP-1")
+    assert fake.links == {}
+
+
+async def test_attach_uploads_each_file_once(fake: FakeTracker, gateway: TrackerGateway) -> None:
+    """R7: files land on the issue; a repeat uploads only what is not there yet."""
+    fake.create_issue(summary="x")
+    report = Attachment("report.pdf", "application/pdf", b"%PDF-1.4")
+    await gateway.attach(AttachFiles("SUP-1", (PNG,), "<m1>"), "SUP-1")
+    await gateway.attach(AttachFiles("SUP-1", (PNG, report), "<m1>"), "SUP-1")
+    names = sorted(a.name for a in fake.attachments.values() if a.issue == "SUP-1")
+    assert names == ["report.pdf", "shot.png"]
+    downloaded = {a.name: await gateway.download(a) for a in await gateway.attachments("SUP-1")}
+    assert downloaded == {"shot.png": PNG.data, "report.pdf": report.data}

@@ -1,0 +1,200 @@
+"""Incremental polling of Tracker: which issues changed since the last cycle.
+
+One search per cycle over the configured queues::
+
+    Queue: SUP, OPS AND (Updated: >= "<since>" OR "Last comment": >= "<since>")
+    "Sort by": Updated ASC
+
+with ``since`` = cursor − overlap. The cursor is the latest activity (``updatedAt`` or
+``lastCommentUpdatedAt``) among the issues the search actually returned — never the wall clock —
+stored through :class:`CursorStore`. The overlap re-reads the last minutes on purpose: two issues
+changed in the same second, an index that lags, a query zone off by hours (TRACKER-API.md §4);
+what was already seen is dropped by (key, version, last comment time).
+
+New comments: whether a comment moves ``updatedAt`` is not known for the real API (§4), so the
+query also matches ``"Last comment"``; this costs nothing extra. ``comments="poll"`` adds one
+``keys`` search per cycle over the issues the bridge tracks (open and waiting ones, from
+``tracked()``), for a Tracker that would not support the ``"Last comment"`` clause.
+
+With no cursor yet, or on :meth:`TrackerSync.request_full_resync`, a cycle reads every issue of
+the queues with a scroll (no 10,000 cap, §2.4), and everything counts as changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Literal, Protocol
+
+import structlog
+
+from tracker_bridge.regulation.model import IssueView
+from tracker_bridge.tracker.parse import parse_time
+from tracker_bridge.tracker.snapshots import ChangelogEntry, CommentInfo, IssueSnapshot
+from tracker_bridge.tracker.views import StoreFacts, ViewSettings, build_view
+
+__all__ = ["CursorStore", "IssueSource", "SyncResult", "TrackerSync", "ViewSource", "read_view"]
+
+log = structlog.get_logger(__name__)
+
+CURSOR = "tracker.updated"
+
+
+class CursorStore(Protocol):
+    """Where the cursor lives (the SQLite store has these two methods)."""
+
+    def get_cursor(self, name: str) -> str | None: ...
+
+    def set_cursor(self, name: str, value: str) -> None: ...
+
+
+class IssueSource(Protocol):
+    """The part of :class:`~tracker_bridge.tracker.gateway.TrackerGateway` sync uses."""
+
+    async def search(self, query: str, *, scroll: bool = False) -> list[IssueSnapshot]: ...
+
+    async def search_keys(self, keys: Sequence[str]) -> list[IssueSnapshot]: ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """The issues that changed, as fresh snapshots in the order Tracker sorted them."""
+
+    changed: tuple[IssueSnapshot, ...]
+    cursor: datetime | None
+    full: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(i.key for i in self.changed)
+
+
+def _stamp(issue: IssueSnapshot) -> tuple[str, datetime | None]:
+    return issue.version, issue.last_comment_updated_at
+
+
+class TrackerSync:
+    """Finds changed issues, one cycle at a time; keeps the cursor in ``store``."""
+
+    def __init__(
+        self,
+        tracker: IssueSource,
+        store: CursorStore,
+        *,
+        queues: Sequence[str],
+        overlap: timedelta = timedelta(minutes=5),
+        query_zone: tzinfo = UTC,
+        comments: Literal["query", "poll"] = "query",
+        tracked: Callable[[], Iterable[str]] = tuple,
+        cursor_name: str = CURSOR,
+    ) -> None:
+        if not queues:
+            raise ValueError("TrackerSync needs at least one queue")
+        self._tracker, self._store = tracker, store
+        self._queues = tuple(queues)
+        self._overlap, self._zone = overlap, query_zone
+        self._comments, self._tracked = comments, tracked
+        self._name = cursor_name
+        # key → (version and last comment time last reported, its latest activity)
+        self._seen: dict[str, tuple[tuple[str, datetime | None], datetime]] = {}
+        self._full_requested = False
+
+    def request_full_resync(self) -> None:
+        """The next cycle reads every issue again and reports them all."""
+        self._full_requested = True
+
+    @property
+    def cursor(self) -> datetime | None:
+        text = self._store.get_cursor(self._name)
+        return parse_time(text) if text else None
+
+    async def cycle(self) -> SyncResult:
+        """One polling cycle: the issues changed since the cursor (everything the first time)."""
+        cursor = self.cursor
+        if cursor is None or self._full_requested:
+            return await self.full_resync()
+        since = cursor - self._overlap
+        found = await self._tracker.search(self._incremental_query(since))
+        if self._comments == "poll":
+            found += await self._polled(since)
+        changed = self._fresh(found)
+        self._advance(cursor, found)
+        self._forget_before(since)
+        log.debug("tracker.sync.cycle", found=len(found), changed=len(changed))
+        return SyncResult(tuple(changed), self.cursor)
+
+    async def full_resync(self) -> SyncResult:
+        """Read every issue of the queues (scroll) and report each one as changed."""
+        found = await self._tracker.search(self._queue_query(), scroll=True)
+        self._full_requested = False
+        self._seen = {i.key: (_stamp(i), i.last_activity) for i in found}
+        self._advance(None, found)
+        log.info("tracker.sync.full", issues=len(found))
+        return SyncResult(tuple(found), self.cursor, full=True)
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _literal(self, moment: datetime) -> str:
+        return moment.astimezone(self._zone).strftime('"%Y-%m-%d %H:%M:%S"')
+
+    def _queue_query(self) -> str:
+        return f'Queue: {", ".join(self._queues)} "Sort by": Updated ASC'
+
+    def _incremental_query(self, since: datetime) -> str:
+        at = self._literal(since)
+        return (
+            f"Queue: {', '.join(self._queues)} "
+            f'AND (Updated: >= {at} OR "Last comment": >= {at}) "Sort by": Updated ASC'
+        )
+
+    async def _polled(self, since: datetime) -> list[IssueSnapshot]:
+        """Tracked issues with a comment since ``since`` (one ``keys`` search, not per issue)."""
+        keys = sorted(set(self._tracked()))
+        if not keys:
+            return []
+        issues = await self._tracker.search_keys(keys)
+        return [
+            i
+            for i in issues
+            if i.last_comment_updated_at is not None and i.last_comment_updated_at >= since
+        ]
+
+    def _fresh(self, found: list[IssueSnapshot]) -> list[IssueSnapshot]:
+        """Drop what this process already reported at the same version and comment time."""
+        changed = []
+        for issue in found:
+            stamp = _stamp(issue)
+            if self._seen.get(issue.key, (None,))[0] != stamp:
+                changed.append(issue)
+            self._seen[issue.key] = (stamp, issue.last_activity)
+        return changed
+
+    def _advance(self, cursor: datetime | None, found: list[IssueSnapshot]) -> None:
+        latest = max((i.last_activity for i in found), default=None)
+        if latest is not None and (cursor is None or latest > cursor):
+            self._store.set_cursor(self._name, latest.isoformat())
+
+    def _forget_before(self, since: datetime) -> None:
+        """An issue last active before the overlap window cannot come back through it: any new
+        activity makes it a change anyway, so its stamp is no longer needed."""
+        stale = [key for key, (_, active) in self._seen.items() if active < since]
+        for key in stale:
+            del self._seen[key]
+
+
+class ViewSource(Protocol):
+    async def changelog(self, key: str) -> list[ChangelogEntry]: ...
+
+    async def comments(self, key: str) -> list[CommentInfo]: ...
+
+
+async def read_view(
+    tracker: ViewSource, issue: IssueSnapshot, facts: StoreFacts, settings: ViewSettings
+) -> IssueView:
+    """The full view of a changed issue: its changelog and comments, read concurrently
+    (two requests; the snapshot comes from the sync search)."""
+    changelog, comments = await asyncio.gather(
+        tracker.changelog(issue.key), tracker.comments(issue.key)
+    )
+    return build_view(issue, changelog, comments, facts, settings)

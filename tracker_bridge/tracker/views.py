@@ -1,0 +1,151 @@
+"""Tracker snapshot + changelog + comments + what the store knows → :class:`IssueView`. Pure.
+
+Decisions (each one a place where Tracker leaves room):
+
+- **Unknown statuses raise.** A Tracker status key that the :class:`StatusMap` does not map —
+  now or anywhere in the history — raises :class:`UnknownStatusError` naming the key. The clocks
+  cannot be computed for a status whose category is unknown, and guessing one (say, "active")
+  would silently start or stop SLA clocks. ``tracker-bridge check`` reports unmapped workflow
+  statuses before the daemon starts; extra keys can be mapped with ``StatusMap.aliases``.
+- **Status history** comes from the changelog's ``status`` diffs, oldest first, starting with
+  the status the issue was created in (the first diff's ``from``; the current status if none).
+- **Priority history**: every ``priority`` diff; ``by_support`` unless the bridge's own robot
+  user made it (the bridge writes only the customer's priority, R9).
+- **Comments**: ``by_customer`` when the bridge wrote it from a customer's email (its marker's
+  kind is ``customer``, :mod:`.markers`) or Tracker received it by mail (``type: incoming``).
+  ``internal`` (never mailed to the requester, R8) when support starts the text with one of
+  :data:`INTERNAL_PREFIXES` (``#внутр``, ``[internal]``, …; any case), or when it is a note the
+  bridge wrote itself (marker kind ``bridge``: the requester already gets that news by its own
+  notification). Tracker has no internal/public comment flag in the API (its ``type`` only
+  tells mail from the UI, TRACKER-API.md §2.3), hence a text convention. The marker is removed
+  from the text the view shows.
+- **Deadline** is the precise local field (ISO 8601 with offset), not Tracker's ``deadline``,
+  which is a date only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tracker_bridge.regulation.model import (
+    FIELD_NAMES,
+    Comment,
+    IssueView,
+    PriorityChange,
+    StatusChange,
+)
+from tracker_bridge.regulation.statuses import StatusMap
+from tracker_bridge.tracker.markers import find_marker, strip_marker
+from tracker_bridge.tracker.parse import parse_time
+from tracker_bridge.tracker.snapshots import ChangelogEntry, CommentInfo, IssueSnapshot
+
+__all__ = ["INTERNAL_PREFIXES", "StoreFacts", "ViewSettings", "build_view", "is_internal_text"]
+
+INTERNAL_PREFIXES: tuple[str, ...] = ("#внутр", "#internal", "[internal]", "[внутр", "!internal")
+
+
+@dataclass(frozen=True)
+class StoreFacts:
+    """What the bridge's store knows about the issue and Tracker does not."""
+
+    customer: str
+    requester: str = ""
+    tracked_since: datetime | None = None
+    done: frozenset[str] = frozenset()
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """How to read a queue: statuses, the bridge's robot uid, and local field names."""
+
+    status_map: StatusMap
+    robot_uid: str | None
+    field_ids: Mapping[str, str] = field(default_factory=dict)
+    internal_prefixes: tuple[str, ...] = INTERNAL_PREFIXES
+
+
+def build_view(
+    issue: IssueSnapshot,
+    changelog: Iterable[ChangelogEntry],
+    comments: Iterable[CommentInfo],
+    facts: StoreFacts,
+    settings: ViewSettings,
+) -> IssueView:
+    entries = sorted(changelog, key=lambda e: (e.at, e.id))
+    read = [_comment(c, settings) for c in sorted(comments, key=lambda c: (c.created_at, c.id))]
+    customer_times = [c.at for c in read if c.by_customer]
+    return IssueView(
+        key=issue.key,
+        customer=facts.customer,
+        requester=facts.requester or _local(issue, settings, "requester") or issue.email_from or "",
+        created_at=issue.created_at,
+        status=settings.status_map.logical(issue.status),
+        priority=issue.priority or "normal",
+        summary=issue.summary,
+        issue_type=issue.issue_type or "task",
+        status_history=_status_history(issue, entries, settings.status_map),
+        priority_history=_priority_history(entries, settings.robot_uid),
+        comments=tuple(read),
+        last_customer_reply_at=max(customer_times, default=None),
+        deadline=_deadline(issue, settings),
+        tags=frozenset(issue.tags),
+        links=facts.links,
+        assignee=issue.assignee_display or issue.assignee,
+        resolution=issue.resolution,
+        fields={n: v for n in FIELD_NAMES if (v := _local(issue, settings, n)) is not None},
+        updated_at=issue.last_activity,
+        tracked_since=facts.tracked_since,
+        done=facts.done,
+    )
+
+
+def _status_history(
+    issue: IssueSnapshot, entries: list[ChangelogEntry], status_map: StatusMap
+) -> tuple[StatusChange, ...]:
+    moves = [(e.at, d) for e in entries if (d := e.diff("status")) is not None and d.after]
+    first = moves[0][1].before if moves and moves[0][1].before else issue.status
+    history = [StatusChange(issue.created_at, status_map.logical(first))]
+    for at, diff in moves:
+        history.append(StatusChange(at, status_map.logical(str(diff.after))))
+    return tuple(history)
+
+
+def _priority_history(
+    entries: list[ChangelogEntry], robot_uid: str | None
+) -> tuple[PriorityChange, ...]:
+    return tuple(
+        PriorityChange(e.at, d.before, d.after, by_support=e.by != robot_uid)
+        for e in entries
+        if (d := e.diff("priority")) is not None and d.after is not None
+    )
+
+
+def is_internal_text(text: str, prefixes: tuple[str, ...] = INTERNAL_PREFIXES) -> bool:
+    """Whether support marked the comment as internal by how it starts."""
+    head = text.lstrip().casefold()
+    return any(head.startswith(p.casefold()) for p in prefixes)
+
+
+def _comment(info: CommentInfo, settings: ViewSettings) -> Comment:
+    marker = find_marker(info.text)
+    kind = marker[0] if marker else None
+    return Comment(
+        id=info.id,
+        at=info.created_at,
+        text=strip_marker(info.text),
+        by_customer=kind == "customer" or info.type == "incoming",
+        internal=kind == "bridge" or is_internal_text(info.text, settings.internal_prefixes),
+    )
+
+
+def _local(issue: IssueSnapshot, settings: ViewSettings, logical: str) -> str | None:
+    key = settings.field_ids.get(logical)
+    return None if key is None else issue.local.get(key)
+
+
+def _deadline(issue: IssueSnapshot, settings: ViewSettings) -> datetime | None:
+    text = _local(issue, settings, "deadline")
+    return parse_time(text) if text else None
