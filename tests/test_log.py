@@ -112,6 +112,17 @@ class TestJsonOutput:
         structlog.get_logger().warning("rules.slow")
         assert [json.loads(x)["event"] for x in out.getvalue().splitlines()] == ["rules.slow"]
 
+    @pytest.mark.parametrize(("level", "shown"), [("info", False), ("debug", True)])
+    def test_per_request_http_lines_show_only_when_debugging(self, level: str, shown: bool) -> None:
+        """httpx logs each Telegram poll at INFO; that is noise unless level is debug."""
+        out = io.StringIO()
+        configure_logging(json=True, level=level, stream=out)
+        logging.getLogger("httpx").info("HTTP Request: POST https://api.telegram.org/…")
+        logging.getLogger("httpx").warning("connection pool full")
+        events = [json.loads(x)["event"] for x in out.getvalue().splitlines()]
+        assert ("HTTP Request: POST https://api.telegram.org/…" in events) is shown
+        assert "connection pool full" in events
+
     def test_an_unknown_level_is_refused(self) -> None:
         """A typo in the level is an error, not silence."""
         with pytest.raises(ValueError, match="verbose"):

@@ -125,8 +125,8 @@ def configure_logging(
     root.setLevel(numeric)
     _handler = handler
     for name, noisy in _NOISY_LEVELS.items():
-        # httpx logs every request at INFO; keep its warnings, not one line per poll.
-        logging.getLogger(name).setLevel(max(noisy, numeric))
+        # httpx logs every request at INFO: one line per Telegram poll. Shown only when debugging.
+        logging.getLogger(name).setLevel(numeric if numeric <= logging.DEBUG else noisy)
     structlog.configure(
         processors=[
             structlog.stdlib.filter_by_level,
