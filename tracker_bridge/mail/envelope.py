@@ -45,8 +45,16 @@ def _parse_one(value: str, hint: str | None) -> list[tuple[str, str]]:
 
 
 def _chunks(value: str) -> list[str]:
-    """``value`` split at commas that are outside double quotes."""
-    return [c for c in re.split(r',(?=(?:[^"]*"[^"]*")*[^"]*$)', value) if c.strip()]
+    """``value`` split at commas that are outside double quotes (one linear pass)."""
+    chunks, start, quoted = [], 0, False
+    for index, char in enumerate(value):
+        if char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            chunks.append(value[start:index])
+            start = index + 1
+    chunks.append(value[start:])
+    return [chunk for chunk in chunks if chunk.strip()]
 
 
 def _chunk_address(chunk: str, hint: str | None) -> tuple[str, str] | None:
