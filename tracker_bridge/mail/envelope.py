@@ -11,7 +11,8 @@ from tracker_bridge.mail.headers import decode_header_value, unfold
 
 __all__ = ["addresses", "message_ids", "parse_date", "synthetic_message_id"]
 
-_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]@]+@[^\s<>\"'(),;:\[\]@]+")
+# Bounded parts (RFC 5321 limits): an unbounded run would make search() quadratic on junk.
+_ADDRESS = re.compile(r"[^\s<>\"'(),;:\[\]@]{1,64}@[^\s<>\"'(),;:\[\]@]{1,255}")
 _BRACKETED = re.compile(r"<([^<>]*@[^<>]*)>")
 _ANGLE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _COMMENT = re.compile(r"\([^()]*\)")

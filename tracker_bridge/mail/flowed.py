@@ -12,20 +12,24 @@ _SIGNATURE = "-- "
 
 def unflow(text: str, delsp: bool = False) -> str:
     """Join flowed lines (ending in a space) with the next line of the same quote depth."""
-    out: list[str] = []
+    paragraphs: list[tuple[int, list[str]]] = []  # (quote depth, pieces), joined once at the end
     joining = False
     for line in text.split("\n"):
         depth, content = _split_quote(line)
         if content != _SIGNATURE and content.startswith(" "):
             content = content[1:]  # space-stuffing
-        if joining and out and _split_quote(out[-1])[0] == depth:
-            out[-1] += content
+        flowed = content.endswith(" ") and content != _SIGNATURE
+        piece = content[:-1] if flowed and delsp else content
+        if joining and paragraphs and paragraphs[-1][0] == depth:
+            paragraphs[-1][1].append(piece)
         else:
-            out.append(">" * depth + (" " if depth else "") + content)
-        joining = content.endswith(" ") and content != _SIGNATURE
-        if joining and delsp:
-            out[-1] = out[-1][:-1]
-    return "\n".join(out)
+            paragraphs.append((depth, [piece]))
+        joining = flowed
+    return "\n".join(_quoted(depth, "".join(pieces)) for depth, pieces in paragraphs)
+
+
+def _quoted(depth: int, content: str) -> str:
+    return ">" * depth + " " + content if depth else content
 
 
 def _split_quote(line: str) -> tuple[int, str]:

@@ -10,11 +10,8 @@ import html2text
 __all__ = ["html_to_text"]
 
 # Outlook puts CSS in conditional comments and <style>; html2text would print some of it.
-_DROP = re.compile(
-    r"<(style|script|head|title|xml)\b[^>]*>.*?</\1\s*>|<!--.*?-->|<!\[if[^>]*>|<!\[endif\]>",
-    re.IGNORECASE | re.DOTALL,
-)
-_TAG = re.compile(r"<[^>]*>")
+_INVISIBLE = re.compile(r"<(style|script|head|title|xml)\b|<!--|<!\[(?:if[^>]*|endif\])>", re.I)
+_TAG = re.compile(r"<[^<>]*>")
 _BLANK_RUN = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 _TRAILING = re.compile(r"[ \t]+\n")
 _RULE = re.compile(r"[ \t]*:?-{3,}:?[ \t]*")
@@ -24,12 +21,45 @@ _EMPTY_LINK = re.compile(r"\[\s*\]\([^)\s]*\)")
 
 def html_to_text(markup: str) -> str:
     """Readable text of an HTML mail body; falls back to tag stripping if the converter fails."""
-    cleaned = _DROP.sub("", markup)
+    cleaned = _drop_invisible(markup)
     try:
         text = _converter().handle(cleaned)
     except Exception:  # third-party parser on hostile input: degrade, never raise
         text = html.unescape(_TAG.sub(" ", cleaned))
     return _tidy(text)
+
+
+def _drop_invisible(markup: str) -> str:
+    """``markup`` without styles, scripts, head and comments, in one linear pass.
+
+    An unterminated block keeps its text (only the opening goes), and an end marker found
+    missing once is not searched for again: hostile input cannot make this quadratic.
+    """
+    kept: list[str] = []
+    missing: set[str] = set()
+    position = 0
+    while (found := _INVISIBLE.search(markup, position)) is not None:
+        kept.append(markup[position : found.start()])
+        position = _block_end(markup, found, missing)
+    kept.append(markup[position:])
+    return "".join(kept)
+
+
+def _block_end(markup: str, found: re.Match[str], missing: set[str]) -> int:
+    """Where the invisible block opened by ``found`` ends (just after it if it never does)."""
+    if found.group(1):
+        marker = re.compile(rf"</{found.group(1)}\s*>", re.IGNORECASE)
+    elif found.group(0) == "<!--":
+        marker = re.compile("-->")
+    else:
+        return found.end()  # <![if …]> / <![endif]>: the marker alone
+    if marker.pattern in missing:
+        return found.end()
+    closing = marker.search(markup, found.end())
+    if closing is None:
+        missing.add(marker.pattern)
+        return found.end()
+    return closing.end()
 
 
 def _converter() -> html2text.HTML2Text:

@@ -8,7 +8,7 @@ __all__ = ["issue_keys"]
 
 # Queue part: Latin, starts with two capitals; digits may follow. Not glued to letters, digits,
 # dashes or dots on either side (so no "UTF-8", "x-SUP-1", "SUP-1.2"); URLs ".../SUP-1" count.
-_KEY = re.compile(r"(?<![\w\-.@])([A-Z]{2}[A-Z0-9]*)-([1-9][0-9]{0,8})(?![\w\-@]|\.\d)")
+_KEY = re.compile(r"(?<![\w\-.@])([A-Z]{2}[A-Z0-9]{0,30})-([1-9][0-9]{0,8})(?![\w\-@]|\.\d)")
 _NOT_QUEUES = frozenset(
     {
         "UTF", "ISO", "KOI", "KOI8", "WIN", "WINDOWS", "CP", "IBM", "MAC", "GB", "EUC", "BIG",
