@@ -80,3 +80,20 @@ def test_dates_are_aware(header: str, expected: datetime) -> None:
 def test_bad_dates_are_defects(header: str | None, note: str) -> None:
     """Nonsense or missing dates give None and a defect, never an exception."""
     assert parse_date(header) == (None, note)
+
+
+def test_synthetic_id_ignores_relay_trace_headers() -> None:
+    """One id-less mail delivered to two mailboxes gets one synthetic id (no duplicate issue)."""
+    body = (
+        b"From: a@b\r\nTo: c@d\r\nSubject: x\r\nDate: Wed, 1 Jan 2025 10:00:00 +0300\r\n\r\nhi\r\n"
+    )
+    first = b"Received: from mx1\r\nDelivered-To: one@clinic\r\n" + body
+    second = b"Return-Path: <a@b>\r\nReceived: from mx2\r\nDelivered-To: two@clinic\r\n" + body
+    assert synthetic_message_id(first) == synthetic_message_id(second)
+    assert synthetic_message_id(first) != synthetic_message_id(first.replace(b"hi", b"ho"))
+    assert synthetic_message_id(first) != synthetic_message_id(first.replace(b"x\r\n", b"y\r\n"))
+
+
+def test_synthetic_ids_of_headerless_junk_differ() -> None:
+    """Bytes without a header block are hashed whole, so two junk inputs never collide."""
+    assert synthetic_message_id(b"junk one") != synthetic_message_id(b"junk two")

@@ -17,6 +17,9 @@ _BRACKETED = re.compile(r"<([^<>]*@[^<>]*)>")
 _ANGLE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 _COMMENT = re.compile(r"\([^()]*\)")
 _MIN_YEAR, _MAX_YEAR = 1970, 2200
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_UNFOLD = re.compile(rb"\r?\n(?=[ \t])")
+_AUTHOR_FIELDS = frozenset({b"from", b"to", b"cc", b"subject", b"date", b"in-reply-to"})
 
 
 def addresses(values: list[str], hint: str | None = None) -> list[tuple[str, str]]:
@@ -83,8 +86,20 @@ def message_ids(value: str | None) -> list[str]:
 
 
 def synthetic_message_id(raw: bytes) -> str:
-    """A stable id for a message that has none: the same bytes always give the same id."""
-    return f"sha256-{hashlib.sha256(raw).hexdigest()}@tracker-bridge"
+    """A stable id for a message that has none, for exactly-once intake (PRIOR-ART §13.1).
+
+    It hashes what the sender wrote (From, To, Cc, Subject, Date and the body), not the trace
+    headers relays add, so one mail delivered to two mailboxes gets one id.
+    """
+    digest = hashlib.sha256()
+    end = _HEAD_END.search(raw)
+    head, body = (raw[: end.start()], raw[end.end() :]) if end else (b"", raw)
+    for line in _UNFOLD.sub(b" ", head).splitlines():
+        name = line.split(b":", 1)[0].strip().lower()
+        if name in _AUTHOR_FIELDS:
+            digest.update(line.strip() + b"\n")
+    digest.update(b"\n" + body)
+    return f"sha256-{digest.hexdigest()}@tracker-bridge"
 
 
 def parse_date(value: str | None) -> tuple[datetime | None, str | None]:
