@@ -1,0 +1,118 @@
+"""``tracker-bridge check`` (Tracker part) against good and broken queues on the FakeTracker."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status, StatusMap
+from tracker_bridge.testing.fake_tracker import (
+    DEFAULT_LOCAL_FIELDS,
+    DEFAULT_TRANSITIONS,
+    FakeTracker,
+    default_workflow,
+)
+from tracker_bridge.tracker.check import REQUIRED_TRANSITIONS, check_tracker, render
+from tracker_bridge.tracker.gateway import DEFAULT_FIELD_IDS, TrackerGateway
+
+from .conftest import make_gateway
+
+MAP = StatusMap()
+
+
+async def _check(gateway: TrackerGateway, *queues: str) -> tuple[int, str]:
+    report = await check_tracker(
+        gateway, queues=list(queues), status_map=MAP, field_ids=DEFAULT_FIELD_IDS
+    )
+    return report.exit_code, render(report)
+
+
+async def test_the_default_queue_passes(gateway: TrackerGateway) -> None:
+    """R13: the regulation's workflow, statuses and local fields are all there: exit 0."""
+    code, text = await _check(gateway, "SUP")
+    assert code == 0, text
+    assert "✗" not in text
+    assert "✓ token and organisation accepted (acting as robot-tracker-bridge)" in text
+    assert text.endswith("Tracker: all good")
+    assert text.count("✓") == 3 + len(REQUIRED_TRANSITIONS) + len(DEFAULT_FIELD_IDS)
+
+
+async def test_a_missing_status_is_named_with_its_fix(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """A workflow without 'closedNoResponse' fails on that status and on the transitions to it."""
+    gone = DEFAULT_TRACKER_KEYS[Status.CLOSED_NO_RESPONSE]
+    flow = default_workflow()
+    fake.add_queue(
+        "NOCLOSE",
+        workflow=replace(
+            flow,
+            id="noClose",
+            statuses=tuple(s for s in flow.statuses if s != gone),
+            transitions=tuple(t for t in DEFAULT_TRANSITIONS if gone not in {t.to, *t.sources}),
+        ),
+        local_fields=DEFAULT_LOCAL_FIELDS,
+    )
+    code, text = await _check(gateway, "NOCLOSE")
+    assert code == 1
+    assert (
+        "✗ queue NOCLOSE, workflow 'noClose': status 'closedNoResponse' "
+        "(Закрыто из-за отсутствия ответа) — add status 'closedNoResponse' to the workflow, "
+        "or map closed_no_response to one of its statuses"
+    ) in text
+    assert (
+        "✗ queue NOCLOSE, workflow 'noClose': transition 'needInfo' → 'closedNoResponse' "
+        "(auto-close without an answer (R19)) — add a transition from 'needInfo' to "
+        "'closedNoResponse' to the workflow"
+    ) in text
+
+
+async def test_a_missing_transition_fails_with_a_precise_line(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """Without a way from 'awaitingTesting' to 'verifiedNoErrors', exactly that line fails."""
+    fake.add_queue(
+        "NOVERIFY",
+        workflow=replace(
+            default_workflow(),
+            id="noVerify",
+            transitions=tuple(t for t in DEFAULT_TRANSITIONS if t.id != "verified"),
+        ),
+        local_fields=DEFAULT_LOCAL_FIELDS,
+    )
+    report = await check_tracker(
+        gateway, queues=["NOVERIFY"], status_map=MAP, field_ids=DEFAULT_FIELD_IDS
+    )
+    assert [line.what for line in report.failures] == [
+        "queue NOVERIFY, workflow 'noVerify': transition 'awaitingTesting' → "
+        "'verifiedNoErrors' (the customer confirms the change (R15))"
+    ]
+
+
+async def test_a_missing_local_field_fails(fake: FakeTracker, gateway: TrackerGateway) -> None:
+    """A queue without the precise deadline field fails on it and says how to fix it."""
+    fields = [f for f in DEFAULT_LOCAL_FIELDS if f.id != "slaDeadline"]
+    fake.add_queue("NOFIELD", local_fields=fields)
+    code, text = await _check(gateway, "NOFIELD")
+    assert code == 1
+    assert (
+        "✗ queue NOFIELD: local field 'slaDeadline' (deadline) — add the local field "
+        "'slaDeadline' to queue NOFIELD, or map deadline to another field"
+    ) in text
+
+
+async def test_a_missing_queue_fails(gateway: TrackerGateway) -> None:
+    """A configured queue that Tracker does not have is one failing line."""
+    code, text = await _check(gateway, "SUP", "NOPE")
+    assert code == 1
+    assert "✗ queue NOPE exists — create it or fix the queue in config" in text
+    assert "Tracker: 1 problem(s) to fix" in text
+
+
+async def test_a_bad_token_stops_the_check_at_login(fake: FakeTracker) -> None:
+    """401: one failing line about the credentials, nothing else is tried."""
+    async with make_gateway(fake, token="expired") as gateway:
+        code, text = await _check(gateway, "SUP")
+    assert code == 1
+    assert text.startswith("✗ Tracker refused the login")
+    assert "X-Cloud-Org-Id" in text
+    assert fake.request_count("GET", "/v2/queues/SUP") == 0
