@@ -97,3 +97,14 @@ def test_synthetic_id_ignores_relay_trace_headers() -> None:
 def test_synthetic_ids_of_headerless_junk_differ() -> None:
     """Bytes without a header block are hashed whole, so two junk inputs never collide."""
     assert synthetic_message_id(b"junk one") != synthetic_message_id(b"junk two")
+
+
+def test_comments_beside_a_name_are_dropped_but_quoted_parentheses_kept() -> None:
+    """ "MAILER-DAEMON (Mail Delivery System) <x>" names MAILER-DAEMON; quoted text stays whole."""
+    assert addresses(["MAILER-DAEMON (Mail Delivery System) <postmaster@example.com>"]) == [
+        ("MAILER-DAEMON", "postmaster@example.com")
+    ]
+    assert addresses(['"Иванова (регистратура)" <i@clinic1.example>']) == [
+        ("Иванова (регистратура)", "i@clinic1.example")
+    ]
+    assert addresses(["marc@example.com (Marc Smith)"]) == [("Marc Smith", "marc@example.com")]

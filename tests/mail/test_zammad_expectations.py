@@ -1,9 +1,9 @@
 """The parser agrees with Zammad's own expected parses of its test mails (R7).
 
 Zammad's test/unit/email_parser_test.rb checks ``Channel::EmailParser.parse`` against
-mail_expected/zammad__mailNNN.yml. We compare subject, sender address, attachment names and
-the body text. Bodies are compared as sets of 5-letter shingles (see ``tests.mail.corpus``)
-because Zammad keeps sanitised HTML while we produce Markdown-ish text.
+mail_expected/zammad__mailNNN.yml. We compare subject, sender address and name, attachment
+names and the body text. Bodies are compared as sets of 5-letter shingles (see
+``tests.mail.corpus``) because Zammad keeps sanitised HTML while we produce Markdown-ish text.
 
 Documented exceptions: only where the expectation is Zammad-specific behaviour. Each names why
 Zammad differs and what we give instead, and that alternative is asserted (never skipped).
@@ -36,6 +36,21 @@ SENDER_EXCEPTIONS = {
     "zammad__mail087": (
         "From 'Test test@example.com': Zammad takes the whole string as the address",
         "test@example.com",
+    ),
+}
+NAME_EXCEPTIONS = {
+    "zammad__mail046": (
+        "raw 8-bit GBK display name: Zammad shows mojibake, we detect GB18030",
+        "武兰成",
+    ),
+    "zammad__mail076": (
+        "From '\"Millions Lottery Spain transfer\"@example.com>' has no display name: Zammad"
+        " takes the mangled address as one",
+        "",
+    ),
+    "zammad__mail087": (
+        "From 'Test test@example.com': Zammad takes the whole string as the name",
+        "Test",
     ),
 }
 ATTACHMENT_EXCEPTIONS = {
@@ -105,6 +120,15 @@ def test_sender_matches_zammad(stem: str) -> None:
     assert _parsed(stem).sender == expected.lower()
 
 
+@pytest.mark.parametrize("stem", zammad_names("from_display_name"))
+def test_sender_name_matches_zammad(stem: str) -> None:
+    """The decoded display name equals Zammad's from_display_name."""
+    expected = zammad_expected(stem)["from_display_name"] or ""
+    if stem in NAME_EXCEPTIONS:
+        expected = NAME_EXCEPTIONS[stem][1]
+    assert _parsed(stem).sender_name == expected
+
+
 @pytest.mark.parametrize("stem", zammad_names("attachments"))
 def test_attachment_names_match_zammad(stem: str) -> None:
     """Attachment names and order equal Zammad's, minus its stored HTML body (message.html)."""
@@ -139,5 +163,6 @@ def test_body_matches_zammad(stem: str) -> None:
 
 def test_exceptions_name_real_expectation_files() -> None:
     """Every documented exception refers to an existing expectation file."""
-    for table in (SUBJECT_EXCEPTIONS, SENDER_EXCEPTIONS, ATTACHMENT_EXCEPTIONS, BODY_EXCEPTIONS):
+    tables = (SUBJECT_EXCEPTIONS, SENDER_EXCEPTIONS, NAME_EXCEPTIONS, ATTACHMENT_EXCEPTIONS)
+    for table in (*tables, BODY_EXCEPTIONS):
         assert set(table) <= set(NAMES)

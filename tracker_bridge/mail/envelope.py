@@ -38,7 +38,8 @@ def _parse_one(value: str, hint: str | None) -> list[tuple[str, str]]:
         pairs = getaddresses([value])
     except Exception:  # stdlib address parser on hostile input
         pairs = []
-    result = [(decode_header_value(n, hint).strip(), a.strip().lower()) for n, a in pairs if a]
+    quoted = '"' in value
+    result = [(_display_name(n, hint, quoted), a.strip().lower()) for n, a in pairs if a]
     bracketed = [re.sub(r"\s+", "", a).lower() for a in _BRACKETED.findall(value)]
     chunks = _chunks(value)
     valid = bool(result) and all(_ADDRESS.fullmatch(address) for _, address in result)
@@ -64,13 +65,23 @@ def _chunks(value: str) -> list[str]:
 def _chunk_address(chunk: str, hint: str | None) -> tuple[str, str] | None:
     bracket = _BRACKETED.search(chunk)
     if bracket:
-        name = chunk[: bracket.start()].strip().strip('"').strip()
-        return decode_header_value(name, hint), re.sub(r"\s+", "", bracket.group(1)).lower()
+        raw_name = chunk[: bracket.start()].strip()
+        name = raw_name.strip('"').strip()
+        return _display_name(name, hint, '"' in raw_name), re.sub(
+            r"\s+", "", bracket.group(1)
+        ).lower()
     bare = _ADDRESS.search(chunk)
     if bare is None:
         return None
     name = (chunk[: bare.start()] + chunk[bare.end() :]).strip().strip('"()').strip()
-    return decode_header_value(name, hint), bare.group(0).lower()
+    return _display_name(name, hint, quoted=False), bare.group(0).lower()
+
+
+def _display_name(raw: str, hint: str | None, quoted: bool) -> str:
+    """The decoded name; an unquoted (comment) beside a name is not part of it (RFC 5322)."""
+    name = decode_header_value(raw, hint).strip()
+    without = _COMMENT.sub(" ", name).strip() if "(" in name and not quoted else name
+    return " ".join(without.split()) if without else name
 
 
 def message_ids(value: str | None) -> list[str]:
