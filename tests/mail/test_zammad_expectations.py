@@ -129,6 +129,17 @@ def test_sender_name_matches_zammad(stem: str) -> None:
     assert _parsed(stem).sender_name == expected
 
 
+RECIPIENT_CASES = [(stem, key) for key in ("to", "cc") for stem in zammad_names(key)]
+
+
+@pytest.mark.parametrize(("stem", "key"), RECIPIENT_CASES)
+def test_recipients_match_zammad(stem: str, key: str) -> None:
+    """To and Cc hold the addresses of Zammad's to/cc strings, lower-cased, in order (R2)."""
+    found = re.findall(r"[\w.+-]+@[\w.-]+", zammad_expected(stem)[key] or "")
+    expected = tuple(dict.fromkeys(a.lower() for a in found))  # '"a@b" <a@b>' is one address
+    assert getattr(_parsed(stem), key) == expected
+
+
 @pytest.mark.parametrize("stem", zammad_names("attachments"))
 def test_attachment_names_match_zammad(stem: str) -> None:
     """Attachment names and order equal Zammad's, minus its stored HTML body (message.html)."""
