@@ -28,6 +28,7 @@ __all__ = [
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_UU = frozenset({"x-uuencode", "uuencode", "x-uue", "uue"})
 
 
 def raw_header(part: Message, name: str) -> str | None:
@@ -95,12 +96,33 @@ def _latin1_bytes(text: str) -> bytes:
 def part_bytes(part: Message) -> bytes:
     """The decoded content of a part (for message/* parts, the enclosed message)."""
     try:
-        if not part.is_multipart():
-            payload = part.get_payload(decode=True)
-            return payload if isinstance(payload, bytes) else b""
-        return _enclosed_bytes(part)
+        if part.is_multipart():
+            return _enclosed_bytes(part)
+        if _transfer_encoding(part) in _UU:
+            return _uudecode(str(part.get_payload()))
+        payload = part.get_payload(decode=True)
+        return payload if isinstance(payload, bytes) else b""
     except Exception:  # a broken part yields no bytes rather than no mail
         return b""
+
+
+def _transfer_encoding(part: Message) -> str:
+    return str(part.get("content-transfer-encoding") or "").strip().lower()
+
+
+def _uudecode(text: str) -> bytes:
+    """uuencode with or without its "begin" line (the stdlib needs one, Outlook omits it)."""
+    lines = text.splitlines()
+    begin = next((i for i, line in enumerate(lines) if line.startswith("begin ")), -1)
+    decoded = bytearray()
+    for line in lines[begin + 1 :]:
+        if line.strip() in ("end", "`", ""):
+            break
+        try:
+            decoded += binascii.a2b_uu(line.encode("ascii", errors="replace"))
+        except binascii.Error:
+            continue  # one damaged line costs its 45 bytes, not the file
+    return bytes(decoded)
 
 
 def _enclosed_bytes(part: Message) -> bytes:
@@ -109,7 +131,7 @@ def _enclosed_bytes(part: Message) -> bytes:
     except Exception:  # the bytes generator refuses some broken trees; the text one is laxer
         rendered = part.as_string().encode("utf-8", errors="surrogateescape")
     body = _HEADER_END.split(rendered, 1)[-1].lstrip(b"\r\n")
-    encoding = (part.get("content-transfer-encoding") or "").strip().lower()
+    encoding = _transfer_encoding(part)
     if encoding == "base64":
         try:
             cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", body)

@@ -11,9 +11,11 @@ Rules (kept close to what mail clients display):
 
 from __future__ import annotations
 
+import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import Message
+from email.parser import BytesParser
 
 from tracker_bridge.mail.filenames import declared_filename, fallback_name, unique_name
 from tracker_bridge.mail.headers import decode_header_value
@@ -90,6 +92,10 @@ class _Walker:
 
     def container(self, part: Message, kind: str, depth: int) -> None:
         children = [c for c in part.get_payload() if isinstance(c, Message)]
+        stray = _parts_after_the_end(part)
+        if stray:
+            self.layout.defects.append("parts after the closing boundary recovered")
+            children += stray
         if kind == "multipart/alternative":
             self.alternative(children, depth)
         elif kind == "multipart/related" and children:
@@ -179,6 +185,25 @@ def _tidy(text: str) -> str:
     """No trailing blanks (Markdown would read two as a line break), at most one empty line."""
     lines = "\n".join(line.rstrip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", lines).strip("\n")
+
+
+def _parts_after_the_end(part: Message) -> list[Message]:
+    """Parts a broken mail put after its closing delimiter (the stdlib files them as epilogue).
+
+    A nested multipart reusing its parent's boundary closes the parent early; the attachments
+    that follow would be lost with the epilogue.
+    """
+    boundary, epilogue = _boundary(part), part.epilogue
+    if not boundary or not isinstance(epilogue, str) or f"--{boundary}" not in epilogue:
+        return []
+    delimiter = re.compile(rf"^--{re.escape(boundary)}(?:--)?[ \t]*\r?$", re.MULTILINE)
+    chunks = (chunk.lstrip("\r\n") for chunk in delimiter.split(epilogue)[1:])
+    parser = BytesParser(policy=email.policy.compat32)
+    return [
+        parser.parsebytes(chunk.encode("utf-8", errors="surrogateescape"))
+        for chunk in chunks
+        if chunk.strip()
+    ]
 
 
 def _boundary(part: Message) -> str | None:
