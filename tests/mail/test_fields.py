@@ -121,3 +121,29 @@ def test_fields_come_from_the_new_part_of_a_reply() -> None:
         "Логин: petrov\n\nOn Wed, 1 Jan 2025 at 10:00, Support <s@v.example> wrote:\n> Логин: old\n"
     )
     assert parse_message(message(text)).fields == {"login": "petrov"}
+
+
+def test_html_alternative_fills_fields_the_plain_rendering_flattened() -> None:
+    """Plain text "Отделение Хирургия" (table flattened) + HTML table: fields come from the HTML."""
+    plain = "Добрый день!\n\nОтделение Хирургия №2\nЛогин ivanova_a\n"
+    html = (
+        "<p>Добрый день!</p><table><tr><td>Отделение</td><td>Хирургия №2</td></tr>"
+        "<tr><td>Логин</td><td>ivanova_a</td></tr></table>"
+    )
+    raw = (
+        "From: a@clinic1.example\r\nSubject: x\r\nMessage-ID: <alt@x>\r\n"
+        'Content-Type: multipart/alternative; boundary="b"\r\n\r\n'
+        f"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{plain}\r\n"
+        f"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{html}\r\n--b--\r\n"
+    ).encode()
+    mail = parse_message(raw)
+    assert mail.text.startswith("Добрый день!\n\nОтделение Хирургия")  # text/plain is the body
+    assert mail.fields == {"department": "Хирургия №2", "login": "ivanova_a"}
+
+
+@pytest.mark.parametrize(
+    "line", ["Отделение: | Хирургия №2", "| Отделение | Хирургия №2 |", "Отделение:\tХирургия №2"]
+)
+def test_table_and_tab_layouts(line: str) -> None:
+    """Label cells with a colon, Markdown table rows and tabs all separate label and value."""
+    assert extract_fields(line) == {"department": "Хирургия №2"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["extract_fields"]
+__all__ = ["extract_fields", "mentions_a_label"]
 
 _NUMBER = r"(?:номер|№|n|no\.?)?\s*"
 _LABELS: dict[str, str] = {
@@ -57,6 +57,11 @@ def extract_fields(text: str) -> dict[str, str]:
                 found[name] = value
                 break
     return found
+
+
+def mentions_a_label(text: str) -> bool:
+    """Whether any line starts with something like a template label (a cheap pre-check)."""
+    return any(_HINT.search(line[:_HINT_SPAN]) for line in text.splitlines())
 
 
 def _value_on(line: str, name: str) -> str | None:

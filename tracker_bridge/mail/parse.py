@@ -21,15 +21,15 @@ from email.parser import BytesParser
 from tracker_bridge.mail.automatic import automatic_reason
 from tracker_bridge.mail.charsets import LATIN, lookup_codec
 from tracker_bridge.mail.envelope import addresses, message_ids, parse_date, synthetic_message_id
-from tracker_bridge.mail.fields import extract_fields
+from tracker_bridge.mail.fields import extract_fields, mentions_a_label
 from tracker_bridge.mail.headers import decode_header_value, unfold
 from tracker_bridge.mail.keys import issue_keys
 from tracker_bridge.mail.parts import content_type
 from tracker_bridge.mail.priority import priority_hint
 from tracker_bridge.mail.repair import repair_headers
 from tracker_bridge.mail.reply import reply_part
-from tracker_bridge.mail.structure import lay_out
-from tracker_bridge.regulation.model import InboundMail
+from tracker_bridge.mail.structure import Layout, lay_out
+from tracker_bridge.regulation.model import FIELD_NAMES, InboundMail
 
 __all__ = ["parse_message"]
 
@@ -73,9 +73,18 @@ def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
         automatic_reason=reason,
         issue_keys=issue_keys(envelope.subject, reply),
         priority_hint=priority_hint(headers.first, envelope.subject, reply),
-        fields=extract_fields(reply),  # the new part only: a quoted old template is history
+        fields=_fields(reply, layout),
         defects=tuple(dict.fromkeys(notes)),
     )
+
+
+def _fields(reply: str, layout: Layout) -> dict[str, str]:
+    """R7 fields of the new part; the HTML alternative fills gaps (its tables keep label | value
+    pairs that a client's plain-text rendering may have flattened). Quoted history is skipped."""
+    found = extract_fields(reply)
+    if len(found) == len(FIELD_NAMES) or not layout.unshown_html or not mentions_a_label(reply):
+        return found
+    return {**extract_fields(reply_part(layout.html_alternative)), **found}
 
 
 def _envelope(raw: bytes, headers: _Headers, hint: str | None) -> InboundMail:

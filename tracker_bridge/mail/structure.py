@@ -51,6 +51,12 @@ class Layout:
     texts: list[tuple[str, str]] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
+    unshown_html: list[str] = field(default_factory=list)  # HTML alternatives not chosen
+
+    @property
+    def html_alternative(self) -> str:
+        """The HTML alternatives that lost to text/plain, as text (a second source of R7 fields)."""
+        return "\n\n".join(_tidy(html_to_text(markup)) for markup in self.unshown_html)
 
     @property
     def text(self) -> str:
@@ -133,6 +139,8 @@ class _Walker:
         if kind in _BODY_TYPES and not resource and self.is_body(part, kind, kind):
             if not self.shadow:
                 self.body(part, kind)
+            elif kind == "text/html":
+                self.layout.unshown_html.append(self.text(part))
             return
         self.attach(part, kind, resource)
 
