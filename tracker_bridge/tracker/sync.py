@@ -9,7 +9,11 @@ with ``since`` = cursor − overlap. The cursor is the latest activity (``update
 ``lastCommentUpdatedAt``) among the issues the search actually returned — never the wall clock —
 stored through :class:`CursorStore`. The overlap re-reads the last minutes on purpose: two issues
 changed in the same second, an index that lags, a query zone off by hours (TRACKER-API.md §4);
-what was already seen is dropped by (key, version, last comment time).
+what was already seen is dropped by (key, version, last comment time). The price: until a
+newer change moves the cursor, every cycle re-reads the changes of the last ``overlap`` before
+it (one page per 100; after a bulk edit of 1,000 issues, 10 requests a cycle — see
+``benchmarks/bench_tracker.py``). Paged search stops at 10,000 results (§2.4); as results are
+sorted by ``Updated`` ascending the cursor still advances, and the next cycle continues.
 
 New comments: whether a comment moves ``updatedAt`` is not known for the real API (§4), so the
 query also matches ``"Last comment"``; this costs nothing extra. ``comments="poll"`` adds one
