@@ -206,3 +206,17 @@ async def test_query_times_are_written_in_the_trackers_zone(
     assert (await sync.cycle()).keys == ("SUP-3",)
     clock.advance(timedelta(hours=2))
     assert (await sync.cycle()).keys == ()
+
+
+async def test_a_full_resync_follows_every_scroll_page(
+    fake: FakeTracker, sync: TrackerSync, clock: ManualClock
+) -> None:
+    """1,200 issues: two scroll requests (1,000 a page), every issue reported once."""
+    for i in range(1200):
+        if i % 100 == 0:
+            clock.advance(1)
+        fake.create_issue(summary=f"issue {i}")
+    before = _searches(fake)
+    result = await sync.cycle()
+    assert len(set(result.keys)) == 1200
+    assert _searches(fake) - before == 2

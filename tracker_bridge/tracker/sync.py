@@ -11,9 +11,13 @@ stored through :class:`CursorStore`. The overlap re-reads the last minutes on pu
 changed in the same second, an index that lags, a query zone off by hours (TRACKER-API.md §4);
 what was already seen is dropped by (key, version, last comment time). The price: until a
 newer change moves the cursor, every cycle re-reads the changes of the last ``overlap`` before
-it (one page per 100; after a bulk edit of 1,000 issues, 10 requests a cycle — see
-``benchmarks/bench_tracker.py``). Paged search stops at 10,000 results (§2.4); as results are
-sorted by ``Updated`` ascending the cursor still advances, and the next cycle continues.
+it (see ``benchmarks/bench_tracker.py``).
+
+The search is a *scroll* (a snapshot, up to 1,000 issues a request), not paged output: paged
+results are recomputed per page (§2.4), so an issue edited while we page moves to the end of
+the ``Updated`` order and shifts the next page by one — the issue at the boundary would be
+skipped, and the cursor would move past it. A scroll context is left to expire (60 s) instead
+of costing a ``_clear`` request every cycle.
 
 New comments: whether a comment moves ``updatedAt`` is not known for the real API (§4), so the
 query also matches ``"Last comment"``; this costs nothing extra. ``comments="poll"`` adds one
@@ -120,7 +124,7 @@ class TrackerSync:
         if cursor is None or self._full_requested:
             return await self.full_resync()
         since = cursor - self._overlap
-        found = await self._tracker.search(self._incremental_query(since))
+        found = await self._tracker.search(self._incremental_query(since), scroll=True)
         if self._comments == "poll":
             found += await self._polled(since)
         changed = self._fresh(found)
