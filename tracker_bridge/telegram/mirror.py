@@ -81,6 +81,11 @@ class MirrorSettings:
     group_per_minute: float = 20.0  # Telegram: ~20 messages/min per group (0: no pacing)
     max_retries: int = 5  # RetryAfter (429) retries, each after Telegram's retry_after
     poll_timeout: int = 10  # long-polling getUpdates timeout, seconds
+    # Bot API requests in flight at once (sends, edits). Telegram allows ~30 messages/s, which
+    # 8 connections carry easily; more only opens sockets (and a burst of 100 new connections
+    # overflows a small server's listen backlog). Requests beyond it queue for a connection.
+    connections: int = 8
+    pool_timeout: float = 60.0  # how long a request may queue for a free connection
     cards: CardSettings = field(default_factory=CardSettings)
 
 
@@ -160,15 +165,19 @@ class TelegramMirror:
 
     def _build(self) -> _App:
         s = self._settings
+        # Overall: one message every 1/rate seconds, no burst. aiolimiter's bucket would let
+        # 2x the rate through in the first second (a full bucket plus what leaks meanwhile),
+        # which Telegram answers with 429s that pause every chat. Groups keep their burst.
         limiter = AIORateLimiter(
-            overall_max_rate=s.overall_per_second,
-            overall_time_period=1,
+            overall_max_rate=1 if s.overall_per_second else 0,
+            overall_time_period=1 / s.overall_per_second if s.overall_per_second else 0,
             group_max_rate=s.group_per_minute,
             group_time_period=60,
             max_retries=s.max_retries,
         )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder()
         builder = builder.token(s.token).base_url(s.base_url).base_file_url(s.base_file_url)
+        builder = builder.connection_pool_size(s.connections).pool_timeout(s.pool_timeout)
         builder = builder.rate_limiter(limiter).job_queue(None)
         return builder.build()  # regulation timing never runs on PTB's clock
 
