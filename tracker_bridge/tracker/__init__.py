@@ -1,0 +1,8 @@
+"""The Tracker adapter: the only package that knows ``yandex-tracker-client``.
+
+- :mod:`.gateway` — ``TrackerGateway``: async reads and per-action writes (threads, retries);
+- :mod:`.errors` — the exceptions it raises; :mod:`.snapshots` — the values it returns;
+- :mod:`.views` — snapshot + history + store facts → ``IssueView`` (pure);
+- :mod:`.sync` — incremental polling with a stored cursor;
+- :mod:`.check` — ``tracker-bridge check``, the Tracker part.
+"""

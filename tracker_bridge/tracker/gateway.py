@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -163,7 +163,7 @@ class TrackerGateway(Writes):
         """One attempt in a worker thread, no retry (the building block of reconciling writes)."""
         return await asyncio.to_thread(self._blocking, fn, *args)
 
-    async def _retried(self, name: str, attempt: Callable[[], Any]) -> Any:
+    async def _retried(self, name: str, attempt: Callable[[], Awaitable[T]]) -> T:
         return await retrying(
             attempt,
             name=name,
@@ -174,8 +174,7 @@ class TrackerGateway(Writes):
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         """An idempotent call, re-sent on transient errors."""
-        result: T = await self._retried(fn.__name__, lambda: self._once(fn, *args))
-        return result
+        return await self._retried(fn.__name__, lambda: self._once(fn, *args))
 
     # --- reads --------------------------------------------------------------------------------
     async def issue(self, key: str) -> IssueSnapshot:

@@ -9,7 +9,7 @@ case: Tracker made the change, the answer was lost):
   (:mod:`.markers`); only if none has it is the comment posted. The check also runs on the first
   attempt, so the effects executor can redo an action a crash left pending.
 - transition: every attempt re-reads the status (with the offered transitions, one request); the
-  target already reached means done.
+  target already reached means done. The first offered transition into the target is used.
 - attach: a file whose name and size the issue already has is not uploaded again.
 - link: a duplicate is Tracker's 422; it counts as done once a re-read shows the link.
 - set fields: plain sets without a version, idempotent, so simply re-sent.
@@ -73,7 +73,7 @@ class Writes(abc.ABC):
     async def _once(self, fn: Callable[..., T], *args: Any) -> T: ...
 
     @abc.abstractmethod
-    async def _retried(self, name: str, attempt: Callable[[], Awaitable[Any]]) -> Any: ...
+    async def _retried(self, name: str, attempt: Callable[[], Awaitable[T]]) -> T: ...
 
     @abc.abstractmethod
     async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
@@ -91,8 +91,7 @@ class Writes(abc.ABC):
                 return found.key
             return (await self._once(remote.create_issue, body, a.attachments)).key
 
-        key: str = await self._retried("create_issue", attempt)
-        return key
+        return await self._retried("create_issue", attempt)
 
     async def _by_unique(self, unique: str) -> IssueSnapshot | None:
         try:
@@ -167,12 +166,11 @@ class Writes(abc.ABC):
                 return existing.id
             return (await self._once(remote.post_comment, key, text, a.attachments)).id
 
-        comment_id: str = await self._retried("add_comment", attempt)
-        return comment_id
+        return await self._retried("add_comment", attempt)
 
     async def comment_with_marker(self, key: str, source_id: str) -> CommentInfo | None:
         """The comment the bridge wrote for ``source_id``, if Tracker has it."""
-        return await self._retried("comment_with_marker", lambda: self._marked(key, source_id))  # type: ignore[no-any-return]
+        return await self._retried("comment_with_marker", lambda: self._marked(key, source_id))
 
     async def _marked(self, key: str, source_id: str) -> CommentInfo | None:
         wanted = marker_id(source_id)
@@ -201,8 +199,7 @@ class Writes(abc.ABC):
             await self._once(remote.execute_transition, key, choice.id, comment, a.resolution)
             return True
 
-        moved: bool = await self._retried("transition", attempt)
-        return moved
+        return await self._retried("transition", attempt)
 
     # --- links and files ----------------------------------------------------------------------
     async def link(self, a: Link, key: str) -> None:
