@@ -229,3 +229,10 @@ class TestButtons:
         """Data the bridge never made (old or forged buttons): refused, nothing done."""
         reply = press("delete:SUP-1")
         assert reply.refused and reply.actions == ()
+
+
+def test_button_toast_is_plain_text_with_user_text_unescaped() -> None:
+    """A refusal toast (plain text) shows the author's name as written, not as HTML entities."""
+    press = Incoming(CHAT, STRANGER, "<Вася & Co>", "take:SUP-1", "tgcb:1")
+    reply = handle_button(press, ACCESS, SIT)
+    assert reply.notice is not None and reply.notice.startswith("⛔ <Вася & Co>, это действие")

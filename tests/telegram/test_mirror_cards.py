@@ -16,7 +16,7 @@ from tracker_bridge.regulation.model import Comment, IssueView
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.store.sqlite import SqliteStore
-from tracker_bridge.telegram.mirror import TelegramMirror
+from tracker_bridge.telegram.mirror import MirrorSettings, TelegramMirror
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 
 CARD = TelegramCard("SUP-1", "clinic-one", "fp")
@@ -194,3 +194,13 @@ async def test_clock_is_not_advanced_by_the_mirror(
     before = clock.now()
     await mirror.upsert_card(CARD, a_view())
     assert clock.now() == before and clock.sleepers == 0
+
+
+def test_settings_from_a_bot_api_base_url_derive_the_file_url() -> None:
+    """MirrorSettings.from_base: '…/bot' (with or without it) gives both API and file URLs."""
+    for base in ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/", "http://127.0.0.1:8081"):
+        settings = MirrorSettings.from_base("1:x", base)
+        assert (settings.base_url, settings.base_file_url) == (
+            "http://127.0.0.1:8081/bot",
+            "http://127.0.0.1:8081/file/bot",
+        )

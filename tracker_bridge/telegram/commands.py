@@ -10,6 +10,7 @@ redelivered update yields the same idempotency keys.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -145,7 +146,8 @@ def handle_button(press: Incoming, access: Access, sit: Situation) -> Reply:
 
 
 def _plain(markup: str) -> str:
-    return clip(re.sub(r"<[^>]*>", "", markup).replace("&lt;", "<").replace("&gt;", ">"), 190)
+    """A button toast is plain text of at most 200 characters."""
+    return clip(html.unescape(re.sub(r"<[^>]*>", "", markup)), 190)
 
 
 def _context(msg: Incoming, access: Access, sit: Situation, *, acting: bool) -> _Ctx | Reply:

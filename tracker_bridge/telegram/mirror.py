@@ -88,6 +88,12 @@ class MirrorSettings:
     pool_timeout: float = 60.0  # how long a request may queue for a free connection
     cards: CardSettings = field(default_factory=CardSettings)
 
+    @classmethod
+    def from_base(cls, token: str, base_url: str, **options: Any) -> MirrorSettings:
+        """Settings for a Bot API at ``base_url`` (``…/bot``); the file URL is derived."""
+        root = base_url.rstrip("/").removesuffix("/bot")
+        return cls(token, f"{root}/bot", f"{root}/file/bot", **options)
+
 
 class TelegramMirror:
     """The bridge's bot: cards, alerts, digest out; commands and buttons in."""
