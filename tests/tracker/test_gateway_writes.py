@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from structlog.testing import capture_logs
 
 from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
 from tracker_bridge.regulation.model import Attachment
@@ -196,3 +197,21 @@ async def test_attach_uploads_each_file_once(fake: FakeTracker, gateway: Tracker
     assert names == ["report.pdf", "shot.png"]
     downloaded = {a.name: await gateway.download(a) for a in await gateway.attachments("SUP-1")}
     assert downloaded == {"shot.png": PNG.data, "report.pdf": report.data}
+
+
+async def test_a_local_field_the_queue_lacks_is_skipped_not_fatal(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R1: a queue without the card-number and precise-deadline fields still gets the request."""
+    fake.add_queue("BARE")
+    action = create_action(
+        queue="BARE",
+        fields={"card_number": "123"},
+        deadline=datetime(2026, 11, 29, 7, 0, tzinfo=UTC),
+    )
+    with capture_logs() as logs:
+        key = await gateway.create_issue(action)
+    assert fake.issues[key].local == {}
+    assert fake.issues[key].deadline == "2026-11-29"
+    missing = {e["field"] for e in logs if e["event"] == "tracker.local_field_missing"}
+    assert missing == {"card_number", "requester", "deadline"}

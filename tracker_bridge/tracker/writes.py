@@ -23,6 +23,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import structlog
+
 from tracker_bridge.regulation.actions import (
     AddComment,
     AttachFiles,
@@ -41,6 +43,7 @@ from tracker_bridge.tracker.snapshots import CommentInfo, IssueSnapshot
 __all__ = ["DEADLINE_ZONE", "Writes", "deadline_values"]
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 # Tracker's `deadline` is a date; the regulation's clocks run on Moscow time (R6).
 DEADLINE_ZONE = ZoneInfo("Europe/Moscow")
@@ -136,23 +139,32 @@ class Writes(abc.ABC):
         return await self._read(remote.patch_issue, key, dict(fields), version)
 
     async def _fields_body(self, queue: str, logical: Mapping[str, str | None]) -> dict[str, Any]:
+        """Tracker fields for logical ones. A mapped local field the queue lacks is left out
+        (logged): a missing card number must not stop a request from being registered, and
+        ``tracker-bridge check`` names the field to add."""
         body: dict[str, Any] = {}
         for name, given in logical.items():
             value = given
             if name == "deadline":
                 body["deadline"], value = deadline_values(given)
-            if name in self._field_ids:
-                body[await self._local_id(queue, self._field_ids[name])] = value
-            elif name != "deadline":
-                body[name] = value  # a standard field: assignee, priority, summary, …
+            if name not in self._field_ids:
+                if name != "deadline":
+                    body[name] = value  # a standard field: assignee, priority, summary, …
+                continue
+            local = await self._local_id(queue, self._field_ids[name])
+            if local is None:
+                log.warning("tracker.local_field_missing", queue=queue, field=name)
+            else:
+                body[local] = value
         return body
 
-    async def _local_id(self, queue: str, key: str) -> str:
-        """``<queue hex id>--<key>``, the form Tracker asks for (the client warns on bare keys)."""
+    async def _local_id(self, queue: str, key: str) -> str | None:
+        """``<queue hex id>--<key>``, the form Tracker asks for (the client warns on bare keys);
+        None if the queue has no such local field. Read once per queue."""
         if queue not in self._local_ids:
             found = await self._read(remote.local_fields, queue)
             self._local_ids[queue] = {f.key: f.id for f in found}
-        return self._local_ids[queue].get(key, key)
+        return self._local_ids[queue].get(key)
 
     # --- comments -----------------------------------------------------------------------------
     async def add_comment(self, a: AddComment, key: str) -> str:
