@@ -29,7 +29,7 @@ def parsed(name: str) -> InboundMail:
         ("discourse__encoded_display_name.eml", "I need help", "Будьте здоровы!"),
     ],
 )
-def test_subject_and_body_are_readable_russian(name: str, subject: str, body: str) -> None:
+def test_r7_subject_and_body_are_readable_russian(name: str, subject: str, body: str) -> None:
     """Subject and body decode to the Russian words the sender wrote."""
     mail = parsed(name)
     assert subject in mail.subject

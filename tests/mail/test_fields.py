@@ -33,7 +33,7 @@ FULL = {
 }
 
 
-def test_the_regulation_template_in_plain_text() -> None:
+def test_r7_the_regulation_template_in_plain_text() -> None:
     """The R7 template as the regulation words it yields all six fields."""
     assert parse_message(message(TEMPLATE)).fields == FULL
 
@@ -70,7 +70,7 @@ def test_label_alone_takes_the_next_line() -> None:
     assert extract_fields(text) == {"login": "ivanova_a", "department": "Терапия"}
 
 
-def test_html_table_label_and_value_cells() -> None:
+def test_r7_html_table_label_and_value_cells() -> None:
     """An HTML table with label cells and value cells yields the fields (R7 from Outlook)."""
     rows = "".join(
         f"<tr><td><b>{label}</b></td><td>{value}</td></tr>"

@@ -9,7 +9,7 @@ from tracker_bridge.mail.keys import issue_keys
 from tracker_bridge.mail.parse import parse_message
 
 
-def test_keys_from_subject_then_body_in_order_without_duplicates() -> None:
+def test_r20_keys_from_subject_then_body_in_order_without_duplicates() -> None:
     """Subject keys come first, then body keys, each once, in order of appearance."""
     mail = parse_message(
         message(

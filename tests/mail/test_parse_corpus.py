@@ -17,7 +17,7 @@ def test_the_corpus_has_all_190_messages() -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_corpus_message_parses_into_a_well_formed_mail(name: str) -> None:
+def test_r7_every_corpus_message_parses_into_a_well_formed_mail(name: str) -> None:
     """No message raises; each has an id, an aware date or none, and well-typed fields."""
     mail = parse_message(raw(name))
     assert isinstance(mail, InboundMail)

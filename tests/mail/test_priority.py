@@ -26,7 +26,7 @@ def hint(body: str = "Добрый день!", **headers: str) -> str | None:
         ({}, None),
     ],
 )
-def test_mail_client_flags(headers: dict[str, str], expected: str | None) -> None:
+def test_r9_mail_client_flags(headers: dict[str, str], expected: str | None) -> None:
     """X-Priority 1–2 / Importance: high are critical, 4–5 / low are minor."""
     assert hint(**headers) == expected
 
@@ -43,7 +43,7 @@ def test_mail_client_flags(headers: dict[str, str], expected: str | None) -> Non
         ("Срочность выписки", None),  # a word that only starts like the marker
     ],
 )
-def test_subject_markers(subject: str, expected: str | None) -> None:
+def test_r9_subject_markers(subject: str, expected: str | None) -> None:
     """«Срочно»/urgent mark critical, «Критично»/«Блокер» mark blocker."""
     assert hint(Subject=subject) == expected
 
@@ -60,7 +60,7 @@ def test_subject_markers(subject: str, expected: str | None) -> None:
         ("Приоритет: какой-нибудь", None),
     ],
 )
-def test_body_priority_field(line: str, expected: str | None) -> None:
+def test_r9_body_priority_field(line: str, expected: str | None) -> None:
     """A "Приоритет:" line in the body is read as the customer's choice."""
     assert hint(f"Добрый день!\n{line}\n") == expected
 

@@ -31,7 +31,7 @@ QUOTED = {
 
 
 @pytest.mark.parametrize("style", sorted(QUOTED))
-def test_quoted_history_is_cut_per_client_style(style: str) -> None:
+def test_r8_quoted_history_is_cut_per_client_style(style: str) -> None:
     """Each client's way of quoting is recognised and only the new text remains."""
     text = f"{NEW}\n\n{QUOTED[style]}"
     assert reply_part(text) == NEW
