@@ -116,3 +116,17 @@ async def test_a_bad_token_stops_the_check_at_login(fake: FakeTracker) -> None:
     assert text.startswith("✗ Tracker refused the login")
     assert "X-Cloud-Org-Id" in text
     assert fake.request_count("GET", "/v2/queues/SUP") == 0
+
+
+async def test_an_unreadable_workflow_is_a_failing_line_not_a_crash(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """A workflow Tracker will not show (403) is reported with what to fix; the rest still runs."""
+    fake.fail_next("GET /v2/workflows/{id}", status=403)
+    report = await check_tracker(
+        gateway, queues=["SUP"], status_map=MAP, field_ids=DEFAULT_FIELD_IDS
+    )
+    (failure,) = report.failures
+    assert failure.what.startswith("queue SUP: workflow 'regulationWorkflow' can be read")
+    assert "read access" in failure.fix
+    assert any("local field 'slaDeadline'" in line.what for line in report.lines)

@@ -37,6 +37,9 @@ REQUIRED_TRANSITIONS: tuple[tuple[Status, Status, str], ...] = (
 )
 
 
+_ACCESS_FIX = "give the bridge's Tracker user read access to the queue and its workflows"
+
+
 @dataclass(frozen=True)
 class CheckLine:
     ok: bool
@@ -106,9 +109,16 @@ async def _check_queue(
         info = await gateway.queue(queue)
     except TrackerNotFound:
         return [CheckLine(False, f"queue {queue} exists", "create it or fix the queue in config")]
+    except TrackerError as exc:
+        return [CheckLine(False, f"queue {queue} can be read ({exc})", _ACCESS_FIX)]
     lines = [CheckLine(True, f"queue {queue} exists ({info.name})")]
     for workflow_id in info.workflows:
-        flow = await gateway.workflow(workflow_id)
+        try:
+            flow = await gateway.workflow(workflow_id)
+        except TrackerError as exc:
+            what = f"queue {queue}: workflow {workflow_id!r} can be read ({exc})"
+            lines.append(CheckLine(False, what, _ACCESS_FIX))
+            continue
         lines += _check_workflow(queue, flow, status_map)
     present = {f.key for f in await gateway.local_fields(queue)}
     for logical, key in sorted(field_ids.items()):
