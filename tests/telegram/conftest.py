@@ -145,13 +145,15 @@ def make_mirror_fixture(
     views: dict[str, IssueView],
     recorder: Recorder,
 ) -> MirrorFactory:
-    """A mirror on the fake; keyword arguments override settings (or ``cards=`` the store)."""
+    """A mirror on the fake; keywords override settings, ``settings=`` replaces them all."""
 
-    def make(*, cards: CardStore | None = None, **settings: Any) -> TelegramMirror:
-        options: dict[str, Any] = {"poll_timeout": 1, "max_retries": 3} | settings
+    def make(
+        *, cards: CardStore | None = None, settings: MirrorSettings | None = None, **overrides: Any
+    ) -> TelegramMirror:
+        options: dict[str, Any] = {"poll_timeout": 1, "max_retries": 3} | overrides
         hook = options.pop("on_chat_unavailable", None)
         return TelegramMirror(
-            MirrorSettings(TOKEN, tg.url + "/bot", tg.url + "/file/bot", **options),
+            settings or MirrorSettings.from_base(TOKEN, tg.url + "/bot", **options),
             access=ACCESS,
             cards=cards if cards is not None else store,
             clock=clock,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.telegram.conftest import (
     CHAT,
     MirrorFactory,
@@ -12,10 +14,12 @@ from tests.telegram.conftest import (
 )
 from tracker_bridge.clock import ManualClock
 from tracker_bridge.regulation.actions import TelegramAlert, TelegramCard
+from tracker_bridge.regulation.digest import Digest, DigestLine, TelegramDigest
 from tracker_bridge.regulation.model import Comment, IssueView
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.store.sqlite import SqliteStore
+from tracker_bridge.telegram.errors import TelegramPermanent
 from tracker_bridge.telegram.mirror import MirrorSettings, TelegramMirror
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 
@@ -204,3 +208,40 @@ def test_settings_from_a_bot_api_base_url_derive_the_file_url() -> None:
             "http://127.0.0.1:8081/bot",
             "http://127.0.0.1:8081/file/bot",
         )
+
+
+async def test_not_modified_answer_counts_as_success(
+    tg: FakeTelegram, mirror: TelegramMirror, store: MemoryStore, clock: ManualClock
+) -> None:
+    """A stored fingerprint that is stale but a card already right: 'not modified' is success."""
+    posted = await mirror.upsert_card(CARD, a_view())
+    store.save_card("SUP-1", CHAT, posted, "stale", clock.now())
+    assert await mirror.upsert_card(CARD, a_view()) == posted
+    [edit] = tg.calls("editMessageText")
+    assert edit.error_code == 400 and "not modified" in (edit.description or "")
+    record = store.card("SUP-1")
+    assert record is not None and record.fingerprint != "stale"
+    assert tg.bot_messages(CHAT)[0].edits == 0
+
+
+async def test_r21_digest_is_posted_to_the_customers_chat(
+    tg: FakeTelegram, mirror: TelegramMirror
+) -> None:
+    """R21: the day's digest goes to the customer's chat as one message."""
+    line = DigestLine("SUP-1", "Тема & <x>", "critical", "Открыто", a_view().created_at)
+    digest = Digest("clinic-one", a_view().created_at.date(), {"critical": 1}, (line,), ())
+    message_id = await mirror.post_digest(TelegramDigest(digest))
+    text = tg.chats[CHAT].messages[message_id].text
+    assert text.startswith("📋 Сводка на 02.03.2026 — clinic-one\nОткрыто заявок: 1 (Критичный: 1)")
+    assert "• SUP-1 Тема & <x> (Критичный, Открыто, срок 02.03 12:00)" in text
+
+
+async def test_wrong_token_fails_start_as_permanent(
+    tg: FakeTelegram, make_mirror: MirrorFactory
+) -> None:
+    """A token the Bot API rejects stops start() with TelegramPermanent (a config problem)."""
+    with FakeTelegram(token="42:right") as strict:
+        mirror = make_mirror(settings=MirrorSettings.from_base("42:wrong", strict.url + "/bot"))
+        with pytest.raises(TelegramPermanent, match="InvalidToken"):
+            await mirror.start()
+        await mirror.stop()
