@@ -10,21 +10,20 @@ from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.mail.tnef import unpack_tnef
 
 SIGNATURE = 0x223E9F78
-LEVEL_ATTACHMENT = 0x02
+LEVEL_MESSAGE, LEVEL_ATTACHMENT = 0x01, 0x02
 
 
-def _attribute(name: int, kind: int, data: bytes) -> bytes:
+def _attribute(name: int, kind: int, data: bytes, level: int = LEVEL_ATTACHMENT) -> bytes:
     checksum = sum(data) & 0xFFFF
-    return (
-        struct.pack("<BHHI", LEVEL_ATTACHMENT, name, kind, len(data))
-        + data
-        + struct.pack("<H", checksum)
-    )
+    header = struct.pack("<BHHI", level, name, kind, len(data))
+    return header + data + struct.pack("<H", checksum)
 
 
-def winmail(files: dict[str, bytes]) -> bytes:
-    """A minimal TNEF stream holding ``files`` (render data, title, data per file)."""
+def winmail(files: dict[str, bytes], body: bytes = b"") -> bytes:
+    """A minimal TNEF stream: an optional body, then render data, title and data per file."""
     blob = struct.pack("<IH", SIGNATURE, 0x1234)
+    if body:
+        blob += _attribute(0x800C, 0x0002, body, LEVEL_MESSAGE)  # attBody
     for name, data in files.items():
         blob += _attribute(0x9002, 0x0006, bytes(14))  # attRenddata starts an attachment
         blob += _attribute(0x8010, 0x0001, name.encode() + b"\x00")  # attAttachTitle
@@ -34,9 +33,9 @@ def winmail(files: dict[str, bytes]) -> bytes:
 
 def test_files_inside_winmail_dat_are_unpacked() -> None:
     """Each file in the TNEF stream is an attachment with a type guessed from its name."""
-    files, note = unpack_tnef(winmail({"report.pdf": b"%PDF-1.4 body", "notes.txt": b"hello"}))
-    assert note is None
-    assert [(f.filename, f.content_type, f.data) for f in files] == [
+    content = unpack_tnef(winmail({"report.pdf": b"%PDF-1.4 body", "notes.txt": b"hello"}))
+    assert content.failure is None
+    assert [(f.filename, f.content_type, f.data) for f in content.files] == [
         ("report.pdf", "application/pdf", b"%PDF-1.4 body"),
         ("notes.txt", "text/plain", b"hello"),
     ]
@@ -55,6 +54,18 @@ def test_winmail_dat_in_a_mail_is_replaced_by_its_files() -> None:
         ).encode()
     )
     assert [(a.filename, a.data) for a in mail.attachments] == [("scan.png", b"\x89PNG data")]
+
+
+def test_a_body_only_in_winmail_dat_becomes_the_text() -> None:
+    """Outlook sending everything inside winmail.dat: its body is the mail's text."""
+    encoded = base64.encodebytes(winmail({}, body="Не печатается выписка".encode("cp1251")))
+    mail = parse_message(
+        b"From: a@clinic1.example\r\nSubject: x\r\nMessage-ID: <w@x>\r\n"
+        b"Content-Type: application/ms-tnef; name=winmail.dat\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded
+    )
+    assert mail.text == "Не печатается выписка"
+    assert mail.attachments == ()
 
 
 def test_a_winmail_dat_that_is_not_tnef_is_kept_with_a_defect() -> None:

@@ -28,7 +28,7 @@ from tracker_bridge.mail.parts import (
     part_text,
     raw_header,
 )
-from tracker_bridge.mail.tnef import is_tnef, unpack_tnef
+from tracker_bridge.mail.tnef import TnefContent, is_tnef, unpack_tnef
 from tracker_bridge.regulation.model import Attachment
 
 __all__ = ["Layout", "lay_out"]
@@ -171,15 +171,22 @@ class _Walker:
         kept = [line for line in lines if not _MIME_DEBRIS.match(line)]
         self.layout.texts.append(("text/plain", "\n".join(kept)))
 
+    def winmail(self, data: bytes) -> bool:
+        """Unpack a TNEF blob; True if its content replaces it (files and body read)."""
+        content = unpack_tnef(data)
+        if content.failure:
+            self.layout.defects.append(content.failure)
+            return False
+        if not self.layout.texts:  # Outlook may put the whole body in winmail.dat
+            self.layout.texts += [(k, t) for k, t in _tnef_body(content) if t.strip()][:1]
+        self.layout.attachments.extend(content.files)
+        return True
+
     def attach(self, part: Message, kind: str, resource: bool) -> None:
         name = declared_filename(part)
         data = part_bytes(part)
-        if is_tnef(kind, name):
-            files, note = unpack_tnef(data)
-            self.layout.defects.extend([note] if note else [])
-            if files:
-                self.layout.attachments.extend(files)
-                return
+        if is_tnef(kind, name) and self.winmail(data):
+            return
         if name is None:
             name = unique_name(fallback_name(part, kind, _enclosed_subject(part)), self.names)
         self.names.add(name)
@@ -193,6 +200,10 @@ def _tidy(text: str) -> str:
     """No trailing blanks (Markdown would read two as a line break), at most one empty line."""
     lines = "\n".join(line.rstrip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", lines).strip("\n")
+
+
+def _tnef_body(content: TnefContent) -> list[tuple[str, str]]:
+    return [("text/plain", content.text), ("text/html", content.html)]
 
 
 def _parts_after_the_end(part: Message) -> list[Message]:

@@ -1,15 +1,27 @@
-"""Outlook's winmail.dat (application/ms-tnef): unpack the files inside, keep the blob otherwise."""
+"""Outlook's winmail.dat (application/ms-tnef): unpack files and body, keep the blob otherwise."""
 
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
 
 from tnefparse import TNEF
 
+from tracker_bridge.mail.charsets import decode_bytes
 from tracker_bridge.mail.filenames import safe_filename
 from tracker_bridge.regulation.model import Attachment
 
-__all__ = ["is_tnef", "unpack_tnef"]
+__all__ = ["TnefContent", "is_tnef", "unpack_tnef"]
+
+
+@dataclass(frozen=True)
+class TnefContent:
+    """What a TNEF blob held; ``failure`` says why it could not be read (then keep the blob)."""
+
+    files: tuple[Attachment, ...] = ()
+    text: str = ""
+    html: str = ""
+    failure: str | None = None
 
 
 def is_tnef(content_type: str, filename: str | None) -> bool:
@@ -18,14 +30,23 @@ def is_tnef(content_type: str, filename: str | None) -> bool:
     return content_type in ("application/ms-tnef", "application/vnd.ms-tnef") or named
 
 
-def unpack_tnef(data: bytes) -> tuple[tuple[Attachment, ...], str | None]:
-    """The files inside a TNEF blob, or () and the reason it could not be unpacked."""
+def unpack_tnef(data: bytes) -> TnefContent:
+    """The files and body inside a TNEF blob."""
     try:
         container = TNEF(data)
         files = tuple(_attachment(item, index) for index, item in enumerate(container.attachments))
+        codepage = getattr(container, "codepage", None)
+        text = _text(getattr(container, "body", None), codepage)
+        html = _text(getattr(container, "htmlbody", None), codepage)
     except Exception as error:  # any parse failure keeps the original blob
-        return (), f"TNEF not unpacked: {type(error).__name__}"
-    return files, (None if files else "TNEF holds no files")
+        return TnefContent(failure=f"TNEF not unpacked: {type(error).__name__}")
+    return TnefContent(files, text, html)
+
+
+def _text(value: object, codepage: str | None) -> str:
+    if isinstance(value, bytes):
+        return decode_bytes(value.rstrip(b"\x00"), codepage)[0]
+    return value.rstrip("\x00") if isinstance(value, str) else ""
 
 
 def _attachment(item: object, index: int) -> Attachment:
