@@ -56,7 +56,7 @@ def test_r9_subject_markers(subject: str, expected: str | None) -> None:
         ("**Приоритет:** критичный", "blocker"),
         ("Приоритет: низкий", "minor"),
         ("Приоритет: не срочно", "minor"),
-        ("Приоритет: средний", "normal"),
+        ("Приоритет: средний", None),  # the default: left to the policy
         ("Приоритет: какой-нибудь", None),
     ],
 )

@@ -22,8 +22,7 @@ _WORDS = (  # order matters: "не срочно" is minor, not urgent
     ("minor", re.compile(r"низк|несрочн|не\s+срочн|не\s+критичн|low|minor", re.I)),
     ("blocker", re.compile(r"блокер|блокирующ|критичн|критическ|blocker", re.I)),
     ("critical", re.compile(r"высок|срочн|наивысш|urgent|high|critical", re.I)),
-    ("normal", re.compile(r"средн|обычн|нормальн|normal|medium", re.I)),
-)
+)  # "средний"/"normal" is the default: no hint, so the policy's default applies
 _SUBJECT = (
     ("blocker", re.compile(r"(?<!\w)(критично|блокер|blocker)(?!\w)", re.I)),
     ("critical", re.compile(r"(?<!\w)(срочно|urgent|asap)(?!\w)", re.I)),
@@ -31,7 +30,7 @@ _SUBJECT = (
 
 
 def priority_hint(header: Header, subject: str, body: str) -> str | None:
-    """The priority key the mail asks for ("blocker", "critical", "normal", "minor")."""
+    """The priority key the mail asks for ("blocker", "critical" or "minor"), else None."""
     return _from_body(body) or _from_subject(subject) or _from_headers(header)
 
 
