@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
+from tracker_bridge import retry
 from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import Status
@@ -193,3 +194,17 @@ class TestApplyThenFail:
         fake.drop_next(COMMENTS)
         await gateway.add_comment(AddComment("SUP-1", "t", "<m2>"), "SUP-1")
         assert len(fake.comments["SUP-1"]) == 1
+
+
+async def test_a_timed_out_comment_is_rechecked_only_after_the_timeout_again(
+    fake: FakeTracker,
+) -> None:
+    """A write Tracker finishes after our timeout is found by the re-check, not posted twice."""
+    fake.create_issue(summary="x")
+    fake.delay_next(COMMENTS, seconds=0.45)  # applied at 0.45 s; we give up at 0.3 s
+    fast = RetryPolicy(initial_wait=0.01, max_wait=0.01, jitter=0)
+    with retry.testing(False):
+        async with make_gateway(fake, timeout=0.3, retry=fast) as gateway:
+            await gateway.add_comment(AddComment("SUP-1", "t", "<slow>"), "SUP-1")
+    assert len(fake.comments["SUP-1"]) == 1
+    assert fake.request_count("POST", "/v2/issues/SUP-1/comments") == 1

@@ -57,7 +57,15 @@ class TrackerRateLimited(TrackerTransient):
 
 
 class TrackerUnavailable(TrackerTransient):
-    """5xx, a dropped or refused connection, a timeout, or a proxy page instead of JSON."""
+    """5xx, a dropped or refused connection, a timeout, or a proxy page instead of JSON.
+
+    ``timed_out``: no answer within the client's timeout, so Tracker may still be working on the
+    request; a retry waits at least that long before re-reading state.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, timed_out: bool = False):
+        super().__init__(message, status=status)
+        self.timed_out = timed_out
 
 
 class TrackerPermanent(TrackerError):

@@ -76,7 +76,9 @@ def translate(exc: BaseException) -> TrackerError:
         header = exc.response.headers.get("Retry-After") if exc.response is not None else None
         return from_status(exc.status_code, messages, _seconds(header))
     if isinstance(exc, client_errors.TrackerRequestError | requests.RequestException | OSError):
-        return TrackerUnavailable(f"no answer from Tracker: {exc}")
+        cause = getattr(exc, "original_error", exc)
+        timed_out = isinstance(cause, requests.Timeout)
+        return TrackerUnavailable(f"no answer from Tracker: {exc}", timed_out=timed_out)
     return TrackerError(f"Tracker client error: {exc}")  # misuse, e.g. both token kinds given
 
 
@@ -85,10 +87,6 @@ def _seconds(header: str | None) -> float | None:
         return None if header is None else max(0.0, float(header))
     except ValueError:
         return None  # an HTTP-date: not sent by Tracker as far as known; back off normally
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    return exc.retry_after if isinstance(exc, TrackerRateLimited) else None
 
 
 def _transient(exc: BaseException) -> bool:
@@ -165,12 +163,18 @@ class TrackerGateway(Writes):
 
     async def _retried(self, name: str, attempt: Callable[[], Awaitable[T]]) -> T:
         return await retrying(
-            attempt,
-            name=name,
-            policy=self._policy,
-            transient=_transient,
-            retry_after=_retry_after,
+            attempt, name=name, policy=self._policy, transient=_transient, retry_after=self._floor
         )
+
+    def _floor(self, exc: BaseException) -> float | None:
+        """The least wait before the next attempt: a 429's Retry-After; after a timeout, the
+        timeout again — Tracker may still apply the lost request, and a write re-checks state
+        only after giving it that long."""
+        if isinstance(exc, TrackerRateLimited):
+            return exc.retry_after
+        if isinstance(exc, TrackerUnavailable) and exc.timed_out:
+            return float(self._options["timeout"])
+        return None
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         """An idempotent call, re-sent on transient errors."""
