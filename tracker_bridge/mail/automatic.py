@@ -19,7 +19,8 @@ _SUPPRESS = re.compile(r"\b(all|oof|autoreply)\b", re.I)
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 # Responders put their marker first ("Автоответ: <subject>"); people mention these words later.
 _LEADING = re.compile(
-    r"^\s*(автоответ|автоматический ответ|нет на месте|вне офиса|out of (the )?office|"
+    r"^\s*(автоответ|автоматический ответ|нет на месте|вне офиса|(я )?в отпуске|отсутствую\b|"
+    r"out of (the )?office|on vacation|vacation reply|away from (the )?office|"
     r"automatic reply|auto(matic)?[- ]?(reply|response)|autoreply|auto:|abwesenheitsnotiz|"
     r"undeliver(ed|able)|delivery status notification|returned mail\b|"
     r"mail delivery (failed|failure|subsystem)|delivery failure|failure notice|non[- ]?delivery|"
