@@ -208,3 +208,20 @@ async def test_a_timed_out_comment_is_rechecked_only_after_the_timeout_again(
             await gateway.add_comment(AddComment("SUP-1", "t", "<slow>"), "SUP-1")
     assert len(fake.comments["SUP-1"]) == 1
     assert fake.request_count("POST", "/v2/issues/SUP-1/comments") == 1
+
+
+@pytest.mark.parametrize(
+    ("credentials", "message"),
+    [
+        ({"token": "t", "iam_token": "i", "org_id": "1"}, "exactly one of token"),
+        ({"org_id": "1"}, "exactly one of token"),
+        ({"token": "t", "org_id": "1", "cloud_org_id": "c"}, "exactly one of org_id"),
+        ({"token": "t"}, "exactly one of org_id"),
+    ],
+)
+def test_credentials_must_name_one_token_and_one_organisation(
+    credentials: dict[str, str], message: str
+) -> None:
+    """Mixed or missing credentials are refused at construction, before any request."""
+    with pytest.raises(ValueError, match=message):
+        TrackerGateway(base_url="http://127.0.0.1:9", **credentials)  # type: ignore[arg-type]

@@ -109,6 +109,10 @@ class TrackerGateway(Writes):
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
     ) -> None:
+        if (token is None) == (iam_token is None):
+            raise ValueError("give exactly one of token (OAuth) and iam_token")
+        if (org_id is None) == (cloud_org_id is None):
+            raise ValueError("give exactly one of org_id (Yandex 360) and cloud_org_id (Cloud)")
         super().__init__(field_ids=field_ids, status_map=status_map or StatusMap())
         self._options: dict[str, Any] = {
             "base_url": base_url,
