@@ -23,6 +23,10 @@ RUSSIAN = "Не печатается выписка из истории боле
         ("ks_c_5601-1987", "cp949"),
         ("_iso-2022-jp$ESC", "iso2022_jp"),
         ("bad-charset", None),
+        ("zlib", None),  # byte codecs are not charsets (and must not inflate anything)
+        ("rot13", None),
+        ("base64", None),
+        ("x-windows_1251", "cp1251"),
         ("", None),
         (None, None),
     ],

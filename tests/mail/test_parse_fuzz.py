@@ -17,6 +17,7 @@ from tracker_bridge.mail.parse import parse_message
 # Mutating the 4 MB koi8-r mail 150 times would dominate the run; everything else is fair game.
 SMALL = [name for name in mail_names() if len(raw(name)) < 300_000]
 LABELS = [b"koi8-r", b"windows-1251", b"utf-7", b"utf-16", b"iso-2022-jp", b"bogus", b"", b'"']
+LABELS += [b"zlib", b"rot13", b"base64", b"idna", b"punycode", b"utf-32", b"cp037"]
 CHARSET = re.compile(rb"charset=\"?[\w.:-]*\"?", re.IGNORECASE)
 
 

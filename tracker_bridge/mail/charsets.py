@@ -61,13 +61,25 @@ def lookup_codec(label: str | None) -> str | None:
     if name in _UNKNOWN:
         return None
     for candidate in (_ALIASES.get(name), name, name.removeprefix("x-"), name.replace("-", "")):
-        if candidate:
-            try:
-                return _ALIASES.get(codecs.lookup(candidate).name, codecs.lookup(candidate).name)
-            except LookupError:
-                continue
-    match = re.search(r"(iso.?2022.?jp|utf.?8|koi8.?r|1251)", name)
+        codec = _text_codec(candidate)
+        if codec:
+            return codec
+    if "1251" in name:
+        return "cp1251"
+    match = re.search(r"(iso.?2022.?jp|utf.?8|koi8.?r)", name)
     return lookup_codec(match.group(1)) if match and match.group(1) != name else None
+
+
+def _text_codec(name: str | None) -> str | None:
+    """A codec that decodes bytes to text; never zlib, base64, rot13 and other byte codecs."""
+    if not name:
+        return None
+    try:
+        codec = codecs.lookup(name).name
+        b"a\xff".decode(codec, errors="replace")  # empty input would skip the codec check
+    except (LookupError, UnicodeError, ValueError):
+        return None
+    return _ALIASES.get(codec, codec)
 
 
 def decode_raw(data: bytes, hint: str | None = None) -> str:
@@ -123,7 +135,7 @@ def _mostly_utf8(data: bytes) -> bool:
 def _strict(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+    except (UnicodeError, LookupError, ValueError):
         return None
 
 
