@@ -63,64 +63,85 @@ def _view(n: int, status: Status, summary: str) -> IssueView:
     )
 
 
-async def _scenario(*, limited: bool, paced: bool, bursts: int) -> Outcome:
-    customers = _customers()
-    access = Access.from_customers(customers, {})
-    store, cal, policy = MemoryStore(), WorkCalendar.default(), Policy()
-    n_issues = CHATS * PER_CHAT
-    with FakeTelegram() as tg:
-        for customer in customers:
-            assert customer.telegram_chat_id is not None
-            tg.add_chat(customer.telegram_chat_id)
+@dataclass
+class _World:
+    tg: FakeTelegram
+    customers: list[Customer]
+    store: MemoryStore
+    cal: WorkCalendar
 
-        def mirror(pace: bool) -> TelegramMirror:
-            settings = MirrorSettings(
-                TOKEN,
-                tg.url + "/bot",
-                tg.url + "/file/bot",
-                overall_per_second=30 if pace else 0,
-                group_per_minute=20 if pace else 0,
-                max_retries=10,
-                connections=4,  # FakeTelegram's HTTP/1.0 server has a listen backlog of 5
-            )
-            return TelegramMirror(
-                settings,
-                access=access,
-                cards=store,
-                clock=SystemClock(),
-                calendar=cal,
-                policy=policy,
-                views={},
-                on_actions=_ignore,
-            )
-
-        cards = [TelegramCard(f"SUP-{n}", f"clinic-{n % CHATS}", "f") for n in range(n_issues)]
-        setup = mirror(False)
-        await setup.start(polling=False)
-        await asyncio.gather(
-            *(setup.upsert_card(c, _view(n, Status.OPEN, "исходно")) for n, c in enumerate(cards))
+    def mirror(self, *, paced: bool) -> TelegramMirror:
+        settings = MirrorSettings.from_base(
+            TOKEN,
+            self.tg.url + "/bot",
+            overall_per_second=30 if paced else 0,
+            group_per_minute=20 if paced else 0,
+            max_retries=10,
+            connections=4,  # FakeTelegram's HTTP/1.0 server has a listen backlog of 5
         )
-        await setup.stop()
+        return TelegramMirror(
+            settings,
+            access=Access.from_customers(self.customers, {}),
+            cards=self.store,
+            clock=SystemClock(),
+            calendar=self.cal,
+            policy=Policy(),
+            views={},
+            on_actions=_ignore,
+        )
+
+    def chat_ids(self) -> list[int]:
+        return [c.telegram_chat_id for c in self.customers if c.telegram_chat_id is not None]
+
+
+def _cards() -> list[TelegramCard]:
+    return [TelegramCard(f"SUP-{n}", f"clinic-{n % CHATS}", "f") for n in range(CHATS * PER_CHAT)]
+
+
+async def _update_all(mirror: TelegramMirror, status: Status, bursts: int) -> None:
+    """Every card changes ``bursts`` times, all fired at once."""
+    await asyncio.gather(
+        *(
+            mirror.upsert_card(card, _view(n, status, f"версия {burst}"))
+            for burst in range(bursts)
+            for n, card in enumerate(_cards())
+        )
+    )
+
+
+async def _post_cards(world: _World) -> None:
+    """The 100 cards as they were before the change (posted before the limits are on)."""
+    setup = world.mirror(paced=False)
+    await setup.start(polling=False)
+    await _update_all(setup, Status.OPEN, 1)
+    await setup.stop()
+
+
+def _check(world: _World, bursts: int) -> None:
+    """Every card shows the last version: nothing lost, nothing left behind."""
+    for chat_id in world.chat_ids():
+        messages = world.tg.bot_messages(chat_id)
+        assert len(messages) == PER_CHAT
+        for message in messages:
+            assert message.text.splitlines()[1] == f"версия {bursts - 1}", message.text
+            assert "Статус: В работе" in message.text
+
+
+async def _scenario(*, limited: bool, paced: bool, bursts: int) -> Outcome:
+    with FakeTelegram() as tg:
+        world = _World(tg, _customers(), MemoryStore(), WorkCalendar.default())
+        for chat_id in world.chat_ids():
+            tg.add_chat(chat_id)
+        await _post_cards(world)
         if limited:
             tg.rate_limit(per_chat_per_minute=20, global_per_second=30)
-        measured = mirror(paced)  # a restart: same card store, edits the same messages
+        measured = world.mirror(paced=paced)  # a restart: same card store, same messages
         await measured.start(polling=False)
         started = time.perf_counter()
-        await asyncio.gather(
-            *(
-                measured.upsert_card(c, _view(n, Status.IN_PROGRESS, f"версия {b}"))
-                for b in range(bursts)
-                for n, c in enumerate(cards)
-            )
-        )
+        await _update_all(measured, Status.IN_PROGRESS, bursts)
         seconds = time.perf_counter() - started
         await measured.stop()
-        latest = f"версия {bursts - 1}"
-        for customer in customers:
-            assert customer.telegram_chat_id is not None
-            for message in tg.bot_messages(customer.telegram_chat_id):
-                assert message.text.splitlines()[1] == latest, message.text
-                assert "Статус: В работе" in message.text
+        _check(world, bursts)
         edits = sum(m.edits for m in tg.sent)
         floods = sum(1 for call in tg.requests if call.error_code == 429)
     return Outcome(seconds, edits, floods)
@@ -130,11 +151,11 @@ async def _ignore(*_args: object) -> None:
     return None
 
 
-def _median(**kwargs: object) -> Outcome:
+def _median(*, limited: bool, paced: bool, bursts: int) -> Outcome:
     runs = []
     with capture_logs():  # one log line per card would drown the table
         for _ in range(REPEATS):
-            runs.append(asyncio.run(_scenario(**kwargs)))  # type: ignore[arg-type]
+            runs.append(asyncio.run(_scenario(limited=limited, paced=paced, bursts=bursts)))
     seconds = statistics.median(r.seconds for r in runs)
     return Outcome(seconds, max(r.edits for r in runs), max(r.floods for r in runs))
 
