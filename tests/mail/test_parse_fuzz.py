@@ -69,7 +69,22 @@ def _swap_charset(draw: st.DrawFn, data: bytes) -> bytes:
     return CHARSET.sub(b"charset=" + label, data, count=draw(st.integers(0, 3)))
 
 
-_MUTATIONS = [_truncate, _flip_bytes, _delete_header, _duplicate_header, _swap_charset]
+def _odd_encoded_word(draw: st.DrawFn, data: bytes) -> bytes:
+    label = draw(st.sampled_from(LABELS)).strip(b'"') or b"x"
+    kind = draw(st.sampled_from([b"B", b"Q", b"b", b"q"]))
+    payload = draw(st.binary(max_size=40)).replace(b"?", b"").replace(b"\n", b"")
+    header = b"Subject: =?" + label + b"?" + kind + b"?" + payload + b"?=\r\n"
+    return header + data
+
+
+_MUTATIONS = [
+    _truncate,
+    _flip_bytes,
+    _delete_header,
+    _duplicate_header,
+    _swap_charset,
+    _odd_encoded_word,
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
