@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 from pathlib import Path
 
 from benchmarks._timing import Row, median_seconds, table
 from tracker_bridge.mail.parse import parse_message
 
 TITLE = "Mail parsing"
-CORPUS = Path("/work/shared/corpus/mail")
+CORPUS = Path(os.environ.get("TRACKER_BRIDGE_CORPUS", "/work/shared/corpus")) / "mail"
 REPEATS = 5
 
 

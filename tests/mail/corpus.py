@@ -1,7 +1,8 @@
-"""Access to the shared mail corpus and its expectation files (read-only, /work/shared/corpus)."""
+"""The shared mail corpus and its expectation files (read-only; TRACKER_BRIDGE_CORPUS moves it)."""
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from html.parser import HTMLParser
@@ -10,7 +11,7 @@ from typing import Any
 
 import yaml
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = Path(os.environ.get("TRACKER_BRIDGE_CORPUS", "/work/shared/corpus"))
 MAIL = CORPUS / "mail"
 EXPECTED = CORPUS / "mail_expected"
 URL = re.compile(r"(https?://|www\.|mailto:)[^\s<>()\]]+")
