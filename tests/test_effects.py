@@ -223,3 +223,30 @@ async def test_an_action_naming_an_issue_never_created_is_refused(effects: Effec
     )
     with pytest.raises(PermanentEffectError, match="never created"):
         await effects.run([stray])
+
+
+async def test_adapter_errors_are_read_through_the_classes_it_is_given(
+    store: MemoryStore, tracker: RecordingTracker
+) -> None:
+    """An adapter's own transient error stops the batch as ours; its permanent one settles."""
+
+    class Outage(Exception):
+        pass
+
+    class Refused(Exception):
+        pass
+
+    effects = Effects(
+        store, ManualClock(T0), tracker=tracker, transient=(Outage,), permanent=(Refused,)
+    )
+    await effects.run(new_request_batch(), customer="clinic")
+    tracker.fail["comment"] = Outage("503")
+    with pytest.raises(TransientEffectError, match="503"):
+        await effects.run([AddComment("SUP-1", "a", "m5")])
+    tracker.fail["comment"] = Refused("422")
+    result = await effects.run([AddComment("SUP-1", "a", "m5")])
+    assert result.failed == [(AddComment("SUP-1", "a", "m5").key, "422")]
+    tracker.fail["create"] = Refused("no queue")
+    other = CreateIssue("tb-2", "clinic", "SUP", "s", "d", "a@c.example", "m6")
+    with pytest.raises(PermanentEffectError, match="no queue"):
+        await effects.run([other])

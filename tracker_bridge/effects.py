@@ -112,7 +112,12 @@ class Effects:
         *,
         tracker: TrackerPort,
         telegram: TelegramPort | None = None,
+        transient: tuple[type[Exception], ...] = (),
+        permanent: tuple[type[Exception], ...] = (),
     ) -> None:
+        """``transient``/``permanent``: the adapters' own error classes, read as ours."""
+        self._transient = (TransientEffectError, *transient)
+        self._permanent = (PermanentEffectError, *permanent)
         self._store = store
         self._clock = clock
         self._tracker = tracker
@@ -146,15 +151,21 @@ class Effects:
             return
         try:
             outcome = await self._perform(action, key)
-        except TransientEffectError as exc:
+        except self._transient as exc:
             self._store.journal_failed(action.key, str(exc), False, self._clock.now())
-            raise
-        except PermanentEffectError as exc:
+            log.warning("effect.retry_later", action=action.key, error=str(exc))
+            if isinstance(exc, TransientEffectError):
+                raise
+            raise TransientEffectError(str(exc)) from exc
+        except self._permanent as exc:
             self._store.journal_failed(action.key, str(exc), True, self._clock.now())
             log.error("effect.failed", action=action.key, error=str(exc))
             result.failed.append((action.key, str(exc)))
             if isinstance(action, CreateIssue):
-                raise  # nothing after it can be done without the issue
+                # nothing after it can be done without the issue
+                if isinstance(exc, PermanentEffectError):
+                    raise
+                raise PermanentEffectError(str(exc)) from exc
             return
         if isinstance(action, CreateIssue):
             self._created(action, outcome, result)
