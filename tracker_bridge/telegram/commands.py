@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from tracker_bridge.regulation.actions import (
     Action,
@@ -24,14 +23,13 @@ from tracker_bridge.regulation.actions import (
     Transition,
     unique_for,
 )
-from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, IssueView
-from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.sla import intake_clock
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.callbacks import KEY_PATTERN, decode
 from tracker_bridge.telegram.cards import render_card
-from tracker_bridge.telegram.text import CardSettings, clip, deadline_text, esc, issue_link
+from tracker_bridge.telegram.context import Access, Incoming, Reply, Situation
+from tracker_bridge.telegram.text import clip, deadline_text, esc, issue_link
 from tracker_bridge.telegram.usage import (
     ACTING,
     HELP,
@@ -44,59 +42,6 @@ from tracker_bridge.telegram.usage import (
 __all__ = ["Access", "Incoming", "Reply", "Situation", "handle_button", "handle_message"]
 
 _KEY = re.compile(KEY_PATTERN)
-
-
-@dataclass(frozen=True)
-class Access:
-    """Who may do what: chat id → customer, Telegram user id → Tracker login."""
-
-    chats: Mapping[int, Customer]
-    logins: Mapping[int, str]
-    new_priority: str = "critical"  # /new registers an urgent request (R5)
-
-    @classmethod
-    def from_customers(
-        cls,
-        customers: Iterable[Customer],
-        logins: Mapping[int, str],
-        new_priority: str = "critical",
-    ) -> Access:
-        chats = {c.telegram_chat_id: c for c in customers if c.telegram_chat_id is not None}
-        return cls(chats, dict(logins), new_priority)
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A message or a button press; ``text`` is the message text or the button's data."""
-
-    chat_id: int
-    user_id: int
-    author: str
-    text: str
-    event_id: str  # "tg:<chat>:<message>" or "tgcb:<callback query id>"
-    prompt_text: str | None = None  # the bot's own prompt this message answers, if any
-
-
-@dataclass(frozen=True)
-class Situation:
-    """What the reading commands look at, gathered by the shell just before the call."""
-
-    views: Sequence[IssueView]
-    now: datetime
-    cal: WorkCalendar
-    policy: Policy
-    cards: CardSettings
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What to answer: a chat message (HTML), a button toast (plain), and the actions."""
-
-    html: str | None = None
-    notice: str | None = None
-    actions: tuple[Action, ...] = ()
-    prompt: bool = False  # ``html`` asks for an answer: send it with a force-reply
-    refused: bool = False
 
 
 @dataclass(frozen=True)
