@@ -51,7 +51,7 @@ class FieldIds(Section):
     button_name: NonEmpty = "buttonName"
     requester_email: NonEmpty = "requesterEmail"
     customer_priority: NonEmpty = "customerPriority"
-    deadline: NonEmpty = "deadline"
+    deadline: NonEmpty = "slaDeadline"
 
 
 class TrackerSettings(Section):
