@@ -116,8 +116,8 @@ class Effects:
         permanent: tuple[type[Exception], ...] = (),
     ) -> None:
         """``transient``/``permanent``: the adapters' own error classes, read as ours."""
-        self._transient = (TransientEffectError, *transient)
-        self._permanent = (PermanentEffectError, *permanent)
+        self._transient: tuple[type[Exception], ...] = (TransientEffectError, *transient)
+        self._permanent: tuple[type[Exception], ...] = (PermanentEffectError, *permanent)
         self._store = store
         self._clock = clock
         self._tracker = tracker

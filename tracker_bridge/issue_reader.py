@@ -1,0 +1,96 @@
+"""Reading one issue as the core sees it: Tracker's state plus what the bridge remembers.
+
+The Tracker adapter gives the snapshot, changelog and comments; the store gives the customer and
+requester (for issues the bridge made), when the bridge started watching (older events are
+history, not news), and the journal's done keys. An issue the bridge meets for the first time —
+one support filed by hand, or one a customer quotes — is tracked from now on, its customer found
+by its queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.regulation.model import Customer, IssueView
+from tracker_bridge.store.protocol import Store
+from tracker_bridge.tracker.errors import TrackerNotFound
+from tracker_bridge.tracker.gateway import TrackerGateway
+from tracker_bridge.tracker.snapshots import IssueSnapshot
+from tracker_bridge.tracker.sync import read_view
+from tracker_bridge.tracker.views import StoreFacts, ViewSettings
+
+__all__ = ["TrackerIssueReader"]
+
+log = structlog.get_logger(__name__)
+
+
+class TrackerIssueReader:
+    """Implements :class:`tracker_bridge.intake.IssueReader` over the gateway and the store."""
+
+    def __init__(
+        self,
+        gateway: TrackerGateway,
+        store: Store,
+        clock: Clock,
+        customers: Sequence[Customer],
+        settings: ViewSettings,
+    ) -> None:
+        self._gateway, self._store, self._clock = gateway, store, clock
+        self._customers = tuple(customers)
+        self._settings = settings
+        self._primed: dict[str, IssueSnapshot] = {}
+
+    def prime(self, snapshots: Iterable[IssueSnapshot]) -> None:
+        """Use these fresh snapshots (from the sync search) instead of reading them again."""
+        for snapshot in snapshots:
+            self._primed[snapshot.key] = snapshot
+
+    async def view(self, key: str) -> IssueView | None:
+        snapshot = self._primed.pop(key, None)
+        if snapshot is None:
+            try:
+                snapshot = await self._gateway.issue(key)
+            except TrackerNotFound:
+                log.warning("issue.not_found", issue=key)
+                return None
+        facts = self._facts(snapshot)
+        if facts is None:
+            return None
+        return await read_view(self._gateway, snapshot, facts, self._settings)
+
+    def _facts(self, snapshot: IssueSnapshot) -> StoreFacts | None:
+        tracked = self._store.tracked(snapshot.key)
+        if tracked is None:
+            customer = self._customer_of(snapshot)
+            if customer is None:
+                return None  # not a queue the bridge serves
+            requester = snapshot.local.get(self._requester_field, "") or snapshot.email_from or ""
+            self._store.track(snapshot.key, customer.name, requester, self._clock.now())
+            tracked = self._store.tracked(snapshot.key)
+            assert tracked is not None
+        return StoreFacts(
+            customer=tracked.customer,
+            requester=tracked.requester,
+            tracked_since=tracked.since,
+            done=self._store.done_keys(snapshot.key),
+        )
+
+    @property
+    def _requester_field(self) -> str:
+        return self._settings.field_ids.get("requester", "requesterEmail")
+
+    def _customer_of(self, snapshot: IssueSnapshot) -> Customer | None:
+        """The customer an untracked issue belongs to: by queue, then component or tag."""
+        candidates = [c for c in self._customers if c.queue == snapshot.queue]
+        if len(candidates) > 1:
+            narrowed = [
+                c
+                for c in candidates
+                if (c.component and c.component in snapshot.components)
+                or (c.tag and c.tag in snapshot.tags)
+            ]
+            candidates = narrowed or candidates[:1]
+        return candidates[0] if candidates else None
