@@ -242,6 +242,7 @@ async def test_wrong_token_fails_start_as_permanent(
     """A token the Bot API rejects stops start() with TelegramPermanent (a config problem)."""
     with FakeTelegram(token="42:right") as strict:
         mirror = make_mirror(settings=MirrorSettings.from_base("42:wrong", strict.url + "/bot"))
-        with pytest.raises(TelegramPermanent, match="InvalidToken"):
+        with pytest.raises(TelegramPermanent, match="InvalidToken") as caught:
             await mirror.start()
+        assert "42:wrong" not in str(caught.value)  # the token never reaches a log line
         await mirror.stop()

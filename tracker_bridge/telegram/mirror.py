@@ -131,6 +131,7 @@ class TelegramMirror:
         try:
             await app.initialize()
         except TelegramError as error:
+            await app.bot.shutdown()  # its HTTP clients were opened before getMe failed
             raise translate(error, None) from error
         self._app = app
         self._sender = Sender(app.bot, self._on_unavailable)

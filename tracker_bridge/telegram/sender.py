@@ -67,11 +67,13 @@ def _retry_after(error: RetryAfter) -> timedelta:
 def translate(error: TelegramError, chat_id: int | None) -> TelegramBridgeError:
     """Our error for a PTB error. ``BadRequest`` is a ``NetworkError``: checked first."""
     text = f"{type(error).__name__}: {error.message}"
+    if isinstance(error, InvalidToken):  # PTB's message quotes the token itself
+        return TelegramPermanent("InvalidToken: the bot token was rejected", chat_id=chat_id)
     if isinstance(error, RetryAfter):
         return TelegramTransient(text, chat_id=chat_id, retry_after=_retry_after(error))
     if isinstance(error, Forbidden):
         return ChatUnavailable(text, chat_id=chat_id)
-    if isinstance(error, BadRequest | InvalidToken | ChatMigrated):
+    if isinstance(error, BadRequest | ChatMigrated):
         return TelegramPermanent(text, chat_id=chat_id)
     if isinstance(error, NetworkError | Conflict):  # TimedOut is a NetworkError
         return TelegramTransient(text, chat_id=chat_id)
