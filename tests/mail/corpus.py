@@ -1,19 +1,18 @@
-"""The shared mail corpus and its expectation files (read-only; TRACKER_BRIDGE_CORPUS moves it)."""
+"""The shared mail corpus and its expectation files (read-only; see tests/shared_corpus.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 from functools import cache
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-CORPUS = Path(os.environ.get("TRACKER_BRIDGE_CORPUS", "/work/shared/corpus"))
-MAIL = CORPUS / "mail"
-EXPECTED = CORPUS / "mail_expected"
+from tests.shared_corpus import corpus
+
+MAIL = corpus("mail")
+EXPECTED = corpus("mail_expected")
 URL = re.compile(r"(https?://|www\.|mailto:)[^\s<>()\]]+")
 
 
