@@ -12,7 +12,13 @@ from tests.telegram.conftest import (
     Recorder,
     a_view,
 )
-from tracker_bridge.regulation.actions import AddComment, SetFields, TelegramCard, Transition
+from tracker_bridge.regulation.actions import (
+    AddComment,
+    CreateIssue,
+    SetFields,
+    TelegramCard,
+    Transition,
+)
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.errors import ChatUnavailable
 from tracker_bridge.telegram.handlers import FAILED
@@ -168,3 +174,49 @@ async def test_kicked_chat_is_restored_by_a_message_from_it(
     assert polling.chat_available(CHAT)
     await polling.upsert_card(CARD, a_view(summary="Новая тема"))
     assert tg.bot_messages(CHAT)[0].text.splitlines()[1] == "Новая тема"
+
+
+async def test_comment_info_and_new_commands_hand_over_their_actions(
+    tg: FakeTelegram, polling: TelegramMirror, recorder: Recorder
+) -> None:
+    """/comment, /info and /new reach the daemon as the actions the regulation expects."""
+    texts = ["/comment SUP-1 Выложили на тест", "/info SUP-1 Какой логин?", "/new Не входит врач"]
+    sent = []
+    for text in texts:
+        message = tg.inject_command(CHAT, SUPPORT, text)
+        await answer_to(tg, message)
+        sent.append(message)
+    events = [f"tg:{CHAT}:{message.message_id}" for message in sent]
+    kinds = [[type(action).__name__ for action in batch] for batch, _ in recorder.batches]
+    assert kinds == [["AddComment"], ["AddComment", "Transition"], ["CreateIssue"]]
+    [comment], [question, _], [created] = (batch for batch, _ in recorder.batches)
+    assert comment == AddComment(
+        "SUP-1", "Иван Иванов (Telegram): Выложили на тест", source_id=events[0]
+    )
+    assert isinstance(question, AddComment) and question.source_id == events[1]
+    assert isinstance(created, CreateIssue)
+    assert (created.customer, created.queue, created.priority, created.source_message_id) == (
+        "clinic-one",
+        "SUP",
+        "critical",
+        events[2],
+    )
+
+
+async def test_comment_button_prompt_answer_becomes_a_comment(
+    tg: FakeTelegram, polling: TelegramMirror, recorder: Recorder
+) -> None:
+    """The comment button's prompt, answered by reply, adds a signed comment."""
+    card_id = await polling.upsert_card(CARD, a_view())
+    tg.inject_callback(CHAT, SUPPORT, card_id, "comment:SUP-1")
+    await tg.wait_until(lambda: len(tg.bot_messages(CHAT)) == 2)
+    prompt = tg.bot_messages(CHAT)[1]
+    answer = tg.inject_message(CHAT, SUPPORT, "Обновили справочник", reply_to=prompt.message_id)
+    await answer_to(tg, answer)
+    assert recorder.actions == [
+        AddComment(
+            "SUP-1",
+            "Иван Иванов (Telegram): Обновили справочник",
+            source_id=f"tg:{CHAT}:{answer.message_id}",
+        )
+    ]
