@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -112,7 +114,7 @@ def _write_docs(tests: dict[str, tuple[str, ...]]) -> None:
 if __name__ == "__main__":
     target = ROOT / "tracker_bridge" / "regulation" / "clause_tests.py"
     body = "".join(
-        f"    {k!r}: (\n" + "".join(f"        {t!r},\n" for t in v) + "    ),\n"
+        f"    {json.dumps(k)}: (\n" + "".join(f"        {json.dumps(t)},\n" for t in v) + "    ),\n"
         for k, v in discover().items()
     )
     target.write_text(
@@ -120,5 +122,6 @@ if __name__ == "__main__":
         "\nCLAUSE_TESTS: dict[str, tuple[str, ...]] = {\n" + body + "}\n",
         encoding="utf-8",
     )
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", str(target)], check=True)
     _write_docs(discover())
     sys.stdout.write(f"wrote {target} and docs/regulation.md\n")
