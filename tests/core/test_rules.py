@@ -265,3 +265,16 @@ class TestIdempotency:
         a = mails(run(issue, "2026-03-03 12:01"), "status_awaiting_testing")[0]
         b = mails(run(issue, "2026-03-05 16:00"), "status_awaiting_testing")[0]
         assert a.key == b.key
+
+
+def test_r10_a_deadline_that_changes_back_is_written_again() -> None:
+    """R9/R10: A → B → A: the third write is a new write, not a repeat of the first."""
+    first = of(run(an_issue(priority="critical"), "2026-03-02 12:01"), SetFields)[0]
+    later = replace(
+        an_issue(priority="critical"),
+        deadline=msk("2026-03-23 12:00"),
+        done=frozenset({first.key}),
+    )
+    (again,) = of(run(later, "2026-03-02 13:00"), SetFields)
+    assert again.fields == first.fields
+    assert again.key != first.key

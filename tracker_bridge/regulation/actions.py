@@ -127,11 +127,13 @@ class SetFields:
 
     issue: IssueRef
     fields: Mapping[str, str | None]
+    event: str = ""  # what caused the write, so A → B → A again is a new write, not a repeat
 
     @property
     def key(self) -> str:
         body = ",".join(f"{k}={v}" for k, v in sorted(self.fields.items()))
-        return f"fields:{issue_key_of(self.issue)}:{body}"
+        suffix = f":{self.event}" if self.event else ""
+        return f"fields:{issue_key_of(self.issue)}:{body}{suffix}"
 
 
 @dataclass(frozen=True)

@@ -200,13 +200,19 @@ def deadline_field(view: IssueView, intake: ClockReading | None, policy: Policy)
     """
     if intake is None:
         if is_enhancement(view, policy) and view.deadline is not None:
-            return [SetFields(view.key, {"deadline": None})]
+            return [SetFields(view.key, {"deadline": None}, event=_was(view))]
         return []
     if intake.state is not ClockState.RUNNING:
         return []
     if view.deadline is not None and _same_second(view.deadline, intake.deadline):
         return []
-    return [SetFields(view.key, {"deadline": intake.deadline.isoformat(timespec="seconds")})]
+    value = intake.deadline.isoformat(timespec="seconds")
+    return [SetFields(view.key, {"deadline": value}, event=_was(view))]
+
+
+def _was(view: IssueView) -> str:
+    """The value a deadline write replaces: part of its key, so each change is its own write."""
+    return f"was:{view.deadline.isoformat(timespec='seconds') if view.deadline else '-'}"
 
 
 def _same_second(a: datetime, b: datetime) -> bool:

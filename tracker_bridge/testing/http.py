@@ -16,6 +16,8 @@ __all__ = ["ThreadedServer"]
 
 
 class _Server(ThreadingHTTPServer):
+    # a burst of concurrent clients (100 Telegram edits at once) must queue, not be refused
+    request_queue_size = 128
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
