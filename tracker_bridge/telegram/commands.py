@@ -180,7 +180,7 @@ def _take(ctx: _Ctx, args: str) -> Reply:
     if isinstance(found, Reply):
         return found
     login = ctx.login or ""
-    actions: list[Action] = [SetFields(found.key, {"assignee": login})]
+    actions: list[Action] = [SetFields(found.key, {"assignee": login}, event=ctx.msg.event_id)]
     if found.status is not Status.IN_PROGRESS:
         actions.append(Transition(found.key, Status.IN_PROGRESS, event_id=ctx.msg.event_id))
     text = f"✅ {esc(found.key)} взята в работу: {esc(login)}."
