@@ -68,14 +68,16 @@ class TestActing:
         """R5: /take KEY assigns the request to the caller's login and moves it to work."""
         reply = say("/take SUP-1")
         assert reply.actions == (
-            SetFields("SUP-1", {"assignee": "ivanov"}),
+            SetFields("SUP-1", {"assignee": "ivanov"}, event=EVENT),
             Transition("SUP-1", Status.IN_PROGRESS, event_id=EVENT),
         )
         assert text_of(reply) == "✅ SUP-1 взята в работу: ivanov."
 
     def test_take_of_a_request_already_in_work_only_reassigns(self) -> None:
         """A request already in work is only reassigned: no transition to the same status."""
-        assert say("/take sup-2").actions == (SetFields("SUP-2", {"assignee": "ivanov"}),)
+        assert say("/take sup-2").actions == (
+            SetFields("SUP-2", {"assignee": "ivanov"}, event=EVENT),
+        )
 
     def test_r8_info_comments_and_requests_information(self) -> None:
         """R8: /info KEY text adds the question (signed) and moves to 'info requested'."""
@@ -166,7 +168,7 @@ class TestAuthorization:
     def test_same_key_from_the_other_customers_chat_is_theirs(self) -> None:
         """In clinic-two's chat only clinic-two's requests are visible."""
         reply = say("/take CL2-1", chat=CHAT_TWO)
-        assert reply.actions[0] == SetFields("CL2-1", {"assignee": "ivanov"})
+        assert reply.actions[0] == SetFields("CL2-1", {"assignee": "ivanov"}, event=EVENT)
 
 
 class TestUsage:
@@ -201,7 +203,7 @@ class TestButtons:
         """R5: the take button assigns and moves to work, with the callback id as event."""
         reply = press("take:SUP-1")
         assert reply.actions == (
-            SetFields("SUP-1", {"assignee": "ivanov"}),
+            SetFields("SUP-1", {"assignee": "ivanov"}, event="tgcb:900"),
             Transition("SUP-1", Status.IN_PROGRESS, event_id="tgcb:900"),
         )
         assert reply.notice == "✅ SUP-1 взята в работу: ivanov." and reply.html is None

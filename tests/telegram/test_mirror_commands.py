@@ -48,7 +48,7 @@ async def test_r5_take_command_hands_actions_to_the_daemon_and_confirms(
     assert recorder.batches == [
         (
             [
-                SetFields("SUP-1", {"assignee": "ivanov"}),
+                SetFields("SUP-1", {"assignee": "ivanov"}, event=event),
                 Transition("SUP-1", Status.IN_PROGRESS, event_id=event),
             ],
             "clinic-one",
@@ -71,7 +71,7 @@ async def test_r5_take_button_acts_and_answers_the_press(
         False,
     )
     assert recorder.actions == [
-        SetFields("SUP-1", {"assignee": "ivanov"}),
+        SetFields("SUP-1", {"assignee": "ivanov"}, event=f"tgcb:{query}"),
         Transition("SUP-1", Status.IN_PROGRESS, event_id=f"tgcb:{query}"),
     ]
 
