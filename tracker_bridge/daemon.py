@@ -2,9 +2,9 @@
 
 Loops, each in its own task of one :class:`asyncio.TaskGroup`:
 
-* **mail** — wait for new mail (IMAP IDLE / Maildir), hand each message to the intake, settle it
+* **intake** — wait for new mail (IMAP IDLE / Maildir), hand each message to the intake, settle it
   out of the inbox only after its outcome is committed;
-* **sync** — poll Tracker for changed issues and run the rules pass on each;
+* **tracker_sync** — poll Tracker for changed issues and run the rules pass on each;
 * **rules** — run the rules pass for issues whose scheduled moment came, and the daily digest;
 * **outbox** — send queued notifications;
 * **telegram** — the bot's own polling runs inside the Telegram adapter; the daemon starts and
@@ -136,8 +136,8 @@ class Daemon:
 
     def _bodies(self) -> dict[str, Callable[[], Awaitable[None]]]:
         return {
-            "mail": self._mail_once,
-            "sync": self._sync_once,
+            "intake": self._mail_once,
+            "tracker_sync": self._sync_once,
             "rules": self._rules_once,
             "outbox": self._outbox_once,
         }

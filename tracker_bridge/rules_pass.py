@@ -39,12 +39,14 @@ class RulesPass:
         effects: Effects,
         issues: IssueReader,
         schedule: WakeupSchedule | None = None,
+        views: dict[str, IssueView] | None = None,
     ) -> None:
         self._clock, self._cal, self._policy = clock, calendar, policy
         self._effects, self._issues = effects, issues
         self.schedule = schedule or WakeupSchedule()
         self._digest_day: date | None = None
-        self.views: dict[str, IssueView] = {}  # the latest view of each issue, for cards
+        # the latest view of each issue, shared with the Telegram cards and commands
+        self.views: dict[str, IssueView] = {} if views is None else views
 
     async def issue(self, key: str) -> Evaluation | None:
         """Evaluate one issue now and carry out what is owed."""

@@ -1,0 +1,29 @@
+"""The whole daemon from the first email on: registration, threading, replies (R1, R7, R8, R12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.harness import DOCTOR, running_world
+
+
+async def test_r1_r12_an_email_becomes_one_issue_and_the_requester_is_told_its_key(
+    tmp_path: Path,
+) -> None:
+    """R1/R7/R12: the email is registered once in Tracker, with its fields, and acknowledged."""
+    async with running_world(tmp_path) as world:
+        world.mail(
+            subject="Не печатается рецепт - Терапия",
+            body="При нажатии «Печать» ничего не происходит.\nЛогин: ivanova\n",
+        )
+        await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
+        (issue,) = world.tracker.issues.values()
+        assert issue.key == "SUP-1"
+        assert issue.summary == "Не печатается рецепт"
+        assert issue.local.get("department") == "Терапия"
+        assert issue.local.get("login") == "ivanova"
+        (ack,) = world.mails_to(DOCTOR)
+        assert "[SUP-1]" in str(ack["Subject"])
+        assert list((world.maildir / ".Processed" / "cur").iterdir()) or list(
+            (world.maildir / ".Processed" / "new").iterdir()
+        )

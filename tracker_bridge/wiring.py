@@ -1,0 +1,306 @@
+"""Wiring: one function turns :class:`~tracker_bridge.config.Settings` into a running bridge.
+
+Everything is built here and nowhere else (cosmic ``bootstrap.py``, without defaults evaluated at
+import): the store, the calendar, the Tracker gateway, the mail source and sender, the Telegram
+mirror, the effects, the loops. :func:`open_bridge` is an async context manager that owns every
+resource it opened, so tests, the demo and ``tracker-bridge run`` shut down the same way.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+import structlog
+
+from tracker_bridge.clock import Clock
+from tracker_bridge.config import Settings
+from tracker_bridge.daemon import Daemon, Intervals
+from tracker_bridge.effects import Effects
+from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
+from tracker_bridge.intake import Intake
+from tracker_bridge.issue_reader import TrackerIssueReader
+from tracker_bridge.mail.imap_session import ImapSettings
+from tracker_bridge.mail.imap_source import ImapSource
+from tracker_bridge.mail.maildir_source import MaildirSource
+from tracker_bridge.mail.outbound import SmtpSender
+from tracker_bridge.mail.outbound import SmtpSettings as SenderSettings
+from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.mail.source import MailSource
+from tracker_bridge.metrics import Metrics
+from tracker_bridge.outbox import Outbox, OutboxIdentity
+from tracker_bridge.regulation.actions import Action
+from tracker_bridge.regulation.calendar import WorkCalendar
+from tracker_bridge.regulation.model import Customer, IssueView
+from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.rules_pass import RulesPass
+from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.sqlite import SqliteStore
+from tracker_bridge.telegram.context import Access
+from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
+from tracker_bridge.telegram.mirror import MirrorSettings, TelegramMirror
+from tracker_bridge.telegram.port import EffectsPort
+from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient
+from tracker_bridge.tracker.gateway import TrackerGateway
+from tracker_bridge.tracker.sync import TrackerSync
+from tracker_bridge.tracker.views import ViewSettings
+
+__all__ = ["Bridge", "Overrides", "field_ids_of", "open_bridge"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What tests and the demo change about an otherwise configured bridge."""
+
+    intervals: Intervals = field(default_factory=Intervals)
+    imap_ssl_context: ssl.SSLContext | None = None
+    smtp_ssl_context: ssl.SSLContext | None = None
+    imap_security: str | None = None  # "plain" for a loopback test server
+    tracker_retry: RetryPolicy | None = None
+    store: Store | None = None
+    mail_domain: str | None = None
+
+
+@dataclass
+class Bridge:
+    """Every part of a running bridge, for the CLI, tests and the demo to reach into."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    calendar: WorkCalendar
+    customers: tuple[Customer, ...]
+    gateway: TrackerGateway
+    reader: TrackerIssueReader
+    effects: Effects
+    intake: Intake
+    sync: TrackerSync
+    rules: RulesPass
+    outbox: Outbox
+    source: MailSource
+    mirror: TelegramMirror | None
+    daemon: Daemon
+    metrics: Metrics
+    health: Health
+
+
+def field_ids_of(settings: Settings) -> dict[str, str]:
+    """Logical field → the queue's local field id, as the gateway and views read them."""
+    ids = settings.tracker.fields
+    return {
+        "department": ids.department,
+        "login": ids.login,
+        "card_number": ids.card_number,
+        "history_number": ids.history_number,
+        "record_name": ids.record_name,
+        "button_name": ids.button_name,
+        "requester": ids.requester_email,
+        "customer_priority": ids.customer_priority,
+        "deadline": ids.deadline,
+    }
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter()) if getter is not None else None
+
+
+def _gateway(settings: Settings, overrides: Overrides) -> TrackerGateway:
+    tracker = settings.tracker
+    return TrackerGateway(
+        base_url=tracker.base_url,
+        token=_secret(settings.tracker_token),
+        iam_token=_secret(settings.tracker_iam_token),
+        org_id=tracker.org_id,
+        cloud_org_id=tracker.cloud_org_id,
+        field_ids=field_ids_of(settings),
+        status_map=settings.status_map(),
+        retry=overrides.tracker_retry,
+    )
+
+
+def _source(settings: Settings, store: Store, clock: Clock, overrides: Overrides) -> MailSource:
+    mail = settings.mail
+    if mail.maildir is not None:
+        return MaildirSource(
+            mail.maildir,
+            clock=clock,
+            done_folder=mail.done_folder,
+            quarantine_folder=mail.folders.quarantine,
+            poll_interval=min(1.0, mail.poll_interval.total_seconds()),
+        )
+    endpoint = mail.imap
+    assert endpoint is not None  # config guarantees one of the two
+    imap = ImapSettings(
+        host=endpoint.host,
+        user=endpoint.username,
+        password=_secret(settings.imap_password) or "",
+        port=endpoint.port,
+        security=overrides.imap_security or endpoint.security,  # type: ignore[arg-type]
+        ssl_context=overrides.imap_ssl_context,
+        mailbox=mail.folders.inbox,
+        done_folder=mail.done_folder,
+        quarantine_folder=mail.folders.quarantine,
+        idle_renew=mail.idle_timeout.total_seconds(),
+        poll_interval=mail.poll_interval.total_seconds(),
+    )
+    return ImapSource(imap, clock=clock, store=store)
+
+
+def _outbox(settings: Settings, store: Store, clock: Clock, overrides: Overrides) -> Outbox:
+    smtp = settings.smtp
+    sender = SmtpSender(
+        SenderSettings(
+            host=smtp.host,
+            port=smtp.effective_port,
+            security=smtp.security,
+            username=smtp.username,
+            password=_secret(settings.smtp_password),
+        ),
+        ssl_context=overrides.smtp_ssl_context,
+    )
+    domain = overrides.mail_domain or smtp.from_address.rpartition("@")[2]
+    identity = OutboxIdentity(smtp.from_address, smtp.from_name, domain, smtp.reply_to)
+    return Outbox(store, clock, TemplateRenderer(settings.template_dir), sender, identity)
+
+
+def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozenset[str]:
+    own = {a for c in customers for a in c.intake_addresses}
+    own.add(settings.smtp.from_address)
+    if settings.smtp.reply_to:
+        own.add(settings.smtp.reply_to)
+    return frozenset(a.lower() for a in own)
+
+
+class _SyncLoop:
+    """The daemon's view of sync: changed keys, with their fresh snapshots handed to the reader."""
+
+    def __init__(
+        self, sync: TrackerSync, reader: TrackerIssueReader, metrics: Metrics, clock: Clock
+    ) -> None:
+        self._sync, self._reader, self._metrics, self._clock = sync, reader, metrics, clock
+
+    async def cycle(self) -> list[str]:
+        result = await self._sync.cycle()
+        self._metrics.mark_contact("tracker", self._clock.now())
+        self._reader.prime(result.changed)
+        return list(result.keys)
+
+
+class _Commands:
+    """Telegram commands need the effects and the rules pass, which need the mirror: the three
+    are bound once all exist."""
+
+    def __init__(self) -> None:
+        self.effects: Effects | None = None
+        self.rules: RulesPass | None = None
+
+    async def on_actions(self, actions: Sequence[Action], customer: str) -> None:
+        assert self.effects is not None and self.rules is not None
+        await self.effects.run(list(actions), customer=customer)
+        keys = [ref for a in actions if isinstance(ref := getattr(a, "issue", None), str)]
+        await self.rules.many(keys)
+
+
+def _mirror(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    calendar: WorkCalendar,
+    *,
+    views: dict[str, IssueView],
+    commands: _Commands,
+) -> TelegramMirror | None:
+    tg = settings.telegram
+    token = _secret(settings.telegram_bot_token)
+    if not tg.enabled or token is None:
+        return None
+    return TelegramMirror(
+        MirrorSettings.from_base(token, tg.base_url),
+        access=Access.from_customers(settings.customers_core(), tg.users),
+        cards=store,
+        clock=clock,
+        calendar=calendar,
+        policy=settings.policy(),
+        views=views,
+        on_actions=commands.on_actions,
+    )
+
+
+@asynccontextmanager
+async def open_bridge(
+    settings: Settings, *, clock: Clock, overrides: Overrides | None = None
+) -> AsyncIterator[Bridge]:
+    """Build every part from ``settings``; close them all on exit."""
+    over = overrides or Overrides()
+    async with AsyncExitStack() as stack:
+        store = over.store or stack.enter_context(SqliteStore(settings.store_path))
+        calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
+        policy, customers = settings.policy(), settings.customers_core()
+        gateway = await stack.enter_async_context(_gateway(settings, over))
+        robot = await gateway.myself()
+        view_settings = ViewSettings(settings.status_map(), robot.uid, field_ids_of(settings))
+        reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
+        metrics = Metrics()
+        views: dict[str, IssueView] = {}
+        commands = _Commands()
+        mirror = _mirror(settings, store, clock, calendar, views=views, commands=commands)
+        effects = Effects(
+            store,
+            clock,
+            tracker=gateway,
+            telegram=EffectsPort(mirror) if mirror else None,
+            transient=(TrackerTransient, TelegramTransient),
+            permanent=(TrackerPermanent, TelegramPermanent),
+        )
+        rules = RulesPass(
+            clock=clock,
+            calendar=calendar,
+            policy=policy,
+            effects=effects,
+            issues=reader,
+            views=views,
+        )
+        commands.effects, commands.rules = effects, rules
+        source = _source(settings, store, clock, over)
+        stack.push_async_callback(source.close)
+        intake = Intake(
+            store=store,
+            clock=clock,
+            calendar=calendar,
+            policy=policy,
+            customers=customers,
+            effects=effects,
+            issues=reader,
+            own_addresses=_own_addresses(settings, customers),
+        )
+        sync = TrackerSync(
+            gateway,
+            store,
+            queues=sorted({c.queue for c in customers}),
+            tracked=lambda: [t.issue_key for t in store.tracked_issues()],
+        )
+        outbox = _outbox(settings, store, clock, over)
+        health = Health(
+            clock.now(), {k: v for k, v in DEFAULT_THRESHOLDS.items() if k != "telegram"}
+        )
+        daemon = Daemon(
+            clock=clock,
+            source=source,
+            intake=intake,
+            sync=_SyncLoop(sync, reader, metrics, clock),
+            rules=rules,
+            outbox=outbox,
+            customers=tuple(c.name for c in customers if c.telegram_chat_id is not None),
+            services=(mirror,) if mirror else (),
+            heartbeat=health,
+            intervals=over.intervals,
+        )
+        yield Bridge(
+            settings, clock, store, calendar, customers, gateway, reader, effects, intake,
+            sync, rules, outbox, source, mirror, daemon, metrics, health,
+        )  # fmt: skip
