@@ -27,3 +27,26 @@ async def test_r1_r12_an_email_becomes_one_issue_and_the_requester_is_told_its_k
         assert list((world.maildir / ".Processed" / "cur").iterdir()) or list(
             (world.maildir / ".Processed" / "new").iterdir()
         )
+
+
+async def test_r8_a_question_reaches_the_requester_and_the_answer_resumes_work(
+    tmp_path: Path,
+) -> None:
+    """R8/R14: support asks in Tracker → the email goes out; the reply becomes a comment and the
+    request goes back to work."""
+    async with running_world(tmp_path) as world:
+        world.mail(subject="Не открывается карта", body="Карта 555 не открывается.")
+        await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
+        world.tracker.transition("SUP-1", "request_info", by="ivanov", comment="Уточните логин")
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
+        question = world.mails_to(DOCTOR)[1]
+        assert "Уточните логин" in question.get_content()
+        world.mail(
+            subject=f"Re: {question['Subject']}",
+            body="Логин: petrova\n\n> Уточните логин",
+            in_reply_to=str(question["Message-ID"]),
+        )
+        await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "inProgress")
+        texts = [c.text for c in world.tracker.comments["SUP-1"] if not c.deleted]
+        assert any(t.startswith("Логин: petrova") for t in texts)
+        assert not any("> Уточните логин" in t for t in texts)
