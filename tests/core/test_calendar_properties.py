@@ -212,3 +212,11 @@ def test_next_opening_is_the_first_working_instant(t: datetime) -> None:
     assert cal.is_working_time(opening)
     assert cal.working_time_between(t, opening) == ZERO
     assert (opening == t) is cal.is_working_time(t)
+
+
+@given(st.lists(instants(), min_size=0, max_size=12))
+def test_working_time_steps_equal_pairwise_betweens(points: list[datetime]) -> None:
+    """The batched form gives exactly what working_time_between gives pair by pair."""
+    cal = calendar()
+    expected = [cal.working_time_between(a, b) for a, b in itertools.pairwise(points)]
+    assert cal.working_time_steps(points) == expected

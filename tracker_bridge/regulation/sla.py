@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import IssueView, StatusChange
@@ -55,9 +55,8 @@ class ClockState(StrEnum):
     BREACHED = "breached"
 
 
-@dataclass(frozen=True)
-class Interval:
-    """One stretch of a clock's life and how it counted."""
+class Interval(NamedTuple):
+    """One stretch of a clock's life and how it counted (a tuple: a history makes many)."""
 
     kind: Literal["counted", "paused", "skipped"]
     start: datetime
@@ -130,7 +129,6 @@ class _IntakeWalk:
 
     def __init__(self, deadline: datetime, measure: _Measure, policy: Policy) -> None:
         self.deadline = deadline
-        self.between = measure.between
         self.extend = measure.extend
         self.stops = policy.intake_stops
         self.used = _ZERO
@@ -139,8 +137,8 @@ class _IntakeWalk:
         self.ended_at: datetime | None = None
         self.intervals: list[Interval] = []
 
-    def step(self, status: Status, a: datetime, b: datetime) -> None:
-        """Count the segment [a, b) spent in ``status``."""
+    def step(self, status: Status, a: datetime, b: datetime, length: timedelta) -> None:
+        """Count the segment [a, b) spent in ``status``; ``length`` is its measure."""
         if status in self.stops:
             self.ended_at = a  # taken into work (or finished) at a
             self.breached = self.breached or a > self.deadline
@@ -148,7 +146,7 @@ class _IntakeWalk:
         self.paused = status in PAUSED_STATUSES
         if self.paused and not self.breached and a < self.deadline:
             # R14: the clock stops while waiting for the customer: the deadline moves by as much
-            self.deadline = self.extend(self.deadline, self.between(a, b))
+            self.deadline = self.extend(self.deadline, length)
             self.intervals.append(Interval("paused", a, b, status, "waiting for the customer"))
             return
         if self.paused:
@@ -156,7 +154,7 @@ class _IntakeWalk:
             self.breached = True
             self.intervals.append(Interval("paused", a, b, status, note))
             return
-        self.used += self.between(a, b)
+        self.used += length
         self.intervals.append(Interval("counted", a, b, status))
         self.breached = self.breached or b > self.deadline
 
@@ -212,8 +210,8 @@ def intake_clock(
     start = view.created_at
     walk = _IntakeWalk(_base_deadline(start, unit, target, cal), measure, policy)
     segments, notes = _segments(view, now)
-    for status, a, b in segments:
-        walk.step(status, a, b)
+    for (status, a, b), length in zip(segments, _lengths(segments, unit, cal), strict=True):
+        walk.step(status, a, b, length)
         if walk.ended_at is not None:
             break
     state = walk.state(now)
@@ -231,6 +229,17 @@ def intake_clock(
         intervals=tuple(walk.intervals),
         notes=(*notes, *_priority_note(view, high)),
     )
+
+
+def _lengths(
+    segments: list[tuple[Status, datetime, datetime]], unit: ClockUnit, cal: WorkCalendar
+) -> list[timedelta]:
+    """Each segment's measure: wall time, or working time read for the whole history at once."""
+    if unit is ClockUnit.CALENDAR_HOURS:
+        return [max(_ZERO, b - a) for _, a, b in segments]
+    if any(prev[2] != nxt[1] for prev, nxt in itertools.pairwise(segments)):
+        return [cal.working_time_between(a, b) for _, a, b in segments]
+    return cal.working_time_steps([segments[0][1], *(b for _, _, b in segments)])
 
 
 def _priority_note(view: IssueView, high: bool) -> tuple[str, ...]:
