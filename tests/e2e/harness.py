@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -25,6 +25,7 @@ from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
 from tracker_bridge.testing.smtp import SmtpCapture
 from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
@@ -33,18 +34,34 @@ INTAKE = "clinic1@support.example"
 SUPPORT_FROM = "robot@support.example"
 DOCTOR = "doctor@clinic1.example"
 CHIEF = "chief@clinic1.example"
+INTAKE_2 = "clinic2@support.example"
+DOCTOR_2 = "nurse@clinic2.example"
 CHAT = -100777
 SUPPORT_USER = 501
+STRANGER_USER = 502  # in the chat, but not mapped to a Tracker login
 
 
 def msk(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=MSK)
 
 
+SECOND_CLINIC: dict[str, Any] = {
+    "name": "clinic-two",
+    "intake_addresses": [INTAKE_2],
+    "allowed_domains": ["clinic2.example"],
+    "queue": "CLT",
+}
+
+
 def settings_for(
-    root: Path, tracker: FakeTracker, smtp: SmtpCapture, telegram: FakeTelegram | None
+    root: Path,
+    tracker: FakeTracker,
+    smtp: SmtpCapture,
+    telegram: FakeTelegram | None,
+    *,
+    second_clinic: bool = False,
 ) -> Settings:
-    """A complete configuration pointing at the loopback fakes."""
+    """A complete configuration pointing at the loopback fakes (one clinic, or two)."""
     data: dict[str, Any] = {
         "tracker_token": tracker.token,
         "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
@@ -68,6 +85,8 @@ def settings_for(
         ],
         "store_path": str(root / "state.sqlite3"),
     }
+    if second_clinic:
+        data["customers"].append(dict(SECOND_CLINIC))
     if telegram is not None:
         data["telegram_bot_token"] = "123456:e2e-token"
         data["telegram"] = {
@@ -88,11 +107,18 @@ def email(
     in_reply_to: str | None = None,
     headers: dict[str, str] | None = None,
     when: datetime | None = None,
+    cc: str | None = None,
+    attachments: Sequence[tuple[str, bytes, str]] = (),
 ) -> tuple[str, bytes]:
-    """A plain email as a clinic's mail client would send it; (Message-ID, bytes)."""
+    """A plain email as a clinic's mail client would send it; (Message-ID, bytes).
+
+    ``attachments`` are (file name, content, MIME type) triples.
+    """
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to
+    if cc:
+        msg["Cc"] = cc
     msg["Subject"] = subject
     msg["Message-ID"] = message_id or make_msgid(domain="clinic1.example")
     msg["Date"] = format_datetime(when or datetime(2026, 3, 2, 12, tzinfo=MSK))
@@ -102,7 +128,17 @@ def email(
     for name, value in (headers or {}).items():
         msg[name] = value
     msg.set_content(body)
+    for name, content, mimetype in attachments:
+        maintype, _, subtype = mimetype.partition("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return str(msg["Message-ID"]), msg.as_bytes()
+
+
+def text_of(message: EmailMessage) -> str:
+    """The plain-text body of a notification the bridge sent."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, "a notification without a text/plain part"
+    return str(part.get_content())
 
 
 @dataclass
@@ -118,12 +154,19 @@ class World:
     task: asyncio.Task[None]
     sent_before: int = 0
     log: list[str] = field(default_factory=list)
+    settings: Settings | None = None
+    overrides: Overrides | None = None
+    bridges: contextlib.AsyncExitStack | None = None
 
     def mail(self, **kwargs: Any) -> str:
         """Deliver an email into the intake Maildir; its Message-ID."""
         message_id, raw = email(when=self.clock.now(), **kwargs)
         deliver(self.maildir, raw)
         return message_id
+
+    def deliver(self, raw: bytes) -> None:
+        """Deliver raw bytes (a bounce, a message from the corpus) into the intake Maildir."""
+        deliver(self.maildir, raw)
 
     async def run_until(
         self, done: Callable[[], bool], *, step: float = 1.0, limit: float = 3600.0
@@ -159,18 +202,65 @@ class World:
         self.clock.set(when)
         await self.settle(120.0, step)
 
+    async def restart(self) -> None:
+        """Stop the daemon, close its bridge, and run a second bridge on the same store path
+        (a service restart: only what the SQLite store and the remote systems hold survives)."""
+        assert self.settings is not None and self.bridges is not None
+        await self._stop_daemon()
+        await self.bridges.aclose()
+        self.bridges = contextlib.AsyncExitStack()
+        self.bridge = await self.bridges.enter_async_context(
+            open_bridge(self.settings, clock=self.clock, overrides=self.overrides)
+        )
+        self.task = asyncio.create_task(self.bridge.daemon.run())
+
+    async def _stop_daemon(self) -> None:
+        self.bridge.daemon.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.task, timeout=15)
+
     def mails_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.smtp.messages if address in str(m["To"])]
 
     def subjects_to(self, address: str) -> list[str]:
         return [str(m["Subject"]) for m in self.mails_to(address)]
 
+    def comments(self, key: str) -> list[str]:
+        """The texts of an issue's comments that are not deleted, oldest first."""
+        return [c.text for c in self.tracker.comments.get(key, []) if not c.deleted]
+
+    def folder(self, name: str) -> list[Path]:
+        """The messages in a Maildir folder (``".Processed"``, ``".Quarantine"``, ``""``)."""
+        base = self.maildir / name if name else self.maildir
+        return [
+            f for sub in ("new", "cur") if (base / sub).is_dir() for f in (base / sub).iterdir()
+        ]
+
+    def chat_texts(self) -> list[str]:
+        """The bot's live messages in the customer's chat, as they read now."""
+        assert self.telegram is not None, "running_world(telegram=True) for Telegram"
+        return [m.text for m in self.telegram.bot_messages(CHAT)]
+
+
+def fast_overrides() -> Overrides:
+    """Fast loops and short Tracker retries for a world driven by a manual clock."""
+    return Overrides(
+        intervals=Intervals(sync=10.0, rules=30.0, outbox=5.0, mail_wait=5.0),
+        tracker_retry=RetryPolicy(attempts=3, total_seconds=5, initial_wait=0.01, max_wait=0.05),
+    )
+
 
 @contextlib.asynccontextmanager
 async def running_world(
-    root: Path, *, start: str = "2026-03-02 11:00", telegram: bool = False
+    root: Path,
+    *,
+    start: str = "2026-03-02 11:00",
+    telegram: bool = False,
+    second_clinic: bool = False,
 ) -> AsyncIterator[World]:
-    """Start the fakes, wire the bridge from a config, run the daemon; stop it all after."""
+    """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
+
+    ``second_clinic`` adds clinic-two (intake ``INTAKE_2``, queue CLT) beside clinic-one."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock))
@@ -179,19 +269,21 @@ async def running_world(
         if tg is not None:
             tg.add_chat(CHAT, "Клиника 1 — поддержка")
             tg.add_user(SUPPORT_USER, "Иван", "ivanov")
-        settings = settings_for(root, tracker, smtp, tg)
-        overrides = Overrides(
-            intervals=Intervals(sync=10.0, rules=30.0, outbox=5.0, mail_wait=5.0),
-            tracker_retry=RetryPolicy(
-                attempts=3, total_seconds=5, initial_wait=0.01, max_wait=0.05
-            ),
-        )
-        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
+            tg.add_user(STRANGER_USER, "Пётр", "petr_guest")
+        if second_clinic:
+            tracker.add_queue("CLT", "Клиника 2", local_fields=DEFAULT_LOCAL_FIELDS)
+        settings = settings_for(root, tracker, smtp, tg, second_clinic=second_clinic)
+        overrides = fast_overrides()
+        bridges = contextlib.AsyncExitStack()
+        async with bridges:
+            bridge = await bridges.enter_async_context(
+                open_bridge(settings, clock=clock, overrides=overrides)
+            )
             task = asyncio.create_task(bridge.daemon.run())
             world = World(clock, tracker, smtp, tg, bridge, root / "Maildir", task)
+            world.settings, world.overrides, world.bridges = settings, overrides, bridges
             try:
                 yield world
             finally:
-                bridge.daemon.stop()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(task, timeout=15)
+                await world._stop_daemon()
+                await world.bridges.aclose()
