@@ -174,21 +174,25 @@ def _segments(
     """The status history as (status, start, end) segments up to ``now``, cleaned of anomalies."""
     notes: list[str] = []
     history = list(view.history)
-    if any(b.at < a.at for a, b in itertools.pairwise(history)):
+    times = [c.at for c in history]
+    if times != sorted(times):
         notes.append("status history was out of order; sorted by time")
         history.sort(key=lambda change: change.at)
-    if history[0].at > view.created_at:
-        history.insert(0, StatusChange(view.created_at, Status.OPEN))
-    if history[0].at < view.created_at:
+        times.sort()
+    created = view.created_at
+    if times[0] > created:
+        history.insert(0, StatusChange(created, Status.OPEN))
+        times.insert(0, created)
+    elif times[0] < created:
         notes.append("status changes before creation were moved to the creation time")
-    future = [c for c in history if c.at > now]
-    if future and len(future) < len(history):
-        notes.append(f"{len(future)} status change(s) after now were ignored")
-        history = [c for c in history if c.at <= now]
+    if times[-1] > now and times[0] <= now:
+        kept = [c for c in history if c.at <= now]
+        notes.append(f"{len(history) - len(kept)} status change(s) after now were ignored")
+        history, times = kept, [c.at for c in kept]
+    ends = [*times[1:], now]
     segments = []
-    for i, change in enumerate(history):
-        start = max(change.at, view.created_at)
-        end = history[i + 1].at if i + 1 < len(history) else now
+    for change, at, end in zip(history, times, ends, strict=True):
+        start = at if at > created else created
         segments.append((change.status, start, max(start, min(end, now))))
     return segments, notes
 
