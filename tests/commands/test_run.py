@@ -1,0 +1,108 @@
+"""``tracker-bridge run`` as systemd starts it: a process, a notify socket, signals, exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.commands.world import email, write_config
+from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.smtp import SmtpCapture, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(done: Callable[[], bool], within: float, what: str) -> None:
+    """Poll a real process's effect (not business time) until ``done()``, failing after ``within``."""
+    limit = time.monotonic() + within
+    while not done():
+        if time.monotonic() > limit:
+            raise AssertionError(f"not within {within} s: {what}")
+        time.sleep(0.05)
+
+
+class Manager:
+    """The service manager's end of $NOTIFY_SOCKET: every datagram the daemon sent."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock, self.lines = sock, list[str]()
+
+    def received(self) -> list[str]:
+        while True:
+            try:
+                self.lines += self._sock.recv(4096).decode().splitlines()
+            except BlockingIOError:
+                return self.lines
+
+
+@pytest.fixture(name="manager")
+def fixture_manager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Manager, str]]:
+    path = str(tmp_path_factory.mktemp("sd") / "notify.sock")  # AF_UNIX paths are short
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.setblocking(False)
+        yield Manager(sock), path
+
+
+def start(config: Path, notify: str, root: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACKER_BRIDGE_")}
+    env |= {"NOTIFY_SOCKET": notify, "WATCHDOG_USEC": "400000"}
+    with (root / "daemon.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+def test_run_is_ready_turns_mail_into_an_issue_serves_metrics_and_stops_on_sigterm(
+    tmp_path: Path, manager: tuple[Manager, str]
+) -> None:
+    """READY=1 once the loops run; a delivered mail becomes an issue (R1); SIGTERM → STOPPING=1, 0."""
+    sd, notify = manager
+    port = free_port()
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp, metrics_port=port)
+        process = start(config, notify, tmp_path)
+        try:
+            wait_for(lambda: "READY=1" in sd.received(), 20, "READY=1")
+            deliver(tmp_path / "Maildir", email(subject="Не печатается рецепт")[1])
+            wait_for(lambda: len(tracker.issues) == 1, 15, "an issue from the mail")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                assert b"tracker_bridge_build_info" in answer.read()
+            wait_for(lambda: "WATCHDOG=1" in sd.received(), 5, "a watchdog ping")
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert "STOPPING=1" in sd.received()
+        (issue,) = tracker.issues.values()
+        assert issue.summary == "Не печатается рецепт"
+
+
+def test_run_with_a_bad_config_exits_78_and_names_the_key(tmp_path: Path) -> None:
+    """A configuration error is EX_CONFIG (78, no restart loop) and says which key is wrong."""
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp, extra='template_dir = "/nonexistent/templates"')
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 78
+    assert "template_dir" in result.stderr

@@ -1,0 +1,119 @@
+"""A configuration file in tmp_path pointing at the loopback fakes, and emails to feed it."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from tracker_bridge import cli
+from tracker_bridge.testing.fake_telegram import FakeTelegram
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.smtp import SmtpCapture
+
+MSK = ZoneInfo("Europe/Moscow")
+INTAKE = "clinic1@support.example"
+DOCTOR = "doctor@clinic1.example"
+STRANGER = "someone@elsewhere.example"
+
+
+def msk(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=MSK)
+
+
+def write_config(
+    root: Path,
+    tracker: FakeTracker,
+    smtp: SmtpCapture,
+    *,
+    telegram: FakeTelegram | None = None,
+    metrics_port: int = 0,
+    extra: str = "",
+) -> Path:
+    """A complete TOML configuration; the Maildir is root/Maildir, the store root/state.sqlite3."""
+    tg = (
+        f'telegram_bot_token = "123456:cli-test-token"\n'
+        f'[telegram]\nenabled = true\nbase_url = "{telegram.url}/bot"\n'
+        f'[telegram.users]\n501 = "ivanov"\n'
+        if telegram is not None
+        else ""
+    )
+    text = f"""\
+tracker_token = "{tracker.token}"
+store_path = "{root / "state.sqlite3"}"
+metrics_listen = "127.0.0.1:{metrics_port}"
+{extra}
+[tracker]
+org_id = "{tracker.org_id}"
+base_url = "{tracker.url}"
+
+[mail]
+source = "{root / "Maildir"}"
+
+[smtp]
+host = "{smtp.host}"
+port = {smtp.port}
+security = "none"
+from_address = "robot@support.example"
+
+[[customers]]
+name = "clinic-one"
+intake_addresses = ["{INTAKE}"]
+allowed_domains = ["clinic1.example"]
+queue = "SUP"
+departments = ["Терапия"]
+"""
+    # Top-level keys must come before the first table: the Telegram token goes up, its table down.
+    if tg:
+        token, _, table = tg.partition("\n")
+        text = f"{token}\n{text}\n{table}"
+    path = root / "tracker-bridge.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def email(
+    *,
+    subject: str = "Не печатается рецепт",
+    body: str = "При нажатии «Печать» ничего не происходит.",
+    sender: str = DOCTOR,
+    to: str = INTAKE,
+    when: datetime | None = None,
+    in_reply_to: str | None = None,
+) -> tuple[str, bytes]:
+    """(Message-ID, raw bytes) of a plain email from a clinic."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = make_msgid(domain="clinic1.example")
+    msg["Date"] = format_datetime(when or msk("2026-03-02 11:00"))
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    msg.set_content(body)
+    return str(msg["Message-ID"]), msg.as_bytes()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(*argv: str) -> Outcome:
+    """``tracker-bridge ARGV`` in this process; its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = cli.main(list(argv))
+        except SystemExit as exit_:
+            code = int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+            if isinstance(exit_.code, str):
+                err.write(exit_.code)
+    return Outcome(code, out.getvalue(), err.getvalue())

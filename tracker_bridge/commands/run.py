@@ -1,0 +1,172 @@
+"""``tracker-bridge run``: the daemon as a systemd ``Type=notify`` service.
+
+The order of one life: logging (JSON lines when stdout is not a terminal, i.e. under journald),
+every secret registered for redaction, the bridge opened from the settings, ``/metrics`` and
+``/healthz`` served, SIGTERM/SIGINT handled, ``READY=1`` once every loop started, ``STATUS=``
+lines while it runs, the watchdog pinged while the loops go round, ``STOPPING=1`` on the way
+out. Exit codes: 0 after a clean stop, 78 for a configuration problem (raised to the CLI), 1 for
+anything that crashed the daemon.
+
+Two :class:`~tracker_bridge.health.Health` instances, as that module explains: the bridge's own
+(``/healthz``: loops that *succeeded* recently) and a *liveness* one for the watchdog, beaten
+after every pass, failed or not. The daemon reports successes through its one heartbeat, which
+:class:`FanOut` hands to both; failed passes show in the daemon's per-loop counters, which
+:class:`Liveness` samples on each watchdog tick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+import structlog
+
+from tracker_bridge import systemd
+from tracker_bridge.clock import Clock, SystemClock
+from tracker_bridge.commands.common import settings_of
+from tracker_bridge.config import SECRET_FIELDS, Settings
+from tracker_bridge.daemon import Daemon, Heartbeat, Intervals
+from tracker_bridge.health import Health
+from tracker_bridge.log import configure_logging, register_secret
+from tracker_bridge.metrics import serve_metrics
+from tracker_bridge.wiring import Bridge, Overrides, open_bridge
+
+__all__ = ["FanOut", "Liveness", "liveness_thresholds", "main", "serve", "status_text"]
+
+log = structlog.get_logger(__name__)
+
+STATUS_EVERY = 30.0  # seconds between STATUS= lines
+WATCHDOG_IDLE_CHECK = 10.0  # without a systemd watchdog, liveness is still sampled this often
+
+
+class FanOut:
+    """One heartbeat for the daemon, several listeners behind it."""
+
+    def __init__(self, *beats: Heartbeat) -> None:
+        self._beats = beats
+
+    def beat(self, loop: str, at: datetime) -> None:
+        for heartbeat in self._beats:
+            heartbeat.beat(loop, at)
+
+
+def liveness_thresholds(intervals: Intervals) -> dict[str, timedelta]:
+    """A few periods of each loop: a failing loop still goes round once per backoff."""
+    periods = {
+        "intake": intervals.mail_wait,
+        "tracker_sync": intervals.sync,
+        "rules": intervals.rules,
+        "outbox": intervals.outbox,
+    }
+    return {
+        loop: timedelta(seconds=3 * max(period, intervals.backoff_max))
+        for loop, period in periods.items()
+    }
+
+
+class Liveness:
+    """Are the loops still going round? A pass counts whether it succeeded or failed."""
+
+    def __init__(self, daemon: Daemon, clock: Clock, intervals: Intervals) -> None:
+        self._daemon, self._clock = daemon, clock
+        self.health = Health(clock.now(), liveness_thresholds(intervals))
+        self._seen: dict[str, tuple[int, int]] = {}
+
+    def healthy(self) -> bool:
+        """Record the passes made since the last call, then judge (the watchdog's question)."""
+        now = self._clock.now()
+        for name, state in self._daemon.loops.items():
+            mark = (state.iterations, state.failures)
+            if self._seen.get(name) != mark:
+                self._seen[name] = mark
+                self.health.beat(name, now)
+        report = self.health.check(now)
+        if not report.ok:
+            log.error("daemon.not_live", stale=report.stale)
+        return report.ok
+
+
+def status_text(bridge: Bridge) -> str:
+    """One line for ``systemctl status``: what each loop has done, and what is stale."""
+    report = bridge.health.check(bridge.clock.now())
+    loops = bridge.daemon.loops
+    passes = ", ".join(f"{name} {state.iterations}" for name, state in sorted(loops.items()))
+    stale = f"; stale: {', '.join(report.stale)}" if report.stale else ""
+    return f"running; passes: {passes}{stale}"
+
+
+async def _status_loop(bridge: Bridge) -> None:
+    while True:
+        await bridge.clock.sleep(STATUS_EVERY)
+        systemd.status(status_text(bridge))
+
+
+async def _watchdog(clock: Clock, liveness: Liveness) -> None:
+    if systemd.watchdog_interval() is not None:
+        await systemd.watchdog_loop(clock, liveness.healthy)
+        return
+    while True:  # no watchdog configured: still log a stuck loop
+        await clock.sleep(WATCHDOG_IDLE_CHECK)
+        liveness.healthy()
+
+
+def _register_secrets(settings: Settings) -> None:
+    for name in SECRET_FIELDS:
+        value = getattr(settings, name)
+        if value is not None:
+            register_secret(value.get_secret_value())
+
+
+async def serve(settings: Settings, *, clock: Clock, overrides: Overrides | None = None) -> None:
+    """Run the daemon until a signal stops it, speaking sd_notify all along."""
+    over = overrides or Overrides()
+    async with open_bridge(settings, clock=clock, overrides=over) as bridge:
+        daemon = bridge.daemon
+        liveness = Liveness(daemon, clock, over.intervals)
+        daemon.heartbeat = FanOut(bridge.health, liveness.health)
+        daemon.on_ready = lambda: _ready(bridge)
+        host, port = settings.metrics_host, settings.metrics_port
+        with serve_metrics(bridge.metrics, bridge.health, clock, host, port) as server:
+            log.info("metrics.serving", url=server.url)
+            daemon.install_signal_handlers()
+            helpers = [
+                asyncio.create_task(_watchdog(clock, liveness), name="watchdog"),
+                asyncio.create_task(_status_loop(bridge), name="status"),
+            ]
+            try:
+                await daemon.run()
+            finally:
+                systemd.stopping("stopping")
+                for task in helpers:
+                    task.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+
+
+def _ready(bridge: Bridge) -> None:
+    systemd.ready(f"ready; loops: {', '.join(sorted(bridge.daemon.loops))}")
+
+
+def _overrides(args: argparse.Namespace) -> Overrides:
+    intervals = Intervals()
+    if args.sync_interval is not None:
+        intervals = replace(intervals, sync=args.sync_interval)
+    return Overrides(intervals=intervals)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load the settings (a ConfigError goes up to the CLI: exit 78), run, report the end."""
+    settings = settings_of(args)
+    configure_logging(level="debug" if args.verbose else "info")
+    _register_secrets(settings)
+    try:
+        asyncio.run(serve(settings, clock=SystemClock(), overrides=_overrides(args)))
+    except Exception:
+        log.exception("daemon.crashed")
+        with contextlib.suppress(Exception):
+            systemd.stopping("crashed")
+        return 1
+    log.info("daemon.exit", code=0)
+    return 0
