@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,22 +14,9 @@ from yandex_tracker_client.exceptions import (
     TrackerServerError,
 )
 
-from tracker_bridge.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTracker]:
-    with FakeTracker(clock=ManualClock(START)) as tracker:
-        yield tracker
-
-
-@pytest.fixture
-def client(fake: FakeTracker) -> Iterator[Any]:
-    with fake.client() as tracker_client:
-        yield tracker_client
 
 
 def test_fail_next_fails_exactly_n_calls_and_changes_nothing(

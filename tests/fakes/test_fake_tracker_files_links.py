@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,22 +10,9 @@ from typing import Any
 import pytest
 from yandex_tracker_client.exceptions import NotFound, UnprocessableEntity
 
-from tracker_bridge.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTracker]:
-    with FakeTracker(clock=ManualClock(START)) as tracker:
-        yield tracker
-
-
-@pytest.fixture
-def client(fake: FakeTracker) -> Iterator[Any]:
-    with fake.client() as tracker_client:
-        yield tracker_client
 
 
 def test_upload_to_an_issue_and_download_the_same_bytes(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,23 +20,6 @@ from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status
 from tracker_bridge.testing.fake_tracker import FakeTracker
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def fake(clock: ManualClock) -> Iterator[FakeTracker]:
-    with FakeTracker(clock=clock) as tracker:
-        yield tracker
-
-
-@pytest.fixture
-def client(fake: FakeTracker) -> Iterator[Any]:
-    with fake.client() as tracker_client:
-        yield tracker_client
 
 
 def test_create_returns_the_issue_in_the_initial_status_with_key_sup_1(

@@ -18,12 +18,6 @@ START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTracker]:
-    with FakeTracker(clock=ManualClock(START)) as tracker:
-        yield tracker
-
-
-@pytest.fixture
 def http(fake: FakeTracker) -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers.update({"Authorization": f"OAuth {fake.token}", "X-Org-ID": fake.org_id})

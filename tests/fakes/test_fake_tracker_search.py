@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,20 +17,8 @@ START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def fake(clock: ManualClock) -> Iterator[FakeTracker]:
-    with FakeTracker(clock=clock) as tracker:
-        yield tracker
-
-
-@pytest.fixture
-def client(fake: FakeTracker) -> Iterator[Any]:
-    with fake.client() as tracker_client:
-        yield tracker_client
+def start() -> datetime:
+    return START
 
 
 def _seed(fake: FakeTracker, clock: ManualClock, count: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,23 +12,6 @@ from tracker_bridge.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
-def fake(clock: ManualClock) -> Iterator[FakeTracker]:
-    with FakeTracker(clock=clock) as tracker:
-        yield tracker
-
-
-@pytest.fixture
-def client(fake: FakeTracker) -> Iterator[Any]:
-    with fake.client() as tracker_client:
-        yield tracker_client
 
 
 def test_transitions_list_only_what_the_current_status_allows(client: Any) -> None:
