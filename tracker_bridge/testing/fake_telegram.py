@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from tracker_bridge.clock import Clock, SystemClock
 from tracker_bridge.testing.fake_telegram_faults import RateLimiter
@@ -35,7 +34,7 @@ from tracker_bridge.testing.fake_telegram_state import (
     FakeUser,
     World,
 )
-from tracker_bridge.testing.http import ThreadedServer
+from tracker_bridge.testing.http import Lifecycle, ThreadedServer
 
 __all__ = ["ApiCall", "CallbackAnswer", "FakeChat", "FakeMessage", "FakeTelegram", "FakeUser"]
 
@@ -43,7 +42,7 @@ JSON = dict[str, Any]
 DEFAULT_BOT_ID = 7_000_000_001
 
 
-class FakeTelegram:
+class FakeTelegram(Lifecycle):
     """The Bot API of one bot. Any ``<digits>:<text>`` token works unless ``token`` is given."""
 
     def __init__(
@@ -80,18 +79,6 @@ class FakeTelegram:
             self._world.closing = True  # pending long polls answer [] at once
             self._world.changed.notify_all()
         self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- what tests assert on ------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
 
-__all__ = ["ThreadedServer"]
+__all__ = ["Lifecycle", "ThreadedServer"]
 
 
 class _Server(ThreadingHTTPServer):
@@ -23,7 +23,29 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-class ThreadedServer:
+class Lifecycle:
+    """``with thing:`` means ``start()`` then, whatever happens, ``stop()``."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ThreadedServer(Lifecycle):
     """``with ThreadedServer(Handler) as server: server.url`` — started, and always stopped."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
@@ -61,15 +83,3 @@ class ThreadedServer:
             self._thread.join(timeout=5)
             self._started = False
         self._server.server_close()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -13,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, tzinfo
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from yandex_tracker_client import TrackerClient
 
@@ -35,12 +34,12 @@ from tracker_bridge.testing.fake_tracker.records import (
 from tracker_bridge.testing.fake_tracker.server import Credentials, close_connections, handler_for
 from tracker_bridge.testing.fake_tracker.state import NowClock, Settings, TrackerState
 from tracker_bridge.testing.fake_tracker.workflow_ops import add_comment, execute_transition
-from tracker_bridge.testing.http import ThreadedServer
+from tracker_bridge.testing.http import Lifecycle, ThreadedServer
 
 __all__ = ["FakeTracker"]
 
 
-class FakeTracker:
+class FakeTracker(Lifecycle):
     """A fake Tracker on ``127.0.0.1:<free port>``, served from its own thread."""
 
     def __init__(
@@ -80,18 +79,6 @@ class FakeTracker:
     def stop(self) -> None:
         close_connections(self._handler)
         self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @contextmanager
     def client(self, **options: Any) -> Iterator[Any]:
