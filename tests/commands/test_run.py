@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 
 def wait_for(done: Callable[[], bool], within: float, what: str) -> None:
-    """Poll a real process's effect (not business time) until ``done()``, failing after ``within``."""
+    """Poll a real process's effect (not business time) until ``done()``, or fail."""
     limit = time.monotonic() + within
     while not done():
         if time.monotonic() > limit:
@@ -69,7 +69,7 @@ def start(config: Path, notify: str, root: Path) -> subprocess.Popen[bytes]:
 def test_run_is_ready_turns_mail_into_an_issue_serves_metrics_and_stops_on_sigterm(
     tmp_path: Path, manager: tuple[Manager, str]
 ) -> None:
-    """READY=1 once the loops run; a delivered mail becomes an issue (R1); SIGTERM → STOPPING=1, 0."""
+    """READY=1 when loops run; a mail becomes an issue (R1); SIGTERM → STOPPING=1, exit 0."""
     sd, notify = manager
     port = free_port()
     with FakeTracker() as tracker, SmtpCapture() as smtp:
@@ -96,7 +96,8 @@ def test_run_is_ready_turns_mail_into_an_issue_serves_metrics_and_stops_on_sigte
 def test_run_with_a_bad_config_exits_78_and_names_the_key(tmp_path: Path) -> None:
     """A configuration error is EX_CONFIG (78, no restart loop) and says which key is wrong."""
     with FakeTracker() as tracker, SmtpCapture() as smtp:
-        config = write_config(tmp_path, tracker, smtp, extra='template_dir = "/nonexistent/templates"')
+        bad = 'template_dir = "/nonexistent/templates"'
+        config = write_config(tmp_path, tracker, smtp, extra=bad)
     result = subprocess.run(
         [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
         capture_output=True,

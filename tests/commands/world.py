@@ -32,7 +32,7 @@ def write_config(
     smtp: SmtpCapture,
     *,
     telegram: FakeTelegram | None = None,
-    metrics_port: int = 0,
+    metrics_port: int = 9464,
     extra: str = "",
 ) -> Path:
     """A complete TOML configuration; the Maildir is root/Maildir, the store root/state.sqlite3."""

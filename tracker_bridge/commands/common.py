@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TextIO
@@ -18,7 +18,7 @@ from typing import TextIO
 from tracker_bridge.clock import Clock, ManualClock, SystemClock
 from tracker_bridge.config import Settings, load_settings
 from tracker_bridge.config.sources import CONFIG_ENV
-from tracker_bridge.log import configure_logging
+from tracker_bridge.log import configure_logging, reset_logging
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.store.protocol import Store
@@ -61,9 +61,14 @@ def settings_of(args: argparse.Namespace) -> Settings:
     return load_settings(config_path(args))
 
 
-def quiet_logging(args: argparse.Namespace) -> None:
-    """Logs to stderr, so that stdout carries only the command's report."""
+@contextmanager
+def quiet_logging(args: argparse.Namespace) -> Iterator[None]:
+    """Logs to stderr while the command runs, so that stdout carries only its report."""
     configure_logging(level="debug" if args.verbose else "warning", stream=sys.stderr)
+    try:
+        yield
+    finally:
+        reset_logging()
 
 
 def clock_of(args: argparse.Namespace) -> Clock:
