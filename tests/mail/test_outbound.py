@@ -90,6 +90,12 @@ class TestThreading:
         msg = build(original_message_id="<first@clinic1.example>")
         assert msg["In-Reply-To"] == "<first@clinic1.example>"
 
+    def test_a_bare_id_from_the_store_is_written_in_angle_brackets(self) -> None:
+        """The intake keeps Message-IDs bare; the header needs ``<id>`` to thread (RFC 5322)."""
+        msg = build(a_notify(in_reply_to="m1@clinic1.example"))
+        assert msg["In-Reply-To"] == "<m1@clinic1.example>"
+        assert msg["References"] == "<m1@clinic1.example>"
+
     def test_no_original_means_no_threading_headers(self) -> None:
         """A notification with no email behind it (a clock event) starts its own thread."""
         msg = build(a_notify(in_reply_to=None))

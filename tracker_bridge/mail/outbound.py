@@ -91,7 +91,7 @@ def build_notification(
     _set_text_header(msg, "Subject", _subject(rendered.subject, rendered.issue_key))
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id_for(notify, domain)
-    parent = original_message_id or notify.in_reply_to
+    parent = _msg_id(original_message_id or notify.in_reply_to)
     if parent:
         msg["In-Reply-To"] = parent
         msg["References"] = parent
@@ -103,6 +103,13 @@ def build_notification(
     if rendered.html is not None:
         msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
     return msg
+
+
+def _msg_id(value: str | None) -> str | None:
+    """``<id>`` as RFC 5322 §3.6.4 writes it: the intake and the store keep ids bare, and mail
+    clients ignore a bare id when they thread."""
+    bare = (value or "").strip().strip("<>").strip()
+    return f"<{bare}>" if bare else None
 
 
 def _set_from(msg: EmailMessage, name: str, address: str) -> None:
