@@ -1,0 +1,90 @@
+"""The daemon as a process of its own, for tests that kill it (``kill -9``) and start it again.
+
+    python -m tracker_bridge.testing.daemon_process --config FILE [--fast]
+
+Loads the settings with :func:`~tracker_bridge.config.load_settings`, opens the bridge on the real
+clock and runs the daemon until SIGTERM/SIGINT, then exits 0. ``--fast`` shortens every loop's
+interval and the Tracker retry waits, so a crash test sees many cycles per second. Once every
+loop runs it prints ``READY`` on stdout (logs go to stderr), so a test can time its kill from
+the moment the daemon works rather than from the moment Python started. The real
+``tracker-bridge run`` lives in the CLI; this entrypoint exists so the reliability tests do not
+depend on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from tracker_bridge.clock import SystemClock
+from tracker_bridge.config import ConfigError, load_settings
+from tracker_bridge.config.loading import EX_CONFIG
+from tracker_bridge.daemon import Intervals
+from tracker_bridge.log import configure_logging
+from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.wiring import Overrides, open_bridge
+
+__all__ = ["FAST_INTERVALS", "READY_LINE", "main", "overrides_for"]
+
+READY_LINE = "READY"
+FAST_INTERVALS = Intervals(
+    mail_wait=0.5, sync=0.5, rules=1.0, outbox=0.2, backoff_min=0.1, backoff_max=2.0
+)
+# A fast retry still has several tries: a crash test is about kills, not about Tracker faults.
+FAST_RETRY = RetryPolicy(attempts=4, total_seconds=5.0, initial_wait=0.02, max_wait=0.2)
+
+log = structlog.get_logger(__name__)
+
+
+def overrides_for(*, fast: bool) -> Overrides:
+    """The bridge's overrides: short intervals and retries with ``--fast``, else the defaults."""
+    if not fast:
+        return Overrides()
+    return Overrides(intervals=FAST_INTERVALS, tracker_retry=FAST_RETRY)
+
+
+def _ready() -> None:
+    sys.stdout.write(READY_LINE + "\n")
+    sys.stdout.flush()
+
+
+async def _serve(config: Path, *, fast: bool) -> None:
+    settings = load_settings(config)
+    async with open_bridge(
+        settings, clock=SystemClock(), overrides=overrides_for(fast=fast)
+    ) as bridge:
+        bridge.daemon.on_ready = _ready
+        bridge.daemon.install_signal_handlers()
+        await bridge.daemon.run()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tracker_bridge.testing.daemon_process",
+        description="Run the tracker-bridge daemon until SIGTERM (a test entrypoint).",
+    )
+    parser.add_argument("--config", type=Path, required=True, help="the TOML configuration")
+    parser.add_argument("--fast", action="store_true", help="short loop intervals and retries")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run until stopped; 0 on a clean stop, ``EX_CONFIG`` on a configuration error."""
+    args = _parser().parse_args(argv)
+    configure_logging(json=True, stream=sys.stderr)
+    try:
+        asyncio.run(_serve(args.config, fast=args.fast))
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EX_CONFIG
+    log.info("daemon_process.exit")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
