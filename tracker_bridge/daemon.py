@@ -29,8 +29,9 @@ from typing import Protocol
 import structlog
 
 from tracker_bridge.clock import Clock
+from tracker_bridge.effects import TransientEffectError
 from tracker_bridge.intake import Intake
-from tracker_bridge.mail.source import MailSource
+from tracker_bridge.mail.source import IncomingMessage, MailSource
 from tracker_bridge.outbox import Outbox
 from tracker_bridge.rules_pass import RulesPass
 
@@ -91,10 +92,13 @@ class Daemon:
     heartbeat: Heartbeat | None = None
     intervals: Intervals = field(default_factory=Intervals)
     on_ready: Callable[[], None] | None = None
+    # errors that mean "try this message again later" (an outage), never "quarantine it"
+    transient_errors: tuple[type[Exception], ...] = (TransientEffectError,)
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _wake_rules: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _wake_outbox: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     loops: dict[str, _LoopState] = field(default_factory=dict, init=False)
+    _retry: list[IncomingMessage] = field(default_factory=list, init=False)
 
     def stop(self) -> None:
         """Ask every loop to finish what it holds and end."""
@@ -193,15 +197,25 @@ class Daemon:
             await asyncio.gather(waiter, stopper, return_exceptions=True)
         if self._stop.is_set():
             return
-        for message in await self.source.fetch():
-            # the message in hand is finished even if a stop comes meanwhile
-            result = await asyncio.shield(self.intake.handle(message))
+        # A source hands each message out once per session: what failed for a transient
+        # reason is kept here and tried again first, in order.
+        batch, self._retry = [*self._retry, *await self.source.fetch()], []
+        for i, message in enumerate(batch):
+            try:
+                # the message in hand is finished even if a stop comes meanwhile
+                result = await asyncio.shield(self.intake.handle(message))
+            except self.transient_errors:
+                self._retry = batch[i:]
+                raise  # the supervisor logs it and backs off; nothing leaves the inbox
+            except Exception as exc:  # a bug or a poison message must not block the rest
+                log.exception("intake.failed", source_id=message.source_id)
+                result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
             await self.source.settle(message, result.settle)
             self._wake_outbox.set()
             if result.issue_key:
-                self._wake_rules.set()
                 await self.rules.issue(result.issue_key)
             if self._stop.is_set():
+                self._retry = batch[i + 1 :]
                 return
 
     async def _sync_once(self) -> None:

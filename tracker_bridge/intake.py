@@ -29,6 +29,7 @@ from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.triage import Decision, route, triage
 from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.records import ProcessedMessage
 
 __all__ = ["Intake", "IntakeResult", "IssueReader"]
 
@@ -75,7 +76,7 @@ class Intake:
         """Process one message; raises (leaving it in the inbox) only on a transient failure."""
         mail = parse_message(message.raw)
         prior = self._store.message_outcome(mail.message_id)
-        if prior is not None:
+        if prior is not None and not self._released(prior):
             settle: Outcome = "quarantine" if prior.outcome == "quarantined" else "done"
             return IntakeResult(
                 mail.message_id, "duplicate", settle, prior.issue_key, "seen before"
@@ -96,6 +97,31 @@ class Intake:
             decision.actions, customer=customer.name if customer else ""
         )
         return self._commit(message, mail, decision, batch, issue=issue, customer=customer)
+
+    def quarantine(self, message: IncomingMessage, reason: str) -> IntakeResult:
+        """Keep aside a message that cannot be handled (a bug, a poison message), with the
+        reason, so it never blocks the mail behind it and a person can release it later."""
+        mail = parse_message(message.raw)
+        now = self._clock.now()
+        self._store.quarantine_add(
+            mail.message_id, message.source_id, reason=reason, sender=mail.sender,
+            subject=mail.subject, at=now, raw=message.raw,
+        )  # fmt: skip
+        self._store.record_message(
+            mail.message_id, "quarantined", at=now, source_id=message.source_id, reason=reason
+        )
+        log.error("mail.quarantined", message_id=mail.message_id, reason=reason)
+        return IntakeResult(mail.message_id, "quarantined", "quarantine", None, reason)
+
+    def _released(self, prior: ProcessedMessage) -> bool:
+        """Was the message quarantined and then released (``tracker-bridge quarantine release``)?
+        Then it is handled again instead of being taken for a duplicate."""
+        if prior.outcome != "quarantined":
+            return False
+        items = self._store.quarantine_list(include_released=True)
+        latest = max((i for i in items if i.message_id == prior.message_id), key=lambda i: i.id,
+                     default=None)  # fmt: skip
+        return latest is not None and latest.released
 
     def _may_answer(self, mail: InboundMail) -> bool:
         day = self._clock.now().astimezone(self._cal.tz).date()

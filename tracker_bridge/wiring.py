@@ -18,7 +18,7 @@ import structlog
 from tracker_bridge.clock import Clock
 from tracker_bridge.config import Settings
 from tracker_bridge.daemon import Daemon, Intervals
-from tracker_bridge.effects import Effects
+from tracker_bridge.effects import Effects, TransientEffectError
 from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
 from tracker_bridge.intake import Intake
 from tracker_bridge.issue_reader import TrackerIssueReader
@@ -28,7 +28,7 @@ from tracker_bridge.mail.maildir_source import MaildirSource
 from tracker_bridge.mail.outbound import SmtpSender
 from tracker_bridge.mail.outbound import SmtpSettings as SenderSettings
 from tracker_bridge.mail.render import TemplateRenderer
-from tracker_bridge.mail.source import MailSource
+from tracker_bridge.mail.source import MailSource, MailSourceError
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.outbox import Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Action
@@ -37,6 +37,7 @@ from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.rules_pass import RulesPass
 from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.records import StoreError
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.telegram.context import Access
 from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
@@ -176,6 +177,17 @@ def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozens
     return frozenset(a.lower() for a in own)
 
 
+# Errors that mean "the world is down, try again later": a message that meets one stays in the
+# inbox; anything else it meets is a bug or a poison message and quarantines it.
+TRANSIENT: tuple[type[Exception], ...] = (
+    TransientEffectError,
+    TrackerTransient,
+    TelegramTransient,
+    MailSourceError,
+    StoreError,
+)
+
+
 class _SyncLoop:
     """The daemon's view of sync: changed keys, with their fresh snapshots handed to the reader."""
 
@@ -299,6 +311,7 @@ async def open_bridge(
             services=(mirror,) if mirror else (),
             heartbeat=health,
             intervals=over.intervals,
+            transient_errors=TRANSIENT,
         )
         yield Bridge(
             settings, clock, store, calendar, customers, gateway, reader, effects, intake,
