@@ -32,6 +32,7 @@ from tracker_bridge.clock import Clock
 from tracker_bridge.effects import TransientEffectError
 from tracker_bridge.intake import Intake
 from tracker_bridge.mail.source import IncomingMessage, MailSource
+from tracker_bridge.metrics import Metrics
 from tracker_bridge.outbox import Outbox
 from tracker_bridge.rules_pass import RulesPass
 
@@ -90,6 +91,7 @@ class Daemon:
     customers: tuple[str, ...] = ()
     services: tuple[Service, ...] = ()
     heartbeat: Heartbeat | None = None
+    metrics: Metrics | None = None
     intervals: Intervals = field(default_factory=Intervals)
     on_ready: Callable[[], None] | None = None
     # errors that mean "try this message again later" (an outage), never "quarantine it"
@@ -200,6 +202,8 @@ class Daemon:
         # A source hands each message out once per session: what failed for a transient
         # reason is kept here and tried again first, in order.
         batch, self._retry = [*self._retry, *await self.source.fetch()], []
+        if self.metrics is not None:
+            self.metrics.mark_contact("imap", self.clock.now())
         for i, message in enumerate(batch):
             try:
                 # the message in hand is finished even if a stop comes meanwhile
@@ -211,6 +215,10 @@ class Daemon:
                 log.exception("intake.failed", source_id=message.source_id)
                 result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
             await self.source.settle(message, result.settle)
+            if self.metrics is not None:
+                self.metrics.messages.labels(outcome=result.outcome).inc()
+                if result.outcome == "created":
+                    self.metrics.issues_created.inc()
             self._wake_outbox.set()
             if result.issue_key:
                 await self.rules.issue(result.issue_key)

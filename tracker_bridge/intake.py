@@ -47,7 +47,7 @@ class IntakeResult:
     """What became of one message."""
 
     message_id: str
-    outcome: str  # created | commented | rejected | quarantined | ignored | duplicate
+    outcome: str  # created | commented | refused | quarantined | ignored | duplicate
     settle: Outcome
     issue_key: str | None
     reason: str
@@ -201,7 +201,7 @@ def _outcome(decision: Decision, batch: BatchResult) -> str:
     if decision.clause == "R20" and not batch.done and not batch.queued:
         return "ignored"
     if decision.clause == "R20":
-        return "rejected"
+        return "refused"
     if decision.clause == "safety":
         return "ignored"
     return "commented"

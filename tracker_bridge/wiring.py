@@ -310,6 +310,7 @@ async def open_bridge(
             customers=tuple(c.name for c in customers if c.telegram_chat_id is not None),
             services=(mirror,) if mirror else (),
             heartbeat=health,
+            metrics=metrics,
             intervals=over.intervals,
             transient_errors=TRANSIENT,
         )

@@ -50,3 +50,18 @@ async def test_r8_a_question_reaches_the_requester_and_the_answer_resumes_work(
         texts = [c.text for c in world.tracker.comments["SUP-1"] if not c.deleted]
         assert any(t.startswith("Логин: petrova") for t in texts)
         assert not any("> Уточните логин" in t for t in texts)
+
+
+async def test_the_metrics_count_messages_by_outcome_and_the_last_contacts(tmp_path: Path) -> None:
+    """Observability: a created request is counted; the mail and Tracker contacts are fresh."""
+    async with running_world(tmp_path) as world:
+        world.mail(subject="Печать", body="Логин: x")
+        await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
+        await world.settle(15.0)
+        text = world.bridge.metrics.render().decode()
+        assert 'tracker_bridge_messages_total{outcome="created"} 1.0' in text
+        assert "tracker_bridge_issues_created_total 1.0" in text
+        assert 'tracker_bridge_last_success_timestamp_seconds{system="imap"}' in text
+        assert 'tracker_bridge_last_success_timestamp_seconds{system="tracker"}' in text
+        report = world.bridge.health.check(world.clock.now())
+        assert report.ok, report

@@ -51,7 +51,7 @@ class ProcessedMessage:
     """What became of one inbound message (the duplicate guard)."""
 
     message_id: str
-    outcome: str  # "created" | "commented" | "quarantined" | "ignored" | "rejected" | …
+    outcome: str  # "created" | "commented" | "quarantined" | "ignored" | "refused" | …
     at: datetime
     issue_key: str | None = None
     source_id: str | None = None
