@@ -23,6 +23,7 @@ from typing import Protocol
 import structlog
 
 from tracker_bridge.clock import Clock
+from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.actions import (
     Action,
     AddComment,
@@ -114,10 +115,12 @@ class Effects:
         telegram: TelegramPort | None = None,
         transient: tuple[type[Exception], ...] = (),
         permanent: tuple[type[Exception], ...] = (),
+        metrics: Metrics | None = None,
     ) -> None:
         """``transient``/``permanent``: the adapters' own error classes, read as ours."""
         self._transient: tuple[type[Exception], ...] = (TransientEffectError, *transient)
         self._permanent: tuple[type[Exception], ...] = (PermanentEffectError, *permanent)
+        self._metrics = metrics
         self._store = store
         self._clock = clock
         self._tracker = tracker
@@ -152,12 +155,14 @@ class Effects:
         try:
             outcome = await self._perform(action, key)
         except self._transient as exc:
+            self._count(action, "retry")
             self._store.journal_failed(action.key, str(exc), False, self._clock.now())
             log.warning("effect.retry_later", action=action.key, error=str(exc))
             if isinstance(exc, TransientEffectError):
                 raise
             raise TransientEffectError(str(exc)) from exc
         except self._permanent as exc:
+            self._count(action, "failed")
             self._store.journal_failed(action.key, str(exc), True, self._clock.now())
             log.error("effect.failed", action=action.key, error=str(exc))
             result.failed.append((action.key, str(exc)))
@@ -170,7 +175,14 @@ class Effects:
         if isinstance(action, CreateIssue):
             self._created(action, outcome, result)
         self._store.journal_done(action.key, outcome, self._clock.now())
+        self._count(action, "done")
         result.done.append(action.key)
+
+    def _count(self, action: ExecutedAction, outcome: str) -> None:
+        if self._metrics is not None:
+            self._metrics.actions.labels(kind=_kind(action), outcome=outcome).inc()
+            if isinstance(action, TelegramAlert) and action.kind == "breach" and outcome == "done":
+                self._metrics.breaches.labels(kind="intake").inc()
 
     def _resolve(self, ref: IssueRef | None, result: BatchResult) -> str | None:
         """The real key of an issue reference ("new:<unique>" once created)."""

@@ -7,6 +7,7 @@ issues costs a heap peek. Once a working day, at the opening, it also posts the 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
 
@@ -15,12 +16,14 @@ import structlog
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import Effects
 from tracker_bridge.intake import IssueReader
+from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.digest import daily_digests
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.rules import Evaluation, evaluate
 from tracker_bridge.regulation.schedule import WakeupSchedule
+from tracker_bridge.regulation.sla import ClockKind, ClockState
 
 __all__ = ["RulesPass"]
 
@@ -40,11 +43,14 @@ class RulesPass:
         issues: IssueReader,
         schedule: WakeupSchedule | None = None,
         views: dict[str, IssueView] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._clock, self._cal, self._policy = clock, calendar, policy
         self._effects, self._issues = effects, issues
         self.schedule = schedule or WakeupSchedule()
         self._digest_day: date | None = None
+        self._metrics = metrics
+        self._states: dict[str, tuple[tuple[ClockKind, ClockState], ...]] = {}
         # the latest view of each issue, shared with the Telegram cards and commands
         self.views: dict[str, IssueView] = {} if views is None else views
 
@@ -63,7 +69,17 @@ class RulesPass:
         if not self._cal.covers(now.astimezone(self._cal.tz).date()):
             log.warning("calendar.beyond_data", day=str(now.date()), issue=key)
         self.schedule.set(key, result.next_check_at)
+        self._record_clocks(key, result)
         return result
+
+    def _record_clocks(self, key: str, result: Evaluation) -> None:
+        """Keep the clocks-by-state gauges in step (observability)."""
+        if self._metrics is None:
+            return
+        self._states[key] = tuple(
+            (r.kind, r.state) for r in (result.intake, result.silence) if r is not None
+        )
+        self._metrics.set_clocks(Counter(s for states in self._states.values() for s in states))
 
     async def many(self, keys: Iterable[str]) -> int:
         """Evaluate each key once; the number evaluated."""

@@ -268,6 +268,7 @@ async def open_bridge(
             telegram=EffectsPort(mirror) if mirror else None,
             transient=(TrackerTransient, TelegramTransient),
             permanent=(TrackerPermanent, TelegramPermanent),
+            metrics=metrics,
         )
         rules = RulesPass(
             clock=clock,
@@ -276,6 +277,7 @@ async def open_bridge(
             effects=effects,
             issues=reader,
             views=views,
+            metrics=metrics,
         )
         commands.effects, commands.rules = effects, rules
         source = _source(settings, store, clock, over)
