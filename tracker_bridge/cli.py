@@ -116,9 +116,14 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _add_quarantine(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="messages held (and released, with --all)")
+    common = [_common()]
+    listing = actions.add_parser(
+        "list", parents=common, help="messages held (and released, with --all)"
+    )
     listing.add_argument("--all", action="store_true", help="include released messages")
-    release = actions.add_parser("release", help="hand a held message to the intake again")
+    release = actions.add_parser(
+        "release", parents=common, help="hand a held message to the intake again"
+    )
     release.add_argument("id", type=int, metavar="ID", help="the number `quarantine list` shows")
     release.add_argument("--force", action="store_true", help="re-inject a message released before")
 

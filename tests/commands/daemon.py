@@ -1,0 +1,44 @@
+"""The daemon wired from a config file, on a manual clock, for the commands' round-trip tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from tracker_bridge.clock import ManualClock
+from tracker_bridge.config import load_settings
+from tracker_bridge.daemon import Intervals
+from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.wiring import Bridge, Overrides, open_bridge
+
+FAST = Overrides(
+    intervals=Intervals(sync=10.0, rules=30.0, outbox=5.0, mail_wait=5.0),
+    tracker_retry=RetryPolicy(attempts=3, total_seconds=5, initial_wait=0.01, max_wait=0.05),
+)
+
+
+@contextlib.asynccontextmanager
+async def running(config: Path, clock: ManualClock) -> AsyncIterator[Bridge]:
+    """Open the bridge from ``config`` and run its daemon until the block ends."""
+    settings = load_settings(config, environ={})
+    async with open_bridge(settings, clock=clock, overrides=FAST) as bridge:
+        task = asyncio.create_task(bridge.daemon.run())
+        try:
+            yield bridge
+        finally:
+            bridge.daemon.stop()
+            await asyncio.wait_for(task, timeout=15)
+
+
+async def run_until(clock: ManualClock, done: Callable[[], bool], limit: float = 600.0) -> None:
+    """Move the clock a second at a time while the loops work, until ``done()``."""
+    moved = 0.0
+    while not done():
+        if moved >= limit:
+            raise AssertionError(f"not done after {limit:.0f} s of clock time")
+        for _ in range(4):
+            await asyncio.sleep(0.005)
+        clock.advance(1.0)
+        moved += 1.0
