@@ -1,0 +1,107 @@
+"""Dropped connections and "applied, then failed" answers from Tracker during intake (issue 6 §7).
+
+In process, on the e2e harness: the fake Tracker cuts connections without answering, or makes a
+change and then answers 500 as if it had not, on issue creation, comments and transitions. The
+client cannot tell a lost request from a lost answer; the gateway's reconciliation (``unique``,
+the comment marker, the status already reached) and the journal must make every retry a no-op.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.harness import World, running_world
+from tests.reliability.support import (
+    CLINIC_DOMAIN,
+    SUPPORT_LOGIN,
+    customer_comment_markers,
+    folder_files,
+    issue_by_summary,
+    message_id_counts,
+    robot_transitions,
+)
+
+CREATE = "POST /v2/issues"
+COMMENT = "POST /v2/issues/{key}/comments"
+EXECUTE = "POST /v2/issues/{key}/transitions/{id}/_execute"
+
+
+def _request(world: World, n: int) -> tuple[str, str]:
+    summary = f"Запрос {n}: не сохраняется протокол"
+    message_id = world.mail(
+        subject=summary, body=f"Логин: user{n}\n", sender=f"doctor{n}@{CLINIC_DOMAIN}"
+    )
+    return summary, message_id
+
+
+def _reply(world: World, n: int, to: str, text: str) -> None:
+    world.mail(
+        subject="Re: протокол", body=text, sender=f"doctor{n}@{CLINIC_DOMAIN}", in_reply_to=to
+    )
+
+
+async def test_lost_answers_and_cut_connections_never_duplicate_an_issue_or_a_comment(
+    tmp_path: Path,
+) -> None:
+    """R1/R8: creates, comments and transitions that Tracker applied but answered 500 for, or
+    whose connection was cut, are retried into exactly one issue, comment and transition each."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        tracker.apply_then_fail(CREATE, times=3)
+        tracker.drop_next(CREATE, times=2)
+        sent = [_request(world, n) for n in range(6)]
+        await world.run_until(lambda: len(message_id_counts(world.smtp.messages)) == 6)
+        keys = {s: ks[0] for s, ks in issue_by_summary(tracker).items()}
+        asked = [keys[sent[n][0]] for n in (0, 1)]
+        for key in asked:
+            tracker.transition(key, "request_info", by=SUPPORT_LOGIN, comment="Уточните")
+        await world.run_until(lambda: len(message_id_counts(world.smtp.messages)) == 8)
+        tracker.apply_then_fail(COMMENT, times=3)
+        tracker.drop_next(COMMENT, times=2)
+        tracker.apply_then_fail(EXECUTE, times=1)
+        tracker.drop_next(EXECUTE, times=1)
+        for n in range(4):
+            _reply(world, n, sent[n][1], f"Дополнение {n}: протокол 77.")
+        await world.run_until(
+            lambda: (
+                sum(customer_comment_markers(tracker).values()) >= 4
+                and not folder_files(world.maildir)
+            )
+        )
+        await world.settle()
+        assert tracker.pending_faults == 0  # every fault was met
+        assert {s: len(k) for s, k in issue_by_summary(tracker).items()} == {s: 1 for s, _ in sent}
+        assert sorted(customer_comment_markers(tracker).values()) == [1] * 4
+        moves = robot_transitions(tracker)
+        for key in asked:
+            assert moves.get(key) == [("needInfo", "inProgress")]
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 8
+        assert folder_files(world.maildir, "Quarantine") == []
+        assert len(folder_files(world.maildir, "Processed")) == 10
+
+
+async def test_a_write_applied_but_unconfirmed_past_every_retry_is_reconciled_on_the_next_try(
+    tmp_path: Path,
+) -> None:
+    """R1/R8: when Tracker applied a create or a comment but the gateway could not confirm it
+    within its retries, the email stays in the inbox; the daemon's next try finds the issue by
+    its unique and the comment by its marker instead of writing them again."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        tracker.apply_then_fail(CREATE, times=1)
+        tracker.fail_next("POST /v2/issues/_findByUnique", status=503, times=2)
+        summary, message_id = _request(world, 1)
+        await world.run_until(lambda: len(message_id_counts(world.smtp.messages)) == 1)
+        assert tracker.request_count("POST", "/v2/issues") >= 2  # created, then asked again
+        (key,) = issue_by_summary(tracker)[summary]
+        tracker.fail_next("GET /v2/issues/{key}/comments", status=503, times=2)
+        tracker.apply_then_fail(COMMENT, times=1)
+        _reply(world, 1, message_id, "Дополнение: протокол 78.")
+        await world.run_until(lambda: not folder_files(world.maildir))
+        await world.settle()
+        assert tracker.pending_faults == 0
+        assert list(tracker.issues) == [key]
+        assert [c.text.startswith("Дополнение") for c in tracker.comments[key]] == [True]
+        assert tracker.request_count("POST", f"/v2/issues/{key}/comments") == 1
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1]
+        assert folder_files(world.maildir, "Quarantine") == []
