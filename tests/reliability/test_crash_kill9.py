@@ -11,6 +11,7 @@ in Tracker, at most one repeated notification per kill, an intact store.
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import sqlite3
 import time
@@ -40,7 +41,7 @@ from tracker_bridge.testing.smtp import SmtpCapture
 
 pytestmark = pytest.mark.slow
 
-SEED = 20261126
+SEED = int(os.environ.get("CRASH_TEST_SEED", "20261126"))  # another seed: another run
 KILLS = 32
 NEW_REQUESTS = 140
 REPLIES = 60
