@@ -62,9 +62,9 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from tracker_bridge.commands import replay
+    from tracker_bridge.commands.replay import main as replay
 
-    return replay.main(args)
+    return replay(args)
 
 
 def _common() -> argparse.ArgumentParser:
