@@ -99,7 +99,7 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     add("check", _cmd_check, "check the configuration and every connection; a ✓/✗ report")
     add("regulation", _cmd_regulation, "list clauses R1–R22 with their code and tests")
-    add("demo", _cmd_demo, "a walk through the regulation on a made-up request")
+    add("demo", _cmd_demo, "the regulation played on built-in fakes; needs no configuration")
     explain = add("explain", _cmd_explain, "an issue's SLA clocks: counted, paused, skipped time")
     explain.add_argument("key", metavar="KEY", help="the issue key, e.g. SUP-12")
     report = add("sla-report", _cmd_sla_report, "a month's SLA figures per customer")
