@@ -1,38 +1,133 @@
-"""``tracker-bridge demo`` plays the regulation on made-up requests and exits 0."""
+"""``tracker-bridge demo``: the real daemon plays the regulation on the fakes and checks itself.
+
+The demo runs once for the module (about ten seconds); the tests read its timeline.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
+from dataclasses import dataclass
+
+import pytest
 
 from tracker_bridge.cli import main
 from tracker_bridge.demo import run_demo
+from tracker_bridge.regulation.registry import CLAUSES
+
+pytestmark = pytest.mark.slow
 
 
-def test_the_demo_walks_through_the_whole_life_of_a_request() -> None:
-    """The walk shows registration, clarification, testing, reminders, auto-close, R20, R15."""
+@dataclass(frozen=True)
+class Run:
+    code: int
+    text: str
+
+    def summary_row(self, clause: str) -> str:
+        summary = self.text.split("\nSummary:", 1)[1]
+        match = re.search(rf"^{clause}\s+(\S)\s+(.*)$", summary, re.MULTILINE)
+        assert match is not None, f"no summary row for {clause}"
+        return f"{match.group(1)} {match.group(2)}"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Run:
     out = io.StringIO()
-    assert run_demo(out) == 0
-    text = out.getvalue()
-    for expected in (
-        "2026: 247 working days",
-        "email «registered»",
-        "received out of hours (R6)",
-        "status_info_requested",
-        "back to work (R8, R14)",
-        "days_left=3",
-        "days_left=1",
-        "(R19 auto-close)",
-        "R20: reply to SUP-1",
-        "Telegram alert [warning]",
-        "R15: the customer confirmed the change",
-        "ready_for_production",
-        "R5 Telegram card posted",
-        "paused",
+    code = run_demo(out)
+    return Run(code, out.getvalue())
+
+
+def test_the_demo_exits_zero_when_every_expected_outcome_happened(demo: Run) -> None:
+    """The demo checks itself: exit 0 and no ✗ line anywhere in the timeline."""
+    assert demo.code == 0, demo.text
+    assert not re.search(r"^\s+✗ ", demo.text, re.MULTILINE)
+    assert "all clauses held" in demo.text
+
+
+def test_every_clause_is_in_the_summary_with_a_tick_and_r3_is_out_of_scope(demo: Run) -> None:
+    """R1–R22: each has a summary row; all ✓ except R3, marked out of scope."""
+    for clause in CLAUSES:
+        row = demo.summary_row(clause.id)
+        if clause.id == "R3":
+            assert row.startswith("— out of scope")
+        else:
+            assert row.startswith("✓ "), row
+    assert demo.summary_row("safety").startswith("✓ ")
+
+
+def test_the_urgent_request_gets_a_card_a_72_hour_deadline_and_its_screenshot(demo: Run) -> None:
+    """R5/R7/R10: the Telegram card, the file in Tracker and the 72 h deadline field."""
+    for line in (
+        "SUP-2 by bridge: file screenshot.png",
+        "Telegram: posted #2: 🆕 SUP-2 · Критичный",
+        "✓ R10: deadline field Thu 05.03 11:00: 72 h after registration",
+        "✓ R5: /take → assignee ivanov, status inProgress, card edited in place",
     ):
-        assert expected in text, expected
+        assert line in demo.text, line
 
 
-def test_the_demo_command_runs_from_the_cli(capsys) -> None:  # type: ignore[no-untyped-def]
-    """``tracker-bridge demo`` is the command ``make demo`` runs."""
-    assert main(["demo"]) == 0
-    assert "Story 2" in capsys.readouterr().out
+def test_the_saturday_request_is_acknowledged_as_out_of_hours_and_asked_for_the_login(
+    demo: Run,
+) -> None:
+    """R6/R7/R17: out-of-hours receipt, missing login asked, 14 working days."""
+    for line in (
+        "[Sat 28.02 12:00] ✉ a doctor writes",
+        "✓ R6: received out of hours",
+        "✓ R7: the login is missing: the acknowledgement asks for it",
+        "14 working days after the opening Mon 02.03 10:00",
+    ):
+        assert line in demo.text, line
+
+
+def test_the_question_pauses_the_clock_and_the_answer_resumes_it(demo: Run) -> None:
+    """R8/R14/R10: the deadline moves by the three hours spent in 'info requested'."""
+    assert "slaDeadline Thu 05.03 11:00 → Thu 05.03 14:00" in demo.text
+    assert "✓ R14: the clock runs again" in demo.text
+
+
+def test_the_confirmation_is_refused_from_a_doctor_and_accepted_from_the_chief(
+    demo: Run,
+) -> None:
+    """R11/R15: cache note, refusal for a non-confirmer, 'ready for production' in Telegram."""
+    assert "✓ R11: the 'awaiting testing' email says to clear the browser cache" in demo.text
+    assert "Подтверждение не принято" in demo.text
+    assert "moved status awaitingTesting → verifiedNoErrors" in demo.text
+    assert "можно переносить на основную среду" in demo.text
+
+
+def test_the_silent_request_is_reminded_twice_then_closed_by_the_bridge(demo: Run) -> None:
+    """R19: reminders at 3 and 1 working days left, then closed for no response."""
+    assert demo.text.count("Напоминание: заявка ждёт вашего ответа") == 2
+    assert "SUP-1 by bridge: moved status awaitingTesting → closedNoResponse" in demo.text
+
+
+def test_mail_after_the_end_is_refused_and_a_quoting_request_is_linked(demo: Run) -> None:
+    """R20: the reply is refused with an explanation; the new request relates to the old."""
+    assert "→ SUP-1 (reply to SUP-1 (Закрыто из-за отсутствия ответа) ignored" in demo.text
+    assert "link SUP-5 relates SUP-1" in demo.text
+
+
+def test_automatic_mail_and_strangers_never_become_requests(demo: Run) -> None:
+    """Safety: the out-of-office reply is ignored, the stranger quarantined."""
+    assert "ignored → SUP-1 (automatic mail" in demo.text
+    assert "quarantined (stranger@mail.example may not file requests" in demo.text
+
+
+def test_the_tally_shows_every_notification_sent_exactly_once(demo: Run) -> None:
+    """R22: SMTP count = journal count = distinct Message-IDs, nothing new on re-evaluation."""
+    match = re.search(
+        r"SMTP captured (\d+) emails, (\d+) distinct Message-IDs; journal: (\d+)", demo.text
+    )
+    assert match is not None
+    smtp, distinct, journal = (int(g) for g in match.groups())
+    assert smtp == distinct == journal > 10
+    assert "re-evaluated: 0 new emails" in demo.text
+
+
+def test_tracker_bridge_demo_runs_from_the_cli_and_exits_zero() -> None:
+    """``tracker-bridge demo`` (what ``make demo`` runs) plays the story and returns 0."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["demo"]) == 0
+    assert "all clauses held" in out.getvalue()
