@@ -19,8 +19,6 @@ from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
 
-pytestmark = pytest.mark.slow
-
 
 def wait_for(done: Callable[[], bool], within: float, what: str) -> None:
     """Poll a real process's effect (not business time) until ``done()``, or fail."""
@@ -107,3 +105,20 @@ def test_run_with_a_bad_config_exits_78_and_names_the_key(tmp_path: Path) -> Non
     )
     assert result.returncode == 78
     assert "template_dir" in result.stderr
+
+
+def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
+    """Tracker refuses the token at start: a crash (exit 1, systemd restarts), logged as such."""
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        config.write_text(config.read_text().replace(tracker.token, "a-revoked-token"))
+        result = subprocess.run(
+            [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert '"event": "daemon.crashed"' in result.stdout
+    assert "a-revoked-token" not in result.stdout
