@@ -9,6 +9,7 @@ import pytest
 
 from tracker_bridge.clock import ManualClock
 from tracker_bridge.effects import notify_payload
+from tracker_bridge.mail.envelope import message_ids
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.outbox import Outbox, OutboxIdentity
@@ -68,9 +69,19 @@ async def test_r12_a_queued_notification_is_sent_once_and_threads_back(
     assert "[SUP-7]" in str(message["Subject"])
     assert message["In-Reply-To"] == "<m1@c.example>"
     assert "кэш" in message.get_content()
-    assert store.issue_for_message(str(message["Message-ID"])) == "SUP-7"
     entry = store.journal_get(notify.key)
     assert entry is not None and entry.state == "done"
+
+
+async def test_r8_a_reply_to_a_sent_notification_finds_its_issue_by_in_reply_to(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore
+) -> None:
+    """R8: the Message-ID is remembered as the intake reads a reply's In-Reply-To (bare)."""
+    queue(store)
+    await outbox.drain()
+    (message,) = smtp.messages
+    (as_read,) = message_ids(str(message["Message-ID"]))
+    assert store.issue_for_message(as_read) == "SUP-7"
 
 
 async def test_r22_an_smtp_outage_delays_but_never_loses_a_notification(

@@ -93,7 +93,9 @@ class Outbox:
         message = self._build(notify, issue_key, now)
         self._store.journal_begin(entry.key, entry.kind, issue_key, entry.payload, now)
         if issue_key:
-            self._store.remember_outgoing(str(message["Message-ID"]), issue_key, now)
+            # bare, as the intake reads In-Reply-To/References (mail.envelope.message_ids)
+            bare = str(message["Message-ID"]).strip().strip("<>")
+            self._store.remember_outgoing(bare, issue_key, now)
         try:
             await self._sender.send(message)
         except TransientMailError as exc:
