@@ -145,8 +145,8 @@ class DaemonChild:
         self._proc: asyncio.subprocess.Process | None = None
         self.started = 0
 
-    async def start(self, ready_timeout: float = 30.0) -> None:
-        """Start the daemon and wait until it prints READY (every loop running)."""
+    async def start(self, *, wait_ready: bool = True, ready_timeout: float = 30.0) -> None:
+        """Start the daemon and (unless told not to) wait until it prints READY."""
         with self._log_path.open("ab") as log:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "tracker_bridge.testing.daemon_process",
@@ -154,6 +154,8 @@ class DaemonChild:
                 stdout=asyncio.subprocess.PIPE, stderr=log, env=child_environment(),
             )  # fmt: skip
         self.started += 1
+        if not wait_ready:
+            return
         assert self._proc.stdout is not None
         line = await asyncio.wait_for(self._proc.stdout.readline(), ready_timeout)
         assert line.decode().strip() == READY_LINE, f"not ready: {line!r}\n{self.log_tail()}"
