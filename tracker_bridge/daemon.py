@@ -101,6 +101,8 @@ class Daemon:
     _wake_outbox: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     loops: dict[str, _LoopState] = field(default_factory=dict, init=False)
     _retry: list[IncomingMessage] = field(default_factory=list, init=False)
+    # the digest counts the views, which only the first sync fills: before it, "0 open" is a lie
+    _synced: bool = field(default=False, init=False)
 
     def stop(self) -> None:
         """Ask every loop to finish what it holds and end."""
@@ -231,11 +233,14 @@ class Daemon:
         if changed:
             await self.rules.many(changed)
             self._wake_outbox.set()
+        if not self._synced:
+            self._synced = True
+            self._wake_rules.set()  # the digest waited for this
         await self._sleep(self.intervals.sync)
 
     async def _rules_once(self) -> None:
         await self.rules.due()
-        if self.customers:
+        if self.customers and self._synced:
             await self.rules.digest(self.customers)
         self._wake_outbox.set()
         await self._sleep(self._rules_wait(), self._wake_rules)
