@@ -14,9 +14,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import DOCTOR, INTAKE, World, running_world
 from tests.reliability.support import folder_files, message_id_counts
 from tracker_bridge.mail.maildir_source import deliver
+
+pytestmark = pytest.mark.slow  # a load test: a thousand files through the whole intake
 
 STORM = 1000
 WALL_LIMIT = 30.0
