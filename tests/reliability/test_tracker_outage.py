@@ -9,7 +9,10 @@ one issue per request, one comment per reply, one acknowledgement each, no quara
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.harness import World, running_world
 from tests.reliability.support import (
@@ -19,10 +22,12 @@ from tests.reliability.support import (
     issue_by_summary,
     message_id_counts,
 )
+from tracker_bridge.testing.fake_tracker import FakeTracker
 
 OUTAGE_SECONDS = 600.0
-STEP = 5.0
+STEP = 10.0
 EVERYTHING = "* /*"
+FOREVER = 10**9  # requests: the outage ends when the test clears the faults
 
 
 def _request(world: World, n: int) -> str:
@@ -34,16 +39,34 @@ def _request(world: World, n: int) -> str:
     return f"Запрос {n:02d}: не печатается рецепт"
 
 
+def _unavailable(tracker: FakeTracker) -> None:
+    tracker.fail_next(EVERYTHING, status=503, times=FOREVER)
+
+
+def _unreachable(tracker: FakeTracker) -> None:
+    tracker.drop_next(EVERYTHING, times=FOREVER)
+
+
+def _proxy_error_page(tracker: FakeTracker) -> None:
+    tracker.invalid_json_next(EVERYTHING, times=FOREVER)
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [_unavailable, _unreachable, _proxy_error_page],
+    ids=["503", "connections-cut", "proxy-html-page"],
+)
 async def test_a_ten_minute_tracker_outage_keeps_mail_in_the_inbox_then_drains_it(
-    tmp_path: Path,
+    tmp_path: Path, outage: Callable[[FakeTracker], None]
 ) -> None:
-    """R1/R8/R12: during a 503 outage every email stays in the inbox; afterwards each becomes
-    one issue or one comment, each request is acknowledged once, nothing is quarantined."""
+    """R1/R8/R12: during an outage (503s; cut connections; a proxy's 200 HTML page) every
+    email stays in the inbox; afterwards each becomes one issue or one comment, each request is
+    acknowledged once, nothing is quarantined."""
     async with running_world(tmp_path) as world:
         before = _request(world, 0)
         await world.run_until(lambda: len(world.smtp.messages) == 1)
         first_id = str(world.smtp.messages[0]["In-Reply-To"])
-        world.tracker.fail_next(EVERYTHING, status=503, times=10**9)
+        outage(world.tracker)
         summaries, replies, moved = [before], 0, 0.0
         while moved < OUTAGE_SECONDS:
             if int(moved) % 60 == 0:  # a new request every simulated minute, a reply every two
@@ -63,7 +86,7 @@ async def test_a_ten_minute_tracker_outage_keeps_mail_in_the_inbox_then_drains_i
         assert len(world.tracker.issues) == 1
         assert len(folder_files(world.maildir, "Processed")) == 1
         assert folder_files(world.maildir, "Quarantine") == []
-        assert world.tracker.pending_faults < 10**9  # the bridge kept knocking meanwhile
+        assert world.tracker.pending_faults < FOREVER  # the bridge kept knocking meanwhile
         world.tracker.clear_faults()
         await world.run_until(
             lambda: (
