@@ -105,7 +105,24 @@ def test_the_silent_request_is_reminded_twice_then_closed_by_the_bridge(demo: Ru
 def test_mail_after_the_end_is_refused_and_a_quoting_request_is_linked(demo: Run) -> None:
     """R20: the reply is refused with an explanation; the new request relates to the old."""
     assert "→ SUP-1 (reply to SUP-1 (Закрыто из-за отсутствия ответа) ignored" in demo.text
-    assert "link SUP-5 relates SUP-1" in demo.text
+    assert "link SUP-6 relates SUP-1" in demo.text
+
+
+def test_an_urgent_request_nobody_takes_is_warned_about_then_breached(demo: Run) -> None:
+    """R10: Telegram warnings at 75 % and in the last hour, then the breach alert."""
+    for line in (
+        "✓ R10: Telegram alert at 75 % (Thu 05.03 17:30), a reply to the card",
+        "✓ R10: Telegram alert at the last hour (Fri 06.03 10:30), a reply to the card",
+        "✓ R10: Telegram alert at the breach (Fri 06.03 11:30), a reply to the card",
+    ):
+        assert line in demo.text, line
+
+
+def test_every_working_day_the_story_enters_starts_with_the_digest_at_ten(demo: Run) -> None:
+    """R21: the digest is posted at the opening, and lists the breached request."""
+    opened = re.findall(r"^\[(\w+ [\d.]+) 10:00\] the working day opens\n.*Сводка", demo.text, re.M)
+    assert len(opened) >= 5
+    assert "✓ R21: the morning digest lists the breached request" in demo.text
 
 
 def test_automatic_mail_and_strangers_never_become_requests(demo: Run) -> None:

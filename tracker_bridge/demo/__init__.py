@@ -15,9 +15,9 @@ import sys
 import time
 from typing import TextIO
 
-from tracker_bridge.demo.scenes_week1 import Keys, week_one
+from tracker_bridge.demo.scenes_week1 import week_one
 from tracker_bridge.demo.scenes_week2 import week_two
-from tracker_bridge.demo.story import Stage
+from tracker_bridge.demo.story import Keys, Stage
 from tracker_bridge.demo.timeline import Timeline
 from tracker_bridge.demo.world import msk, world
 from tracker_bridge.log import configure_logging, reset_logging
@@ -50,13 +50,19 @@ async def _play(out: TextIO) -> int:
         "Maildir,\non a manual clock: two weeks of a clinic's support, clause by clause.\n"
     )
     out.write(LEGEND)
+    stopped: Exception | None = None
     async with world(msk(START)) as here:
         timeline = Timeline(out, here.clock.now)
         stage = Stage(here, timeline)
         keys = Keys()
-        await week_one(stage, keys)
-        await week_two(stage, keys)
+        try:
+            await week_one(stage, keys)
+            await week_two(stage, keys)
+        except Exception as exc:  # the summary still says what was shown before it
+            stopped = exc
+            out.write(f"\nthe story stopped: {type(exc).__name__}: {exc}\n")
     timeline.summary()
-    verdict = "all clauses held" if timeline.ok else "SOME EXPECTED OUTCOMES DID NOT HAPPEN"
+    held = timeline.ok and stopped is None
+    verdict = "all clauses held" if held else "SOME EXPECTED OUTCOMES DID NOT HAPPEN"
     out.write(f"\n{verdict} — {time.monotonic() - started:.1f} s of real time\n")
-    return 0 if timeline.ok else 1
+    return 0 if held else 1

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-from tracker_bridge.demo.world import Sent, World, breathe
+from tracker_bridge.demo.world import Sent, World
 from tracker_bridge.store.records import ProcessedMessage
 from tracker_bridge.testing.fake_telegram import FakeMessage
 from tracker_bridge.testing.fake_tracker.records import ChangelogRecord
@@ -207,7 +207,7 @@ async def collect(
     is news already shown that counts towards ``until``; the batch returned is only the new."""
     batch, moved = Batch(), 0.0
     while True:
-        await breathe()
+        await world.idle()
         batch.extend(observer.poll())
         both = Batch()
         both.extend(seen or Batch())

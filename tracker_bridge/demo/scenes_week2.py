@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from tracker_bridge.demo.scenes_week1 import Keys
-from tracker_bridge.demo.story import Stage, body_of, created
+from tracker_bridge.demo.scenes_urgent import unattended_alerts
+from tracker_bridge.demo.story import Keys, Stage, body_of, created
 from tracker_bridge.demo.timeline import SAFETY, when
 from tracker_bridge.demo.world import DOCTOR, msk
 from tracker_bridge.regulation.statuses import Status
@@ -20,6 +20,7 @@ async def week_two(s: Stage, keys: Keys) -> None:
     await _infrastructure(s)
     await _enhancement(s)
     await _automatic_and_strangers(s)
+    await unattended_alerts(s, keys.unattended)
     await _silence(s, keys.saturday)
     await _after_the_end(s, keys.saturday)
     await _tally(s)
@@ -127,7 +128,14 @@ async def _silence(s: Stage, key: str) -> None:
         s.check("R19", "a silence clock runs while awaiting testing", False)
         return
     for days, at in sorted(reading.reminders, key=lambda r: r[1]):
-        await s.at(at, f"{days} working day(s) before the auto-close")
+        news = await s.at(at, f"{days} working day(s) before the auto-close")
+        digests = [p for p in news.posts if "Сводка" in p.message.text]
+        if digests and days == max(d for d, _ in reading.reminders):
+            s.check(
+                "R21",
+                "the morning digest lists the breached request",
+                "Просрочены: 1" in digests[0].message.text,
+            )
         batch = await s.until(lambda b: bool(b.emails_with("Напоминание")))
         text = body_of(batch.emails_with("Напоминание")[0]) if batch.emails else ""
         s.check(

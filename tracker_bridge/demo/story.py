@@ -20,9 +20,17 @@ from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.sla import ClockReading, intake_clock, silence_clock
 from tracker_bridge.regulation.statuses import Status
 
-__all__ = ["Stage", "body_of", "created"]
+__all__ = ["Keys", "Stage", "body_of", "created"]
 
 SETTLE = 60.0  # seconds of clock time a jump lets the loops run before the next event
+
+
+class Keys:
+    """The issue keys the story learns as Tracker assigns them."""
+
+    saturday = ""
+    urgent = ""
+    unattended = ""
 
 
 class Stage:
@@ -37,14 +45,31 @@ class Stage:
 
     # --- things that happen -------------------------------------------------------------------
     async def at(self, when: datetime, text: str = "") -> Batch:
-        """Time passes until ``when`` (the loops run meanwhile); whatever they did is shown."""
-        await self.w.jump(when - timedelta(seconds=SETTLE))
+        """Time passes until ``when`` (the loops run meanwhile); whatever they did is shown.
+
+        The clock jumps over nights and idle days, but a working day the story lands on is
+        entered at its opening, so its digest (R21) is seen at 10:00 as support would see it.
+        """
+        news = await self._opening(when)
+        if when > self.w.clock.now():
+            await self.w.jump(when - timedelta(seconds=SETTLE))
         if text:
             self.t.event(text)
         batch = self.obs.poll()
         self.t.show(batch)
-        self._carry = batch
-        return batch
+        news.extend(batch)
+        self._carry = news
+        return news
+
+    async def _opening(self, when: datetime) -> Batch:
+        hours = self.w.bridge.calendar.opening_hours(when.astimezone(MSK).date())
+        if hours is None or not self.w.clock.now() < hours[0] <= when:
+            return Batch()
+        await self.w.jump(hours[0] - timedelta(seconds=SETTLE))
+        self.t.event("the working day opens")
+        seen, _ = await collect(self.w, self.obs, _digest_posted, limit=600.0, step=5.0)
+        self.t.show(seen)
+        return seen
 
     def mail(self, text: str, **email: Any) -> Sent:
         self._carry = Batch()
@@ -74,7 +99,7 @@ class Stage:
         self.w.telegram.inject_command(CHAT, SUPPORT_USER, command)
 
     async def until(
-        self, what: Callable[[Batch], bool], *, limit: float = 900.0, step: float = 2.0
+        self, what: Callable[[Batch], bool], *, limit: float = 900.0, step: float = 5.0
     ) -> Batch:
         """Run until the observed news satisfy ``what``; show them."""
         seen, self._carry = self._carry, Batch()
@@ -121,6 +146,10 @@ class Stage:
         for clause in clauses:
             self.t.check(clause, shown, ok)
         return ok
+
+
+def _digest_posted(batch: Batch) -> bool:
+    return any("Сводка" in p.message.text for p in batch.posts)
 
 
 def body_of(message: EmailMessage) -> str:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import struct
 import tempfile
+import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -150,26 +151,38 @@ class World:
         deliver(self.maildir, raw)
         return Sent(message_id, str(kwargs["subject"]), str(kwargs["sender"]))
 
+    async def idle(self, within: float = 10.0) -> None:
+        """Wait, in real time, until every loop of the daemon sleeps on the clock again.
+
+        Then the work in hand is finished (HTTP to the fakes, Telegram's flood pacing, which
+        runs on real time), so moving the clock now skips nothing: the story reads the same on
+        a fast machine and a slow one. ``within`` real seconds bound the wait.
+        """
+        loops = len(self.bridge.daemon.loops)
+        give_up = time.monotonic() + within
+        await asyncio.sleep(0.002)
+        # polled: the clock offers no event for "every loop is asleep"
+        while self.clock.sleepers < loops and time.monotonic() < give_up:  # noqa: ASYNC110
+            await asyncio.sleep(0.002)
+
+    async def step(self, seconds: float) -> None:
+        """Once the loops are idle, move the clock ``seconds`` on."""
+        await self.idle()
+        self.clock.advance(seconds)
+
     async def settle(self, seconds: float = 60.0, step: float = 5.0) -> None:
         """Let every loop run a few rounds (sync, rules, outbox) with nothing else expected."""
         moved = 0.0
         while moved < seconds:
-            await breathe()
-            self.clock.advance(step)
+            await self.step(step)
             moved += step
-        await breathe()
+        await self.idle()
 
     async def jump(self, when: datetime) -> None:
         """Jump the clock to ``when`` (waking every loop), then let them settle."""
         if when > self.clock.now():
             self.clock.set(when)
         await self.settle(step=10.0)
-
-
-async def breathe() -> None:
-    """Give the loops (and the fakes' threads) a moment of real time to react."""
-    for _ in range(4):
-        await asyncio.sleep(0.005)
 
 
 @contextlib.asynccontextmanager
