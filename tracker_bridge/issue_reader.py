@@ -10,6 +10,7 @@ by its queue.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import structlog
 
@@ -41,6 +42,9 @@ class TrackerIssueReader:
         self._gateway, self._store, self._clock = gateway, store, clock
         self._customers = tuple(customers)
         self._settings = settings
+        # Who the bridge's robot is (its own priority changes are not support's) is asked of
+        # Tracker on first use, not at start: a start during an outage must still come up.
+        self._robot_known = settings.robot_uid is not None
         self._primed: dict[str, IssueSnapshot] = {}
 
     def prime(self, snapshots: Iterable[IssueSnapshot]) -> None:
@@ -49,6 +53,10 @@ class TrackerIssueReader:
             self._primed[snapshot.key] = snapshot
 
     async def view(self, key: str) -> IssueView | None:
+        if not self._robot_known:
+            robot = await self._gateway.myself()
+            self._settings = replace(self._settings, robot_uid=robot.uid)
+            self._robot_known = True
         snapshot = self._primed.pop(key, None)
         if snapshot is None:
             try:

@@ -254,8 +254,7 @@ async def open_bridge(
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()
         gateway = await stack.enter_async_context(_gateway(settings, over))
-        robot = await gateway.myself()
-        view_settings = ViewSettings(settings.status_map(), robot.uid, field_ids_of(settings))
+        view_settings = ViewSettings(settings.status_map(), None, field_ids_of(settings))
         reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
         metrics = Metrics()
         views: dict[str, IssueView] = {}

@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.harness import email
 from tests.reliability.support import DaemonChild, eventually, folder_files, write_config
 from tracker_bridge.config.loading import EX_CONFIG
@@ -60,13 +58,6 @@ def test_fast_mode_shortens_every_loop_and_the_default_keeps_the_configured_pace
     assert slow.tracker_retry is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="open_bridge asks Tracker who the robot is (myself()) before any loop runs: "
-    "started during an outage the daemon exits 1, and under the unit's StartLimitBurst=5 "
-    "per 10 min systemd gives up for good on an outage of ~5 min",
-)
 async def test_a_daemon_started_during_a_tracker_outage_comes_up_and_drains_after(
     tmp_path: Path,
 ) -> None:
