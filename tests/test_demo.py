@@ -9,11 +9,13 @@ import contextlib
 import io
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 
 from tracker_bridge.cli import main
 from tracker_bridge.demo import run_demo
+from tracker_bridge.demo.timeline import SAFETY, Timeline
 from tracker_bridge.regulation.registry import CLAUSES
 
 pytestmark = pytest.mark.slow
@@ -140,6 +142,21 @@ def test_the_tally_shows_every_notification_sent_exactly_once(demo: Run) -> None
     smtp, distinct, journal = (int(g) for g in match.groups())
     assert smtp == distinct == journal > 10
     assert "re-evaluated: 0 new emails" in demo.text
+
+
+def test_a_claim_that_did_not_hold_fails_the_demo_and_says_so_in_the_summary() -> None:
+    """The demo's self-check: one failed check (or a clause never shown) makes it not ok."""
+    out = io.StringIO()
+    timeline = Timeline(out, lambda: datetime(2026, 3, 2, 10, tzinfo=UTC))
+    for clause in CLAUSES:
+        timeline.check(clause.id, "shown", ok=True)
+    timeline.check(SAFETY, "shown", ok=True)
+    assert timeline.ok
+    timeline.check("R19", "the reminder went out", ok=False)
+    assert not timeline.ok
+    timeline.summary()
+    assert "NOT SHOWN: the reminder went out" in out.getvalue()
+    assert re.search(r"^R19\s+✗ shown$", out.getvalue(), re.MULTILINE)
 
 
 def test_tracker_bridge_demo_runs_from_the_cli_and_exits_zero() -> None:

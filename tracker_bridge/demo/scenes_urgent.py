@@ -70,7 +70,11 @@ async def _take_from_telegram(s: Stage, key: str) -> None:
     await s.at(msk("2026-03-02 11:20"))
     s.telegram(f"/take {key}")
     batch = await s.until(
-        lambda b: bool(b.changes_of("assignee")) and any(p.how == "edited" for p in b.posts)
+        lambda b: (
+            bool(b.changes_of("assignee"))
+            and any(p.how == "edited" for p in b.posts)
+            and any("взята в работу" in p.message.text for p in b.posts)
+        )
     )
     with s.w.tracker.lock:
         issue = s.w.tracker.issues[key]

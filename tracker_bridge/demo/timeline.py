@@ -97,10 +97,12 @@ class Timeline:
         for clause, row in self._rows.items():
             mark = self._verdict(clause, row)
             if clause == "R3":
-                text = "out of scope: SSH access to the clinic's server has no software role"
+                items = ["out of scope: SSH access to the clinic's server has no software role"]
             else:
-                text = "; ".join(row.shown + [f"NOT SHOWN: {f}" for f in row.failed]) or "—"
-            self.write(f"{clause:<7}{mark:<2}{text}")
+                items = row.shown + [f"NOT SHOWN: {f}" for f in row.failed] or ["—"]
+            self.write(f"{clause:<7}{mark:<2}{items[0]}")
+            for item in items[1:]:
+                self.write(f"{'':9}{item}")
 
 
 def _change_text(change: Change) -> str:
