@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from tracker_bridge import __version__
@@ -153,3 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return EX_CONFIG
+    except Exception as exc:  # a report that cannot be made: say why, in one line
+        if args.verbose:
+            traceback.print_exc()
+        sys.stderr.write(f"tracker-bridge {args.command}: {type(exc).__name__}: {exc}\n")
+        return 1

@@ -59,3 +59,18 @@ def test_the_hidden_now_must_carry_a_zone(tmp_path: Path) -> None:
         result = run_cli("explain", "SUP-1", "--config", str(config), "--now", "2026-03-02T10:00")
     assert result.code == 2
     assert "give a zone offset" in result.err
+
+
+def test_a_command_that_cannot_reach_tracker_says_why_in_one_line(tmp_path: Path) -> None:
+    """A refused token is one readable line on stderr and exit 1, not a traceback."""
+    from tests.commands.world import write_config
+    from tracker_bridge.testing.fake_tracker import FakeTracker
+    from tracker_bridge.testing.smtp import SmtpCapture
+
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        config.write_text(config.read_text().replace(tracker.token, "a-revoked-token"))
+        result = run_cli("explain", "SUP-1", "--config", str(config))
+    assert result.code == 1
+    assert result.err.startswith("tracker-bridge explain: TrackerAuthError")
+    assert "Traceback" not in result.err

@@ -108,10 +108,11 @@ def test_run_with_a_bad_config_exits_78_and_names_the_key(tmp_path: Path) -> Non
 
 
 def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
-    """Tracker refuses the token at start: a crash (exit 1, systemd restarts), logged as such."""
+    """The store cannot be opened: a crash (exit 1, systemd restarts), logged as such."""
     with FakeTracker() as tracker, SmtpCapture() as smtp:
         config = write_config(tmp_path, tracker, smtp)
-        config.write_text(config.read_text().replace(tracker.token, "a-revoked-token"))
+        store = str(tmp_path / "state.sqlite3")
+        config.write_text(config.read_text().replace(store, str(tmp_path / "gone" / "x.sqlite3")))
         result = subprocess.run(
             [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
             capture_output=True,
@@ -121,4 +122,5 @@ def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert '"event": "daemon.crashed"' in result.stdout
-    assert "a-revoked-token" not in result.stdout
+    assert "cannot open the store" in result.stdout
+    assert tracker.token not in result.stdout

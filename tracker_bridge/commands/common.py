@@ -63,8 +63,12 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 @contextmanager
 def quiet_logging(args: argparse.Namespace) -> Iterator[None]:
-    """Logs to stderr while the command runs, so that stdout carries only its report."""
-    configure_logging(level="debug" if args.verbose else "warning", stream=sys.stderr)
+    """Logs to stderr while the command runs, so that stdout carries only its report.
+
+    Without ``-v`` only critical events: a command reports its own failures in its output, and
+    a library's log of the same failure (the Tracker client logs every 4xx) would only repeat it.
+    """
+    configure_logging(level="debug" if args.verbose else "critical", stream=sys.stderr)
     try:
         yield
     finally:

@@ -28,6 +28,7 @@ from tracker_bridge.commands.common import (
 from tracker_bridge.commands.sla_figures import month_bounds, render_table, tally
 from tracker_bridge.config import Settings
 from tracker_bridge.regulation.model import IssueView
+from tracker_bridge.tracker.snapshots import IssueSnapshot
 
 __all__ = ["collect", "created_query", "main"]
 
@@ -39,7 +40,9 @@ def created_query(queue: str, start: datetime, end: datetime) -> str:
     return f'Queue: {queue} Created: "{low}".."{high}" "Sort by": Created ASC'
 
 
-async def collect(settings: Settings, start: datetime, end: datetime) -> list[IssueView]:
+async def collect(
+    settings: Settings, start: datetime, end: datetime, *, concurrency: int = 8
+) -> list[IssueView]:
     """The views of every issue created in [start, end) in a queue the bridge serves."""
     queues = sorted({c.queue for c in settings.customers})
     with existing_store(settings) as store:
@@ -49,13 +52,19 @@ async def collect(settings: Settings, start: datetime, end: datetime) -> list[Is
             for queue in queues:
                 found += await gateway.search(created_query(queue, start, end), scroll=True)
             inside = [s for s in found if start <= s.created_at < end]
-            progress, views = Progress(len(inside), "issues"), []
-            for done, snapshot in enumerate(inside, 1):
-                view = await issues.view_of(snapshot)
-                if view is not None:
-                    views.append(view)
+            progress, done = Progress(len(inside), "issues"), 0
+            gate = asyncio.Semaphore(concurrency)  # a few reads at once, not thousands
+
+            async def read(snapshot: IssueSnapshot) -> IssueView | None:
+                nonlocal done
+                async with gate:
+                    view = await issues.view_of(snapshot)
+                done += 1
                 progress.update(done)
-            return views
+                return view
+
+            views = await asyncio.gather(*(read(s) for s in inside))
+            return [view for view in views if view is not None]
 
 
 def main(args: argparse.Namespace) -> int:
