@@ -11,6 +11,7 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from tracker_bridge import __version__
 
@@ -68,6 +69,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return replay(args)
 
 
+def _moment(text: str) -> datetime:
+    """``--now``: an ISO 8601 moment with its zone offset (without one it would be a guess)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a zone offset, e.g. {text}+03:00")
+    return moment
+
+
 def _common() -> argparse.ArgumentParser:
     """Options every command accepts, after the command name too."""
     common = argparse.ArgumentParser(add_help=False)
@@ -82,7 +94,9 @@ def _common() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="say more"
     )
     # Hidden: a fixed "now" for tests and for replaying what happened at a past moment.
-    common.add_argument("--now", metavar="ISO", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument(
+        "--now", metavar="ISO", type=_moment, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     return common
 
 

@@ -113,7 +113,5 @@ def run_cli(*argv: str) -> Outcome:
         try:
             code = cli.main(list(argv))
         except SystemExit as exit_:
-            code = int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
-            if isinstance(exit_.code, str):
-                err.write(exit_.code)
+            code = exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
     return Outcome(code, out.getvalue(), err.getvalue())
