@@ -3,12 +3,13 @@ customer reminded and auto-closed, replies to a finished request, and the exactl
 
 from __future__ import annotations
 
+from datetime import datetime
 from email.message import EmailMessage
 
 from tracker_bridge.demo.scenes_urgent import unattended_alerts
 from tracker_bridge.demo.story import Keys, Stage, body_of, created
 from tracker_bridge.demo.timeline import SAFETY, when
-from tracker_bridge.demo.world import DOCTOR, msk
+from tracker_bridge.demo.world import DOCTOR, MSK, msk
 from tracker_bridge.regulation.statuses import Status
 
 __all__ = ["week_two"]
@@ -128,14 +129,9 @@ async def _silence(s: Stage, key: str) -> None:
         s.check("R19", "a silence clock runs while awaiting testing", False)
         return
     for days, at in sorted(reading.reminders, key=lambda r: r[1]):
-        news = await s.at(at, f"{days} working day(s) before the auto-close")
-        digests = [p for p in news.posts if "Сводка" in p.message.text]
-        if digests and days == max(d for d, _ in reading.reminders):
-            s.check(
-                "R21",
-                "the morning digest lists the breached request",
-                "Просрочены: 1" in digests[0].message.text,
-            )
+        if days == max(d for d, _ in reading.reminders):
+            await _digest_lists_the_breach(s, at)
+        await s.at(at, f"{days} working day(s) before the auto-close")
         batch = await s.until(lambda b: bool(b.emails_with("Напоминание")))
         text = body_of(batch.emails_with("Напоминание")[0]) if batch.emails else ""
         s.check(
@@ -155,6 +151,18 @@ async def _silence(s: Stage, key: str) -> None:
     )
     after = await s.silence(key)
     s.check("R16", "closed: no silence clock, no more reminders", after is None)
+
+
+async def _digest_lists_the_breach(s: Stage, day: datetime) -> None:
+    """R21: the first digest after SUP-3's breach lists it under «Просрочены»."""
+    hours = s.w.bridge.calendar.opening_hours(day.astimezone(MSK).date())
+    news = await s.at(hours[0]) if hours else None
+    digests = [p for p in news.posts if "Сводка" in p.message.text] if news else []
+    s.check(
+        "R21",
+        "the morning digest lists the breached request",
+        bool(digests) and "Просрочены: 1" in digests[0].message.text,
+    )
 
 
 async def _after_the_end(s: Stage, key: str) -> None:

@@ -62,7 +62,7 @@ class Timeline:
             self._line("mail", f"{rec.outcome}{key} ({rec.reason})")
         for change in batch.changes:
             self._line("Tracker", _change_text(change))
-        for post in batch.posts:
+        for post in _latest_edits(batch.posts):
             self._line("Telegram", _post_text(post))
         for message in batch.emails:
             self._line("email", f"to {message['To']}: «{message['Subject']}»")
@@ -119,6 +119,20 @@ def _change_text(change: Change) -> str:
     what = {"IssueCreated": "created", "IssueWorkflow": "moved"}.get(change.kind, "")
     body = ", ".join(parts) if parts else change.kind
     return f"{change.issue} by {who}: {what + ' ' if what else ''}{body}"
+
+
+def _latest_edits(posts: list[Post]) -> list[Post]:
+    """Edits of one card in one step as one line: how many Telegram made of them depends on
+    the coalescing of edits in real time, what the card finally shows does not."""
+    out: list[Post] = []
+    for i, post in enumerate(posts):
+        later = posts[i + 1 :]
+        if post.how == "edited" and any(
+            p.how == "edited" and p.message.message_id == post.message.message_id for p in later
+        ):
+            continue
+        out.append(post)
+    return out
 
 
 def _post_text(post: Post) -> str:
