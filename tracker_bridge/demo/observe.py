@@ -92,6 +92,7 @@ class Observer:
         self._changelog: dict[str, int] = {}
         self._edits: dict[int, int] = {}
         self._sent: list[Sent] = []
+        self.outcomes: list[Outcome] = []  # every outcome seen so far, for the final tally
 
     def expect_outcome(self, sent: Sent) -> None:
         """Watch the store for what becomes of this delivered email."""
@@ -175,6 +176,7 @@ class Observer:
             if record is not None:
                 out.append(Outcome(sent, record))
                 self._sent.remove(sent)
+        self.outcomes += out
         return out
 
 

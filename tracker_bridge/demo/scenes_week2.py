@@ -3,9 +3,11 @@ customer reminded and auto-closed, replies to a finished request, and the exactl
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.message import EmailMessage
 
+from tracker_bridge.demo.observe import Batch
 from tracker_bridge.demo.scenes_urgent import unattended_alerts
 from tracker_bridge.demo.story import Keys, Stage, body_of, created
 from tracker_bridge.demo.timeline import SAFETY, when
@@ -27,16 +29,16 @@ async def week_two(s: Stage, keys: Keys) -> None:
     await _tally(s)
 
 
-async def _new_request(s: Stage, subject: str, body: str) -> str:
+async def _new_request(s: Stage, subject: str, body: str) -> tuple[str, Batch]:
     s.mail("a doctor writes", sender=DOCTOR, subject=subject, body=body)
     batch = await s.until(lambda b: bool(b.emails) and bool(b.outcomes))
-    return created(batch) or ""
+    return created(batch) or "", batch
 
 
 async def _infrastructure(s: Stage) -> None:
     s.t.scene("A blockage on the clinic's side: the infrastructure notice")
     await s.at(msk("2026-03-04 11:00"))
-    key = await _new_request(s, "Не загружается МИС - Терапия", "Белый экран.\nЛогин: ivanova\n")
+    key, _ = await _new_request(s, "Не загружается МИС - Терапия", "Белый экран.\nЛогин: ivanova\n")
     await s.at(msk("2026-03-04 11:40"))
     s.transition(
         key,
@@ -58,7 +60,7 @@ async def _infrastructure(s: Stage) -> None:
 async def _enhancement(s: Stage) -> None:
     s.t.scene("An enhancement: outside the regulation, no clock")
     await s.at(msk("2026-03-04 12:00"))
-    key = await _new_request(
+    key, _ = await _new_request(
         s, "Добавить выгрузку списка пациентов в Excel - Терапия", "Логин: ivanova\n"
     )
     before = s.deadline_of(key)
@@ -188,17 +190,20 @@ async def _after_the_end(s: Stage, key: str) -> None:
         unchanged and bool(refused) and key in body_of(refused[0]),
     )
     await s.at(msk("2026-03-17 12:30"))
-    new = await _new_request(
+    new, batch = await _new_request(
         s,
         "Крупнее шрифт в рецепте - Терапия",
         f"Продолжение заявки {key}: шрифт в рецепте слишком мелкий.\nЛогин: ivanova\n",
     )
     with s.w.tracker.lock:
         linked = [ln for ln in s.w.tracker.links.values() if {ln.source, ln.target} == {new, key}]
+    ack = batch.emails_with(f"[{new}]")
+    told = bool(ack) and f"связана с ранее оформленной заявкой {key}" in body_of(ack[0])
     s.check(
         "R20",
-        f"a new request quoting {key} becomes {new}, linked «relates» to it",
-        bool(new) and bool(linked),
+        f"a new request quoting {key} becomes {new}, linked «relates» to it; the "
+        "acknowledgement says so",
+        told and bool(new) and bool(linked),
     )
 
 
@@ -230,4 +235,38 @@ async def _tally(s: Stage) -> None:
         f"{len(messages)} = distinct ids {len(ids)}); nothing re-sent on re-evaluation",
         len(messages) == before and journal == len(messages) == len(ids),
     )
-    s.check("R12", f"{len(messages)} event notifications to requesters in all", len(ids) > 0)
+    _every_email_to_its_requester(s, messages)
+    _one_issue_per_request(s)
+
+
+def _every_email_to_its_requester(s: Stage, messages: list[EmailMessage]) -> None:
+    """R12: each notification went to the address its request came from."""
+    with s.w.tracker.lock:
+        requester = {k: i.local.get("requesterEmail") for k, i in s.w.tracker.issues.items()}
+    wrong = [
+        m
+        for m in messages
+        if (key := _key_in(str(m["Subject"]))) is None or requester.get(key) != str(m["To"])
+    ]
+    s.check(
+        "R12",
+        f"all {len(messages)} emails went to the requester of their issue ({len(wrong)} astray)",
+        bool(messages) and not wrong,
+    )
+
+
+def _key_in(subject: str) -> str | None:
+    match = re.search(r"\[([A-Z]+-\d+)\]", subject)
+    return match.group(1) if match else None
+
+
+def _one_issue_per_request(s: Stage) -> None:
+    """R1: every accepted new request is exactly one issue; nothing else made one."""
+    made = [o.record.issue_key for o in s.obs.outcomes if o.record.outcome == "created"]
+    with s.w.tracker.lock:
+        issues = sorted(s.w.tracker.issues)
+    s.check(
+        "R1",
+        f"{len(made)} new requests by email → {len(issues)} issues, one each ({', '.join(issues)})",
+        sorted(k for k in made if k) == issues and len(set(made)) == len(made),
+    )
