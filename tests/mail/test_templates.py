@@ -157,6 +157,16 @@ class TestWhatEachTemplateSays:
         text = render(renderer, "priority_changed", old_priority="Высокий", new_priority="Средний")
         assert "Был: Высокий" in text.text and "Стал: Средний" in text.text
 
+    def test_priorities_are_named_as_the_clinic_reads_them_not_by_tracker_key(
+        self, renderer: TemplateRenderer
+    ) -> None:
+        """R9: the rules pass Tracker's keys (normal, minor); the mails show Средний, Низкий."""
+        changed = render(renderer, "priority_changed", old_priority="normal", new_priority="minor")
+        assert "Был: Средний" in changed.text and "Стал: Низкий" in changed.text
+        assert "normal" not in changed.text and "minor" not in changed.text
+        registered = render(renderer, "registered", priority="critical", key="SUP-42")
+        assert "Приоритет: Критичный" in registered.text
+
     @pytest.mark.parametrize("status", [s for s in Status if s.is_terminal])
     def test_r20_terminal_mails_say_how_to_file_anew(
         self, renderer: TemplateRenderer, status: Status

@@ -26,7 +26,7 @@ from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.regulation.notifications import CONTEXT, TEMPLATES
 from tracker_bridge.regulation.statuses import Status
 
-__all__ = ["RenderedMail", "TemplateRenderer", "plural_ru"]
+__all__ = ["PRIORITY_TITLES_RU", "RenderedMail", "TemplateRenderer", "plural_ru", "priority_ru"]
 
 _NO_EXTRA: Mapping[str, str] = MappingProxyType({})
 _STATUS_PREFIX = "status_"
@@ -55,6 +55,24 @@ def plural_ru(count: object, one: str, few: str, many: str) -> str:
     return many
 
 
+# Tracker's standard priority keys as the clinic reads them (the same titles as the cards).
+PRIORITY_TITLES_RU: Mapping[str, str] = MappingProxyType(
+    {
+        "blocker": "Блокер",
+        "critical": "Критичный",
+        "normal": "Средний",
+        "minor": "Низкий",
+        "trivial": "Незначительный",
+    }
+)
+
+
+def priority_ru(value: object) -> str:
+    """A Tracker priority key (``critical``) as its Russian title; anything else unchanged."""
+    text = str(value)
+    return PRIORITY_TITLES_RU.get(text.strip().lower(), text)
+
+
 class TemplateRenderer:
     """Renders notifications from the shipped templates, shadowed by ``override_dir`` if given."""
 
@@ -76,6 +94,7 @@ class TemplateRenderer:
             keep_trailing_newline=True,
         )
         self._env.filters["plural_ru"] = plural_ru
+        self._env.filters["priority_ru"] = priority_ru
 
     def render(self, notify: Notify, *, extra: Mapping[str, str] = _NO_EXTRA) -> RenderedMail:
         """Render ``notify``; ``extra`` adds or overrides context (e.g. a key resolved late)."""
