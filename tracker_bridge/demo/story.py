@@ -9,6 +9,7 @@ runs the clock until the observed records show the expected outcome, printing wh
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -25,12 +26,13 @@ __all__ = ["Keys", "Stage", "body_of", "created"]
 SETTLE = 60.0  # seconds of clock time a jump lets the loops run before the next event
 
 
+@dataclass
 class Keys:
     """The issue keys the story learns as Tracker assigns them."""
 
-    saturday = ""
-    urgent = ""
-    unattended = ""
+    saturday: str = ""
+    urgent: str = ""
+    unattended: str = ""
 
 
 class Stage:
@@ -141,11 +143,6 @@ class Stage:
 
     def check(self, clause: str, shown: str, ok: bool) -> bool:
         return self.t.check(clause, shown, ok)
-
-    def checks(self, clauses: tuple[str, ...], shown: str, ok: bool) -> bool:
-        for clause in clauses:
-            self.t.check(clause, shown, ok)
-        return ok
 
 
 def _digest_posted(batch: Batch) -> bool:
