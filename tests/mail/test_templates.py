@@ -167,6 +167,22 @@ class TestWhatEachTemplateSays:
         registered = render(renderer, "registered", priority="critical", key="SUP-42")
         assert "Приоритет: Критичный" in registered.text
 
+    @pytest.mark.parametrize(
+        ("status", "resolution", "title"),
+        [
+            (Status.COMPLETED, "fixed", "Решён"),
+            (Status.CLOSED, "infrastructure", "Проблема инфраструктуры"),
+            (Status.CANCELLED, "wontFix", "Не будет исправлено"),
+            (Status.CLOSED, "ourOwnResolution", "ourOwnResolution"),
+        ],
+    )
+    def test_resolutions_are_named_as_the_clinic_reads_them_not_by_tracker_key(
+        self, renderer: TemplateRenderer, status: Status, resolution: str, title: str
+    ) -> None:
+        """Final notices name the resolution in Russian; an unknown one is shown as it is."""
+        text = render(renderer, status_template(status), resolution=resolution).text
+        assert f"Резолюция: {title}\n" in text
+
     @pytest.mark.parametrize("status", [s for s in Status if s.is_terminal])
     def test_r20_terminal_mails_say_how_to_file_anew(
         self, renderer: TemplateRenderer, status: Status

@@ -26,7 +26,15 @@ from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.regulation.notifications import CONTEXT, TEMPLATES
 from tracker_bridge.regulation.statuses import Status
 
-__all__ = ["PRIORITY_TITLES_RU", "RenderedMail", "TemplateRenderer", "plural_ru", "priority_ru"]
+__all__ = [
+    "PRIORITY_TITLES_RU",
+    "RESOLUTION_TITLES_RU",
+    "RenderedMail",
+    "TemplateRenderer",
+    "plural_ru",
+    "priority_ru",
+    "resolution_ru",
+]
 
 _NO_EXTRA: Mapping[str, str] = MappingProxyType({})
 _STATUS_PREFIX = "status_"
@@ -67,10 +75,32 @@ PRIORITY_TITLES_RU: Mapping[str, str] = MappingProxyType(
 )
 
 
+# Tracker's standard resolutions and the regulation's own (R4, R19), by key.
+RESOLUTION_TITLES_RU: Mapping[str, str] = MappingProxyType(
+    {
+        "fixed": "Решён",
+        "wontfix": "Не будет исправлено",
+        "duplicate": "Дубликат",
+        "invalid": "Некорректный",
+        "later": "Позже",
+        "cantreproduce": "Не воспроизводится",
+        "infeasible": "Невыполнимо",
+        "noresponse": "Нет ответа",
+        "infrastructure": "Проблема инфраструктуры",
+    }
+)
+
+
 def priority_ru(value: object) -> str:
     """A Tracker priority key (``critical``) as its Russian title; anything else unchanged."""
     text = str(value)
     return PRIORITY_TITLES_RU.get(text.strip().lower(), text)
+
+
+def resolution_ru(value: object) -> str:
+    """A Tracker resolution key (``fixed``) as its Russian title; anything else unchanged."""
+    text = str(value)
+    return RESOLUTION_TITLES_RU.get(text.strip().lower(), text)
 
 
 class TemplateRenderer:
@@ -95,6 +125,7 @@ class TemplateRenderer:
         )
         self._env.filters["plural_ru"] = plural_ru
         self._env.filters["priority_ru"] = priority_ru
+        self._env.filters["resolution_ru"] = resolution_ru
 
     def render(self, notify: Notify, *, extra: Mapping[str, str] = _NO_EXTRA) -> RenderedMail:
         """Render ``notify``; ``extra`` adds or overrides context (e.g. a key resolved late)."""
