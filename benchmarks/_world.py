@@ -1,0 +1,124 @@
+"""Shared setup for the daemon benchmarks: the loopback fakes, a config pointing at them, emails.
+
+The same parts the end-to-end tests use (FakeTracker over real HTTP, aiosmtpd, SQLite, a
+Maildir or a private Dovecot), wired by :func:`tracker_bridge.wiring.open_bridge` from a
+complete :class:`~tracker_bridge.config.Settings`, so a benchmark measures the bridge as shipped.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tracker_bridge.config import Settings
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.fake_tracker.state import NowClock
+from tracker_bridge.testing.smtp import SmtpCapture
+
+__all__ = ["INTAKE", "MSK", "config_data", "email", "fakes", "settings_for", "toml_text"]
+
+MSK = ZoneInfo("Europe/Moscow")
+INTAKE = "clinic1@support.example"
+DOMAIN = "clinic1.example"
+
+
+@contextmanager
+def fakes(clock: NowClock | None = None) -> Iterator[tuple[FakeTracker, SmtpCapture]]:
+    """A running FakeTracker (on ``clock``) and SMTP capture; both stopped on exit."""
+    with ExitStack() as stack:
+        tracker = stack.enter_context(FakeTracker(clock=clock))
+        smtp = stack.enter_context(SmtpCapture())
+        yield tracker, smtp
+
+
+def config_data(
+    root: Path,
+    tracker: FakeTracker,
+    smtp: SmtpCapture,
+    *,
+    source: str | None = None,
+    imap_password: str | None = None,
+) -> dict[str, Any]:
+    """A complete configuration: one customer, the fakes, a Maildir under ``root`` by default."""
+    data: dict[str, Any] = {
+        "tracker_token": tracker.token,
+        "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
+        "mail": {"source": source or str(root / "Maildir")},
+        "smtp": {
+            "host": smtp.host,
+            "port": smtp.port,
+            "security": "none",
+            "from_address": "robot@support.example",
+        },
+        "customers": [
+            {
+                "name": "clinic-one",
+                "intake_addresses": [INTAKE],
+                "allowed_domains": [DOMAIN],
+                "queue": "SUP",
+                "departments": ["Терапия", "Хирургия"],
+            }
+        ],
+        "store_path": str(root / "state.sqlite3"),
+    }
+    if imap_password is not None:
+        data["imap_password"] = imap_password
+        # the default done folder, "INBOX.Processed", needs a "." hierarchy separator; the
+        # private Dovecot uses "/" and refuses "." in a name
+        data["mail"]["folders"] = {"done": "Processed"}
+    return data
+
+
+def settings_for(
+    root: Path, tracker: FakeTracker, smtp: SmtpCapture, **options: str | None
+) -> Settings:
+    """:func:`config_data` validated into Settings."""
+    return Settings.model_validate(config_data(root, tracker, smtp, **options))
+
+
+def toml_text(data: dict[str, Any]) -> str:
+    """``data`` (strings, numbers, lists of those, tables of those) as a TOML file."""
+    top = [f"{k} = {_value(v)}" for k, v in data.items() if not _is_table(v)]
+    lines = [*top, ""]
+    for name, value in data.items():
+        if isinstance(value, dict):
+            lines += [f"[{name}]", *(f"{k} = {_value(v)}" for k, v in value.items()), ""]
+        elif _is_table(value):
+            for row in value:
+                lines += [f"[[{name}]]", *(f"{k} = {_value(v)}" for k, v in row.items()), ""]
+    text = "\n".join(lines)
+    tomllib.loads(text)  # fail here, not in the daemon, if a value did not survive
+    return text
+
+
+def _is_table(value: object) -> bool:
+    return isinstance(value, dict) or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+    )
+
+
+def _value(value: object) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return str(value)
+
+
+def email(n: int, *, when: datetime | None = None, tag: str = "bench") -> bytes:
+    """Request number ``n`` from its own doctor at the clinic: a new issue each."""
+    msg = EmailMessage()
+    msg["From"] = f"doctor{n}@{DOMAIN}"
+    msg["To"] = INTAKE
+    msg["Subject"] = f"Не печатается рецепт {n} - Терапия"
+    msg["Message-ID"] = f"<{tag}-{n}@{DOMAIN}>"
+    msg["Date"] = format_datetime(when or datetime(2026, 3, 2, 12, tzinfo=MSK))
+    msg.set_content(f"При нажатии «Печать» ничего не происходит ({n}).\nЛогин: user{n}\n")
+    return msg.as_bytes()

@@ -1,0 +1,519 @@
+"""The whole daemon, wired by ``open_bridge``: latency, a backlog, memory, and start-up.
+
+1. **Email → issue with IMAP IDLE.** A private Dovecot on loopback, the daemon on the real clock
+   over plain IMAP: the time from an APPEND to the issue existing in FakeTracker, one message at
+   a time. Baseline, same run: a bare imapclient IDLE loop (APPEND → EXISTS), which is Dovecot's
+   own notification delay (it batches mailbox changes, about 0.5 s). The goal is on what the
+   daemon adds beyond it.
+2. **A 1,000-email backlog** waiting in the Maildir when the daemon starts, FakeTracker adding
+   50 ms to every request (its ``delay`` fault armed for every route): the wall time until all
+   1,000 are issues, and Tracker requests per email. Baseline: the same backlog with no delay.
+3. **Memory.** The daemon in a process of its own (the fakes stay in this one, so their records
+   are not counted), on a ManualClock moved one loop interval per cycle so every loop runs once a
+   cycle, a new email every few cycles: VmRSS after warm-up and after 10,000 more cycles.
+   Baseline: a bare interpreter that imported ``tracker_bridge.wiring``.
+4. **Start to READY.** ``python -m tracker_bridge run`` (the systemd entrypoint) from process
+   start to ``READY=1`` on a fake ``$NOTIFY_SOCKET``; also the test entrypoint
+   ``tracker_bridge.testing.daemon_process`` to its ``READY`` line. Baseline: the import alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import mmap
+import os
+import resource
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks._timing import Row, table
+from benchmarks._world import MSK, config_data, email, fakes, settings_for, toml_text
+from tracker_bridge.clock import ManualClock, SystemClock
+from tracker_bridge.config import Settings
+from tracker_bridge.daemon import Daemon, Intervals
+from tracker_bridge.log import configure_logging, reset_logging
+from tracker_bridge.mail.imap_source import ImapSource
+from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.testing.dovecot import Dovecot, MailAccount
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.smtp import SmtpCapture, free_port
+from tracker_bridge.wiring import Overrides, open_bridge
+
+TITLE = "Daemon (end to end)"
+APPENDS = 50
+BACKLOG = 1_000
+TRACKER_DELAY = 0.050
+GOAL_P50, GOAL_P99 = 0.150, 0.500
+GOAL_BACKLOG = 30.0
+GOAL_RSS, GOAL_GROWTH = 80.0, 1.0  # MiB
+GOAL_READY = 1.5
+STARTS = 5
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def run() -> str:
+    with service_logging():
+        rows = _latency_rows() + _backlog_rows() + _memory_rows() + _ready_rows()
+    return table(rows)
+
+
+@contextlib.contextmanager
+def service_logging() -> Iterator[None]:
+    """The service's own logging (JSON lines, as under journald), thrown away: its cost counts,
+    its lines stay off the report."""
+    with Path(os.devnull).open("w", encoding="utf-8") as devnull:
+        configure_logging(json=True, stream=devnull)
+        try:
+            yield
+        finally:
+            reset_logging()
+
+
+# --- 1. email → issue with IDLE ------------------------------------------------------------------
+
+
+def _latency_rows() -> list[Row]:
+    with Dovecot() as dc:
+        raw = _raw_idle_latencies(dc.add_user("bench-raw"))
+        ours = asyncio.run(_daemon_latencies(dc.add_user("bench-daemon")))
+    beyond50, beyond99 = _p(ours, 50) - _p(raw, 50), _p(ours, 99) - _p(raw, 99)
+    ok = beyond50 <= GOAL_P50 and beyond99 <= GOAL_P99
+    return [
+        Row(
+            f"APPEND → EXISTS, bare imapclient IDLE ({APPENDS} appends)",
+            _fmt(raw),
+            "",
+            "(this is the baseline: Dovecot's own delay)",
+        ),
+        Row(
+            f"APPEND → issue in FakeTracker, whole daemon, IDLE ({APPENDS} emails)",
+            _fmt(ours),
+            "",
+            f"Dovecot alone: {_fmt(raw)}",
+        ),
+        Row(
+            "daemon's share beyond Dovecot's delay (p50; p99)",
+            f"{beyond50 * 1000:.0f} ms; {beyond99 * 1000:.0f} ms",
+            f"≤ {GOAL_P50 * 1000:.0f} ms; ≤ {GOAL_P99 * 1000:.0f} ms",
+            f"p50 {_p(raw, 50) * 1000:.0f} ms; p99 {_p(raw, 99) * 1000:.0f} ms",
+            "ok" if ok else "MISSED",
+        ),
+    ]
+
+
+def _raw_idle_latencies(account: MailAccount) -> list[float]:
+    samples = []
+    with account.client() as idler, account.client() as writer:
+        idler.select_folder("INBOX")
+        for n in range(APPENDS):
+            idler.idle()
+            started = time.perf_counter()
+            writer.append("INBOX", email(n, tag="raw"))
+            while not any(r[1:2] == (b"EXISTS",) for r in idler.idle_check(timeout=5)):
+                pass
+            samples.append(time.perf_counter() - started)
+            idler.idle_done()
+    return samples
+
+
+async def _daemon_latencies(account: MailAccount) -> list[float]:
+    root = Path(tempfile.mkdtemp(prefix="bench-daemon-"))
+    source = f"imap://{account.user}@{account.host}:{account.port}"
+    samples = []
+    try:
+        with fakes() as (tracker, smtp), account.client() as writer:
+            settings = settings_for(
+                root, tracker, smtp, source=source, imap_password=account.password
+            )
+            over = Overrides(imap_security="plain")
+            async with open_bridge(settings, clock=SystemClock(), overrides=over) as bridge:
+                imap = bridge.source
+                assert isinstance(imap, ImapSource)
+                task = asyncio.create_task(bridge.daemon.run())
+                for n in range(APPENDS):
+                    # one email at a time: the previous one is filed, acknowledged and settled
+                    await _until(lambda n=n: imap.idling and len(smtp.messages) >= n, task)  # type: ignore[misc]
+                    started = time.perf_counter()
+                    await asyncio.to_thread(writer.append, "INBOX", email(n))
+                    await _until(lambda n=n: len(tracker.issues) > n, task)  # type: ignore[misc]
+                    samples.append(time.perf_counter() - started)
+                bridge.daemon.stop()
+                await task
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return samples
+
+
+async def _until(done: Callable[[], bool], task: asyncio.Task[None], limit: float = 20.0) -> None:
+    """Poll ``done`` every millisecond (real time: the daemon runs on the system clock)."""
+    deadline = time.perf_counter() + limit
+    while not done():
+        if task.done():
+            task.result()
+            raise RuntimeError("the daemon stopped")
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"not done within {limit:.0f} s")
+        await asyncio.sleep(0.001)
+
+
+# --- 2. a 1,000-email backlog ------------------------------------------------------------------
+
+
+def _backlog_rows() -> list[Row]:
+    base_time, base_requests = asyncio.run(_backlog(0.0))
+    slow_time, slow_requests = asyncio.run(_backlog(TRACKER_DELAY))
+    delay_ms = TRACKER_DELAY * 1000
+    return [
+        Row(
+            f"{BACKLOG:,}-email backlog → all issues, no added delay",
+            f"{base_time:.1f} s, {base_requests:.2f} Tracker requests per email",
+            "",
+            "(this is the baseline)",
+        ),
+        Row(
+            f"{BACKLOG:,}-email backlog → all issues, +{delay_ms:.0f} ms per Tracker request",
+            f"{slow_time:.1f} s, {slow_requests:.2f} Tracker requests per email",
+            f"≤ {GOAL_BACKLOG:.0f} s",
+            f"no delay: {base_time:.1f} s; creations one by one alone: "
+            f"{BACKLOG * TRACKER_DELAY:.0f} s (arithmetic)",
+            "ok" if slow_time <= GOAL_BACKLOG else "MISSED",
+        ),
+    ]
+
+
+async def _backlog(delay: float) -> tuple[float, float]:
+    """Seconds from opening the bridge until every backlog email is an issue; requests/email."""
+    root = Path(tempfile.mkdtemp(prefix="bench-backlog-"))
+    try:
+        with fakes() as (tracker, smtp):
+            for n in range(BACKLOG):
+                deliver(root / "Maildir", email(n))
+            if delay:
+                tracker.delay_next("* /*", delay, times=1_000_000_000)  # every route, for good
+            settings = settings_for(root, tracker, smtp)
+            started = time.perf_counter()
+            async with open_bridge(settings, clock=SystemClock()) as bridge:
+                task = asyncio.create_task(bridge.daemon.run())
+                await _until(lambda: len(tracker.issues) >= BACKLOG, task, limit=600.0)
+                elapsed = time.perf_counter() - started
+                requests = len(tracker.requests)
+                bridge.daemon.stop()
+                await task
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return elapsed, requests / BACKLOG
+
+
+# --- 3. memory over 10,000 cycles -----------------------------------------------------------------
+
+
+def _memory_rows() -> list[Row]:
+    bare = _child_json(["-c", _BARE_RSS])["rss"]
+    with (
+        _scratch() as root,
+        SharedClock(root / "clock", MEMORY_START) as clock,
+        fakes(clock) as (tracker, smtp),
+    ):
+        job = {"config": config_data(root, tracker, smtp), "clock": str(clock.path)}
+        got = _child_json(["-c", _MEMORY_CHILD], stdin=json.dumps(job | _MEMORY_JOB))
+    growth = got["end"] - got["warm"]
+    cycles, every = _MEMORY_JOB["cycles"], _MEMORY_JOB["mail_every"]
+    return [
+        Row(
+            f"daemon RSS after {_MEMORY_JOB['warmup']:,} warm-up cycles",
+            f"{got['warm']:.1f} MiB",
+            f"≤ {GOAL_RSS:.0f} MiB",
+            f"bare interpreter + tracker_bridge.wiring: {bare:.1f} MiB",
+            "ok" if got["warm"] <= GOAL_RSS else "MISSED",
+        ),
+        Row(
+            f"daemon RSS after {cycles:,} more cycles (an email every {every}: "
+            f"{got['mails']} issues in all); peak",
+            f"{got['end']:.1f} MiB; peak {got['peak']:.1f} MiB",
+            f"≤ {GOAL_RSS:.0f} MiB",
+            f"bare: {bare:.1f} MiB",
+            "ok" if max(got["end"], got["peak"]) <= GOAL_RSS else "MISSED",
+        ),
+        Row(
+            f"RSS growth over the {cycles:,} cycles ({got['seconds']:.0f} s of real time)",
+            f"{growth:+.2f} MiB",
+            f"≤ {GOAL_GROWTH:.0f} MiB",
+            "",
+            "ok" if growth <= GOAL_GROWTH else "MISSED",
+        ),
+    ]
+
+
+_MEMORY_JOB = {"warmup": 500, "cycles": 10_000, "mail_every": 25, "step": 10.0}
+MEMORY_START = datetime(2026, 3, 2, 9, 0, tzinfo=MSK)  # a Monday morning
+
+
+class SharedClock:
+    """A ManualClock's time shared between processes through an 8-byte file (POSIX seconds).
+
+    The daemon's process owns the ManualClock and :meth:`publish` es its time after every step;
+    the FakeTracker in this process reads it through :meth:`now`, so the fake's timestamps move
+    with the daemon's clock, as in the end-to-end tests.
+    """
+
+    def __init__(self, path: Path, start: datetime | None = None) -> None:
+        self.path = path
+        if start is not None:
+            path.write_bytes(struct.pack("d", start.timestamp()))
+        self._file = path.open("r+b")
+        self._map = mmap.mmap(self._file.fileno(), 8)
+
+    def now(self) -> datetime:
+        (stamp,) = struct.unpack_from("d", self._map)
+        return datetime.fromtimestamp(stamp, UTC)
+
+    def publish(self, when: datetime) -> None:
+        struct.pack_into("d", self._map, 0, when.timestamp())
+
+    def __enter__(self) -> SharedClock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._map.close()
+        self._file.close()
+
+
+_BARE_RSS = """
+import json, tracker_bridge.wiring
+from benchmarks.bench_daemon import rss_mib
+print(json.dumps({"rss": rss_mib()}))
+"""
+
+_MEMORY_CHILD = """
+import asyncio, json, sys
+from benchmarks.bench_daemon import memory_child
+print(json.dumps(asyncio.run(memory_child(json.load(sys.stdin)))))
+"""
+
+
+def rss_mib() -> float:
+    """This process's resident set (VmRSS), in MiB."""
+    for line in Path("/proc/self/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+async def memory_child(job: dict[str, Any]) -> dict[str, float]:
+    """In the daemon's own process: warm up, then run ``cycles`` cycles; the RSS at both ends."""
+    clock = ManualClock(MEMORY_START)
+    step = float(job["step"])
+    intervals = Intervals(mail_wait=step, sync=step, rules=step, outbox=step)
+    settings = Settings.model_validate(job["config"])
+    maildir = Path(job["config"]["mail"]["source"])
+    over = Overrides(intervals=intervals)
+    with service_logging(), SharedClock(Path(job["clock"])) as shared:
+        async with open_bridge(settings, clock=clock, overrides=over) as bridge:
+            task = asyncio.create_task(bridge.daemon.run())
+            cycle = _Cycler(
+                bridge.daemon,
+                clock=clock,
+                shared=shared,
+                step=step,
+                maildir=maildir,
+                every=int(job["mail_every"]),
+            )
+            await cycle.run(int(job["warmup"]))
+            warm = _settled_rss()
+            started = time.perf_counter()
+            await cycle.run(int(job["cycles"]))
+            seconds = time.perf_counter() - started
+            end = _settled_rss()
+            bridge.daemon.stop()
+            await task
+    return {"warm": warm, "end": end, "peak": _peak_mib(), "mails": cycle.mails, "seconds": seconds}
+
+
+def _settled_rss() -> float:
+    gc.collect()
+    return rss_mib()
+
+
+class _Cycler:
+    """Moves a ManualClock one loop interval at a time, waiting for every loop to go round."""
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        *,
+        clock: ManualClock,
+        shared: SharedClock,
+        step: float,
+        maildir: Path,
+        every: int,
+    ) -> None:
+        self._daemon, self._clock, self._shared, self._step = daemon, clock, shared, step
+        self._maildir, self._every = maildir, every
+        self.cycles = self.mails = 0
+
+    async def run(self, cycles: int) -> None:
+        for _ in range(cycles):
+            if self.cycles % self._every == 0:
+                deliver(self._maildir, email(self.mails, when=self._clock.now(), tag="memory"))
+                self.mails += 1
+            self._shared.publish(self._clock.advance(self._step))
+            self.cycles += 1
+            await self._quiet()
+
+    async def _quiet(self) -> None:
+        """Until every loop sleeps on the clock again, a few turns of the event loop in a row."""
+        loops, calm = len(self._daemon.loops), 0
+        while calm < 3:
+            await asyncio.sleep(0 if calm else 0.0005)
+            calm = calm + 1 if self._clock.sleepers >= loops else 0
+
+
+# --- 4. start to READY ----------------------------------------------------------------------------
+
+
+def _ready_rows() -> list[Row]:
+    imported = _median(lambda: _to_line([PYTHON, "-c", _IMPORTED]))
+    bare = _median(lambda: _to_line([PYTHON, "-c", "print('READY', flush=True)"]))
+    with fakes() as (tracker, smtp):
+        service = _median(lambda: _to_notify_ready(tracker, smtp))
+        test_entry = _median(lambda: _to_ready_line(tracker, smtp))
+    baseline = f"`import tracker_bridge.wiring`: {imported:.2f} s (bare interpreter: {bare:.2f} s)"
+    return [
+        Row(
+            f"`python -m tracker_bridge run` start → READY=1 on a fake $NOTIFY_SOCKET "
+            f"(median of {STARTS})",
+            f"{service:.2f} s",
+            f"≤ {GOAL_READY} s",
+            baseline,
+            "ok" if service <= GOAL_READY else "MISSED",
+        ),
+        Row(
+            f"`python -m tracker_bridge.testing.daemon_process` start → its READY line "
+            f"(median of {STARTS})",
+            f"{test_entry:.2f} s",
+            "",
+            baseline,
+        ),
+    ]
+
+
+# the baseline prints a line once imported, timed the same way as the daemon's READY line
+_IMPORTED = "import tracker_bridge.wiring; print('READY', flush=True)"
+
+
+def _median(measure: Callable[[], float]) -> float:
+    measure()  # warm-up: the first start also reads the files into the page cache
+    return statistics.median(measure() for _ in range(STARTS))
+
+
+def _to_notify_ready(tracker: FakeTracker, smtp: SmtpCapture) -> float:
+    """Seconds from spawning ``tracker-bridge run`` until its READY=1 datagram arrives."""
+    with _scratch() as root, socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(root / "notify"))
+        notify.settimeout(30)
+        config = _config_file(root, tracker, smtp)
+        env = {**os.environ, "NOTIFY_SOCKET": str(root / "notify")}
+        argv = [PYTHON, "-m", "tracker_bridge", "run", "--config", str(config)]
+        started = time.perf_counter()
+        with _spawned(argv, env, subprocess.DEVNULL):
+            while b"READY=1" not in notify.recv(4096).split(b"\n"):
+                pass
+            return time.perf_counter() - started
+
+
+def _to_ready_line(tracker: FakeTracker, smtp: SmtpCapture) -> float:
+    """Seconds from spawning the test entrypoint until it prints READY."""
+    with _scratch() as root:
+        config = _config_file(root, tracker, smtp)
+        return _to_line(
+            [PYTHON, "-m", "tracker_bridge.testing.daemon_process", "--config", str(config)]
+        )
+
+
+def _to_line(argv: list[str]) -> float:
+    """Seconds from spawning ``argv`` until it prints a READY line."""
+    started = time.perf_counter()
+    with _spawned(argv, dict(os.environ), subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        while proc.stdout.readline().strip() != b"READY":
+            if proc.poll() is not None:
+                raise RuntimeError(f"{argv[1:3]} exited with {proc.returncode}")
+        return time.perf_counter() - started
+
+
+def _config_file(root: Path, tracker: FakeTracker, smtp: SmtpCapture) -> Path:
+    data = config_data(root, tracker, smtp)
+    data["metrics_listen"] = f"127.0.0.1:{free_port()}"
+    path = root / "tracker-bridge.toml"
+    path.write_text(toml_text(data), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="bench-ready-"))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _spawned(
+    argv: list[str], env: dict[str, str], stdout: int
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The process, stopped with SIGTERM (SIGKILL after 10 s) on the way out."""
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _child_json(args: list[str], stdin: str = "") -> dict[str, Any]:
+    """Run ``python ARGS`` from the project root; its stdout's last line as JSON."""
+    done = subprocess.run(
+        [PYTHON, *args], cwd=ROOT, input=stdin, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _p(samples: list[float], pct: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
+
+
+def _fmt(samples: list[float]) -> str:
+    return f"p50 {_p(samples, 50) * 1000:.0f} ms, p99 {_p(samples, 99) * 1000:.0f} ms"
