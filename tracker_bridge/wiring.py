@@ -64,6 +64,8 @@ class Overrides:
     tracker_retry: RetryPolicy | None = None
     store: Store | None = None
     mail_domain: str | None = None
+    # Telegram's flood limits paced in real time; a fake Bot API on a fast clock needs none
+    telegram_pacing: bool = True
 
 
 @dataclass
@@ -226,13 +228,16 @@ def _mirror(
     *,
     views: dict[str, IssueView],
     commands: _Commands,
+    paced: bool = True,
 ) -> TelegramMirror | None:
     tg = settings.telegram
     token = _secret(settings.telegram_bot_token)
     if not tg.enabled or token is None:
         return None
     return TelegramMirror(
-        MirrorSettings.from_base(token, tg.base_url),
+        MirrorSettings.from_base(token, tg.base_url)
+        if paced
+        else MirrorSettings.from_base(token, tg.base_url, overall_per_second=0, group_per_minute=0),
         access=Access.from_customers(settings.customers_core(), tg.users),
         cards=store,
         clock=clock,
@@ -259,7 +264,15 @@ async def open_bridge(
         metrics = Metrics()
         views: dict[str, IssueView] = {}
         commands = _Commands()
-        mirror = _mirror(settings, store, clock, calendar, views=views, commands=commands)
+        mirror = _mirror(
+            settings,
+            store,
+            clock,
+            calendar,
+            views=views,
+            commands=commands,
+            paced=over.telegram_pacing,
+        )
         effects = Effects(
             store,
             clock,

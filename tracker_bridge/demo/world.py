@@ -202,6 +202,7 @@ async def world(start: datetime) -> AsyncIterator[World]:
             tracker_retry=RetryPolicy(
                 attempts=3, total_seconds=5, initial_wait=0.01, max_wait=0.05
             ),
+            telegram_pacing=False,  # the fake Bot API has no flood limits to respect
         )
         async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
             task = asyncio.create_task(bridge.daemon.run())
