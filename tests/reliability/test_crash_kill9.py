@@ -247,6 +247,17 @@ def _check(tracker: FakeTracker, smtp: SmtpCapture, maildir: Path, plan: Plan, r
     counts = message_id_counts(smtp.messages)
     assert len(counts) == NEW_REQUESTS + len(plan.asked)
     assert _repeats(smtp) <= run.kills
+    # each requester was told the key of their own issue, even when a kill came in between
+    for request in plan.requests:
+        (key,) = by_summary[request.summary or ""]
+        subjects = {str(m["Message-ID"]): str(m["Subject"]) for m in smtp.messages}
+        acks = {
+            mid: subject
+            for mid, subject in subjects.items()
+            if "зарегистрирована" in subject and (request.summary or "") in subject
+        }
+        assert len(acks) == 1, (request.summary, acks)
+        assert all(f"[{key}]" in subject for subject in acks.values()), acks
 
 
 def _check_store(path: Path) -> None:
