@@ -201,22 +201,24 @@ class Daemon:
             await asyncio.gather(waiter, stopper, return_exceptions=True)
         if self._stop.is_set():
             return
-        # A source hands each message out once per session: what failed for a transient
-        # reason is kept here and tried again first, in order.
+        # A source hands each message out once per session: what is not settled yet when a
+        # failure ends this round (in the intake, the settle or the rules pass after it) is
+        # kept here and tried again first, in order.
         batch, self._retry = [*self._retry, *await self.source.fetch()], []
         if self.metrics is not None:
             self.metrics.mark_contact("imap", self.clock.now())
         for i, message in enumerate(batch):
+            self._retry = batch[i:]
             try:
                 # the message in hand is finished even if a stop comes meanwhile
                 result = await asyncio.shield(self.intake.handle(message))
             except self.transient_errors:
-                self._retry = batch[i:]
                 raise  # the supervisor logs it and backs off; nothing leaves the inbox
             except Exception as exc:  # a bug or a poison message must not block the rest
                 log.exception("intake.failed", source_id=message.source_id)
                 result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
             await self.source.settle(message, result.settle)
+            self._retry = batch[i + 1 :]
             if self.metrics is not None:
                 self.metrics.messages.labels(outcome=result.outcome).inc()
                 if result.outcome == "created":
@@ -225,7 +227,6 @@ class Daemon:
             if result.issue_key:
                 await self.rules.issue(result.issue_key)
             if self._stop.is_set():
-                self._retry = batch[i + 1 :]
                 return
 
     async def _sync_once(self) -> None:

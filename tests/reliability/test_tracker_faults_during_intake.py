@@ -105,3 +105,23 @@ async def test_a_write_applied_but_unconfirmed_past_every_retry_is_reconciled_on
         assert tracker.request_count("POST", f"/v2/issues/{key}/comments") == 1
         assert sorted(message_id_counts(world.smtp.messages).values()) == [1]
         assert folder_files(world.maildir, "Quarantine") == []
+
+
+async def test_a_tracker_failure_after_a_message_is_settled_strands_none_of_its_batch(
+    tmp_path: Path,
+) -> None:
+    """R1: Tracker fails while the rules pass reads the first new issue of a batch (after that
+    email is settled): the emails behind it in the same batch still become issues, in order,
+    without waiting for a restart."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        tracker.fail_next("GET /v2/issues/{key}", status=503, times=3)  # the policy's 3 tries
+        sent = [_request(world, n) for n in range(4)]
+        await world.run_until(
+            lambda: len(tracker.issues) == 4 and not folder_files(world.maildir), limit=900.0
+        )
+        await world.settle()
+        assert tracker.pending_faults == 0
+        assert [tracker.issues[f"SUP-{n + 1}"].summary for n in range(4)] == [s for s, _ in sent]
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 4
+        assert folder_files(world.maildir, "Quarantine") == []
