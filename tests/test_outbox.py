@@ -12,7 +12,7 @@ from tracker_bridge.effects import notify_payload
 from tracker_bridge.mail.envelope import message_ids
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
-from tracker_bridge.outbox import Outbox, OutboxIdentity
+from tracker_bridge.outbox import QUEUE_LIFETIME, Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -98,6 +98,45 @@ async def test_r22_an_smtp_outage_delays_but_never_loses_a_notification(
     assert await outbox.drain() == 1
     assert len(smtp.messages) == 1
     assert outbox.backlog() == []
+
+
+async def _drain_through(outbox: Outbox, clock: ManualClock, span: timedelta) -> int:
+    """Drain every half hour (the longest backoff) for ``span`` of clock time; the number sent."""
+    sent, waited = 0, timedelta(0)
+    while waited < span:
+        sent += await outbox.drain()
+        clock.advance(timedelta(minutes=30))
+        waited += timedelta(minutes=30)
+    return sent
+
+
+async def test_r22_a_day_long_smtp_outage_delays_but_never_loses_a_notification(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """R22: SMTP unreachable for a whole day (dozens of attempts): still queued, then sent once."""
+    notify = queue(store)
+    smtp.stop()
+    assert await _drain_through(outbox, clock, timedelta(days=1)) == 0
+    entry = store.journal_get(notify.key)
+    assert entry is not None and entry.state == "pending" and entry.attempts > 25
+    smtp.start()
+    assert await _drain_through(outbox, clock, timedelta(hours=1)) == 1
+    assert len(smtp.messages) == 1
+    assert outbox.backlog() == []
+
+
+async def test_a_notification_still_failing_after_the_queue_lifetime_is_given_up(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """Like an MTA: after five days of transient failures the entry is settled as failed."""
+    notify = queue(store)
+    smtp.stop()
+    assert await _drain_through(outbox, clock, QUEUE_LIFETIME + timedelta(hours=1)) == 0
+    entry = store.journal_get(notify.key)
+    assert entry is not None and entry.state == "failed" and entry.permanent
+    smtp.start()
+    assert await _drain_through(outbox, clock, timedelta(hours=1)) == 0
+    assert smtp.messages == []
 
 
 async def test_a_permanent_refusal_marks_the_address_bounced_and_stops_mailing_it(

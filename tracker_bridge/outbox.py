@@ -4,9 +4,10 @@
 pending journal entry. :meth:`Outbox.drain` sends what is due: rendered from its template, with a
 deterministic Message-ID (a resend after a crash is the same message to the recipient's client),
 recorded in the thread map so the requester's reply threads back. A transient failure leaves the
-entry pending with exponential backoff; a permanent one (a 5xx, a bounced address) settles it as
-failed, logged, never retried. A crash between sending and journaling can repeat one email: the
-only duplicate the design allows, and the same Message-ID lets mail clients fold it.
+entry pending with exponential backoff for up to :data:`QUEUE_LIFETIME` (five days, as an MTA
+would); a permanent one (a 5xx, a bounced address) settles it as failed, logged, never retried.
+A crash between sending and journaling can repeat one email: the only duplicate the design
+allows, and the same Message-ID lets mail clients fold it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ __all__ = ["MailSender", "Outbox", "OutboxIdentity"]
 log = structlog.get_logger(__name__)
 
 MAX_BACKOFF = timedelta(minutes=30)
+# How long a transient failure is retried: an MTA's queue lifetime (Postfix's default), so an SMTP
+# relay down over a night or a weekend delays notifications but never drops them (R22).
+QUEUE_LIFETIME = timedelta(days=5)
 
 
 class MailSender(Protocol):
@@ -59,11 +63,11 @@ class Outbox:
         sender: MailSender,
         identity: OutboxIdentity,
         *,
-        max_attempts: int = 25,
+        lifetime: timedelta = QUEUE_LIFETIME,
     ) -> None:
         self._store, self._clock = store, clock
         self._renderer, self._sender, self._identity = renderer, sender, identity
-        self._max_attempts = max_attempts
+        self._lifetime = lifetime
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""
@@ -124,12 +128,11 @@ class Outbox:
         )
 
     def _retry_later(self, entry: JournalEntry, exc: MailError) -> int:
-        attempts = entry.attempts + 1
+        attempts, now = entry.attempts + 1, self._clock.now()
         log.warning("notification.retry", key=entry.key, attempts=attempts, error=str(exc))
-        if attempts >= self._max_attempts:
-            self._settle_failed(
-                entry, f"gave up after {attempts} attempts: {exc}", self._clock.now()
-            )
+        if now - entry.created_at >= self._lifetime:
+            why = f"gave up after {attempts} attempts over {now - entry.created_at}: {exc}"
+            self._settle_failed(entry, why, now)
         return 0
 
     def _settle_failed(self, entry: JournalEntry, why: str, now: datetime) -> None:

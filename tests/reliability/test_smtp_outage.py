@@ -19,6 +19,7 @@ from tests.reliability.support import (
 
 REQUESTS = 8
 OUTAGE_SECONDS = 3600.0
+DAY_SECONDS = 24 * 3600.0
 
 
 def _request(world: World, n: int) -> str:
@@ -35,8 +36,13 @@ async def test_notifications_queued_during_an_smtp_outage_are_all_delivered_once
     async with running_world(tmp_path) as world:
         world.smtp.stop()
         summaries = [_request(world, n) for n in range(REQUESTS)]
-        await world.run_until(lambda: len(world.tracker.issues) == REQUESTS, step=5.0)
-        assert not folder_files(world.maildir)  # intake never waits for SMTP
+        # intake never waits for SMTP: every request is registered and out of the inbox
+        await world.run_until(
+            lambda: len(world.tracker.issues) == REQUESTS and not folder_files(world.maildir),
+            step=5.0,
+            limit=600.0,
+        )
+        assert len(folder_files(world.maildir, "Processed")) == REQUESTS
         await world.settle(OUTAGE_SECONDS, 60.0)
         assert len(world.bridge.outbox.backlog()) == REQUESTS
         world.smtp.start()
@@ -58,3 +64,21 @@ async def test_notifications_queued_during_an_smtp_outage_are_all_delivered_once
         )
         for message in world.smtp.messages:
             assert any(f"[{key}]" in str(message["Subject"]) for key in keys)
+
+
+async def test_a_day_long_smtp_outage_loses_no_notification(tmp_path: Path) -> None:
+    """R22: "notifications are never lost": acknowledgements queued through a whole day without
+    SMTP (a relay down over a night and a day) all go out, once each, when it returns."""
+    async with running_world(tmp_path) as world:
+        world.smtp.stop()
+        for n in range(3):
+            _request(world, n)
+        await world.run_until(lambda: len(world.tracker.issues) == 3, step=5.0)
+        await world.settle(DAY_SECONDS, 600.0)
+        world.smtp.start()
+        await world.run_until(
+            lambda: len(message_id_counts(world.smtp.messages)) == 3, step=60.0, limit=7200.0
+        )
+        await world.settle()
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1, 1, 1]
+        assert world.bridge.outbox.backlog() == []
