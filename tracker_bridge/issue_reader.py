@@ -23,7 +23,7 @@ from tracker_bridge.tracker.snapshots import IssueSnapshot
 from tracker_bridge.tracker.sync import read_view
 from tracker_bridge.tracker.views import StoreFacts, ViewSettings
 
-__all__ = ["TrackerIssueReader"]
+__all__ = ["TrackerIssueReader", "customer_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +72,7 @@ class TrackerIssueReader:
     def _facts(self, snapshot: IssueSnapshot) -> StoreFacts | None:
         tracked = self._store.tracked(snapshot.key)
         if tracked is None:
-            customer = self._customer_of(snapshot)
+            customer = customer_of(snapshot, self._customers)
             if customer is None:
                 return None  # not a queue the bridge serves
             requester = snapshot.local.get(self._requester_field, "") or snapshot.email_from or ""
@@ -90,15 +90,15 @@ class TrackerIssueReader:
     def _requester_field(self) -> str:
         return self._settings.field_ids.get("requester", "requesterEmail")
 
-    def _customer_of(self, snapshot: IssueSnapshot) -> Customer | None:
-        """The customer an untracked issue belongs to: by queue, then component or tag."""
-        candidates = [c for c in self._customers if c.queue == snapshot.queue]
-        if len(candidates) > 1:
-            narrowed = [
-                c
-                for c in candidates
-                if (c.component and c.component in snapshot.components)
-                or (c.tag and c.tag in snapshot.tags)
-            ]
-            candidates = narrowed or candidates[:1]
-        return candidates[0] if candidates else None
+
+def customer_of(snapshot: IssueSnapshot, customers: Sequence[Customer]) -> Customer | None:
+    """The customer an issue belongs to: by queue, narrowed by component or tag in a shared one."""
+    candidates = [c for c in customers if c.queue == snapshot.queue]
+    narrowed = [
+        c
+        for c in candidates
+        if (c.component and c.component in snapshot.components)
+        or (c.tag and c.tag in snapshot.tags)
+    ]
+    found = narrowed or candidates
+    return found[0] if found else None

@@ -48,7 +48,7 @@ from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.sync import TrackerSync
 from tracker_bridge.tracker.views import ViewSettings
 
-__all__ = ["Bridge", "Overrides", "field_ids_of", "open_bridge"]
+__all__ = ["Bridge", "Overrides", "field_ids_of", "gateway_for", "open_bridge", "secret_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -107,22 +107,24 @@ def field_ids_of(settings: Settings) -> dict[str, str]:
     }
 
 
-def _secret(value: object) -> str | None:
+def secret_of(value: object) -> str | None:
+    """A secret setting's value (``None`` when unset); only ever passed to the client using it."""
     getter = getattr(value, "get_secret_value", None)
     return str(getter()) if getter is not None else None
 
 
-def _gateway(settings: Settings, overrides: Overrides) -> TrackerGateway:
+def gateway_for(settings: Settings, retry: RetryPolicy | None = None) -> TrackerGateway:
+    """A Tracker gateway configured as the daemon's (close it with ``async with``)."""
     tracker = settings.tracker
     return TrackerGateway(
         base_url=tracker.base_url,
-        token=_secret(settings.tracker_token),
-        iam_token=_secret(settings.tracker_iam_token),
+        token=secret_of(settings.tracker_token),
+        iam_token=secret_of(settings.tracker_iam_token),
         org_id=tracker.org_id,
         cloud_org_id=tracker.cloud_org_id,
         field_ids=field_ids_of(settings),
         status_map=settings.status_map(),
-        retry=overrides.tracker_retry,
+        retry=retry,
     )
 
 
@@ -141,7 +143,7 @@ def _source(settings: Settings, store: Store, clock: Clock, overrides: Overrides
     imap = ImapSettings(
         host=endpoint.host,
         user=endpoint.username,
-        password=_secret(settings.imap_password) or "",
+        password=secret_of(settings.imap_password) or "",
         port=endpoint.port,
         security=overrides.imap_security or endpoint.security,  # type: ignore[arg-type]
         ssl_context=overrides.imap_ssl_context,
@@ -162,7 +164,7 @@ def _outbox(settings: Settings, store: Store, clock: Clock, overrides: Overrides
             port=smtp.effective_port,
             security=smtp.security,
             username=smtp.username,
-            password=_secret(settings.smtp_password),
+            password=secret_of(settings.smtp_password),
         ),
         ssl_context=overrides.smtp_ssl_context,
     )
@@ -231,7 +233,7 @@ def _mirror(
     paced: bool = True,
 ) -> TelegramMirror | None:
     tg = settings.telegram
-    token = _secret(settings.telegram_bot_token)
+    token = secret_of(settings.telegram_bot_token)
     if not tg.enabled or token is None:
         return None
     return TelegramMirror(
@@ -258,7 +260,7 @@ async def open_bridge(
         store = over.store or stack.enter_context(SqliteStore(settings.store_path))
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()
-        gateway = await stack.enter_async_context(_gateway(settings, over))
+        gateway = await stack.enter_async_context(gateway_for(settings, over.tracker_retry))
         view_settings = ViewSettings(settings.status_map(), None, field_ids_of(settings))
         reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
         metrics = Metrics()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -18,9 +18,10 @@ from typing import TextIO
 from tracker_bridge.clock import Clock, ManualClock, SystemClock
 from tracker_bridge.config import Settings, load_settings
 from tracker_bridge.config.sources import CONFIG_ENV
+from tracker_bridge.issue_reader import customer_of
 from tracker_bridge.log import configure_logging, reset_logging
 from tracker_bridge.regulation.calendar import WorkCalendar
-from tracker_bridge.regulation.model import Customer, IssueView
+from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.tracker.errors import TrackerNotFound
@@ -28,7 +29,7 @@ from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.snapshots import IssueSnapshot
 from tracker_bridge.tracker.sync import read_view
 from tracker_bridge.tracker.views import StoreFacts, ViewSettings
-from tracker_bridge.wiring import field_ids_of
+from tracker_bridge.wiring import field_ids_of, gateway_for
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -91,21 +92,7 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
 
 def tracker_gateway(settings: Settings) -> TrackerGateway:
     """A gateway configured as the daemon's (close it with ``async with``)."""
-
-    def secret(name: str) -> str | None:
-        value = getattr(settings, name)
-        return None if value is None else str(value.get_secret_value())
-
-    tracker = settings.tracker
-    return TrackerGateway(
-        base_url=tracker.base_url,
-        token=secret("tracker_token"),
-        iam_token=secret("tracker_iam_token"),
-        org_id=tracker.org_id,
-        cloud_org_id=tracker.cloud_org_id,
-        field_ids=field_ids_of(settings),
-        status_map=settings.status_map(),
-    )
+    return gateway_for(settings)
 
 
 def existing_store(settings: Settings) -> AbstractContextManager[Store | None]:
@@ -114,19 +101,6 @@ def existing_store(settings: Settings) -> AbstractContextManager[Store | None]:
     if not path.is_file():
         return nullcontext(None)
     return SqliteStore(path)
-
-
-def customer_of(snapshot: IssueSnapshot, customers: Sequence[Customer]) -> Customer | None:
-    """The customer an issue belongs to: by queue, narrowed by component or tag in a shared one."""
-    candidates = [c for c in customers if c.queue == snapshot.queue]
-    narrowed = [
-        c
-        for c in candidates
-        if (c.component and c.component in snapshot.components)
-        or (c.tag and c.tag in snapshot.tags)
-    ]
-    found = narrowed or candidates
-    return found[0] if found else None
 
 
 class ReadOnlyIssues:

@@ -14,13 +14,13 @@ from tracker_bridge.config import Settings
 from tracker_bridge.mail.imap_session import ImapSession, ImapSettings
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
+from tracker_bridge.wiring import secret_of
 
 __all__ = ["AdminSession", "SmtpProbe", "imap_settings", "reinject", "smtp_probe"]
 
 
 def _secret(settings: Settings, name: str) -> str | None:
-    value = getattr(settings, name)
-    return None if value is None else str(value.get_secret_value())
+    return secret_of(getattr(settings, name))
 
 
 def imap_settings(settings: Settings) -> ImapSettings | None:
