@@ -101,6 +101,7 @@ class Daemon:
     _wake_outbox: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     loops: dict[str, _LoopState] = field(default_factory=dict, init=False)
     _retry: list[IncomingMessage] = field(default_factory=list, init=False)
+    _unevaluated: list[str] = field(default_factory=list, init=False)
     # the digest counts the views, which only the first sync fills: before it, "0 open" is a lie
     _synced: bool = field(default=False, init=False)
 
@@ -230,10 +231,14 @@ class Daemon:
                 return
 
     async def _sync_once(self) -> None:
-        changed = await self.sync.cycle()
+        # Sync reports a change once (its cursor and memory move on): changes whose rules pass
+        # failed are kept here and evaluated again first, or the change would be lost.
+        changed = [*self._unevaluated, *await self.sync.cycle()]
+        self._unevaluated = changed
         if changed:
             await self.rules.many(changed)
             self._wake_outbox.set()
+        self._unevaluated = []
         if not self._synced:
             self._synced = True
             self._wake_rules.set()  # the digest waited for this

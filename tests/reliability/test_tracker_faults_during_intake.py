@@ -125,3 +125,22 @@ async def test_a_tracker_failure_after_a_message_is_settled_strands_none_of_its_
         assert [tracker.issues[f"SUP-{n + 1}"].summary for n in range(4)] == [s for s, _ in sent]
         assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 4
         assert folder_files(world.maildir, "Quarantine") == []
+
+
+async def test_a_tracker_failure_while_reading_a_changed_issue_does_not_lose_the_change(
+    tmp_path: Path,
+) -> None:
+    """R8: support asks a question, and Tracker fails just as the bridge reads that issue's
+    history: the question still reaches the requester, once, a few sync cycles later."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        _request(world, 1)
+        await world.run_until(lambda: len(world.smtp.messages) == 1)
+        (key,) = tracker.issues
+        tracker.fail_next("GET /v2/issues/{key}/changelog", status=503, times=3)
+        tracker.transition(key, "request_info", by=SUPPORT_LOGIN, comment="Уточните отделение")
+        await world.run_until(lambda: len(world.smtp.messages) == 2, limit=600.0)
+        await world.settle()
+        assert tracker.pending_faults == 0
+        assert "Уточните отделение" in world.smtp.messages[1].get_content()
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1, 1]
