@@ -231,18 +231,29 @@ class Daemon:
                 return
 
     async def _sync_once(self) -> None:
-        # Sync reports a change once (its cursor and memory move on): changes whose rules pass
-        # failed are kept here and evaluated again first, or the change would be lost.
         changed = [*self._unevaluated, *await self.sync.cycle()]
-        self._unevaluated = changed
-        if changed:
-            await self.rules.many(changed)
-            self._wake_outbox.set()
         self._unevaluated = []
+        if changed:
+            await self._evaluate(changed)
         if not self._synced:
             self._synced = True
             self._wake_rules.set()  # the digest waited for this
         await self._sleep(self.intervals.sync)
+
+    async def _evaluate(self, keys: list[str]) -> None:
+        """The rules pass over changed issues. Sync reports a change once (its cursor and memory
+        move on), so an issue whose pass fails for a transient reason is kept and evaluated
+        again next cycle — without holding up the others, or slowing the loop — or the change
+        would be lost."""
+        failed: list[str] = []
+        for key in dict.fromkeys(keys):
+            try:
+                await self.rules.issue(key)
+            except self.transient_errors:
+                log.warning("rules.retry_next_cycle", issue=key, exc_info=True)
+                failed.append(key)
+        self._unevaluated = failed
+        self._wake_outbox.set()
 
     async def _rules_once(self) -> None:
         await self.rules.due()

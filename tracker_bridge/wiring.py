@@ -199,6 +199,10 @@ class _SyncLoop:
         self, sync: TrackerSync, reader: TrackerIssueReader, metrics: Metrics, clock: Clock
     ) -> None:
         self._sync, self._reader, self._metrics, self._clock = sync, reader, metrics, clock
+        # A new process cannot know which reported changes its predecessor acted on, and the
+        # rules' wake-up schedule (reminders, auto-close, breaches) lived in that process's
+        # memory: its first cycle reads every issue again, as a first start does.
+        sync.request_full_resync()
 
     async def cycle(self) -> list[str]:
         result = await self._sync.cycle()

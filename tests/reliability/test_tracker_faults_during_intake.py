@@ -144,3 +144,44 @@ async def test_a_tracker_failure_while_reading_a_changed_issue_does_not_lose_the
         assert tracker.pending_faults == 0
         assert "Уточните отделение" in world.smtp.messages[1].get_content()
         assert sorted(message_id_counts(world.smtp.messages).values()) == [1, 1]
+
+
+async def test_one_issue_tracker_cannot_read_holds_up_no_other_change(tmp_path: Path) -> None:
+    """R8: while one issue's history cannot be read, support's question on another still goes
+    out; the first one's follows once Tracker reads it again."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        _request(world, 1)
+        _request(world, 2)
+        await world.run_until(lambda: len(world.smtp.messages) == 2)
+        tracker.fail_next("GET /v2/issues/SUP-1/changelog", status=503, times=10**6)
+        tracker.transition("SUP-1", "request_info", by=SUPPORT_LOGIN, comment="Вопрос один")
+        tracker.transition("SUP-2", "request_info", by=SUPPORT_LOGIN, comment="Вопрос два")
+        await world.run_until(lambda: len(world.smtp.messages) == 3, limit=600.0)
+        assert "Вопрос два" in world.smtp.messages[2].get_content()
+        tracker.clear_faults()
+        await world.run_until(lambda: len(world.smtp.messages) == 4, limit=600.0)
+        await world.settle()
+        assert "Вопрос один" in world.smtp.messages[3].get_content()
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 4
+
+
+async def test_a_change_not_yet_evaluated_survives_a_restart(tmp_path: Path) -> None:
+    """R8 across a restart: a question whose issue could not be read before the daemon stopped
+    (while later changes moved the sync cursor on) still reaches the requester after it."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        _request(world, 1)
+        await world.run_until(lambda: len(world.smtp.messages) == 1)
+        tracker.fail_next("GET /v2/issues/SUP-1/changelog", status=503, times=10**6)
+        tracker.transition("SUP-1", "request_info", by=SUPPORT_LOGIN, comment="Вопрос один")
+        await world.settle(600.0, 10.0)  # ten minutes: past the sync's overlap window
+        _request(world, 2)
+        await world.run_until(lambda: len(world.smtp.messages) == 2)
+        await world.settle(60.0, 10.0)
+        await world.restart()
+        tracker.clear_faults()
+        await world.run_until(lambda: len(world.smtp.messages) == 3, limit=600.0)
+        await world.settle()
+        assert "Вопрос один" in world.smtp.messages[2].get_content()
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 3
