@@ -58,6 +58,16 @@ class TestStatusNotifications:
         assert note.context["comment"] == "Уточните логин"
         assert not mails(evaluation, "support_comment")
 
+    def test_r8_a_fresh_comment_waits_for_a_status_change_not_yet_read(self) -> None:
+        """R8/R22: a support comment seconds old is held for the absorb window (its status change
+        may not be read yet), then mailed once if no change took it."""
+        issue = an_issue(comments=(a_comment("c5", "2026-03-03 15:00:00", "Исправляем"),))
+        held = run(issue, "2026-03-03 15:00:30")
+        assert not mails(held, "support_comment")
+        assert held.next_check_at == msk("2026-03-03 15:02")
+        (note,) = mails(run(issue, "2026-03-03 15:02"), "support_comment")
+        assert note.event == "comment:c5"
+
     def test_r8_support_comments_are_mailed_and_internal_ones_are_not(self) -> None:
         """R8: public support comments reach the requester; internal and customer ones don't."""
         issue = an_issue(

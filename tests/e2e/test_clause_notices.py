@@ -18,7 +18,7 @@ async def _registered(world: World, subject: str = "Не работает зап
 async def _next_mail(world: World, count: int | None = None) -> EmailMessage:
     """Wait for exactly one more email to the requester than ``count`` (default: now)."""
     count = len(world.mails_to(DOCTOR)) if count is None else count
-    await world.run_until(lambda: len(world.mails_to(DOCTOR)) > count, limit=600.0)
+    await world.run_until(lambda: len(world.mails_to(DOCTOR)) > count, step=5.0, limit=900.0)
     await world.settle(30.0)
     assert len(world.mails_to(DOCTOR)) == count + 1
     return world.mails_to(DOCTOR)[-1]

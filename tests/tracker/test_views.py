@@ -91,6 +91,41 @@ async def test_read_view_costs_two_requests(
     assert len(fake.requests) - before == 2
 
 
+class _SupportActsBetweenReads:
+    """The gateway, with support asking a question in Tracker right after the first read."""
+
+    def __init__(self, gateway: TrackerGateway, fake: FakeTracker, key: str) -> None:
+        self._gateway, self._fake, self._key, self._acted = gateway, fake, key, False
+
+    def _act(self) -> None:
+        if not self._acted:
+            self._acted = True
+            self._fake.transition(self._key, "request_info", by="ivanov", comment="Какой логин?")
+
+    async def changelog(self, key: str) -> list[ChangelogEntry]:
+        entries = await self._gateway.changelog(key)
+        self._act()
+        return entries
+
+    async def comments(self, key: str) -> list[CommentInfo]:
+        comments = await self._gateway.comments(key)
+        self._act()
+        return comments
+
+
+async def test_r8_a_status_change_is_never_read_without_its_comment(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R8: a transition with a question made between the two reads shows either whole or as the
+    comment alone, never as "info requested" without the question."""
+    key = await gateway.create_issue(create_action())
+    source = _SupportActsBetweenReads(gateway, fake, key)
+    view = await read_view(source, await gateway.issue(key), FACTS, SETTINGS)
+    asked = Status.INFO_REQUESTED in [c.status for c in view.status_history]
+    has_question = [c.text for c in view.comments] == ["Какой логин?"]
+    assert has_question or not asked
+
+
 def _snapshot(status: str = "open") -> IssueSnapshot:
     return IssueSnapshot(
         key="SUP-7",

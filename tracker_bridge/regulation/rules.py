@@ -59,7 +59,7 @@ def evaluate(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) 
     wakeups: list[datetime] = []
     planned: list[Action] = [
         *status_notifications(view, policy, cal),
-        *comment_notifications(view, policy),
+        *comment_notifications(view, policy, now, wakeups=wakeups),
         *priority_notifications(view),
         *infrastructure_notice(view, policy),
         *deadline_field(view, intake, policy),
@@ -137,22 +137,34 @@ def status_notifications(view: IssueView, policy: Policy, cal: WorkCalendar) -> 
     return out
 
 
-def comment_notifications(view: IssueView, policy: Policy) -> list[Action]:
-    """R8: support's public comments are mailed to the requester (internal ones never)."""
+def comment_notifications(
+    view: IssueView,
+    policy: Policy,
+    now: datetime | None = None,
+    *,
+    wakeups: list[datetime] | None = None,
+) -> list[Action]:
+    """R8: support's public comments are mailed to the requester (internal ones never).
+
+    A comment younger than the absorb window waits until it is older (at ``now``): Tracker
+    writes a transition's comment with it, but the shell reads changelog and comments
+    separately, so the change may show only on the next read; mailed at once, the comment would
+    go out alone and again inside the change's notice.
+    """
     if not view.requester:
         return []
     absorbed = {c.id for c in _absorbed(view, policy).values()}
-    return [
-        Notify(
-            "support_comment",
-            view.requester,
-            view.key,
-            f"comment:{c.id}",
-            _context(view, comment=c.text, author=""),
-        )
-        for c in _support_comments(view)
-        if c.id not in absorbed and _news(view, c.at)
-    ]
+    out: list[Action] = []
+    for c in _support_comments(view):
+        if c.id in absorbed or not _news(view, c.at):
+            continue
+        if now is not None and now < c.at + _ABSORB:
+            if wakeups is not None:
+                wakeups.append(c.at + _ABSORB)
+            continue
+        context = _context(view, comment=c.text, author="")
+        out.append(Notify("support_comment", view.requester, view.key, f"comment:{c.id}", context))
+    return out
 
 
 def priority_notifications(view: IssueView) -> list[Action]:

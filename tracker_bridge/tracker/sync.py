@@ -30,7 +30,6 @@ the queues with a scroll (no 10,000 cap, §2.4), and everything counts as change
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -200,9 +199,13 @@ class ViewSource(Protocol):
 async def read_view(
     tracker: ViewSource, issue: IssueSnapshot, facts: StoreFacts, settings: ViewSettings
 ) -> IssueView:
-    """The full view of a changed issue: its changelog and comments, read concurrently
-    (two requests; the snapshot comes from the sync search)."""
-    changelog, comments = await asyncio.gather(
-        tracker.changelog(issue.key), tracker.comments(issue.key)
-    )
+    """The full view of a changed issue: its changelog, then its comments (two requests; the
+    snapshot comes from the sync search).
+
+    In this order, never concurrently: a transition made between the two reads is then seen
+    whole or as its comment alone (which the rules hold briefly), never as a status change
+    without its comment — that would send "info requested" without the question, for good.
+    """
+    changelog = await tracker.changelog(issue.key)
+    comments = await tracker.comments(issue.key)
     return build_view(issue, changelog, comments, facts, settings)
