@@ -76,3 +76,29 @@ async def test_r20_a_new_request_quoting_an_old_key_is_linked_to_it(tmp_path: Pa
         ack = next(m for m in world.mails_to(DOCTOR) if "[SUP-2]" in str(m["Subject"]))
         assert "связана с ранее оформленной заявкой SUP-1" in text_of(ack)
         assert world.tracker.issues["SUP-1"].status == "closed"
+
+
+async def test_r20_replies_to_a_finished_request_are_answered_at_most_ten_times_a_day(
+    tmp_path: Path,
+) -> None:
+    """R20/safety: a burst of replies to a finished request gets at most the daily limit of
+    answers (no mail loop), and none of them is added to the issue."""
+    async with running_world(tmp_path) as world:
+        await _finished(world, ("close",))
+        last = world.mails_to(DOCTOR)[-1]
+        sent_before = len(world.mails_to(DOCTOR))
+        for n in range(12):
+            world.mail(
+                subject=f"Re: {last['Subject']}",
+                body=f"Письмо {n}",
+                in_reply_to=str(last["Message-ID"]),
+            )
+        await world.run_until(lambda: len(world.folder(".Processed")) == 13, step=5.0)
+        await world.settle(120.0, 10.0)
+        subjects = world.subjects_to(DOCTOR)
+        refused = [s for s in subjects if "не добавлено" in s]
+        registered = [s for s in subjects if "зарегистрирована" in s]
+        assert len(refused) + len(registered) == 10  # answers to this sender today, ack included
+        assert len(subjects) - sent_before == len(refused) == 9
+        assert not any(t.startswith("Письмо") for t in world.comments("SUP-1"))
+        assert list(world.tracker.issues) == ["SUP-1"]

@@ -10,6 +10,7 @@ from tests.e2e.harness import (
     DOCTOR_2,
     INTAKE,
     INTAKE_2,
+    SUPPORT_FROM,
     World,
     email,
     running_world,
@@ -221,3 +222,39 @@ async def test_safety_a_bounce_creates_nothing_and_gets_no_answer(tmp_path: Path
         assert world.smtp.messages == []
         outcome = world.bridge.store.message_outcome("bounce-1@clinic1.example")
         assert outcome is not None and outcome.outcome == "ignored"
+
+
+async def test_r9_the_customers_priority_is_read_from_body_subject_and_mail_client(
+    tmp_path: Path,
+) -> None:
+    """R9: a "Приоритет:" line, a subject marker, the client's X-Priority / Importance set the
+    new issue's priority; a plain email gets the default."""
+    async with running_world(tmp_path) as world:
+        world.mail(subject="Отчёт", body="Приоритет: высокий\nЛогин: a")
+        world.mail(subject="Касса КРИТИЧНО", body="Логин: a")
+        world.mail(subject="Печать", body="Логин: a", headers={"X-Priority": "1 (Highest)"})
+        world.mail(subject="Шрифт", body="Логин: a", headers={"Importance": "low"})
+        world.mail(subject="Справка", body="Логин: a")
+        await _handled(world, 5)
+        by_summary = {i.summary: i.priority for i in world.tracker.issues.values()}
+        assert by_summary == {
+            "Отчёт": "critical",
+            "Касса": "blocker",
+            "Печать": "critical",
+            "Шрифт": "minor",
+            "Справка": "normal",
+        }
+
+
+async def test_safety_our_own_notification_coming_back_is_never_answered(
+    tmp_path: Path,
+) -> None:
+    """Safety: a notification of ours delivered back to the intake (a forwarding loop) creates
+    nothing and is not answered."""
+    async with running_world(tmp_path) as world:
+        world.mail(subject="[SUP-1] Заявка зарегистрирована", body="...", sender=SUPPORT_FROM)
+        await _handled(world, 1)
+        await world.settle(60.0)
+        assert world.tracker.issues == {}
+        assert world.smtp.messages == []
+        assert world.bridge.store.quarantine_list() == []

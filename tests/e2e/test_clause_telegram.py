@@ -55,6 +55,21 @@ async def test_r5_an_urgent_request_gets_one_card_edited_in_place_on_a_status_ch
         assert cards_in_chat(world) == [card]
 
 
+async def test_r5_the_card_of_a_closed_request_shows_it_and_loses_its_buttons(
+    tmp_path: Path,
+) -> None:
+    """R5/R16: when support closes the urgent request, its card is edited a last time: the
+    closed status, and no buttons to act on a finished request."""
+    async with running_world(tmp_path, telegram=True) as world:
+        card = await _urgent(world)
+        assert card.buttons
+        world.tracker.transition("SUP-1", "close", by="ivanov", resolution="fixed")
+        await world.run_until(lambda: "Закрыто" in card.text)
+        await world.settle(60.0)
+        assert card.buttons == []
+        assert card_of(world) is card
+
+
 async def test_r5_a_normal_request_gets_no_card(tmp_path: Path) -> None:
     """R5: only urgent requests are mirrored into the group."""
     async with running_world(tmp_path, telegram=True) as world:
