@@ -48,6 +48,7 @@ from typing import Any
 
 from benchmarks._timing import Row, table
 from benchmarks._world import MSK, config_data, email, fakes, settings_for, toml_text
+from benchmarks.bench_imap import APPENDS, _fmt, _p, _raw_idle_latencies
 from tracker_bridge.clock import ManualClock, SystemClock
 from tracker_bridge.config import Settings
 from tracker_bridge.daemon import Daemon, Intervals
@@ -60,7 +61,6 @@ from tracker_bridge.testing.smtp import SmtpCapture, free_port
 from tracker_bridge.wiring import Overrides, open_bridge
 
 TITLE = "Daemon (end to end)"
-APPENDS = 50
 BACKLOG = 1_000
 TRACKER_DELAY = 0.050
 GOAL_P50, GOAL_P99 = 0.150, 0.500
@@ -120,21 +120,6 @@ def _latency_rows() -> list[Row]:
             "ok" if ok else "MISSED",
         ),
     ]
-
-
-def _raw_idle_latencies(account: MailAccount) -> list[float]:
-    samples = []
-    with account.client() as idler, account.client() as writer:
-        idler.select_folder("INBOX")
-        for n in range(APPENDS):
-            idler.idle()
-            started = time.perf_counter()
-            writer.append("INBOX", email(n, tag="raw"))
-            while not any(r[1:2] == (b"EXISTS",) for r in idler.idle_check(timeout=5)):
-                pass
-            samples.append(time.perf_counter() - started)
-            idler.idle_done()
-    return samples
 
 
 async def _daemon_latencies(account: MailAccount) -> list[float]:
@@ -530,7 +515,7 @@ def _spawned(
             proc.stdout.close()
 
 
-# --- helpers -------------------------------------------------------------------------------------
+# --- helpers (the IDLE baseline and the percentiles come from bench_imap) -------------------
 
 
 def _child_json(args: list[str], stdin: str = "") -> dict[str, Any]:
@@ -542,11 +527,3 @@ def _child_json(args: list[str], stdin: str = "") -> dict[str, Any]:
         raise RuntimeError(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
-
-
-def _p(samples: list[float], pct: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
-
-
-def _fmt(samples: list[float]) -> str:
-    return f"p50 {_p(samples, 50) * 1000:.0f} ms, p99 {_p(samples, 99) * 1000:.0f} ms"
