@@ -160,3 +160,29 @@ async def test_r22_no_notification_is_sent_twice_across_a_daemon_restart(tmp_pat
         await world.settle(300.0, 10.0)
         ids = [str(m["Message-ID"]) for m in world.mails_to(DOCTOR)]
         assert len(ids) == len(set(ids)) == 4
+
+
+async def test_r22_a_notification_pending_at_a_restart_is_sent_once_after_it(
+    tmp_path: Path,
+) -> None:
+    """R22: a notice that SMTP refused (451) is still owed when the daemon restarts; the second
+    bridge sends it, once."""
+    async with running_world(tmp_path) as world:
+        await _registered(world)
+        world.smtp.fail_next(451, times=2)
+        world.tracker.transition("SUP-1", "request_info", by="ivanov", comment="Какой логин?")
+        await world.run_until(lambda: _refused_once(world), limit=300.0)
+        assert len(world.mails_to(DOCTOR)) == 1
+        await world.restart()
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2, step=10.0, limit=3600.0)
+        await world.settle(300.0, 15.0)
+        subjects = world.subjects_to(DOCTOR)
+        assert len(subjects) == 2
+        assert "Нужна дополнительная информация" in subjects[1]
+        assert "Какой логин?" in text_of(world.mails_to(DOCTOR)[1])
+
+
+def _refused_once(world: World) -> bool:
+    """A notification is in the journal, still pending after a failed attempt (attempt 1 is
+    the queueing, so a tried one has more)."""
+    return any(e.kind == "notify" and e.attempts >= 2 for e in world.bridge.store.journal_pending())
