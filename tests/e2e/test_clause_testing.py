@@ -82,3 +82,18 @@ async def test_r15_a_reported_error_sends_the_request_back(tmp_path: Path) -> No
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "errorFound")
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3)
         assert "Найдена ошибка" in str(world.mails_to(DOCTOR)[2]["Subject"])
+
+
+async def test_r15_an_unclear_reply_is_kept_as_a_comment_and_support_is_told(
+    tmp_path: Path,
+) -> None:
+    """R15: a reply that neither confirms nor reports an error leaves the status alone, is added
+    as a comment, and support is alerted in Telegram that a person must read it."""
+    async with running_world(tmp_path, telegram=True) as world:
+        testing = await _sent_to_testing(world)
+        _reply(world, testing, "Посмотрим завтра утром.", CHIEF)
+        await world.run_until(lambda: any("Непонятный ответ" in t for t in world.chat_texts()))
+        await world.settle(60.0)
+        assert world.tracker.issues["SUP-1"].status == "awaitingTesting"
+        assert any(t.startswith("Посмотрим завтра утром.") for t in world.comments("SUP-1"))
+        assert len(world.mails_to(DOCTOR)) == 2
