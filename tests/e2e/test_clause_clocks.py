@@ -117,3 +117,20 @@ async def test_r18_an_enhancement_has_no_deadline_and_no_alerts(tmp_path: Path) 
         assert sla_deadline(world) is None
         assert deadline_alerts(world) == []
         assert world.tracker.issues["SUP-1"].status == "open"
+
+
+async def test_r10_warnings_at_75_percent_and_in_the_last_hour_each_once(tmp_path: Path) -> None:
+    """R10: before the breach support is warned twice in Telegram — at 75 % of the 72 h used
+    (Wednesday 17:00) and with less than an hour left (Thursday 10:00) — each once."""
+    async with running_world(tmp_path, telegram=True) as world:
+        await _registered(world, "СРОЧНО не формируется счёт")
+        await world.jump(msk("2026-03-04 16:55"))
+        assert deadline_alerts(world) == []
+        await world.jump(msk("2026-03-04 17:05"))
+        (share,) = deadline_alerts(world)
+        assert "75%" in share
+        await world.jump(msk("2026-03-05 10:05"))
+        assert len(deadline_alerts(world)) == 2
+        assert "меньше часа" in deadline_alerts(world)[1]
+        await world.settle(300.0, 15.0)
+        assert len(deadline_alerts(world)) == 2
