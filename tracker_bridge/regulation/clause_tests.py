@@ -113,6 +113,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_sla.py::TestHighPriorityIntake::test_r10_unit_is_a_setting",
         "tests/core/test_triage.py::TestNewRequest::test_r9_r10_a_subject_marker_sets_high_priority_and_a_72_hour_deadline",
         "tests/e2e/test_clause_clocks.py::test_r10_a_high_priority_request_has_a_72_hour_deadline_and_a_breach_alert",
+        "tests/e2e/test_clause_clocks.py::test_r10_warnings_at_75_percent_and_in_the_last_hour_each_once",
         "tests/telegram/test_cards.py::TestOpenCard::test_r10_deadline_shows_working_time_left",
         "tests/telegram/test_cards.py::TestOpenCard::test_r10_breached_deadline_is_flagged",
         "tests/telegram/test_mirror_cards.py::TestAlertsAndDigest::test_r10_alert_replies_to_the_card",
