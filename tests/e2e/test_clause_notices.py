@@ -44,6 +44,19 @@ async def test_r4_an_infrastructure_resolution_tells_the_requester_whose_side_it
         assert len(subjects) == 4
 
 
+async def test_r4_an_infrastructure_tag_sends_the_notice_once(tmp_path: Path) -> None:
+    """R4: support tagging the request "инфраструктура" tells the requester, once."""
+    async with running_world(tmp_path) as world:
+        await _registered(world)
+        world.tracker.update_issue("SUP-1", by="ivanov", tags=["инфраструктура"])
+        notice = await _next_mail(world)
+        assert "сервер или сеть клиники" in str(notice["Subject"])
+        world.tracker.update_issue("SUP-1", by="ivanov", priority="minor")
+        await _next_mail(world)  # the priority notice; the infrastructure one is not repeated
+        await world.settle(120.0, 10.0)
+        assert sum("сервер или сеть" in s for s in world.subjects_to(DOCTOR)) == 1
+
+
 async def test_r8_a_support_comment_is_mailed_and_an_internal_one_is_not(tmp_path: Path) -> None:
     """R8: support's public comment reaches the requester by email; one marked #внутр does not."""
     async with running_world(tmp_path) as world:

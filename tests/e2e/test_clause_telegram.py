@@ -70,6 +70,22 @@ async def test_r5_the_card_of_a_closed_request_shows_it_and_loses_its_buttons(
         assert card_of(world) is card
 
 
+async def test_r5_r22_after_a_restart_the_same_card_is_edited_not_posted_again(
+    tmp_path: Path,
+) -> None:
+    """R5/R22: card message ids live in the store, so a restarted daemon edits the card it
+    posted before instead of posting a second one."""
+    async with running_world(tmp_path, telegram=True) as world:
+        card = await _urgent(world)
+        await world.restart()
+        await world.settle(60.0)
+        world.tracker.transition("SUP-1", "start_progress", by="ivanov")
+        await world.run_until(lambda: "В работе" in card.text)
+        await world.settle(60.0)
+        assert cards_in_chat(world) == [card]
+        assert card_of(world) is card
+
+
 async def test_r5_a_normal_request_gets_no_card(tmp_path: Path) -> None:
     """R5: only urgent requests are mirrored into the group."""
     async with running_world(tmp_path, telegram=True) as world:
