@@ -20,6 +20,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
     "R4": (
         "tests/core/test_rules.py::TestPriorityAndInfrastructure::test_r4_an_infrastructure_blockage_is_told_to_the_requester",
         "tests/e2e/test_clause_notices.py::test_r4_an_infrastructure_resolution_tells_the_requester_whose_side_it_is",
+        "tests/e2e/test_clause_notices.py::test_r4_an_infrastructure_tag_sends_the_notice_once",
     ),
     "R5": (
         "tests/core/test_rules.py::TestHandOffAndCards::test_r5_urgent_requests_have_a_live_card",
@@ -27,6 +28,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_rules.py::TestHandOffAndCards::test_r5_a_card_stays_live_after_the_priority_drops_and_ends_final",
         "tests/e2e/test_clause_telegram.py::test_r5_an_urgent_request_gets_one_card_edited_in_place_on_a_status_change",
         "tests/e2e/test_clause_telegram.py::test_r5_the_card_of_a_closed_request_shows_it_and_loses_its_buttons",
+        "tests/e2e/test_clause_telegram.py::test_r5_r22_after_a_restart_the_same_card_is_edited_not_posted_again",
         "tests/e2e/test_clause_telegram.py::test_r5_a_normal_request_gets_no_card",
         "tests/e2e/test_clause_telegram.py::test_r5_take_from_support_assigns_the_request_and_moves_it_to_work",
         "tests/e2e/test_clause_telegram.py::test_r5_take_from_someone_not_in_support_is_refused",
@@ -247,6 +249,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_rules.py::TestIdempotency::test_r22_keys_do_not_depend_on_when_the_pass_runs",
         "tests/e2e/test_clause_notices.py::test_r22_no_notification_is_sent_twice_across_a_daemon_restart",
         "tests/e2e/test_clause_notices.py::test_r22_a_notification_pending_at_a_restart_is_sent_once_after_it",
+        "tests/e2e/test_clause_telegram.py::test_r5_r22_after_a_restart_the_same_card_is_edited_not_posted_again",
         "tests/mail/test_outbound.py::TestMessageId::test_r22_the_same_event_always_gets_the_same_message_id",
         "tests/mail/test_outbound_smtp.py::TestFailures::test_r22_a_451_then_success_when_the_caller_retries",
         "tests/test_effects.py::test_r22_replaying_a_batch_does_nothing_twice",
