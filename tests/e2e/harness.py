@@ -206,7 +206,7 @@ class World:
         """Stop the daemon, close its bridge, and run a second bridge on the same store path
         (a service restart: only what the SQLite store and the remote systems hold survives)."""
         assert self.settings is not None and self.bridges is not None
-        await self._stop_daemon()
+        await self.stop_daemon()
         await self.bridges.aclose()
         self.bridges = contextlib.AsyncExitStack()
         self.bridge = await self.bridges.enter_async_context(
@@ -214,7 +214,8 @@ class World:
         )
         self.task = asyncio.create_task(self.bridge.daemon.run())
 
-    async def _stop_daemon(self) -> None:
+    async def stop_daemon(self) -> None:
+        """Stop the daemon (as SIGTERM would) and wait for it; the bridge stays open."""
         self.bridge.daemon.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.task, timeout=15)
@@ -285,5 +286,5 @@ async def running_world(
             try:
                 yield world
             finally:
-                await world._stop_daemon()
+                await world.stop_daemon()
                 await world.bridges.aclose()

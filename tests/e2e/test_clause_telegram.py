@@ -169,7 +169,7 @@ async def test_r21_a_daemon_started_after_10_00_counts_the_open_requests_in_its_
     the issues (after its first Tracker sync), not an empty "0 open" one at start."""
     async with running_world(tmp_path, start="2026-02-28 12:00", telegram=True) as world:
         await _two_requests_on_saturday(world)
-        await world._stop_daemon()
+        await world.stop_daemon()
         world.clock.set(msk("2026-03-02 10:30"))
         await world.restart()
         await world.settle(120.0, 10.0)
