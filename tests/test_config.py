@@ -606,7 +606,7 @@ class TestConverters:
         """imaps:// means TLS on 993 by default; %40 in the user is an '@'."""
         settings = load_settings(environ={}, overrides=a_config())
         assert settings.mail.imap == ImapEndpoint("imap.gp1.test", 993, "support@gp1.test", "ssl")
-        assert (settings.mail.maildir, settings.mail.done_folder) == (None, "INBOX.Processed")
+        assert (settings.mail.maildir, settings.mail.done_folder) == (None, "Processed")
 
     def test_imap_url_means_starttls_on_143_unless_a_port_is_given(self) -> None:
         """imap:// is STARTTLS; the port defaults to 143 and may be given."""

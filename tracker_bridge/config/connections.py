@@ -116,7 +116,8 @@ class MailFolders(Section):
     """Where accepted and quarantined mail is moved once its actions are journaled."""
 
     inbox: NonEmpty = "INBOX"
-    done: NonEmpty | None = None  # INBOX.Processed on IMAP, Processed in a Maildir
+    # A top-level folder: "INBOX.Processed" would break on servers whose separator is "/"
+    done: NonEmpty | None = None
     quarantine: NonEmpty = "Quarantine"
 
 
@@ -148,7 +149,7 @@ class MailSettings(Section):
     def done_folder(self) -> str:
         if self.folders.done is not None:
             return self.folders.done
-        return "INBOX.Processed" if self.imap is not None else "Processed"
+        return "Processed"
 
 
 class SmtpSettings(Section):
