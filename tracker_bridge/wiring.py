@@ -12,6 +12,7 @@ import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -39,14 +40,15 @@ from tracker_bridge.rules_pass import RulesPass
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import StoreError
 from tracker_bridge.store.sqlite import SqliteStore
-from tracker_bridge.telegram.context import Access
 from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
-from tracker_bridge.telegram.mirror import MirrorSettings, TelegramMirror
-from tracker_bridge.telegram.port import EffectsPort
 from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.sync import TrackerSync
 from tracker_bridge.tracker.views import ViewSettings
+
+if TYPE_CHECKING:
+    from tracker_bridge.effects import TelegramPort
+    from tracker_bridge.telegram.mirror import TelegramMirror
 
 __all__ = ["Bridge", "Overrides", "field_ids_of", "gateway_for", "open_bridge", "secret_of"]
 
@@ -240,6 +242,10 @@ def _mirror(
     token = secret_of(settings.telegram_bot_token)
     if not tg.enabled or token is None:
         return None
+    # python-telegram-bot weighs ~11 MiB of RSS: it is imported only when Telegram is on
+    from tracker_bridge.telegram.context import Access  # noqa: PLC0415
+    from tracker_bridge.telegram.mirror import MirrorSettings, TelegramMirror  # noqa: PLC0415
+
     return TelegramMirror(
         MirrorSettings.from_base(token, tg.base_url)
         if paced
@@ -252,6 +258,14 @@ def _mirror(
         views=views,
         on_actions=commands.on_actions,
     )
+
+
+def _telegram_port(mirror: TelegramMirror | None) -> TelegramPort | None:
+    if mirror is None:
+        return None
+    from tracker_bridge.telegram.port import EffectsPort  # noqa: PLC0415 - see _mirror
+
+    return EffectsPort(mirror)
 
 
 @asynccontextmanager
@@ -283,7 +297,7 @@ async def open_bridge(
             store,
             clock,
             tracker=gateway,
-            telegram=EffectsPort(mirror) if mirror else None,
+            telegram=_telegram_port(mirror),
             transient=(TrackerTransient, TelegramTransient),
             permanent=(TrackerPermanent, TelegramPermanent),
             metrics=metrics,
