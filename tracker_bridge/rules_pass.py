@@ -90,8 +90,20 @@ class RulesPass:
         return count
 
     async def due(self) -> int:
-        """Evaluate every issue whose scheduled moment has come."""
-        return await self.many(self.schedule.due(self._clock.now()))
+        """Evaluate every issue whose scheduled moment has come. On a failure the ones not yet
+        evaluated go back on the schedule (due now): popped and dropped, their reminders and
+        auto-closes would wait for the issue's next change."""
+        keys = self.schedule.due(self._clock.now())
+        for done, key in enumerate(keys):
+            try:
+                await self.issue(key)
+            except Exception:
+                now = self._clock.now()
+                for rest in keys[done:]:
+                    if self.schedule.when(rest) is None:
+                        self.schedule.set(rest, now)
+                raise
+        return len(keys)
 
     async def digest(self, customers: Sequence[str]) -> bool:
         """R21: once per working day, from the opening on, one digest per customer."""

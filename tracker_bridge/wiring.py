@@ -201,10 +201,6 @@ class _SyncLoop:
         self, sync: TrackerSync, reader: TrackerIssueReader, metrics: Metrics, clock: Clock
     ) -> None:
         self._sync, self._reader, self._metrics, self._clock = sync, reader, metrics, clock
-        # A new process cannot know which reported changes its predecessor acted on, and the
-        # rules' wake-up schedule (reminders, auto-close, breaches) lived in that process's
-        # memory: its first cycle reads every issue again, as a first start does.
-        sync.request_full_resync()
 
     async def cycle(self) -> list[str]:
         result = await self._sync.cycle()
@@ -312,6 +308,11 @@ async def open_bridge(
             metrics=metrics,
         )
         commands.effects, commands.rules = effects, rules
+        # The wake-up schedule (reminders, auto-close, breaches) and the changes sync reported
+        # but nobody evaluated lived in the previous process's memory: the rules loop looks at
+        # every tracked issue once, so a restart forgets no duty (sync stays incremental).
+        for tracked in store.tracked_issues():
+            rules.schedule.set(tracked.issue_key, clock.now())
         source = _source(settings, store, clock, over)
         stack.push_async_callback(source.close)
         intake = Intake(

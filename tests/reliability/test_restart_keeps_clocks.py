@@ -35,3 +35,30 @@ async def test_r19_a_silent_customer_is_still_reminded_after_a_restart(tmp_path:
         await world.jump(msk("2026-03-12 11:30"))
         (first,) = _reminders(world)
         assert "3 рабочих дня" in first
+
+
+async def test_r19_a_tracker_hiccup_when_reminders_fall_due_drops_none_of_them(
+    tmp_path: Path,
+) -> None:
+    """R19: two requests fall due for their reminder at the same moment and Tracker fails while
+    the first is read: neither reminder is dropped, both go out once Tracker answers again."""
+    async with running_world(tmp_path) as world:
+        for n, sender in enumerate((DOCTOR, CHIEF)):
+            world.mail(subject=f"Не считается скидка {n}", body="Логин: ivanova", sender=sender)
+        await world.run_until(lambda: len(world.smtp.messages) == 2)
+        for key in ("SUP-1", "SUP-2"):
+            world.tracker.transition(key, "start_progress", by="ivanov")
+            world.tracker.transition(key, "send_to_testing", by="ivanov", comment="Исправлено")
+        await world.run_until(lambda: len(world.smtp.messages) == 4)
+        world.tracker.fail_next("GET /v2/issues/{key}", status=503, times=3)  # one read's tries
+        world.clock.set(msk("2026-03-12 11:30"))
+        await world.run_until(
+            lambda: sum(REMINDER in str(m["Subject"]) for m in world.smtp.messages) == 2,
+            step=10.0,
+            limit=600.0,
+        )
+        assert world.tracker.pending_faults == 0
+        reminded = sorted(
+            str(m["To"]) for m in world.smtp.messages if REMINDER in str(m["Subject"])
+        )
+        assert reminded == sorted([DOCTOR, CHIEF])
