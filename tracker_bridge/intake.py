@@ -175,7 +175,11 @@ class Intake:
             self._store.remember_inbound(mail.message_id, key, now)
         created = next((a for a in decision.actions if isinstance(a, CreateIssue)), None)
         if created and key and customer:
-            self._store.track(key, customer.name, created.requester, now)
+            # watched from before the create was sent, not from now: whatever support did in
+            # between (more than a moment if a crash came before this commit) is news to tell
+            begun = self._store.journal_get(created.key)
+            since = begun.created_at if begun is not None else now
+            self._store.track(key, customer.name, created.requester, since)
         day = now.astimezone(self._cal.tz).date()
         for action in decision.actions:
             if isinstance(action, Notify) and action.template in RESPONSE_TEMPLATES:

@@ -76,7 +76,13 @@ class TrackerIssueReader:
             if customer is None:
                 return None  # not a queue the bridge serves
             requester = snapshot.local.get(self._requester_field, "") or snapshot.email_from or ""
-            self._store.track(snapshot.key, customer.name, requester, self._clock.now())
+            # One the bridge made itself was watched from its creation (a crash came between the
+            # create and the intake's commit): what happened since is news, not history.
+            ours = (
+                snapshot.created_by is not None and snapshot.created_by == self._settings.robot_uid
+            )
+            since = snapshot.created_at if ours else self._clock.now()
+            self._store.track(snapshot.key, customer.name, requester, since)
             tracked = self._store.tracked(snapshot.key)
             assert tracked is not None
         return StoreFacts(

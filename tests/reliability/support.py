@@ -199,12 +199,18 @@ class DaemonChild:
             await self._reap(self._take())
 
 
-async def eventually(done: Callable[[], bool], within: float, what: str) -> float:
-    """Poll ``done`` (real time: the child runs on the system clock); the seconds it took."""
+async def eventually(
+    done: Callable[[], bool],
+    within: float,
+    what: str,
+    state: Callable[[], str] = lambda: "",
+) -> float:
+    """Poll ``done`` (real time: the child runs on the system clock); the seconds it took.
+    ``state`` describes what is still missing when it fails."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     while not done():
         if loop.time() - start > within:
-            raise AssertionError(f"not {what} after {within:.0f} s")
+            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
         await asyncio.sleep(0.05)
     return loop.time() - start

@@ -139,6 +139,14 @@ class Run:
     drain_seconds: float = 0.0
 
 
+def _question_mailed(smtp: SmtpCapture, plan: Plan, target: int) -> bool:
+    key = plan.asked[target]
+    return any(
+        f"[{key}]" in (subject := str(m["Subject"])) and "зарегистрирована" not in subject
+        for m in smtp.messages
+    )
+
+
 async def _kill_cycles(
     child: DaemonChild, tracker: FakeTracker, maildir: Path, plan: Plan, rng: random.Random
 ) -> Run:
@@ -168,6 +176,21 @@ async def _pause(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _progress(tracker: FakeTracker, smtp: SmtpCapture, maildir: Path, plan: Plan) -> str:
+    subjects = [str(m["Subject"]) for m in smtp.messages]
+    unasked = [
+        (key, tracker.issues[key].status)
+        for key in plan.asked.values()
+        if not any(f"[{key}]" in s and "зарегистрирована" not in s for s in subjects)
+    ]
+    return (
+        f"(inbox {len(folder_files(maildir))}, issues {len(tracker.issues)}, "
+        f"comments {sum(customer_comment_markers(tracker).values())}, "
+        f"notifications {len(message_id_counts(smtp.messages))}, "
+        f"questions not mailed {unasked})"
+    )
+
+
 def _drained(tracker: FakeTracker, smtp: SmtpCapture, maildir: Path, plan: Plan) -> bool:
     if folder_files(maildir):
         return False
@@ -192,7 +215,10 @@ async def test_kill_9_at_random_moments_loses_and_duplicates_nothing(tmp_path: P
             run = await _kill_cycles(child, tracker, maildir, plan, rng)
             await child.start()
             run.drain_seconds = await eventually(
-                lambda: _drained(tracker, smtp, maildir, plan), 60, "drained"
+                lambda: _drained(tracker, smtp, maildir, plan),
+                60,
+                "drained",
+                lambda: _progress(tracker, smtp, maildir, plan),
             )
             await _pause(1.5)  # a few more outbox/sync rounds: a late duplicate would show
             assert await child.stop() == 0

@@ -185,3 +185,27 @@ async def test_a_change_not_yet_evaluated_survives_a_restart(tmp_path: Path) -> 
         await world.settle()
         assert "Вопрос один" in world.smtp.messages[2].get_content()
         assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 3
+
+
+async def test_support_acting_before_the_bridge_recorded_its_new_issue_is_still_news(
+    tmp_path: Path,
+) -> None:
+    """R8: Tracker made the issue but the bridge could not record it (the create's answer was
+    lost and the look-ups failed), and support asks a question meanwhile: once the email goes
+    through, the question is mailed to the requester all the same."""
+    async with running_world(tmp_path) as world:
+        tracker = world.tracker
+        tracker.apply_then_fail(CREATE, times=1)
+        tracker.fail_next("POST /v2/issues/_findByUnique", status=503, times=2)
+        tracker.fail_next("POST /v2/issues/_search", status=503, times=10**6)  # sync blind too
+        _request(world, 1)
+        await world.run_until(lambda: bool(tracker.issues), limit=60.0)
+        await world.settle(20.0, 5.0)
+        assert folder_files(world.maildir)  # not recorded: the email waits in the inbox
+        tracker.transition("SUP-1", "request_info", by=SUPPORT_LOGIN, comment="Какой логин?")
+        await world.settle(20.0, 5.0)
+        tracker.clear_faults()
+        await world.run_until(lambda: len(world.smtp.messages) == 2, limit=900.0)
+        await world.settle()
+        assert "Какой логин?" in world.smtp.messages[1].get_content()
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1, 1]
