@@ -226,7 +226,9 @@ class Daemon:
                     self.metrics.issues_created.inc()
             self._wake_outbox.set()
             if result.issue_key:
-                await self.rules.issue(result.issue_key)
+                # the rules loop evaluates it at once: intake never waits for the rules pass
+                self.rules.schedule.set(result.issue_key, self.clock.now())
+                self._wake_rules.set()
             if self._stop.is_set():
                 return
 
