@@ -19,7 +19,9 @@ from benchmarks._timing import Row, median_seconds, table
 from tracker_bridge.mail.parse import parse_message
 
 TITLE = "Mail parsing"
-CORPUS = Path(os.environ.get("TRACKER_BRIDGE_CORPUS", "/work/shared/corpus")) / "mail"
+CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "mail"
+if "TRACKER_BRIDGE_SHARED" in os.environ:
+    CORPUS = Path(os.environ["TRACKER_BRIDGE_SHARED"]) / "corpus" / "mail"
 REPEATS = 5
 
 

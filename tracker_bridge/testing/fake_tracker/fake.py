@@ -4,7 +4,7 @@
         client = TrackerClient(token=fake.token, org_id=fake.org_id, base_url=fake.url, retries=0)
         fake.fail_next("POST /v2/issues", status=503, times=2)
 
-Behaviour follows /work/shared/TRACKER-API.md §2–§5 and §8; each route's docstring names its doc
+Behaviour follows ../shared/TRACKER-API.md §2–§5 and §8; each route's docstring names its doc
 page. Tests assert on the records (``fake.issues``, ``fake.comments``, …) rather than on calls.
 """
 
