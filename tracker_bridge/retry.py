@@ -17,7 +17,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import structlog
@@ -67,6 +67,8 @@ class RetryPolicy:
     initial_wait: float = 0.5
     max_wait: float = 20.0
     jitter: float = 0.5  # up to this fraction of the wait is added at random
+    # told the call's name before each retry (the daemon counts them in its metrics)
+    on_retry: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.total_seconds <= 0 or self.initial_wait < 0:
@@ -111,6 +113,8 @@ async def retrying(
             error=type(error).__name__,
             detail=str(error)[:200],
         )
+        if policy.on_retry is not None:
+            policy.on_retry(name)
 
     retryer = AsyncRetrying(
         stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.total_seconds),

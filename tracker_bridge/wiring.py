@@ -11,7 +11,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import structlog
@@ -274,10 +274,14 @@ async def open_bridge(
         store = over.store or stack.enter_context(SqliteStore(settings.store_path))
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()
-        gateway = await stack.enter_async_context(gateway_for(settings, over.tracker_retry))
+        metrics = Metrics()
+        retry = replace(
+            over.tracker_retry or RetryPolicy(),
+            on_retry=lambda _call: metrics.retries.labels(system="tracker").inc(),
+        )
+        gateway = await stack.enter_async_context(gateway_for(settings, retry))
         view_settings = ViewSettings(settings.status_map(), None, field_ids_of(settings))
         reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
-        metrics = Metrics()
         views: dict[str, IssueView] = {}
         commands = _Commands()
         mirror = _mirror(

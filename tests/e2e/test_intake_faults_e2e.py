@@ -22,6 +22,9 @@ async def test_mail_that_meets_a_tracker_outage_waits_in_the_inbox_and_goes_thro
         await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
         assert [i.key for i in world.tracker.issues.values()] == ["SUP-1"]
         assert len(world.mails_to(DOCTOR)) == 1
+        registry = world.bridge.metrics.registry
+        retries = registry.get_sample_value("tracker_bridge_retries_total", {"system": "tracker"})
+        assert retries is not None and retries >= 8  # 12 failures, 3 attempts a round
 
 
 async def test_a_message_that_cannot_be_handled_is_quarantined_with_its_reason(
