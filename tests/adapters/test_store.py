@@ -388,6 +388,29 @@ class TestTrackedIssues:
         store.track("SUP-1", "clinic", "b@x", later(1))
         assert [t.issue_key for t in store.tracked_issues()] == ["SUP-1", "SUP-2"]
 
+    def test_a_finished_issue_is_not_listed_but_still_known(self, store: Store) -> None:
+        """Start-up and polling skip a finished issue; a reply to it still finds its facts."""
+        store.track("SUP-1", "clinic", "a@x", AT)
+        store.track("SUP-2", "clinic", "b@x", AT)
+        assert store.finish("SUP-1", "closed")
+        assert [t.issue_key for t in store.tracked_issues()] == ["SUP-2"]
+        assert store.tracked("SUP-1") == TrackedIssue("SUP-1", "clinic", "a@x", AT, "closed")
+
+    def test_finishing_again_or_an_unknown_issue_changes_nothing(self, store: Store) -> None:
+        """finish is idempotent and never invents a tracked issue."""
+        store.track("SUP-1", "clinic", "a@x", AT)
+        assert store.finish("SUP-1", "completed")
+        assert not store.finish("SUP-1", "completed")
+        assert not store.finish("SUP-9", "completed")
+        assert store.tracked("SUP-9") is None
+
+    def test_a_reopened_issue_is_listed_again(self, store: Store) -> None:
+        """finish(key, None) makes a finished issue open again."""
+        store.track("SUP-1", "clinic", "a@x", AT)
+        store.finish("SUP-1", "closed")
+        assert store.finish("SUP-1", None)
+        assert [t.finished for t in store.tracked_issues()] == [None]
+
 
 NAIVE_CALLS: dict[str, Callable[[Store], Any]] = {
     "record_message": lambda s: s.record_message("m", "created", at=NAIVE),

@@ -22,6 +22,8 @@ from tracker_bridge.store import (
     StoreError,
 )
 from tracker_bridge.store.migrations import MIGRATIONS, migrate, statements
+from tracker_bridge.store.records import TrackedIssue
+from tracker_bridge.store.sqlite import CACHE_KIB
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +91,7 @@ class TestSettings:
             store.journal_begin("k", "comment", "SUP-1", "{}", AT)  # a FULL commit resets
             assert store.pragmas() == {
                 "journal_mode": "wal", "synchronous": 1, "foreign_keys": 1,
-                "busy_timeout": 2500, "user_version": SCHEMA_VERSION,
+                "busy_timeout": 2500, "user_version": SCHEMA_VERSION, "cache_size": -CACHE_KIB,
             }  # fmt: skip
         with raw_connection(path) as db:
             assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -155,6 +157,21 @@ class TestMigrations:
             assert db.execute("PRAGMA user_version").fetchone()[0] == 1
             names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         assert names == {"a"}
+
+    def test_issues_tracked_before_v2_are_open_after_it(self, path: Path) -> None:
+        """A v1 file's tracked issues survive the v2 migration as open (not finished)."""
+        with raw_connection(path) as db:
+            migrate(db, MIGRATIONS[:1])
+            db.execute(
+                "INSERT INTO tracked_issues VALUES ('SUP-1', 'clinic', 'a@x', ?)",
+                ("2026-03-02T09:30:00.000000+00:00",),
+            )
+        with SqliteStore(path) as store:
+            assert store.tracked_issues() == [TrackedIssue("SUP-1", "clinic", "a@x", AT)]
+            assert store.finish("SUP-1", "closed")
+        with SqliteStore(path) as store:
+            assert store.tracked_issues() == []
+            assert store.tracked("SUP-1") == TrackedIssue("SUP-1", "clinic", "a@x", AT, "closed")
 
     def test_scripts_split_only_between_complete_statements(self) -> None:
         """A semicolon inside a string literal does not end a statement."""

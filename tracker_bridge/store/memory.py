@@ -239,4 +239,14 @@ class MemoryStore(StoreBase):
 
     def tracked_issues(self) -> list[TrackedIssue]:
         with self._open():
-            return [self._tracked[key] for key in sorted(self._tracked)]
+            return [
+                t for key in sorted(self._tracked) if (t := self._tracked[key]).finished is None
+            ]
+
+    def finish(self, issue_key: str, status: str | None) -> bool:
+        with self._open():
+            record = self._tracked.get(issue_key)
+            if record is None or record.finished == status:
+                return False
+            self._tracked[issue_key] = replace(record, finished=status)
+            return True

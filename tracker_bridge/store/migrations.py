@@ -97,7 +97,14 @@ CREATE TABLE tracked_issues (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: a tracked issue that reached a terminal status with nothing more owed is *finished* (the
+# status it ended in): start-up and comment polling skip it, and the thread map still answers a
+# reply to it (R20). NULL: open.
+_V2 = """
+ALTER TABLE tracked_issues ADD COLUMN finished TEXT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

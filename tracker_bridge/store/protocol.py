@@ -168,5 +168,10 @@ class Store(Protocol):
     def tracked(self, issue_key: str) -> TrackedIssue | None: ...
 
     def tracked_issues(self) -> list[TrackedIssue]:
-        """Every watched issue, by issue key."""
+        """Every watched issue that is not finished, by issue key."""
+        ...
+
+    def finish(self, issue_key: str, status: str | None) -> bool:
+        """Mark an issue finished in terminal ``status`` (``None``: open again); ``False`` if
+        unknown or already so. A finished issue stays known to :meth:`tracked`."""
         ...

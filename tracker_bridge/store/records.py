@@ -117,12 +117,14 @@ class QuarantineItem:
 
 @dataclass(frozen=True)
 class TrackedIssue:
-    """An issue the bridge watches; events before ``since`` are history, not news."""
+    """An issue the bridge watches; events before ``since`` are history, not news.
+    ``finished``: the terminal status it ended in, once nothing more is owed for it."""
 
     issue_key: str
     customer: str
     requester: str
     since: datetime
+    finished: str | None = None
 
 
 def utc(at: datetime) -> datetime:

@@ -73,10 +73,16 @@ QUARANTINE_ADD = (
 )
 QUARANTINE_RELEASE = "UPDATE quarantine SET released_at = ? WHERE id = ? AND released_at IS NULL"
 
-_TRACKED = "SELECT issue_key, customer, requester, since FROM tracked_issues"
+_TRACKED = "SELECT issue_key, customer, requester, since, finished FROM tracked_issues"
 TRACKED_GET = _TRACKED + " WHERE issue_key = ?"
-TRACKED_ALL = _TRACKED + " ORDER BY issue_key"
-TRACKED_ADD = "INSERT OR IGNORE INTO tracked_issues VALUES (?, ?, ?, ?)"
+TRACKED_OPEN = _TRACKED + " WHERE finished IS NULL ORDER BY issue_key"
+TRACKED_ADD = (
+    "INSERT OR IGNORE INTO tracked_issues (issue_key, customer, requester, since)"
+    " VALUES (?, ?, ?, ?)"
+)
+TRACKED_FINISH = (
+    "UPDATE tracked_issues SET finished = ?1 WHERE issue_key = ?2 AND finished IS NOT ?1"
+)
 # fmt: on
 
 
@@ -113,4 +119,5 @@ def item(row: Any) -> QuarantineItem:
 
 
 def tracked(row: Any) -> TrackedIssue:
-    return TrackedIssue(str(row[0]), str(row[1]), str(row[2]), from_text(row[3]))
+    finished = None if row[4] is None else str(row[4])
+    return TrackedIssue(str(row[0]), str(row[1]), str(row[2]), from_text(row[3]), finished)

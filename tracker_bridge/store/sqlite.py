@@ -38,7 +38,13 @@ from tracker_bridge.store.records import (
     to_text,
 )
 
-__all__ = ["SqliteStore"]
+__all__ = ["CACHE_KIB", "SqliteStore"]
+
+# SQLite's page cache (per connection) keeps up to 2 MiB by default, and the daemon's file grows
+# with every request: the cache grew with it, the largest part of the daemon's memory growth
+# (benchmarks/bench_daemon.py, "memory"). The hot pages (indexes, the latest journal entries) fit
+# in far less; the rest is one read from the OS's file cache away.
+CACHE_KIB = 256
 
 
 def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
@@ -51,6 +57,7 @@ def _open(path: str, busy_timeout: float) -> sqlite3.Connection:
             raise StoreError(f"{path}: SQLite refused WAL mode (got {mode!r})")
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
+        db.execute(f"PRAGMA cache_size = {-CACHE_KIB:d}")
         migrate(db)
     except BaseException:
         db.close()
@@ -79,7 +86,8 @@ class SqliteStore(StoreBase):
 
     def pragmas(self) -> dict[str, int | str]:
         """The connection's settings, for ``tracker-bridge check`` and the tests."""
-        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version")
+        names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "user_version",
+                 "cache_size")  # fmt: skip
         with self._conn() as db:
             return {name: db.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
 
@@ -264,4 +272,7 @@ class SqliteStore(StoreBase):
 
     def tracked_issues(self) -> list[TrackedIssue]:
         with self._conn() as db:
-            return [sql.tracked(row) for row in db.execute(sql.TRACKED_ALL)]
+            return [sql.tracked(row) for row in db.execute(sql.TRACKED_OPEN)]
+
+    def finish(self, issue_key: str, status: str | None) -> bool:
+        return self._insert(sql.TRACKED_FINISH, status, issue_key)
