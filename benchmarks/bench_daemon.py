@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -159,8 +160,10 @@ def _issues_at_least(tracker: FakeTracker, count: int) -> bool:
     return len(tracker.issues) >= count
 
 
-async def _until(done: Callable[[], bool], task: asyncio.Task[None], limit: float = 20.0) -> None:
-    """Poll ``done`` every millisecond (real time: the daemon runs on the system clock)."""
+async def _until(
+    done: Callable[[], bool], task: asyncio.Task[None], limit: float = 20.0, every: float = 0.001
+) -> None:
+    """Poll ``done`` every ``every`` seconds (real time: the daemon runs on the system clock)."""
     deadline = time.perf_counter() + limit
     while not done():
         if task.done():
@@ -168,36 +171,46 @@ async def _until(done: Callable[[], bool], task: asyncio.Task[None], limit: floa
             raise RuntimeError("the daemon stopped")
         if time.perf_counter() > deadline:
             raise RuntimeError(f"not done within {limit:.0f} s")
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(every)
 
 
 # --- 2. a 1,000-email backlog ------------------------------------------------------------------
 
 
 def _backlog_rows() -> list[Row]:
-    base_time, base_requests = asyncio.run(_backlog(0.0))
-    slow_time, slow_requests = asyncio.run(_backlog(TRACKER_DELAY))
+    base = asyncio.run(_backlog(0.0))
+    slow = asyncio.run(_backlog(TRACKER_DELAY))
     delay_ms = TRACKER_DELAY * 1000
     return [
         Row(
             f"{BACKLOG:,}-email backlog → all issues, no added delay",
-            f"{base_time:.1f} s, {base_requests:.2f} Tracker requests per email",
+            f"{base.issues:.1f} s, {base.requests:.2f} Tracker requests per email",
             "",
-            "(this is the baseline)",
+            f"(the baseline) all deadlines written and acknowledgments sent: {base.settled:.1f} s",
         ),
         Row(
             f"{BACKLOG:,}-email backlog → all issues, +{delay_ms:.0f} ms per Tracker request",
-            f"{slow_time:.1f} s, {slow_requests:.2f} Tracker requests per email",
+            f"{slow.issues:.1f} s, {slow.requests:.2f} Tracker requests per email, "
+            f"at most {slow.peak} in flight",
             f"≤ {GOAL_BACKLOG:.0f} s",
-            f"no delay: {base_time:.1f} s; creations one by one alone: "
-            f"{BACKLOG * TRACKER_DELAY:.0f} s (arithmetic)",
-            "ok" if slow_time <= GOAL_BACKLOG else "MISSED",
+            f"no delay: {base.issues:.1f} s; one creation after another alone would take "
+            f"{BACKLOG * TRACKER_DELAY:.0f} s; all deadlines written and acknowledgments sent: "
+            f"{slow.settled:.1f} s",
+            "ok" if slow.issues <= GOAL_BACKLOG else "MISSED",
         ),
     ]
 
 
-async def _backlog(delay: float) -> tuple[float, float]:
-    """Seconds from opening the bridge until every backlog email is an issue; requests/email."""
+@dataclass(frozen=True)
+class Backlog:
+    issues: float  # seconds until every email is an issue
+    settled: float  # ... and every issue has its deadline and its requester the acknowledgment
+    requests: float  # Tracker requests per email, up to `issues`
+    peak: int  # the most Tracker requests in flight at once
+
+
+async def _backlog(delay: float) -> Backlog:
+    """The bridge opened on a Maildir holding the whole backlog, timed to the two milestones."""
     root = Path(tempfile.mkdtemp(prefix="bench-backlog-"))
     try:
         with fakes() as (tracker, smtp):
@@ -210,13 +223,21 @@ async def _backlog(delay: float) -> tuple[float, float]:
             async with open_bridge(settings, clock=SystemClock()) as bridge:
                 task = asyncio.create_task(bridge.daemon.run())
                 await _until(lambda: len(tracker.issues) >= BACKLOG, task, limit=600.0)
-                elapsed = time.perf_counter() - started
+                issues = time.perf_counter() - started
                 requests = len(tracker.requests)
+                await _until(partial(_settled, tracker, smtp), task, limit=600.0, every=0.02)
+                settled = time.perf_counter() - started
                 bridge.daemon.stop()
                 await task
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return elapsed, requests / BACKLOG
+    return Backlog(issues, settled, requests / BACKLOG, tracker.peak_in_flight)
+
+
+def _settled(tracker: FakeTracker, smtp: SmtpCapture) -> bool:
+    with tracker.lock:  # the deadline field's id in the benchmark's (default) configuration
+        written = all("slaDeadline" in issue.local for issue in tracker.issues.values())
+    return written and len(smtp.messages) >= BACKLOG
 
 
 # --- 3. memory over 10,000 cycles -----------------------------------------------------------------

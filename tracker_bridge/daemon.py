@@ -24,13 +24,15 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Protocol
 
 import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import TransientEffectError
-from tracker_bridge.intake import Intake
+from tracker_bridge.intake import Intake, PreparedMessage
+from tracker_bridge.lanes import Job, run_ordered
 from tracker_bridge.mail.source import IncomingMessage, MailSource
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.outbox import Outbox
@@ -93,6 +95,8 @@ class Daemon:
     heartbeat: Heartbeat | None = None
     metrics: Metrics | None = None
     intervals: Intervals = field(default_factory=Intervals)
+    # how many messages (and issues) are in hand at once; dependent ones still go in order
+    concurrency: int = 8
     on_ready: Callable[[], None] | None = None
     # errors that mean "try this message again later" (an outage), never "quarantine it"
     transient_errors: tuple[type[Exception], ...] = (TransientEffectError,)
@@ -203,34 +207,42 @@ class Daemon:
         if self._stop.is_set():
             return
         # A source hands each message out once per session: what is not settled yet when a
-        # failure ends this round (in the intake, the settle or the rules pass after it) is
-        # kept here and tried again first, in order.
-        batch, self._retry = [*self._retry, *await self.source.fetch()], []
+        # failure ends this round (in the intake or the settle) is kept here and tried again
+        # first, in order.
+        batch = self._retry = [*self._retry, *await self.source.fetch()]
         if self.metrics is not None:
             self.metrics.mark_contact("imap", self.clock.now())
-        for i, message in enumerate(batch):
-            self._retry = batch[i:]
-            try:
-                # the message in hand is finished even if a stop comes meanwhile
-                result = await asyncio.shield(self.intake.handle(message))
-            except self.transient_errors:
-                raise  # the supervisor logs it and backs off; nothing leaves the inbox
-            except Exception as exc:  # a bug or a poison message must not block the rest
-                log.exception("intake.failed", source_id=message.source_id)
-                result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
-            await self.source.settle(message, result.settle)
-            self._retry = batch[i + 1 :]
-            if self.metrics is not None:
-                self.metrics.messages.labels(outcome=result.outcome).inc()
-                if result.outcome == "created":
-                    self.metrics.issues_created.inc()
-            self._wake_outbox.set()
-            if result.issue_key:
-                # the rules loop evaluates it at once: intake never waits for the rules pass
-                self.rules.schedule.set(result.issue_key, self.clock.now())
-                self._wake_rules.set()
-            if self._stop.is_set():
-                return
+        # parsing cannot fail (the parser falls back to headers, then to the bytes); a store
+        # error here leaves the whole batch for the next round
+        jobs = [Job(p.keys, partial(self._one_message, p)) for p in map(self.intake.prepare, batch)]
+        results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
+        self._retry = [m for m, r in zip(batch, results, strict=True) if not r.ok]
+        failure = next((r.error for r in results if r.error is not None), None)
+        if failure is not None:
+            raise failure  # the supervisor logs it and backs off; nothing left the inbox
+
+    async def _one_message(self, prepared: PreparedMessage) -> None:
+        """Handle one message and settle it out of the inbox; raises only what should make the
+        whole round back off (an outage)."""
+        message = prepared.message
+        try:
+            # the message in hand is finished even if a stop comes meanwhile
+            result = await asyncio.shield(self.intake.handle(prepared))
+        except self.transient_errors:
+            raise
+        except Exception as exc:  # a bug or a poison message must not block the rest
+            log.exception("intake.failed", source_id=message.source_id)
+            result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
+        await self.source.settle(message, result.settle)
+        if self.metrics is not None:
+            self.metrics.messages.labels(outcome=result.outcome).inc()
+            if result.outcome == "created":
+                self.metrics.issues_created.inc()
+        self._wake_outbox.set()
+        if result.issue_key:
+            # the rules loop evaluates it at once: intake never waits for the rules pass
+            self.rules.schedule.set(result.issue_key, self.clock.now())
+            self._wake_rules.set()
 
     async def _sync_once(self) -> None:
         changed = [*self._unevaluated, *await self.sync.cycle()]
@@ -247,15 +259,25 @@ class Daemon:
         move on), so an issue whose pass fails for a transient reason is kept and evaluated
         again next cycle — without holding up the others, or slowing the loop — or the change
         would be lost."""
-        failed: list[str] = []
-        for key in dict.fromkeys(keys):
-            try:
-                await self.rules.issue(key)
-            except self.transient_errors:
-                log.warning("rules.retry_next_cycle", issue=key, exc_info=True)
-                failed.append(key)
+        unique = list(dict.fromkeys(keys))
+        jobs = [Job((key,), partial(self.rules.issue, key)) for key in unique]
+        results = await run_ordered(jobs, limit=self.concurrency, stop_on_error=False)
+        failed = [
+            key
+            for key, result in zip(unique, results, strict=True)
+            if isinstance(result.error, self.transient_errors)
+        ]
+        for key in failed:
+            log.warning("rules.retry_next_cycle", issue=key)
         self._unevaluated = failed
         self._wake_outbox.set()
+        # a bug is the supervisor's to log (with its traceback) once the others are done
+        bugs = (
+            r.error for r in results if r.error and not isinstance(r.error, self.transient_errors)
+        )
+        bug = next(bugs, None)
+        if bug is not None:
+            raise bug
 
     async def _rules_once(self) -> None:
         await self.rules.due()

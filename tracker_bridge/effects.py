@@ -8,15 +8,17 @@ transition. Emails are not sent inline: a :class:`Notify` is *queued* in the jou
 (:mod:`tracker_bridge.outbox`) sends it, so an SMTP outage never blocks the intake of mail.
 
 One batch (the actions for one email, one rules pass of one issue, one Telegram command) runs in
-order under a lock per customer, so a customer's requests are applied in the order they came.
+order under a lock per issue, so work on one issue never interleaves while different issues
+proceed side by side. Which messages may be in hand at once, so that a customer's mail is applied
+in the order it came, is the intake's ordering (:mod:`tracker_bridge.lanes`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -46,6 +48,7 @@ from tracker_bridge.store.protocol import Store
 __all__ = [
     "BatchResult",
     "Effects",
+    "KeyedLocks",
     "PermanentEffectError",
     "TelegramPort",
     "TrackerPort",
@@ -125,14 +128,21 @@ class Effects:
         self._clock = clock
         self._tracker = tracker
         self._telegram = telegram
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._locks = KeyedLocks()
 
     async def run(
         self, actions: Sequence[ExecutedAction], *, customer: str = "", issue_key: str = ""
     ) -> BatchResult:
-        """Carry out ``actions`` in order; a transient failure stops the batch and is raised."""
+        """Carry out ``actions`` in order; a transient failure stops the batch and is raised.
+
+        Batches on one issue run one after another (a lock per issue: the intake's comment and
+        the rules' transition never interleave); batches on different issues run side by side.
+        The order of messages per customer is the caller's (:mod:`tracker_bridge.lanes`).
+        ``customer`` only names the batch in the log.
+        """
         result = BatchResult()
-        async with self._locks[customer or issue_key or "-"]:
+        name = _lock_of(actions, issue_key)
+        async with self._locks.held(name):
             for action in actions:
                 await self._one(action, result)
         return result
@@ -238,6 +248,47 @@ class Effects:
         elif isinstance(action, AttachFiles):
             await tracker.attach(action, key)
         return None
+
+
+class KeyedLocks:
+    """One :class:`asyncio.Lock` per name, kept only while someone holds or waits for it (a
+    lock per issue ever seen would grow without end)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def held(self, name: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(name, (asyncio.Lock(), 0))
+        self._locks[name] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[name]
+            if users == 1:
+                del self._locks[name]
+            else:
+                self._locks[name] = (lock, users - 1)
+
+
+def _lock_of(actions: Sequence[ExecutedAction], issue_key: str) -> str:
+    """The issue a batch works on: the one named, else the first it refers to, else the one
+    it creates (``new:<unique>``)."""
+    if issue_key:
+        return issue_key
+    for action in actions:
+        ref = _ref_of(action)
+        if isinstance(ref, str):
+            return ref
+        if ref is not None:
+            return f"new:{ref.unique}"
+        if isinstance(action, CreateIssue):
+            return f"new:{action.unique}"
+    return "-"
 
 
 def _ref_of(action: ExecutedAction) -> IssueRef | None:

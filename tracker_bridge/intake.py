@@ -31,7 +31,7 @@ from tracker_bridge.regulation.triage import Decision, route, triage
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import ProcessedMessage
 
-__all__ = ["Intake", "IntakeResult", "IssueReader"]
+__all__ = ["Intake", "IntakeResult", "IssueReader", "PreparedMessage"]
 
 log = structlog.get_logger(__name__)
 
@@ -53,8 +53,25 @@ class IntakeResult:
     reason: str
 
 
+@dataclass(frozen=True)
+class PreparedMessage:
+    """A message parsed once, with the ordering keys it must not share with an earlier message
+    still in hand (:mod:`tracker_bridge.lanes`)."""
+
+    message: IncomingMessage
+    mail: InboundMail
+    keys: frozenset[str]
+
+
 class Intake:
-    """Handles inbound messages one at a time; the caller settles them afterwards."""
+    """Handles inbound messages; the caller settles them afterwards.
+
+    Several messages may be in hand at once when the caller orders them by
+    :attr:`PreparedMessage.keys`: their sender (the loop guard's counters, one person's mail in
+    order), their own Message-ID (the same mail twice), the Message-IDs they reply to (the
+    reply waits for the message it answers to be registered) and the issues they name (two
+    messages on one issue land in the order they came).
+    """
 
     def __init__(
         self,
@@ -72,9 +89,22 @@ class Intake:
         self._customers = tuple(customers)
         self._effects, self._issues, self._own = effects, issues, own_addresses
 
-    async def handle(self, message: IncomingMessage) -> IntakeResult:
-        """Process one message; raises (leaving it in the inbox) only on a transient failure."""
+    def prepare(self, message: IncomingMessage) -> PreparedMessage:
+        """Parse ``message`` and name what it depends on (no I/O beyond the store)."""
         mail = parse_message(message.raw)
+        keys = {f"from:{mail.sender.lower()}", f"id:{mail.message_id}"}
+        for message_id in filter(None, (mail.in_reply_to, *mail.references)):
+            keys.add(f"id:{message_id}")
+            if known := self._store.issue_for_message(message_id):
+                keys.add(f"issue:{known}")
+        keys.update(f"issue:{key}" for key in subject_keys(mail.subject))
+        keys.update(f"issue:{key}" for key in mail.issue_keys)  # quoted requests get linked
+        return PreparedMessage(message, mail, frozenset(keys))
+
+    async def handle(self, message: IncomingMessage | PreparedMessage) -> IntakeResult:
+        """Process one message; raises (leaving it in the inbox) only on a transient failure."""
+        prepared = message if isinstance(message, PreparedMessage) else self.prepare(message)
+        message, mail = prepared.message, prepared.mail
         prior = self._store.message_outcome(mail.message_id)
         if prior is not None and not self._released(prior):
             settle: Outcome = "quarantine" if prior.outcome == "quarantined" else "done"

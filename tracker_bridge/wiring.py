@@ -127,6 +127,7 @@ def gateway_for(settings: Settings, retry: RetryPolicy | None = None) -> Tracker
         field_ids=field_ids_of(settings),
         status_map=settings.status_map(),
         retry=retry,
+        workers=tracker.concurrency,
     )
 
 
@@ -351,6 +352,7 @@ async def open_bridge(
             heartbeat=health,
             metrics=metrics,
             intervals=over.intervals,
+            concurrency=settings.tracker.concurrency,
             transient_errors=TRANSIENT,
         )
         yield Bridge(

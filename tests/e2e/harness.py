@@ -60,6 +60,7 @@ def settings_for(
     telegram: FakeTelegram | None,
     *,
     second_clinic: bool = False,
+    concurrency: int | None = None,
 ) -> Settings:
     """A complete configuration pointing at the loopback fakes (one clinic, or two)."""
     data: dict[str, Any] = {
@@ -87,6 +88,8 @@ def settings_for(
     }
     if second_clinic:
         data["customers"].append(dict(SECOND_CLINIC))
+    if concurrency is not None:
+        data["tracker"]["concurrency"] = concurrency
     if telegram is not None:
         data["telegram_bot_token"] = "123456:e2e-token"
         data["telegram"] = {
@@ -258,10 +261,12 @@ async def running_world(
     start: str = "2026-03-02 11:00",
     telegram: bool = False,
     second_clinic: bool = False,
+    concurrency: int | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
-    ``second_clinic`` adds clinic-two (intake ``INTAKE_2``, queue CLT) beside clinic-one."""
+    ``second_clinic`` adds clinic-two (intake ``INTAKE_2``, queue CLT) beside clinic-one;
+    ``concurrency`` sets ``tracker.concurrency`` (the default otherwise)."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock))
@@ -273,7 +278,9 @@ async def running_world(
             tg.add_user(STRANGER_USER, "Пётр", "petr_guest")
         if second_clinic:
             tracker.add_queue("CLT", "Клиника 2", local_fields=DEFAULT_LOCAL_FIELDS)
-        settings = settings_for(root, tracker, smtp, tg, second_clinic=second_clinic)
+        settings = settings_for(
+            root, tracker, smtp, tg, second_clinic=second_clinic, concurrency=concurrency
+        )
         overrides = fast_overrides()
         bridges = contextlib.AsyncExitStack()
         async with bridges:

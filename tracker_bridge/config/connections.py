@@ -60,6 +60,8 @@ class TrackerSettings(Section):
     org_id: NonEmpty | None = None
     cloud_org_id: NonEmpty | None = None
     base_url: Url = "https://api.tracker.yandex.net"
+    # requests in flight at once, and messages or issues in hand at once in each loop
+    concurrency: int = Field(default=8, ge=1, le=64)
     fields: FieldIds = Field(default_factory=FieldIds)
 
     @model_validator(mode="after")

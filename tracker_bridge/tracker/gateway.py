@@ -1,7 +1,8 @@
 """``TrackerGateway``: the bridge's async door to Yandex Tracker (the only importer of
 ``yandex_tracker_client``).
 
-The sync client runs in worker threads (``asyncio.to_thread``), one client per concurrent call
+The sync client runs in the gateway's own worker threads (sized for the daemon's concurrency,
+not the event loop's default pool, which other adapters share), one client per concurrent call
 (its collections keep per-call state, ENV-NOTES.md §2), with its own retry loop off
 (``retries=0``). Everything it returns is copied into :mod:`.snapshots` values inside the thread,
 and every error leaves as one of :mod:`.errors`, chained ``from`` the client's.
@@ -14,8 +15,11 @@ that shows whether an earlier attempt already landed (:mod:`.writes`).
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import queue
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -108,6 +112,7 @@ class TrackerGateway(Writes):
         status_map: StatusMap | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
+        workers: int = 16,
     ) -> None:
         if (token is None) == (iam_token is None):
             raise ValueError("give exactly one of token (OAuth) and iam_token")
@@ -126,6 +131,7 @@ class TrackerGateway(Writes):
         self._policy = retry or RetryPolicy()
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._made: list[Any] = []
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker")
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -137,7 +143,8 @@ class TrackerGateway(Writes):
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close every HTTP session the gateway opened."""
+        """Close every HTTP session the gateway opened, and its threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
         for client in self._made:
             client._connection.session.close()
         self._made.clear()
@@ -163,7 +170,8 @@ class TrackerGateway(Writes):
 
     async def _once(self, fn: Callable[..., T], *args: Any) -> T:
         """One attempt in a worker thread, no retry (the building block of reconciling writes)."""
-        return await asyncio.to_thread(self._blocking, fn, *args)
+        call = functools.partial(contextvars.copy_context().run, self._blocking, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     async def _retried(self, name: str, attempt: Callable[[], Awaitable[T]]) -> T:
         return await retrying(

@@ -136,6 +136,11 @@ class FakeTracker(Lifecycle):
         """Every request as (method, path without query or trailing slash, v3 read as v2)."""
         return self.state.requests
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests the fake was ever serving at the same moment."""
+        return self.state.peak_in_flight
+
     def request_count(self, method: str, path: str) -> int:
         wanted = (method.upper(), normalize_path(path))
         with self.lock:

@@ -94,6 +94,15 @@ class TrackerHandler(BaseHTTPRequestHandler):
         request = self._read()
         with self.state.lock:
             self.state.requests.append((request.method, normalize_path(request.path)))
+            self.state.in_flight += 1
+            self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
+        try:
+            self._answer(request)
+        finally:
+            with self.state.lock:
+                self.state.in_flight -= 1
+
+    def _answer(self, request: Request) -> None:
         fault = self.faults.take(request.method, request.path)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)  # real time on purpose: the client's timeout is real

@@ -95,6 +95,8 @@ class TrackerState:
     uniques: dict[str, str] = field(default_factory=dict)
     scrolls: dict[str, ScrollRecord] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    in_flight: int = 0  # requests being served right now
+    peak_in_flight: int = 0  # the most ever served at once (how parallel the client was)
     token_user: str = ""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 

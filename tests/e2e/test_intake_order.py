@@ -1,0 +1,88 @@
+"""Mail handled side by side, in order where it matters (tracker_bridge.lanes through the daemon).
+
+Every test delivers its emails before the daemon's next look at the mailbox, so they arrive as
+one batch, and slows Tracker's issue creation (real time) so that the messages' work overlaps:
+without the ordering, a reply handled beside the request it answers would find no issue yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.harness import CHIEF, DOCTOR, running_world
+from tests.reliability.support import message_id_counts
+
+CREATE = "POST /v2/issues"
+SLOW = 0.15  # seconds of real time per creation: long enough for the batch to overlap
+
+
+async def test_r1_a_reply_in_the_same_batch_as_its_request_becomes_a_comment_on_it(
+    tmp_path: Path,
+) -> None:
+    """R1/R8: a colleague's answer to a request, fetched together with it, waits for the request
+    to be registered and lands as a comment on that issue, not as a second issue."""
+    async with running_world(tmp_path) as world:
+        world.tracker.delay_next(CREATE, SLOW, times=10)
+        first = world.mail(subject="Не печатается рецепт", body="Логин: ivanova", sender=DOCTOR)
+        world.mail(
+            subject="Re: Не печатается рецепт",
+            body="Добавлю: принтер в кабинете 12.",
+            sender=CHIEF,
+            in_reply_to=first,
+        )
+        await world.run_until(lambda: not world.folder(""), limit=120.0)
+        await world.settle()
+        assert list(world.tracker.issues) == ["SUP-1"]
+        assert any("кабинете 12" in text for text in world.comments("SUP-1"))
+
+
+async def test_r1_one_senders_requests_are_registered_in_the_order_they_came(
+    tmp_path: Path,
+) -> None:
+    """R1: two requests from one person in one batch become issues in arrival order."""
+    async with running_world(tmp_path) as world:
+        world.tracker.delay_next(CREATE, 3 * SLOW)  # the first creation is the slowest
+        world.tracker.delay_next(CREATE, SLOW / 3, times=10)
+        subjects = [f"Запрос {n}: не сохраняется протокол" for n in range(3)]
+        for subject in subjects:
+            world.mail(subject=subject, body="Логин: ivanova", sender=DOCTOR)
+        await world.run_until(lambda: len(world.tracker.issues) == 3, limit=120.0)
+        assert [world.tracker.issues[f"SUP-{n}"].summary for n in (1, 2, 3)] == subjects
+
+
+async def test_r1_independent_requests_are_registered_side_by_side_exactly_once(
+    tmp_path: Path,
+) -> None:
+    """R1: requests from different people in one batch are worked on at once (Tracker sees
+    several creations in flight), and each still becomes exactly one issue and one answer."""
+    async with running_world(tmp_path, concurrency=4) as world:
+        world.tracker.delay_next(CREATE, SLOW, times=10)
+        senders = [f"doctor{n}@clinic1.example" for n in range(8)]
+        for n, sender in enumerate(senders):
+            world.mail(subject=f"Запрос {n}", body=f"Логин: user{n}", sender=sender)
+        await world.run_until(lambda: len(world.smtp.messages) == 8, limit=120.0)
+        await world.settle()
+        assert world.tracker.peak_in_flight >= 2
+        assert world.tracker.peak_in_flight <= 4  # the gateway's pool bounds Tracker's load
+        assert sorted(i.summary for i in world.tracker.issues.values()) == [
+            f"Запрос {n}" for n in range(8)
+        ]
+        assert sorted(message_id_counts(world.smtp.messages).values()) == [1] * 8
+
+
+async def test_r1_concurrency_one_registers_a_batch_strictly_in_arrival_order(
+    tmp_path: Path,
+) -> None:
+    """R1 with ``tracker.concurrency = 1``: one message at a time, issue numbers follow arrival
+    and Tracker never serves two requests at once."""
+    async with running_world(tmp_path, concurrency=1) as world:
+        world.tracker.delay_next(CREATE, 0.02, times=10)
+        senders = [f"doctor{n}@clinic1.example" for n in range(4)]
+        for n, sender in enumerate(senders):
+            world.mail(subject=f"Запрос {n}", body=f"Логин: user{n}", sender=sender)
+        await world.run_until(lambda: len(world.tracker.issues) == 4, limit=120.0)
+        await world.settle()
+        assert [world.tracker.issues[f"SUP-{n + 1}"].summary for n in range(4)] == [
+            f"Запрос {n}" for n in range(4)
+        ]
+        assert world.tracker.peak_in_flight == 1
