@@ -16,7 +16,9 @@ import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.regulation.model import Customer, IssueView
+from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.records import TrackedIssue
 from tracker_bridge.tracker.errors import TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.snapshots import IssueSnapshot
@@ -64,12 +66,21 @@ class TrackerIssueReader:
             except TrackerNotFound:
                 log.warning("issue.not_found", issue=key)
                 return None
-        facts = self._facts(snapshot)
-        if facts is None:
+        tracked = self._tracked(snapshot)
+        if tracked is None:
             return None
-        return await read_view(self._gateway, snapshot, facts, self._settings)
+        view = await read_view(
+            self._gateway, snapshot, _facts(tracked, self._store), self._settings
+        )
+        if tracked.finished is not None and not view.status.is_terminal:
+            self._store.finish(key, None)  # reopened: watched at start-up and polled again
+        return view
 
-    def _facts(self, snapshot: IssueSnapshot) -> StoreFacts | None:
+    def finish(self, key: str, status: Status) -> None:
+        """Nothing more is owed for ``key``, which ended in ``status``: start-up skips it."""
+        self._store.finish(key, status.value)
+
+    def _tracked(self, snapshot: IssueSnapshot) -> TrackedIssue | None:
         tracked = self._store.tracked(snapshot.key)
         if tracked is None:
             customer = customer_of(snapshot, self._customers)
@@ -85,16 +96,20 @@ class TrackerIssueReader:
             self._store.track(snapshot.key, customer.name, requester, since)
             tracked = self._store.tracked(snapshot.key)
             assert tracked is not None
-        return StoreFacts(
-            customer=tracked.customer,
-            requester=tracked.requester,
-            tracked_since=tracked.since,
-            done=self._store.done_keys(snapshot.key),
-        )
+        return tracked
 
     @property
     def _requester_field(self) -> str:
         return self._settings.field_ids.get("requester", "requesterEmail")
+
+
+def _facts(tracked: TrackedIssue, store: Store) -> StoreFacts:
+    return StoreFacts(
+        customer=tracked.customer,
+        requester=tracked.requester,
+        tracked_since=tracked.since,
+        done=store.done_keys(tracked.issue_key),
+    )
 
 
 def customer_of(snapshot: IssueSnapshot, customers: Sequence[Customer]) -> Customer | None:

@@ -3,6 +3,12 @@
 Called for every issue sync reports as changed, and for every issue whose scheduled moment has come
 (:class:`~tracker_bridge.regulation.schedule.WakeupSchedule`), so an idle minute over thousands of
 issues costs a heap peek. Once a working day, at the opening, it also posts the digest (R21).
+
+Memory follows the open issues, not every issue ever seen: between evaluations an open issue is
+a compact view (:func:`~tracker_bridge.tracker.views.compact_view`), a schedule entry and its
+clock states. An issue in a terminal status with nothing more owed (its final card and notices
+carried out, no wake-up pending) is dropped and marked finished in the store, so a restart does
+not load it again; a change to it later (a comment, a reopen) brings it back.
 """
 
 from __future__ import annotations
@@ -10,12 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Protocol
 
 import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import Effects
-from tracker_bridge.intake import IssueReader
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.digest import daily_digests
@@ -24,10 +30,24 @@ from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.rules import Evaluation, evaluate
 from tracker_bridge.regulation.schedule import WakeupSchedule
 from tracker_bridge.regulation.sla import ClockKind, ClockState
+from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.tracker.views import compact_view
 
-__all__ = ["RulesPass"]
+__all__ = ["Issues", "RulesPass"]
 
 log = structlog.get_logger(__name__)
+
+ClockStates = tuple[tuple[ClockKind, ClockState], ...]
+
+
+class Issues(Protocol):
+    """Where the rules pass reads issues (the wired one: ``issue_reader.TrackerIssueReader``)."""
+
+    async def view(self, key: str) -> IssueView | None: ...
+
+    def finish(self, key: str, status: Status) -> None:
+        """Nothing more is owed for ``key``: a restart need not look at it."""
+        ...
 
 
 class RulesPass:
@@ -40,7 +60,7 @@ class RulesPass:
         calendar: WorkCalendar,
         policy: Policy,
         effects: Effects,
-        issues: IssueReader,
+        issues: Issues,
         schedule: WakeupSchedule | None = None,
         views: dict[str, IssueView] | None = None,
         metrics: Metrics | None = None,
@@ -50,17 +70,20 @@ class RulesPass:
         self.schedule = schedule or WakeupSchedule()
         self._digest_day: date | None = None
         self._metrics = metrics
-        self._states: dict[str, tuple[tuple[ClockKind, ClockState], ...]] = {}
-        # the latest view of each issue, shared with the Telegram cards and commands
+        # the clock states of each open issue and their sum, for the gauges (kept only with metrics)
+        self._states: dict[str, ClockStates] = {}
+        self._clock_counts: Counter[tuple[ClockKind, ClockState]] = Counter()
+        # the latest compact view of each open issue, shared with the Telegram cards and commands
         self.views: dict[str, IssueView] = {} if views is None else views
 
     async def issue(self, key: str) -> Evaluation | None:
         """Evaluate one issue now and carry out what is owed."""
         view = await self._issues.view(key)
         if view is None:
-            self.schedule.set(key, None)
+            self._forget(key)
             return None
-        self.views[key] = view
+        # before the effects: the Telegram card of this evaluation is rendered from it
+        self.views[key] = compact_view(view)
         now = self._clock.now()
         result = evaluate(view, now, self._cal, self._policy)
         if result.actions:
@@ -68,18 +91,37 @@ class RulesPass:
             await self._effects.run(result.actions, customer=view.customer, issue_key=key)
         if not self._cal.covers(now.astimezone(self._cal.tz).date()):
             log.warning("calendar.beyond_data", day=str(now.date()), issue=key)
+        if view.status.is_terminal and result.next_check_at is None:
+            # its final actions are done (a failure would have raised above): nothing to keep
+            self._forget(key)
+            self._issues.finish(key, view.status)
+            return result
         self.schedule.set(key, result.next_check_at)
         self._record_clocks(key, result)
         return result
 
+    def _forget(self, key: str) -> None:
+        """Hold nothing more for ``key``."""
+        self.views.pop(key, None)
+        self.schedule.set(key, None)
+        self._set_states(key, ())
+
     def _record_clocks(self, key: str, result: Evaluation) -> None:
-        """Keep the clocks-by-state gauges in step (observability)."""
+        """Keep the clocks-by-state gauges in step (observability), in O(1) per evaluation."""
         if self._metrics is None:
             return
-        self._states[key] = tuple(
-            (r.kind, r.state) for r in (result.intake, result.silence) if r is not None
-        )
-        self._metrics.set_clocks(Counter(s for states in self._states.values() for s in states))
+        states = tuple((r.kind, r.state) for r in (result.intake, result.silence) if r is not None)
+        self._set_states(key, _SHARED.setdefault(states, states))
+
+    def _set_states(self, key: str, states: ClockStates) -> None:
+        old = self._states.pop(key, ())
+        if states:
+            self._states[key] = states
+        if old == states or self._metrics is None:
+            return
+        self._clock_counts.subtract(old)
+        self._clock_counts.update(states)
+        self._metrics.set_clocks(self._clock_counts)
 
     async def many(self, keys: Iterable[str]) -> int:
         """Evaluate each key once; the number evaluated."""
@@ -117,3 +159,7 @@ class RulesPass:
         await self._effects.run(digests, customer="digest")
         self._digest_day = today
         return True
+
+
+# the few distinct clock-state combinations, shared by every issue in one of them
+_SHARED: dict[ClockStates, ClockStates] = {}

@@ -35,3 +35,26 @@ def test_rescheduling_replaces_the_old_moment() -> None:
     assert schedule.next_due() is None
     schedule.set("SUP-9", None)
     assert len(schedule) == 0
+
+
+def test_rescheduling_one_issue_many_times_keeps_the_heap_small() -> None:
+    """1,000 moves of one issue's moment, each later than the last, leave a bounded heap."""
+    schedule = WakeupSchedule()
+    for minutes in range(1, 1001):
+        schedule.set("SUP-1", T + timedelta(minutes=minutes))
+    assert len(schedule) == 1
+    assert schedule.entries <= 2 + 16
+    assert schedule.due(T + timedelta(minutes=999)) == []
+    assert schedule.due(T + timedelta(minutes=1000)) == ["SUP-1"]
+
+
+def test_unscheduled_issues_leave_the_heap_too() -> None:
+    """Issues scheduled and then dropped (finished) do not stay in the heap for ever."""
+    schedule = WakeupSchedule()
+    schedule.set("SUP-0", T + timedelta(days=1))
+    for n in range(1, 500):
+        schedule.set(f"SUP-{n}", T + timedelta(days=30))
+        schedule.set(f"SUP-{n}", None)
+    assert len(schedule) == 1
+    assert schedule.entries <= 2 + 16
+    assert schedule.due(T + timedelta(days=60)) == ["SUP-0"]

@@ -12,10 +12,13 @@ from datetime import datetime
 
 __all__ = ["WakeupSchedule"]
 
+_SLACK = 16  # superseded entries tolerated beyond the live ones before a rebuild
+
 
 class WakeupSchedule:
     """Issue key → the next moment its evaluation can change. Superseded entries are lazily
-    dropped when they reach the top of the heap."""
+    dropped when they reach the top of the heap, and the heap is rebuilt when they outnumber
+    the live ones, so its size follows the scheduled issues, not every change ever made."""
 
     def __init__(self) -> None:
         self._heap: list[tuple[datetime, str]] = []
@@ -28,11 +31,17 @@ class WakeupSchedule:
         """Look at ``key`` again at ``when``; ``None`` means only when it changes."""
         if when is None:
             self._when.pop(key, None)
-            return
-        if self._when.get(key) == when:
-            return
-        self._when[key] = when
-        heapq.heappush(self._heap, (when, key))
+        elif self._when.get(key) != when:
+            self._when[key] = when
+            heapq.heappush(self._heap, (when, key))
+        if len(self._heap) > 2 * len(self._when) + _SLACK:
+            self._heap = [(at, k) for k, at in self._when.items()]
+            heapq.heapify(self._heap)
+
+    @property
+    def entries(self) -> int:
+        """How many entries the heap holds, live or superseded (for the memory bound)."""
+        return len(self._heap)
 
     def when(self, key: str) -> datetime | None:
         return self._when.get(key)

@@ -119,6 +119,8 @@ def _find(ctx: _Ctx, key: str) -> IssueView | Reply:
             if view.status.is_terminal:
                 return Reply(html=f"Заявка {esc(key)} уже закрыта.", refused=True)
             return view
+    if ctx.sit.finished(key) == ctx.customer.name:
+        return Reply(html=f"Заявка {esc(key)} уже закрыта.", refused=True)
     return Reply(html=f"Заявка {esc(key)} не найдена среди заявок этого чата.", refused=True)
 
 

@@ -5,7 +5,7 @@ Plain frozen values, so :mod:`.commands` stays a pure function of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,15 +49,24 @@ class Incoming:
     prompt_text: str | None = None  # the bot's own prompt this message answers, if any
 
 
+def _never_finished(_key: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class Situation:
-    """What the reading commands look at, gathered by the shell just before the call."""
+    """What the reading commands look at, gathered by the shell just before the call.
+
+    ``views`` are the open requests (a finished one is not kept in memory); ``finished`` tells
+    the customer of a finished request by its key (``None``: not a finished one).
+    """
 
     views: Sequence[IssueView]
     now: datetime
     cal: WorkCalendar
     policy: Policy
     cards: CardSettings
+    finished: Callable[[str], str | None] = _never_finished
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from tracker_bridge.regulation.digest import Digest, TelegramDigest
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.sla import intake_clock
-from tracker_bridge.store.records import CardRecord
+from tracker_bridge.store.records import CardRecord, TrackedIssue
 from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.coalesce import Coalescer
 from tracker_bridge.telegram.commands import Access, Situation
@@ -61,13 +61,15 @@ _App = Application[Any, Any, Any, Any, Any, Any]
 
 
 class CardStore(Protocol):
-    """Where card message ids live (``tracker_bridge.store`` implements it)."""
+    """Where card message ids live, and which requests are finished (``tracker_bridge.store``)."""
 
     def card(self, issue_key: str) -> CardRecord | None: ...
 
     def save_card(
         self, issue_key: str, chat_id: int, message_id: int, fingerprint: str, at: datetime
     ) -> object: ...
+
+    def tracked(self, issue_key: str) -> TrackedIssue | None: ...
 
 
 @dataclass(frozen=True)
@@ -269,7 +271,14 @@ class TelegramMirror:
     def _situation(self) -> Situation:
         views = tuple(self._views.values())
         now = self._clock.now()
-        return Situation(views, now, self._cal, self._policy, self._settings.cards)
+        return Situation(
+            views, now, self._cal, self._policy, self._settings.cards, self._finished_customer
+        )
+
+    def _finished_customer(self, key: str) -> str | None:
+        """A finished request is no longer in ``views``; the store still knows it (and whose)."""
+        record = self._cards.tracked(key)
+        return record.customer if record is not None and record.finished is not None else None
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

@@ -25,8 +25,9 @@ Decisions (each one a place where Tracker leaves room):
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from tracker_bridge.regulation.model import (
@@ -41,7 +42,14 @@ from tracker_bridge.tracker.markers import find_marker, strip_marker
 from tracker_bridge.tracker.parse import parse_time
 from tracker_bridge.tracker.snapshots import ChangelogEntry, CommentInfo, IssueSnapshot
 
-__all__ = ["INTERNAL_PREFIXES", "StoreFacts", "ViewSettings", "build_view", "is_internal_text"]
+__all__ = [
+    "INTERNAL_PREFIXES",
+    "StoreFacts",
+    "ViewSettings",
+    "build_view",
+    "compact_view",
+    "is_internal_text",
+]
 
 INTERNAL_PREFIXES: tuple[str, ...] = ("#внутр", "#internal", "[internal]", "[внутр", "!internal")
 
@@ -149,3 +157,38 @@ def _local(issue: IssueSnapshot, settings: ViewSettings, logical: str) -> str | 
 def _deadline(issue: IssueSnapshot, settings: ViewSettings) -> datetime | None:
     text = _local(issue, settings, "deadline")
     return parse_time(text) if text else None
+
+
+_NO_TAGS: frozenset[str] = frozenset()
+_NO_DONE: frozenset[str] = frozenset()
+
+
+def compact_view(view: IssueView) -> IssueView:
+    """What the daemon keeps of an open issue between evaluations, for the Telegram cards,
+    commands and the digest: the same answers from them in a fraction of the memory.
+
+    Kept: everything the clocks (:mod:`~tracker_bridge.regulation.sla`) and the card read.
+    Dropped: the done keys (each evaluation reads them afresh), the fields other than the
+    department, and every comment but the one the card's "latest event" shows (the latest
+    public one; the first of equals, as ``max`` picks it). Values shared by many issues (the
+    customer, priority, type) are interned.
+    """
+    department = view.fields.get("department")
+    return replace(
+        view,
+        customer=sys.intern(view.customer),
+        priority=sys.intern(view.priority),
+        issue_type=sys.intern(view.issue_type),
+        comments=_latest_public(view),
+        tags=view.tags or _NO_TAGS,
+        fields={} if department is None else {"department": department},
+        done=_NO_DONE,
+    )
+
+
+def _latest_public(view: IssueView) -> tuple[Comment, ...]:
+    latest: Comment | None = None
+    for comment in view.comments:
+        if not comment.internal and (latest is None or comment.at > latest.at):
+            latest = comment
+    return () if latest is None else (latest,)
