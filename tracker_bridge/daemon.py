@@ -261,14 +261,15 @@ class Daemon:
         would be lost."""
         unique = list(dict.fromkeys(keys))
         jobs = [Job((key,), partial(self.rules.issue, key)) for key in unique]
-        results = await run_ordered(jobs, limit=self.concurrency, stop_on_error=False)
-        failed = [
-            key
-            for key, result in zip(unique, results, strict=True)
-            if isinstance(result.error, self.transient_errors)
-        ]
-        for key in failed:
-            log.warning("rules.retry_next_cycle", issue=key)
+        results = await run_ordered(
+            jobs, limit=self.concurrency, stop=self._stop.is_set, stop_on_error=False
+        )
+        failed: list[str] = []  # a transient failure, or not begun because of a stop
+        for key, result in zip(unique, results, strict=True):
+            if isinstance(result.error, self.transient_errors):
+                log.warning("rules.retry_next_cycle", issue=key, error=str(result.error))
+            if not result.started or isinstance(result.error, self.transient_errors):
+                failed.append(key)
         self._unevaluated = failed
         self._wake_outbox.set()
         # a bug is the supervisor's to log (with its traceback) once the others are done
@@ -280,7 +281,7 @@ class Daemon:
             raise bug
 
     async def _rules_once(self) -> None:
-        await self.rules.due()
+        await self.rules.due(stop=self._stop.is_set)
         if self.customers and self._synced:
             await self.rules.digest(self.customers)
         self._wake_outbox.set()

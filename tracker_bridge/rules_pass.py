@@ -14,14 +14,16 @@ not load it again; a change to it later (a comment, a reopen) brings it back.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import partial
 from typing import Protocol
 
 import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import Effects
+from tracker_bridge.lanes import Job, run_ordered
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.digest import daily_digests
@@ -51,7 +53,7 @@ class Issues(Protocol):
 
 
 class RulesPass:
-    """Applies the rules to issues, one at a time, through the effects."""
+    """Applies the rules to issues through the effects (due ones several at a time)."""
 
     def __init__(
         self,
@@ -64,8 +66,12 @@ class RulesPass:
         schedule: WakeupSchedule | None = None,
         views: dict[str, IssueView] | None = None,
         metrics: Metrics | None = None,
+        concurrency: int = 1,
     ) -> None:
+        """``concurrency``: how many due issues are evaluated at once (each its own Tracker
+        reads and writes; the effects lock per issue)."""
         self._clock, self._cal, self._policy = clock, calendar, policy
+        self._concurrency = concurrency
         self._effects, self._issues = effects, issues
         self.schedule = schedule or WakeupSchedule()
         self._digest_day: date | None = None
@@ -131,21 +137,22 @@ class RulesPass:
             count += 1
         return count
 
-    async def due(self) -> int:
-        """Evaluate every issue whose scheduled moment has come. On a failure the ones not yet
-        evaluated go back on the schedule (due now): popped and dropped, their reminders and
-        auto-closes would wait for the issue's next change."""
+    async def due(self, *, stop: Callable[[], bool] = lambda: False) -> int:
+        """Evaluate every issue whose scheduled moment has come, up to ``concurrency`` at once;
+        the number evaluated. After a failure (or once ``stop()`` says so) no further one
+        starts, and those not evaluated go back on the schedule, due now: popped and dropped,
+        their reminders and auto-closes would wait for the issue's next change."""
         keys = self.schedule.due(self._clock.now())
-        for done, key in enumerate(keys):
-            try:
-                await self.issue(key)
-            except Exception:
-                now = self._clock.now()
-                for rest in keys[done:]:
-                    if self.schedule.when(rest) is None:
-                        self.schedule.set(rest, now)
-                raise
-        return len(keys)
+        jobs = [Job((key,), partial(self.issue, key)) for key in keys]
+        results = await run_ordered(jobs, limit=self._concurrency, stop=stop)
+        now = self._clock.now()
+        for key, result in zip(keys, results, strict=True):
+            if not result.ok and self.schedule.when(key) is None:
+                self.schedule.set(key, now)
+        failure = next((r.error for r in results if r.error is not None), None)
+        if failure is not None:
+            raise failure
+        return sum(result.ok for result in results)
 
     async def digest(self, customers: Sequence[str]) -> bool:
         """R21: once per working day, from the opening on, one digest per customer."""

@@ -311,6 +311,7 @@ async def open_bridge(
             issues=reader,
             views=views,
             metrics=metrics,
+            concurrency=settings.tracker.concurrency,
         )
         commands.effects, commands.rules = effects, rules
         # The wake-up schedule (reminders, auto-close, breaches) and the changes sync reported

@@ -138,8 +138,13 @@ class FakeTracker(Lifecycle):
 
     @property
     def peak_in_flight(self) -> int:
-        """The most requests the fake was ever serving at the same moment."""
+        """The most requests the fake served at the same moment (since the last reset)."""
         return self.state.peak_in_flight
+
+    def reset_peak_in_flight(self) -> None:
+        """Start counting :attr:`peak_in_flight` afresh (to look at one phase of a test)."""
+        with self.lock:
+            self.state.peak_in_flight = self.state.in_flight
 
     def request_count(self, method: str, path: str) -> int:
         wanted = (method.upper(), normalize_path(path))
