@@ -13,7 +13,7 @@ from tracker_bridge.regulation.actions import (
     Transition,
 )
 from tracker_bridge.regulation.model import IssueView, PriorityChange
-from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.policy import Policy, TerminalReply
 from tracker_bridge.regulation.rules import Evaluation, evaluate
 from tracker_bridge.regulation.statuses import Status
 
@@ -120,6 +120,21 @@ class TestPriorityAndInfrastructure:
         by_tag = an_issue(tags=frozenset({"инфраструктура"}))
         assert mails(run(by_resolution, "2026-03-03 12:00"), "infrastructure")
         assert mails(run(by_tag, "2026-03-03 12:00"), "infrastructure")
+
+
+    def test_r4_r20_the_infrastructure_notice_knows_whether_a_reply_is_taken(self) -> None:
+        """R4 + R20: closed with the infrastructure resolution, a reply would be refused, so
+        the notice says to write a new request; open (a tag), or with replies reopening, it
+        asks for a reply."""
+        closed = an_issue(resolution="infrastructure", status=Status.CLOSED)
+        tagged = an_issue(tags=frozenset({"инфраструктура"}))
+        (to_closed,) = mails(run(closed, "2026-03-03 12:00"), "infrastructure")
+        (to_open,) = mails(run(tagged, "2026-03-03 12:00"), "infrastructure")
+        assert to_closed.context["reply"] == "new_request"
+        assert to_open.context["reply"] == "reply"
+        reopening = replace(POLICY, terminal_reply={Status.CLOSED: TerminalReply.REOPEN})
+        (to_reopen,) = mails(run(closed, "2026-03-03 12:00", reopening), "infrastructure")
+        assert to_reopen.context["reply"] == "reply"
 
 
 class TestDeadlineField:

@@ -40,6 +40,9 @@ async def test_r4_an_infrastructure_resolution_tells_the_requester_whose_side_it
         infra = [m for m in world.mails_to(DOCTOR) if "сервер или сеть клиники" in m["Subject"]]
         assert len(infra) == 1
         assert "Сервер клиники недоступен по SSH" in text_of(infra[0])
+        # R20: the request is closed, so the notice asks for a new request, not a reply
+        assert "оформите новую заявку" in text_of(infra[0])
+        assert "ответьте, пожалуйста, на это письмо" not in text_of(infra[0])
         assert sum("Заявка закрыта" in s for s in subjects) == 1
         assert len(subjects) == 4
 

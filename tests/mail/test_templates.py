@@ -192,6 +192,19 @@ class TestWhatEachTemplateSays:
         assert "оформите новую заявку" in text and "номер SUP-42" in text
 
 
+    def test_r4_r20_a_closed_infrastructure_notice_asks_for_a_new_request_not_a_reply(
+        self, renderer: TemplateRenderer
+    ) -> None:
+        """R4 + R20: a reply to a closed request would be refused, so the notice asks for a new
+        request naming this one; on an open request it asks for a reply."""
+        closed = render(renderer, "infrastructure", reply="new_request").text
+        assert "оформите новую заявку" in closed and "номер SUP-42" in closed
+        assert "ответьте" not in closed
+        still_open = render(renderer, "infrastructure", reply="reply").text
+        assert "ответьте, пожалуйста, на это письмо" in still_open
+        assert "новую заявку" not in still_open
+
+
 class TestPluralRu:
     @pytest.mark.parametrize(
         ("count", "form"),

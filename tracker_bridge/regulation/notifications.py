@@ -36,7 +36,8 @@ CONTEXT: Mapping[str, tuple[str, ...]] = {
     "support_comment": (*_COMMON, "comment", "author"),  # R8
     "priority_changed": (*_COMMON, "old_priority", "new_priority"),  # R9
     "autoclose_reminder": (*_COMMON, "days_left", "close_at"),  # R19
-    "infrastructure": (*_COMMON, "comment"),  # R4
+    # R4; reply: "reply" (answer this mail when fixed) or "new_request" (closed: R20 refuses)
+    "infrastructure": (*_COMMON, "comment", "reply"),
     "reply_ignored": (*_COMMON, "old_key"),  # R20: a reply to a finished request
     "confirmation_not_allowed": (*_COMMON, "sender"),  # R15: sender may not confirm
     # R12: one per status the requester hears about; info_requested carries the question (R8),

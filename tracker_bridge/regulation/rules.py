@@ -24,7 +24,7 @@ from tracker_bridge.regulation.actions import (
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Comment, IssueView
 from tracker_bridge.regulation.notifications import status_template
-from tracker_bridge.regulation.policy import ClockUnit, Policy
+from tracker_bridge.regulation.policy import ClockUnit, Policy, TerminalReply
 from tracker_bridge.regulation.sla import (
     ClockReading,
     ClockState,
@@ -193,15 +193,13 @@ def infrastructure_notice(view: IssueView, policy: Policy) -> list[Action]:
         return []
     last_support = _support_comments(view)
     comment = last_support[-1].text if last_support else ""
-    return [
-        Notify(
-            "infrastructure",
-            view.requester,
-            view.key,
-            "infrastructure",
-            _context(view, comment=comment),
-        )
-    ]
+    # R20: a reply to a finished request is refused by default, so the notice must not ask for
+    # one then: it says to write a new request naming this one instead
+    refused = view.status.is_terminal and (
+        policy.reply_to_terminal(view.status) is TerminalReply.REJECT
+    )
+    context = _context(view, comment=comment, reply="new_request" if refused else "reply")
+    return [Notify("infrastructure", view.requester, view.key, "infrastructure", context)]
 
 
 def deadline_field(view: IssueView, intake: ClockReading | None, policy: Policy) -> list[Action]:
