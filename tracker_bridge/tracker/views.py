@@ -29,6 +29,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TypeVar
 
 from tracker_bridge.regulation.model import (
     FIELD_NAMES,
@@ -159,7 +160,6 @@ def _deadline(issue: IssueSnapshot, settings: ViewSettings) -> datetime | None:
     return parse_time(text) if text else None
 
 
-_NO_TAGS: frozenset[str] = frozenset()
 _NO_DONE: frozenset[str] = frozenset()
 
 
@@ -167,23 +167,71 @@ def compact_view(view: IssueView) -> IssueView:
     """What the daemon keeps of an open issue between evaluations, for the Telegram cards,
     commands and the digest: the same answers from them in a fraction of the memory.
 
-    Kept: everything the clocks (:mod:`~tracker_bridge.regulation.sla`) and the card read.
-    Dropped: the done keys (each evaluation reads them afresh), the fields other than the
-    department, and every comment but the one the card's "latest event" shows (the latest
-    public one; the first of equals, as ``max`` picks it). Values shared by many issues (the
-    customer, priority, type) are interned.
+    Kept: what the intake clock (:func:`~tracker_bridge.regulation.sla.intake_clock`) and the
+    card read. Dropped: the done keys (each evaluation reads them afresh), the requester, links,
+    times only the rules read, the fields but the department, a status history that is only the
+    creation (``IssueView.history`` gives the same), every comment and priority change but the
+    one the card's "latest event" could show (the latest public comment, the latest change; the
+    first of equals, as ``max`` picks it). Values many issues share (customer, priority, type,
+    tags, the department) are shared.
     """
-    department = view.fields.get("department")
     return replace(
         view,
         customer=sys.intern(view.customer),
+        requester="",
         priority=sys.intern(view.priority),
         issue_type=sys.intern(view.issue_type),
+        status_history=_history(view),
+        priority_history=(_latest(view.priority_history),) if view.priority_history else (),
         comments=_latest_public(view),
-        tags=view.tags or _NO_TAGS,
-        fields={} if department is None else {"department": department},
+        last_customer_reply_at=None,
+        deadline=None,
+        tags=_shared(_SHARED_TAGS, view.tags, view.tags),
+        links=(),
+        fields=_department(view.fields.get("department", "")),
+        updated_at=None,
+        tracked_since=None,
         done=_NO_DONE,
     )
+
+
+def _history(view: IssueView) -> tuple[StatusChange, ...]:
+    only_created = view.status_history == (StatusChange(view.created_at, view.status),)
+    # a terminal card tells "closed at" only from a recorded history
+    return () if only_created and not view.status.is_terminal else view.status_history
+
+
+# The few distinct tag sets and department fields, each kept once for all the issues that have
+# it; free text could make them many, so only the first _SHARE_AT of each are shared.
+_SHARE_AT = 256
+_SHARED_TAGS: dict[frozenset[str], frozenset[str]] = {}
+_SHARED_FIELDS: dict[str, Mapping[str, str]] = {}
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _shared(cache: dict[_K, _V], key: _K, value: _V) -> _V:
+    found = cache.get(key)
+    if found is not None:
+        return found
+    if len(cache) < _SHARE_AT:
+        cache[key] = value
+    return value
+
+
+def _department(department: str) -> Mapping[str, str]:
+    fields = _SHARED_FIELDS.get(department)
+    if fields is not None:
+        return fields
+    return _shared(_SHARED_FIELDS, department, {"department": department} if department else {})
+
+
+def _latest(changes: tuple[PriorityChange, ...]) -> PriorityChange:
+    latest = changes[0]
+    for change in changes[1:]:
+        if change.at > latest.at:
+            latest = change
+    return latest
 
 
 def _latest_public(view: IssueView) -> tuple[Comment, ...]:
