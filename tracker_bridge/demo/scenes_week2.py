@@ -215,7 +215,8 @@ def _last_mail_about(s: Stage, key: str) -> EmailMessage | None:
 async def _tally(s: Stage) -> None:
     s.t.scene("Exactly once: every issue evaluated again, then the tally")
     store = s.w.bridge.store
-    tracked = [t.issue_key for t in store.tracked_issues()]
+    # every issue of the story, finished ones too (the store lists only the open ones)
+    tracked = sorted(s.w.tracker.issues)
     before = len(s.w.smtp.messages)
     await s.w.bridge.rules.many(tracked)
     await s.w.settle(120)
