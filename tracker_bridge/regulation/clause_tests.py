@@ -7,6 +7,10 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_triage.py::TestNewRequest::test_r1_the_same_email_twice_gives_the_same_unique_key",
         "tests/e2e/test_clause_intake.py::test_r1_one_email_delivered_twice_is_one_issue_and_one_acknowledgement",
         "tests/e2e/test_intake_e2e.py::test_r1_r12_an_email_becomes_one_issue_and_the_requester_is_told_its_key",
+        "tests/e2e/test_intake_order.py::test_r1_a_reply_in_the_same_batch_as_its_request_becomes_a_comment_on_it",
+        "tests/e2e/test_intake_order.py::test_r1_one_senders_requests_are_registered_in_the_order_they_came",
+        "tests/e2e/test_intake_order.py::test_r1_independent_requests_are_registered_side_by_side_exactly_once",
+        "tests/e2e/test_intake_order.py::test_r1_concurrency_one_registers_a_batch_strictly_in_arrival_order",
         "tests/test_effects.py::test_r1_a_new_request_is_created_once_and_its_actions_follow_it",
     ),
     "R2": (
@@ -19,8 +23,10 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
     "R3": ("tests/test_registry.py::test_r3_ssh_access_is_listed_as_out_of_scope",),
     "R4": (
         "tests/core/test_rules.py::TestPriorityAndInfrastructure::test_r4_an_infrastructure_blockage_is_told_to_the_requester",
+        "tests/core/test_rules.py::TestPriorityAndInfrastructure::test_r4_r20_the_infrastructure_notice_knows_whether_a_reply_is_taken",
         "tests/e2e/test_clause_notices.py::test_r4_an_infrastructure_resolution_tells_the_requester_whose_side_it_is",
         "tests/e2e/test_clause_notices.py::test_r4_an_infrastructure_tag_sends_the_notice_once",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r4_r20_a_closed_infrastructure_notice_asks_for_a_new_request_not_a_reply",
     ),
     "R5": (
         "tests/core/test_rules.py::TestHandOffAndCards::test_r5_urgent_requests_have_a_live_card",
@@ -116,6 +122,9 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_triage.py::TestNewRequest::test_r9_r10_a_subject_marker_sets_high_priority_and_a_72_hour_deadline",
         "tests/e2e/test_clause_clocks.py::test_r10_a_high_priority_request_has_a_72_hour_deadline_and_a_breach_alert",
         "tests/e2e/test_clause_clocks.py::test_r10_warnings_at_75_percent_and_in_the_last_hour_each_once",
+        "tests/e2e/test_rules_concurrency.py::test_r10_issues_due_together_are_evaluated_side_by_side",
+        "tests/e2e/test_rules_concurrency.py::test_r10_one_at_a_time_with_concurrency_one",
+        "tests/e2e/test_rules_concurrency.py::test_r10_an_outage_in_a_pass_leaves_every_unevaluated_issue_due",
         "tests/telegram/test_cards.py::TestOpenCard::test_r10_deadline_shows_working_time_left",
         "tests/telegram/test_cards.py::TestOpenCard::test_r10_breached_deadline_is_flagged",
         "tests/telegram/test_mirror_cards.py::TestAlertsAndDigest::test_r10_alert_replies_to_the_card",
@@ -218,6 +227,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/reliability/test_restart_keeps_clocks.py::test_r19_a_tracker_hiccup_when_reminders_fall_due_drops_none_of_them",
     ),
     "R20": (
+        "tests/core/test_rules.py::TestPriorityAndInfrastructure::test_r4_r20_the_infrastructure_notice_knows_whether_a_reply_is_taken",
         "tests/core/test_statuses.py::test_r16_r20_the_terminal_statuses_are_those_replies_are_ignored_in",
         "tests/core/test_triage.py::TestNewRequest::test_r20_a_new_request_quoting_an_old_key_is_linked_to_it",
         "tests/core/test_triage.py::TestClosedRequests::test_r20_a_reply_to_a_finished_request_is_not_added",
@@ -232,6 +242,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r20_registered_names_the_linked_request",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r20_reply_ignored_explains_the_rule",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r20_terminal_mails_say_how_to_file_anew",
+        "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r4_r20_a_closed_infrastructure_notice_asks_for_a_new_request_not_a_reply",
     ),
     "R21": (
         "tests/core/test_digest.py::test_r21_the_digest_lists_open_requests_by_priority_due_today_and_breached",
