@@ -121,7 +121,6 @@ class TestPriorityAndInfrastructure:
         assert mails(run(by_resolution, "2026-03-03 12:00"), "infrastructure")
         assert mails(run(by_tag, "2026-03-03 12:00"), "infrastructure")
 
-
     def test_r4_r20_the_infrastructure_notice_knows_whether_a_reply_is_taken(self) -> None:
         """R4 + R20: closed with the infrastructure resolution, a reply would be refused, so
         the notice says to write a new request; open (a tag), or with replies reopening, it

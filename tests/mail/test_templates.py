@@ -191,7 +191,6 @@ class TestWhatEachTemplateSays:
         text = render(renderer, status_template(status)).text
         assert "оформите новую заявку" in text and "номер SUP-42" in text
 
-
     def test_r4_r20_a_closed_infrastructure_notice_asks_for_a_new_request_not_a_reply(
         self, renderer: TemplateRenderer
     ) -> None:
