@@ -13,6 +13,7 @@ not load it again; a change to it later (a comment, a reopen) brings it back.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
@@ -84,6 +85,7 @@ class RulesPass:
 
     async def issue(self, key: str) -> Evaluation | None:
         """Evaluate one issue now and carry out what is owed."""
+        key = sys.intern(key)  # one string per open issue, shared by its view, wake-up and clocks
         view = await self._issues.view(key)
         if view is None:
             self._forget(key)

@@ -44,7 +44,7 @@ __all__ = ["CACHE_KIB", "SqliteStore"]
 # with every request: the cache grew with it, the largest part of the daemon's memory growth
 # (benchmarks/bench_daemon.py, "memory"). The hot pages (indexes, the latest journal entries) fit
 # in far less; the rest is one read from the OS's file cache away.
-CACHE_KIB = 256
+CACHE_KIB = 128
 
 
 def _open(path: str, busy_timeout: float) -> sqlite3.Connection:

@@ -177,6 +177,7 @@ def compact_view(view: IssueView) -> IssueView:
     """
     return replace(
         view,
+        key=sys.intern(view.key),
         customer=sys.intern(view.customer),
         requester="",
         priority=sys.intern(view.priority),
