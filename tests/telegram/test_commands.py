@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.telegram.conftest import (
@@ -145,6 +147,19 @@ class TestReading:
     def test_closed_request_is_refused(self) -> None:
         """Acting on a closed request is refused."""
         assert text_of(say("/comment SUP-3 ещё")) == "Заявка SUP-3 уже закрыта."
+
+    def test_a_finished_request_not_in_memory_is_refused_as_closed(self) -> None:
+        """A finished request (dropped from the views) is still "already closed" for its own
+        customer's chat, and unknown to another customer's."""
+        finished = {"SUP-9": "clinic-one", "CL2-9": "clinic-two"}
+        sit = Situation(VIEWS, NOW, cal(), POLICY, CardSettings(), finished.get)
+        asked = Incoming(CHAT, SUPPORT, "Иван", "/take SUP-9", EVENT)
+        reply = handle_message(asked, ACCESS, sit, BOT)
+        assert reply is not None and reply.refused and not reply.actions
+        assert text_of(reply) == "Заявка SUP-9 уже закрыта."
+        other = handle_message(replace(asked, text="/take CL2-9"), ACCESS, sit, BOT)
+        assert other is not None and other.refused
+        assert text_of(other) == "Заявка CL2-9 не найдена среди заявок этого чата."
 
 
 class TestAuthorization:
