@@ -22,9 +22,20 @@ from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.state import NowClock
 from tracker_bridge.testing.smtp import SmtpCapture
 
-__all__ = ["INTAKE", "MSK", "config_data", "email", "fakes", "settings_for", "toml_text"]
+__all__ = [
+    "INTAKE",
+    "MSK",
+    "UNIT",
+    "config_data",
+    "email",
+    "fakes",
+    "settings_for",
+    "toml_text",
+    "unit_environment",
+]
 
 MSK = ZoneInfo("Europe/Moscow")
+UNIT = Path(__file__).resolve().parent.parent / "systemd" / "tracker-bridge.service"
 INTAKE = "clinic1@support.example"
 DOMAIN = "clinic1.example"
 
@@ -122,3 +133,15 @@ def email(n: int, *, when: datetime | None = None, tag: str = "bench") -> bytes:
     msg["Date"] = format_datetime(when or datetime(2026, 3, 2, 12, tzinfo=MSK))
     msg.set_content(f"При нажатии «Печать» ничего не происходит ({n}).\nЛогин: user{n}\n")
     return msg.as_bytes()
+
+
+def unit_environment(unit: Path = UNIT) -> dict[str, str]:
+    """The variables the shipped systemd unit sets (its ``Environment=`` lines), so a benchmark
+    can run the daemon's process as the service runs it."""
+    found: dict[str, str] = {}
+    for line in unit.read_text(encoding="utf-8").splitlines():
+        if line.startswith("Environment="):
+            for assignment in line.removeprefix("Environment=").split():
+                name, _, value = assignment.partition("=")
+                found[name] = value
+    return found

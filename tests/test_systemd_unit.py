@@ -133,6 +133,25 @@ class TestUnitSettings:
         assert values("RestrictAddressFamilies") == ["AF_INET AF_INET6 AF_UNIX"]
 
 
+    def test_glibc_keeps_one_arena_and_no_per_thread_cache(self) -> None:
+        """Resident memory stays flat: the malloc settings the memory benchmark measured."""
+        assignments = dict(a.split("=", 1) for v in values("Environment") for a in v.split())
+        assert assignments["MALLOC_ARENA_MAX"] == "1"
+        assert assignments["GLIBC_TUNABLES"] == "glibc.malloc.tcache_count=0"
+
+    def test_the_daemon_starts_under_the_units_malloc_settings(self) -> None:
+        """glibc accepts the tunables and the whole package imports and runs under them."""
+        env = dict(a.split("=", 1) for v in values("Environment") for a in v.split())
+        done = subprocess.run(
+            [sys.executable, "-c", "import tracker_bridge.wiring, threading; print('ok')"],
+            env={"PATH": "/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "ok", "")
+
+
 class TestMemoryDenyWriteExecute:
     def test_the_python_stack_works_when_writable_executable_memory_is_refused(self) -> None:
         """MemoryDenyWriteExecute=yes is safe: the same kernel rule (PR_SET_MDWE) breaks nothing."""
