@@ -132,7 +132,6 @@ class TestUnitSettings:
         """Tracker, IMAP, SMTP and Telegram need IP; sd_notify needs AF_UNIX; nothing else."""
         assert values("RestrictAddressFamilies") == ["AF_INET AF_INET6 AF_UNIX"]
 
-
     def test_glibc_keeps_one_arena_and_no_per_thread_cache(self) -> None:
         """Resident memory stays flat: the malloc settings the memory benchmark measured."""
         assignments = dict(a.split("=", 1) for v in values("Environment") for a in v.split())
