@@ -94,7 +94,7 @@ PYTHON = sys.executable
 def run() -> str:
     with service_logging():
         rows = _latency_rows() + _backlog_rows() + _memory_rows() + _ready_rows()
-    return table(rows) + "\n\n" + METHOD
+    return table(rows) + "\n" + METHOD + "\n"
 
 
 METHOD = (
