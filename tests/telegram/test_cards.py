@@ -111,9 +111,17 @@ class TestFinalCard:
         rendered = card(view)
         text = plain(rendered)
         assert rendered.final and rendered.buttons == ()
-        assert text.splitlines()[0] == "✅ SUP-1 · Закрыто (fixed)"
+        assert text.splitlines()[0] == "✅ SUP-1 · Закрыто (Решён)"
         assert f"Закрыта {closed_at:%d.%m %H:%M}" in text
         assert "Срок" not in text
+
+    def test_r4_the_final_card_names_the_resolution_as_the_mail_does(self) -> None:
+        """R4/R16: the chat reads the same resolution title as the requester's email; a key
+        the bridge does not know is shown as Tracker gave it."""
+        infra = plain(card(a_view(status=Status.CLOSED, resolution="infrastructure")))
+        assert infra.splitlines()[0] == "✅ SUP-1 · Закрыто (Проблема инфраструктуры)"
+        custom = plain(card(a_view(status=Status.CLOSED, resolution="clinicSide")))
+        assert custom.splitlines()[0] == "✅ SUP-1 · Закрыто (clinicSide)"
 
 
 class TestEscaping:

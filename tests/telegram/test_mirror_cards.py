@@ -70,7 +70,7 @@ class TestLifecycle:
         await mirror.upsert_card(CARD, a_view())
         await mirror.upsert_card(CARD, a_view(status=Status.CLOSED, resolution="fixed"))
         [message] = tg.bot_messages(CHAT)
-        assert message.text.startswith("✅ SUP-1 · Закрыто (fixed)")
+        assert message.text.startswith("✅ SUP-1 · Закрыто (Решён)")
         assert message.buttons == []
 
     async def test_deleted_card_is_posted_again_and_the_new_id_kept(

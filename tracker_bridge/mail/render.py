@@ -25,6 +25,12 @@ from tracker_bridge.mail.errors import TemplateError
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.regulation.notifications import CONTEXT, TEMPLATES
 from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.titles import (
+    PRIORITY_TITLES_RU,
+    RESOLUTION_TITLES_RU,
+    priority_ru,
+    resolution_ru,
+)
 
 __all__ = [
     "PRIORITY_TITLES_RU",
@@ -61,46 +67,6 @@ def plural_ru(count: object, one: str, few: str, many: str) -> str:
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
         return few
     return many
-
-
-# Tracker's standard priority keys as the clinic reads them (the same titles as the cards).
-PRIORITY_TITLES_RU: Mapping[str, str] = MappingProxyType(
-    {
-        "blocker": "Блокер",
-        "critical": "Критичный",
-        "normal": "Средний",
-        "minor": "Низкий",
-        "trivial": "Незначительный",
-    }
-)
-
-
-# Tracker's standard resolutions and the regulation's own (R4, R19), by key.
-RESOLUTION_TITLES_RU: Mapping[str, str] = MappingProxyType(
-    {
-        "fixed": "Решён",
-        "wontfix": "Не будет исправлено",
-        "duplicate": "Дубликат",
-        "invalid": "Некорректный",
-        "later": "Позже",
-        "cantreproduce": "Не воспроизводится",
-        "infeasible": "Невыполнимо",
-        "noresponse": "Нет ответа",
-        "infrastructure": "Проблема инфраструктуры",
-    }
-)
-
-
-def priority_ru(value: object) -> str:
-    """A Tracker priority key (``critical``) as its Russian title; anything else unchanged."""
-    text = str(value)
-    return PRIORITY_TITLES_RU.get(text.strip().lower(), text)
-
-
-def resolution_ru(value: object) -> str:
-    """A Tracker resolution key (``fixed``) as its Russian title; anything else unchanged."""
-    text = str(value)
-    return RESOLUTION_TITLES_RU.get(text.strip().lower(), text)
 
 
 class TemplateRenderer:

@@ -27,6 +27,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/e2e/test_clause_notices.py::test_r4_an_infrastructure_resolution_tells_the_requester_whose_side_it_is",
         "tests/e2e/test_clause_notices.py::test_r4_an_infrastructure_tag_sends_the_notice_once",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r4_r20_a_closed_infrastructure_notice_asks_for_a_new_request_not_a_reply",
+        "tests/telegram/test_cards.py::TestFinalCard::test_r4_the_final_card_names_the_resolution_as_the_mail_does",
     ),
     "R5": (
         "tests/core/test_rules.py::TestHandOffAndCards::test_r5_urgent_requests_have_a_live_card",

@@ -104,7 +104,8 @@ def _details(view: IssueView, settings: CardSettings) -> list[str]:
 
 def _final_html(view: IssueView, now: datetime, cal: WorkCalendar, settings: CardSettings) -> str:
     closed_at = view.status_since if view.status_history else now
-    resolution = f" ({esc(clip(view.resolution, 100))})" if view.resolution else ""
+    named = settings.resolution(view.resolution) if view.resolution else ""
+    resolution = f" ({esc(clip(named, 100))})" if named else ""
     lines = [
         f"✅ {issue_link(view.key, settings)} · {esc(view.status.title_ru)}{resolution}",
         f"<s>{esc(clip(view.summary, settings.summary_limit) or '(без темы)')}</s>",

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.sla import ClockReading, ClockState
+from tracker_bridge.titles import PRIORITY_TITLES_RU, RESOLUTION_TITLES_RU
 
 __all__ = [
     "DEFAULT_PRIORITY_TITLES",
@@ -30,13 +31,7 @@ __all__ = [
     "visible_len",
 ]
 
-DEFAULT_PRIORITY_TITLES: Mapping[str, str] = {
-    "blocker": "Блокер",
-    "critical": "Критичный",
-    "normal": "Средний",
-    "minor": "Низкий",
-    "trivial": "Незначительный",
-}
+DEFAULT_PRIORITY_TITLES: Mapping[str, str] = PRIORITY_TITLES_RU
 _SPACES = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>")
 MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the parsed text
@@ -44,7 +39,8 @@ MAX_MESSAGE = 4096  # Telegram's limit, in UTF-16 code units of the parsed text
 
 @dataclass(frozen=True)
 class CardSettings:
-    """How cards and notices look: where Tracker lives, priority names, length budgets."""
+    """How cards and notices look: where Tracker lives, priority and resolution names, length
+    budgets."""
 
     tracker_url: str = "https://tracker.yandex.ru"
     priority_titles: Mapping[str, str] = field(
@@ -54,8 +50,13 @@ class CardSettings:
     event_limit: int = 500
     list_limit: int = 30  # lines of /sla and of each digest section
 
+    resolution_titles: Mapping[str, str] = field(default_factory=lambda: RESOLUTION_TITLES_RU)
+
     def priority(self, name: str) -> str:
         return self.priority_titles.get(name, name)
+
+    def resolution(self, name: str) -> str:
+        return self.resolution_titles.get(name.strip().lower(), name)
 
 
 def esc(text: str) -> str:
