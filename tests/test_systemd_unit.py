@@ -39,6 +39,11 @@ def values(key: str) -> list[str]:
     return [value for _, k, value in settings(UNIT.read_text()) if k == key]
 
 
+def environment() -> dict[str, str]:
+    """The variables of every ``Environment=`` line."""
+    return dict(a.split("=", 1) for v in values("Environment") for a in v.split())
+
+
 def local_copy(tmp_path: Path, text: str | None = None) -> Path:
     """The unit with ExecStart at this checkout's entry point (verify needs it to exist)."""
     body = UNIT.read_text() if text is None else text
@@ -134,13 +139,13 @@ class TestUnitSettings:
 
     def test_glibc_keeps_one_arena_and_no_per_thread_cache(self) -> None:
         """Resident memory stays flat: the malloc settings the memory benchmark measured."""
-        assignments = dict(a.split("=", 1) for v in values("Environment") for a in v.split())
+        assignments = environment()
         assert assignments["MALLOC_ARENA_MAX"] == "1"
         assert assignments["GLIBC_TUNABLES"] == "glibc.malloc.tcache_count=0"
 
     def test_the_daemon_starts_under_the_units_malloc_settings(self) -> None:
         """glibc accepts the tunables and the whole package imports and runs under them."""
-        env = dict(a.split("=", 1) for v in values("Environment") for a in v.split())
+        env = environment()
         done = subprocess.run(
             [sys.executable, "-c", "import tracker_bridge.wiring, threading; print('ok')"],
             env={"PATH": "/usr/bin:/bin", **env},

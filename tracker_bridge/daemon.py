@@ -260,10 +260,7 @@ class Daemon:
         again next cycle — without holding up the others, or slowing the loop — or the change
         would be lost."""
         unique = list(dict.fromkeys(keys))
-        jobs = [Job((key,), partial(self.rules.issue, key)) for key in unique]
-        results = await run_ordered(
-            jobs, limit=self.concurrency, stop=self._stop.is_set, stop_on_error=False
-        )
+        results = await self.rules.side_by_side(unique, stop=self._stop.is_set, stop_on_error=False)
         failed: list[str] = []  # a transient failure, or not begun because of a stop
         for key, result in zip(unique, results, strict=True):
             if isinstance(result.error, self.transient_errors):

@@ -24,7 +24,7 @@ import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import Effects
-from tracker_bridge.lanes import Job, run_ordered
+from tracker_bridge.lanes import Job, JobResult, run_ordered
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.digest import daily_digests
@@ -139,14 +139,27 @@ class RulesPass:
             count += 1
         return count
 
+    async def side_by_side(
+        self,
+        keys: Sequence[str],
+        *,
+        stop: Callable[[], bool] = lambda: False,
+        stop_on_error: bool = True,
+    ) -> list[JobResult[Evaluation | None]]:
+        """Evaluate ``keys`` (distinct), up to ``concurrency`` at once; one result per key, in
+        order (:func:`~tracker_bridge.lanes.run_ordered` semantics for failures and ``stop``)."""
+        jobs = [Job((key,), partial(self.issue, key)) for key in keys]
+        return await run_ordered(
+            jobs, limit=self._concurrency, stop=stop, stop_on_error=stop_on_error
+        )
+
     async def due(self, *, stop: Callable[[], bool] = lambda: False) -> int:
         """Evaluate every issue whose scheduled moment has come, up to ``concurrency`` at once;
         the number evaluated. After a failure (or once ``stop()`` says so) no further one
         starts, and those not evaluated go back on the schedule, due now: popped and dropped,
         their reminders and auto-closes would wait for the issue's next change."""
         keys = self.schedule.due(self._clock.now())
-        jobs = [Job((key,), partial(self.issue, key)) for key in keys]
-        results = await run_ordered(jobs, limit=self._concurrency, stop=stop)
+        results = await self.side_by_side(keys, stop=stop)
         now = self._clock.now()
         for key, result in zip(keys, results, strict=True):
             if not result.ok and self.schedule.when(key) is None:
