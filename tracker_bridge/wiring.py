@@ -37,6 +37,7 @@ from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.rules_pass import RulesPass
+from tracker_bridge.store.instance import InstanceLock
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import StoreError
 from tracker_bridge.store.sqlite import SqliteStore
@@ -272,6 +273,12 @@ async def open_bridge(
     """Build every part from ``settings``; close them all on exit."""
     over = overrides or Overrides()
     async with AsyncExitStack() as stack:
+        if over.store is None:
+            # exactly one active daemon per store: a second one refuses here, before it reads
+            # the inbox or opens the store (tracker_bridge.store.instance)
+            lock = stack.enter_context(InstanceLock(settings.store_path))
+            holder = lock.acquire(since=clock.now())
+            log.info("instance.acquired", lock=str(lock.path), pid=holder.pid, host=holder.host)
         store = over.store or stack.enter_context(SqliteStore(settings.store_path))
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()

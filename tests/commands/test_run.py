@@ -10,12 +10,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.commands.world import email, write_config
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, InstanceLock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
 
@@ -124,3 +126,27 @@ def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
     assert '"event": "daemon.crashed"' in result.stdout
     assert "cannot open the store" in result.stdout
     assert tracker.token not in result.stdout
+
+
+def test_run_refuses_with_75_and_one_line_while_another_daemon_holds_the_store(
+    tmp_path: Path,
+) -> None:
+    """Issue 13.1: ``tracker-bridge run`` next to an active daemon (here: its lock, held by this
+    test process) exits 75 with one line naming it, and touches nothing."""
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        deliver(tmp_path / "Maildir", email(subject="Не печатается рецепт")[1])
+        with InstanceLock(tmp_path / "state.sqlite3") as held:
+            held.acquire(since=datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+            result = subprocess.run(
+                [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+        assert tracker.issues == {}
+    assert result.returncode == EX_ANOTHER_INSTANCE == 75
+    assert result.stderr.strip().splitlines() == [
+        f"tracker-bridge: another daemon is already active on the store "
+        f"{tmp_path / 'state.sqlite3'} (pid {os.getpid()} on {socket.gethostname()} "
+        f"since 2026-12-07T08:00:00.000000+00:00); refusing to start a second one"
+    ]
+    assert not (tmp_path / "state.sqlite3").exists()  # the store was never opened

@@ -175,6 +175,15 @@ class DaemonChild:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.returncode is None
 
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None, "no child running"
+        return self._proc.pid
+
+    async def exit_code(self, within: float = 30.0) -> int:
+        """Wait for the child to end on its own (a refusal to start); its exit code."""
+        return await asyncio.wait_for(self._reap(self._take()), within)
+
     def log_tail(self, lines: int = 40) -> str:
         text = self._log_path.read_text(encoding="utf-8", errors="replace")
         return "\n".join(text.splitlines()[-lines:])

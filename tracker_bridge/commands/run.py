@@ -4,8 +4,9 @@ The order of one life: logging (JSON lines when stdout is not a terminal, i.e. u
 every secret registered for redaction, the bridge opened from the settings, ``/metrics`` and
 ``/healthz`` served, SIGTERM/SIGINT handled, ``READY=1`` once every loop started, ``STATUS=``
 lines while it runs, the watchdog pinged while the loops go round, ``STOPPING=1`` on the way
-out. Exit codes: 0 after a clean stop, 78 for a configuration problem (raised to the CLI), 1 for
-anything that crashed the daemon.
+out. Exit codes: 0 after a clean stop, 78 for a configuration problem (raised to the CLI), 75 when
+another daemon is already active on the same store (one line naming it), 1 for anything that
+crashed the daemon.
 
 Two :class:`~tracker_bridge.health.Health` instances, as that module explains: the bridge's own
 (``/healthz``: loops that *succeeded* recently) and a *liveness* one for the watchdog, beaten
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -32,6 +34,7 @@ from tracker_bridge.daemon import Daemon, Heartbeat, Intervals
 from tracker_bridge.health import Health
 from tracker_bridge.log import configure_logging, register_secret
 from tracker_bridge.metrics import serve_metrics
+from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, AnotherInstanceError
 from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 __all__ = ["FanOut", "Liveness", "liveness_thresholds", "main", "serve", "status_text"]
@@ -163,6 +166,9 @@ def main(args: argparse.Namespace) -> int:
     _register_secrets(settings)
     try:
         asyncio.run(serve(settings, clock=SystemClock(), overrides=_overrides(args)))
+    except AnotherInstanceError as exc:
+        sys.stderr.write(f"{exc}\n")  # one line, no traceback: nothing crashed
+        return EX_ANOTHER_INSTANCE
     except Exception:
         log.exception("daemon.crashed")
         with contextlib.suppress(Exception):

@@ -27,6 +27,7 @@ from tracker_bridge.config.loading import EX_CONFIG
 from tracker_bridge.daemon import Intervals
 from tracker_bridge.log import configure_logging
 from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, AnotherInstanceError
 from tracker_bridge.wiring import Overrides, open_bridge
 
 __all__ = ["FAST_INTERVALS", "READY_LINE", "main", "overrides_for"]
@@ -74,7 +75,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run until stopped; 0 on a clean stop, ``EX_CONFIG`` on a configuration error."""
+    """Run until stopped; 0 on a clean stop, ``EX_CONFIG`` on a configuration error,
+    ``EX_ANOTHER_INSTANCE`` when another daemon is active on the store."""
     args = _parser().parse_args(argv)
     configure_logging(json=True, stream=sys.stderr)
     try:
@@ -82,6 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return EX_CONFIG
+    except AnotherInstanceError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EX_ANOTHER_INSTANCE
     log.info("daemon_process.exit")
     return 0
 
