@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.shared_corpus import corpus
+from tests.shared_corpus import corpus, needs_corpus
 from tracker_bridge.regulation.calendar import SpecialDays, WorkCalendar
 from tracker_bridge.regulation.production_calendar import russian_fallback
 
@@ -59,6 +59,7 @@ def days_of(year: int) -> list[date]:
 
 
 class TestProductionCalendar:
+    @needs_corpus
     @pytest.mark.parametrize("year", [2024, 2025, 2026])
     def test_every_day_matches_the_published_calendar(self, cal: WorkCalendar, year: int) -> None:
         """R6: each day of 2024–2026 is working exactly when the published calendar says so."""

@@ -21,10 +21,12 @@ from telegram import (
     LinkPreviewOptions,
 )
 
-from tests.shared_corpus import corpus
+from tests.shared_corpus import corpus, needs_corpus
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_telegram_api import METHODS
 from tracker_bridge.testing.fake_telegram_methods import HANDLERS
+
+pytestmark = needs_corpus
 
 SPEC_PATH = corpus("telegram", "telegram-bot-api-spec__api.json")
 TOKEN = "123456:test-token"

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
+
+pytestmark = needs_corpus
 
 # Auto-replies, out-of-office, bounces, delivery/read reports and bulk mail (SOURCES.md coverage).
 AUTOMATIC = [

@@ -9,8 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.regulation.model import InboundMail
+
+pytestmark = needs_corpus
 
 
 def parsed(name: str) -> InboundMail:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 
 from tests.mail.corpus import EXPECTED, raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
+
+pytestmark = needs_corpus
 
 
 def expected(name: str) -> dict[str, object]:

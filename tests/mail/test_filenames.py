@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.filenames import safe_filename, unique_name
 from tracker_bridge.mail.parse import parse_message
 
@@ -13,6 +14,7 @@ def names(name: str) -> list[str]:
     return [a.filename for a in parse_message(raw(name)).attachments]
 
 
+@needs_corpus
 @pytest.mark.parametrize(
     ("mail", "expected"),
     [
@@ -35,11 +37,13 @@ def test_encoded_filenames_decode(mail: str, expected: str) -> None:
     assert expected in names(mail)
 
 
+@needs_corpus
 def test_path_traversal_is_stripped() -> None:
     """ "1234/../../1234.txt" becomes "1234.txt": a name, never a path."""
     assert names("phpmmp__m0124.eml") == ["1234.txt"]
 
 
+@needs_corpus
 @pytest.mark.parametrize(
     "mail", ["otobo__FilenameWithCRLF.box.eml", "otobo__FilenameWithNewline.box.eml"]
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.headers import decode_header_value
 from tracker_bridge.mail.parse import parse_message
 
@@ -42,6 +43,7 @@ def test_raw_8bit_header_uses_utf8_then_hint_then_detection() -> None:
     assert decode_header_value(koi8, hint="koi8-r") == "тест тест"
 
 
+@needs_corpus
 def test_folding_whitespace_collapses_like_mail_clients() -> None:
     """Badly folded headers read as Thunderbird shows them (its own test's expectation)."""
     mail = parse_message(raw("tb__badly-folded-headers.eml"))
@@ -50,6 +52,7 @@ def test_folding_whitespace_collapses_like_mail_clients() -> None:
     assert mail.to == ("recipient@example.com",)
 
 
+@needs_corpus
 def test_long_folded_subject_is_unfolded() -> None:
     """RT's 200-digit subject comes back in one piece."""
     assert parse_message(raw("rt__very-long-subject.eml")).subject == "0123456789" * 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.build import message
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.keys import issue_keys
 from tracker_bridge.mail.parse import parse_message
 
@@ -51,6 +52,7 @@ def test_charset_names_standards_and_lookalikes_are_not_keys(text: str) -> None:
     assert issue_keys(text) == ()
 
 
+@needs_corpus
 def test_corpus_jira_notification_names_its_key() -> None:
     """The Jira notification in the corpus names SYS-422 in its subject."""
     from tests.mail.corpus import raw

@@ -5,17 +5,20 @@ from __future__ import annotations
 import pytest
 
 from tests.mail.corpus import mail_names, raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.regulation.model import FIELD_NAMES, Attachment, InboundMail
 
 NAMES = mail_names()
 
 
+@needs_corpus
 def test_the_corpus_has_all_190_messages() -> None:
     """The corpus the parser is held to is complete (a missing file would hide a regression)."""
     assert len(NAMES) == 190
 
 
+@needs_corpus
 @pytest.mark.parametrize("name", NAMES)
 def test_r7_every_corpus_message_parses_into_a_well_formed_mail(name: str) -> None:
     """No message raises; each has an id, an aware date or none, and well-typed fields."""
@@ -32,12 +35,14 @@ def test_r7_every_corpus_message_parses_into_a_well_formed_mail(name: str) -> No
     assert mail.is_automatic == (mail.automatic_reason is not None)
 
 
+@needs_corpus
 @pytest.mark.parametrize("name", NAMES)
 def test_parsing_is_deterministic(name: str) -> None:
     """The same bytes give the same result, synthetic Message-ID included (dedupe needs it)."""
     assert parse_message(raw(name)) == parse_message(raw(name))
 
 
+@needs_corpus
 def test_missing_message_id_gets_a_stable_synthetic_one() -> None:
     """A message without Message-ID is identified by a hash of its bytes."""
     mail = parse_message(raw("dovecot__000.eml"))
@@ -47,6 +52,7 @@ def test_missing_message_id_gets_a_stable_synthetic_one() -> None:
     assert other.message_id != mail.message_id
 
 
+@needs_corpus
 def test_message_id_is_normalised_without_angle_brackets() -> None:
     """Message-ID is stored bare, also when the sender forgot the brackets."""
     assert parse_message(raw("zammad__mail080.box.eml")).message_id == (
@@ -57,6 +63,7 @@ def test_message_id_is_normalised_without_angle_brackets() -> None:
     )
 
 
+@needs_corpus
 def test_threading_headers_are_read() -> None:
     """In-Reply-To takes the first of several ids; References keeps every id in order."""
     mail = parse_message(raw("chatwoot__multiple_in_reply_to.eml"))
@@ -65,6 +72,7 @@ def test_threading_headers_are_read() -> None:
     assert refs and all("<" not in r for r in refs)
 
 
+@needs_corpus
 def test_unparseable_date_is_a_defect_not_an_error() -> None:
     """A Date in the year 3609 is dropped with a defect."""
     mail = parse_message(raw("rubymail__raw_email_bad_time.eml"))
@@ -72,6 +80,7 @@ def test_unparseable_date_is_a_defect_not_an_error() -> None:
     assert "unparseable Date" in mail.defects
 
 
+@needs_corpus
 def test_date_keeps_its_offset() -> None:
     """Date is aware and keeps the sender's UTC offset."""
     mail = parse_message(raw("zammad__mail080.box.eml"))
@@ -79,6 +88,7 @@ def test_date_keeps_its_offset() -> None:
     assert mail.date.isoformat() == "2012-07-02T17:14:37+02:00"
 
 
+@needs_corpus
 def test_delivered_to_and_x_original_to_are_collected() -> None:
     """Routing (R2) sees Delivered-To and X-Original-To, lower-cased."""
     mail = parse_message(raw("zammad__mail080.box.eml"))
@@ -92,6 +102,7 @@ def test_sender_falls_back_when_from_is_missing() -> None:
     assert mail.sender == "bot@example.com"
 
 
+@needs_corpus
 def test_address_edge_cases() -> None:
     """Encoded names with commas, names that look like addresses, empty and spaced addresses."""
     assert parse_message(raw("spamscope__mail_test_18.eml")).sender_name == (

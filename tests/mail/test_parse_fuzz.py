@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.mail.corpus import mail_names, raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 
 # Mutating the 4 MB koi8-r mail 150 times would dominate the run; everything else is fair game.
@@ -87,6 +88,7 @@ _MUTATIONS = [
 ]
 
 
+@needs_corpus
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_corpus_mail_parses_without_the_last_resort_guard(data: bytes) -> None:

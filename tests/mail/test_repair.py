@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.mail.repair import repair_headers
 
 
+@needs_corpus
 def test_junk_line_before_the_headers_is_skipped() -> None:
     """A pasted "---- Original email message ----" line above the headers is dropped."""
     mail = parse_message(raw("zammad__mail068.box.eml"))
@@ -14,6 +16,7 @@ def test_junk_line_before_the_headers_is_skipped() -> None:
     assert "junk before headers skipped" in mail.defects
 
 
+@needs_corpus
 def test_continuation_lines_without_indent_are_folded() -> None:
     """Header continuation lines that lost their indent no longer end the header block."""
     mail = parse_message(raw("zammad__mail054.box.eml"))
@@ -22,6 +25,7 @@ def test_continuation_lines_without_indent_are_folded() -> None:
     assert "header continuation repaired" in mail.defects
 
 
+@needs_corpus
 def test_blank_line_before_content_type_is_removed() -> None:
     """mail.ru's blank line after Subject no longer pushes Content-Type into the body."""
     mail = parse_message(raw("djmailbox__message_with_single_byte_extended_subject_encoding.eml"))

@@ -6,6 +6,7 @@ import pytest
 
 from tests.mail.build import message
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.mail.reply import reply_part
 
@@ -86,6 +87,7 @@ def test_interleaved_answers_are_kept() -> None:
     assert reply_part(text) == text
 
 
+@needs_corpus
 def test_bottom_posted_reply_keeps_the_answer_below_the_quote() -> None:
     """Thunderbird bottom-posting (corpus, German "Am … schrieb …:"): the answer is below."""
     mail = parse_message(raw("zammad__mail005.box.eml"))
@@ -95,6 +97,7 @@ def test_bottom_posted_reply_keeps_the_answer_below_the_quote() -> None:
     assert ">" not in mail.reply_text
 
 
+@needs_corpus
 def test_top_posted_corpus_reply_is_cut() -> None:
     """A top-posted German Outlook reply from the corpus loses its quoted original."""
     mail = parse_message(raw("zammad__mail012.box.eml"))

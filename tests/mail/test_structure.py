@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.regulation.model import Attachment
+
+pytestmark = needs_corpus
 
 
 def attachments(name: str) -> tuple[Attachment, ...]:

@@ -6,6 +6,7 @@ import base64
 import struct
 
 from tests.mail.corpus import raw
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.mail.tnef import unpack_tnef
 
@@ -68,6 +69,7 @@ def test_a_body_only_in_winmail_dat_becomes_the_text() -> None:
     assert mail.attachments == ()
 
 
+@needs_corpus
 def test_a_winmail_dat_that_is_not_tnef_is_kept_with_a_defect() -> None:
     """The corpus winmail.dat holds a PNG, not TNEF: it stays as is and a defect says why."""
     mail = parse_message(raw("zbateson__m4006.txt.eml"))

@@ -16,8 +16,11 @@ import re
 import pytest
 
 from tests.mail.corpus import raw, shingles, visible_text, zammad_expected, zammad_names
+from tests.shared_corpus import needs_corpus
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.regulation.model import InboundMail
+
+pytestmark = needs_corpus
 
 NAMES = zammad_names()
 NO_CONTENT = "no visible content"  # Zammad's placeholder for an empty body
