@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,12 @@ from tests.shared_corpus import corpus, needs_corpus
 from tracker_bridge.regulation.calendar import SpecialDays, WorkCalendar
 from tracker_bridge.regulation.production_calendar import russian_fallback
 
-CORPUS = corpus("calendar")
+CORPUS = corpus("calendar")  # published day-by-day flags, where the shared corpus is present
+FACTS = json.loads(
+    (
+        Path(__file__).resolve().parent.parent / "data" / "calendar" / "ru_production_calendar.json"
+    ).read_text(encoding="utf-8")
+)["years"]
 MSK = ZoneInfo("Europe/Moscow")
 H = timedelta(hours=1)
 
@@ -58,7 +64,28 @@ def days_of(year: int) -> list[date]:
     ]
 
 
+def working_by_the_facts(year: int) -> list[int]:
+    """Each day of ``year``: 1 when the project's calendar facts make it a working day."""
+    facts = FACTS[str(year)]
+    off = {date.fromisoformat(d) for d in facts["weekday_days_off"]}
+    working_weekend = {date.fromisoformat(d) for d in facts["working_weekend_days"]}
+    return [int((d.weekday() < 5 and d not in off) or d in working_weekend) for d in days_of(year)]
+
+
 class TestProductionCalendar:
+    @pytest.mark.parametrize("year", sorted(map(int, FACTS)))
+    def test_every_day_is_as_the_decrees_say(self, cal: WorkCalendar, year: int) -> None:
+        """R6: each day of 2024–2026 is working as the decrees' days off and transfers say."""
+        assert [int(cal.is_working_day(d)) for d in days_of(year)] == working_by_the_facts(year)
+        assert sum(working_by_the_facts(year)) == FACTS[str(year)]["working_days"]
+
+    @needs_corpus
+    @pytest.mark.parametrize("year", sorted(map(int, FACTS)))
+    def test_the_facts_agree_with_the_published_calendar(self, year: int) -> None:
+        """The project's own calendar facts say what the corpus's published flags say."""
+        flags = json.loads((CORPUS / f"tochka__ru_{year}.json").read_text(encoding="utf-8"))
+        assert working_by_the_facts(year) == flags
+
     @needs_corpus
     @pytest.mark.parametrize("year", [2024, 2025, 2026])
     def test_every_day_matches_the_published_calendar(self, cal: WorkCalendar, year: int) -> None:

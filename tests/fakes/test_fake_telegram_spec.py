@@ -1,13 +1,16 @@
-"""FakeTelegram checked against the published Bot API spec (methods, parameters, result fields).
+"""FakeTelegram checked against the Bot API (methods, parameters, result fields).
 
-The spec is PaulSonOfLars/telegram-bot-api-spec's ``api.json`` (Bot API 10.1), read from the
-shared corpus or from ``$TELEGRAM_BOT_API_SPEC``.
+Every test runs against the project's own Bot API facts (tests/data/telegram/bot_api.json: the
+signatures of the methods the fake serves and the types their results reach) and, where the
+shared corpus is present, again against the whole published spec (PaulSonOfLars/
+telegram-bot-api-spec's ``api.json``, Bot API 10.1) — which also shows the facts agree with it.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,8 +29,7 @@ from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_telegram_api import METHODS
 from tracker_bridge.testing.fake_telegram_methods import HANDLERS
 
-pytestmark = needs_corpus
-
+FACTS_PATH = Path(__file__).resolve().parent.parent / "data" / "telegram" / "bot_api.json"
 SPEC_PATH = corpus("telegram", "telegram-bot-api-spec__api.json")
 TOKEN = "123456:test-token"
 CHAT = -1001234567890
@@ -55,8 +57,21 @@ SAMPLE_VALUES: JSON = {
 }
 
 
-@pytest.fixture(scope="module")
-def spec() -> JSON:
+def _facts() -> JSON:
+    """The facts file in the spec's shape (fields as lists), so one checker reads both."""
+    facts: JSON = json.loads(FACTS_PATH.read_text(encoding="utf-8"))
+    for entry in (*facts["methods"].values(), *facts["types"].values()):
+        if "fields" in entry:
+            entry["fields"] = [{"name": k} | v for k, v in entry["fields"].items()]
+    return facts
+
+
+@pytest.fixture(
+    scope="module", params=["facts", pytest.param("published spec", marks=needs_corpus)]
+)
+def spec(request: pytest.FixtureRequest) -> JSON:
+    if request.param == "facts":
+        return _facts()
     loaded: JSON = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return loaded
 
@@ -141,8 +156,9 @@ def problems(value: object, type_name: str, spec: JSON, path: str) -> list[str]:
         return [
             p for i, v in enumerate(value) for p in problems(v, item_type, spec, f"{path}[{i}]")
         ]
-    if type_name in PRIMITIVES:
-        return [] if PRIMITIVES[type_name](value) else [f"{path}: not {type_name}: {value!r}"]
+    if type_name in PRIMITIVES or type_name not in spec["types"]:  # unknown: never valid
+        valid = PRIMITIVES.get(type_name, lambda _: False)
+        return [] if valid(value) else [f"{path}: not {type_name}: {value!r}"]
     described = spec["types"][type_name]
     if "subtypes" in described:
         return any_of(value, described["subtypes"], spec, path)
@@ -230,3 +246,22 @@ async def exercise_every_method(tg: FakeTelegram, bot: Bot) -> None:
     await bot.delete_webhook()
     await bot.log_out()
     await bot.close()
+
+
+@needs_corpus
+def test_the_own_facts_are_the_published_spec_s() -> None:
+    """Each method and type in the facts has exactly the published names, types and flags."""
+    facts, published = _facts(), json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+    assert facts["version"] == published["version"]
+
+    def signature(entry: JSON) -> JSON:
+        fields = {f["name"]: (f["types"], f["required"]) for f in entry.get("fields", [])}
+        return {
+            "fields": fields,
+            "subtypes": entry.get("subtypes"),
+            "returns": entry.get("returns"),
+        }
+
+    for kind in ("methods", "types"):
+        for name, entry in facts[kind].items():
+            assert signature(entry) == signature(published[kind][name]), name

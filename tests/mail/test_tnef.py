@@ -76,3 +76,14 @@ def test_a_winmail_dat_that_is_not_tnef_is_kept_with_a_defect() -> None:
     assert [a.filename for a in mail.attachments] == ["winmail.dat"]
     assert mail.attachments[0].data.startswith(b"\x89PNG")
     assert "TNEF not unpacked: ValueError" in mail.defects
+
+
+def test_an_8bit_title_without_a_code_page_is_decoded_not_fatal() -> None:
+    """Outlook writes titles in its ANSI code page; without attOemCodepage it is detected."""
+    blob = struct.pack("<IH", SIGNATURE, 0x1234)
+    blob += _attribute(0x9002, 0x0006, bytes(14))
+    blob += _attribute(0x8010, 0x0001, "Протокол осмотра.pdf".encode("cp1251") + b"\x00")
+    blob += _attribute(0x800F, 0x0006, b"%PDF-1.4")
+    content = unpack_tnef(blob)
+    assert content.failure is None
+    assert [(f.filename, f.data) for f in content.files] == [("Протокол осмотра.pdf", b"%PDF-1.4")]

@@ -34,8 +34,10 @@ def unpack_tnef(data: bytes) -> TnefContent:
     """The files and body inside a TNEF blob."""
     try:
         container = TNEF(data)
-        files = tuple(_attachment(item, index) for index, item in enumerate(container.attachments))
         codepage = getattr(container, "codepage", None)
+        files = tuple(
+            _attachment(item, index, codepage) for index, item in enumerate(container.attachments)
+        )
         text = _text(getattr(container, "body", None), codepage)
         html = _text(getattr(container, "htmlbody", None), codepage)
     except Exception as error:  # any parse failure keeps the original blob
@@ -49,10 +51,15 @@ def _text(value: object, codepage: str | None) -> str:
     return value.rstrip("\x00") if isinstance(value, str) else ""
 
 
-def _attachment(item: object, index: int) -> Attachment:
-    raw_name = getattr(item, "long_filename", lambda: "")() or getattr(item, "name", "")
+def _attachment(item: object, index: int, codepage: str | None) -> Attachment:
+    try:
+        raw_name = getattr(item, "long_filename", lambda: "")() or getattr(item, "name", "")
+    except UnicodeDecodeError:
+        # tnefparse reads the 8-bit title as UTF-8; Outlook writes it in the message's code
+        # page (windows-1251 for Russian Outlook), which the container names.
+        raw_name = getattr(item, "_name", b"")
     if isinstance(raw_name, bytes):
-        raw_name = raw_name.decode("utf-8", errors="replace")
+        raw_name = decode_bytes(raw_name.strip(b"\x00"), codepage)[0]
     name = safe_filename(str(raw_name).strip("\x00")) or f"attachment-{index + 1}.bin"
     content_type = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
     data = getattr(item, "data", b"")

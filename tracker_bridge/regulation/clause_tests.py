@@ -72,6 +72,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/mail/test_corpus_cyrillic.py::test_r7_subject_and_body_are_readable_russian",
         "tests/mail/test_fields.py::test_r7_the_regulation_template_in_plain_text",
         "tests/mail/test_fields.py::test_r7_html_table_label_and_value_cells",
+        "tests/mail/test_own_mails.py::test_r7_own_mail_parses_as_expected",
         "tests/mail/test_parse_corpus.py::test_r7_every_corpus_message_parses_into_a_well_formed_mail",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r7_registered_asks_for_a_missing_login",
     ),
