@@ -23,7 +23,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if _left_out:
         terminalreporter.write_line(
-            f"shared corpus not found at {shared_corpus.CORPUS}: skipped its "
-            f"{len(_left_out)} conformance tests (the project's own tests all ran); to run "
-            f"them, {shared_corpus.HOW_TO_GET}"
+            f"shared corpus not found at {shared_corpus.CORPUS}: its {len(_left_out)} "
+            f"conformance tests were skipped; to run them, {shared_corpus.HOW_TO_GET}"
         )
