@@ -23,7 +23,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
@@ -38,9 +38,15 @@ from tracker_bridge.metrics import Metrics
 from tracker_bridge.outbox import Outbox
 from tracker_bridge.rules_pass import RulesPass
 
-__all__ = ["Daemon", "Heartbeat", "Intervals", "Syncer"]
+__all__ = ["INTAKE_REFRESH", "Daemon", "Heartbeat", "Intervals", "Syncer"]
 
 log = structlog.get_logger(__name__)
+
+# The longest the intake waits for mail before it looks again. Each wait that ends (IDLE
+# re-issued, Maildir polled) and the fetch after it are a round trip that proves the mailbox is
+# still watched: /healthz's intake threshold (10 min) is two refreshes, so a quiet night is
+# healthy and a dead connection is stale within the threshold.
+INTAKE_REFRESH = 5 * 60.0
 
 
 class Syncer(Protocol):
@@ -66,7 +72,7 @@ class Service(Protocol):
 class Intervals:
     """How often each loop runs, in seconds of the injected clock."""
 
-    mail_wait: float = 29 * 60  # IDLE is re-issued at least this often (RFC 2177: < 30 min)
+    mail_wait: float = INTAKE_REFRESH  # IDLE is re-issued at least this often
     sync: float = 30.0
     rules: float = 60.0
     outbox: float = 5.0
@@ -95,6 +101,8 @@ class Daemon:
     heartbeat: Heartbeat | None = None
     metrics: Metrics | None = None
     intervals: Intervals = field(default_factory=Intervals)
+    # the last-success metric's system for the mail source: "imap" or "maildir"
+    mail_system: str = "imap"
     # how many messages (and issues) are in hand at once; dependent ones still go in order
     concurrency: int = 8
     on_ready: Callable[[], None] | None = None
@@ -169,15 +177,17 @@ class Daemon:
                     self.intervals.backoff_min * 2 ** min(state.failures - 1, 16),
                 )
                 log.exception("loop.failed", loop=name, failures=state.failures, retry_in=delay)
-                await self._sleep(delay)
+                await self._sleep(name, delay)
                 continue
             state.failures = 0
             state.iterations += 1
             if self.heartbeat is not None:
                 self.heartbeat.beat(name, self.clock.now())
 
-    async def _sleep(self, seconds: float, wake: asyncio.Event | None = None) -> None:
-        """Sleep on the injected clock, ending early on stop (or on ``wake``)."""
+    async def _sleep(self, loop: str, seconds: float, wake: asyncio.Event | None = None) -> None:
+        """Sleep on the injected clock, ending early on stop (or on ``wake``); how late the
+        loop woke after the full sleep is its lag (an early wake is on time)."""
+        due = self.clock.now() + timedelta(seconds=seconds)
         waiters = [
             asyncio.ensure_future(self.clock.sleep(seconds)),
             asyncio.ensure_future(self._stop.wait()),
@@ -192,9 +202,15 @@ class Daemon:
             await asyncio.gather(*waiters, return_exceptions=True)
         if wake is not None:
             wake.clear()
+        self._lag(loop, due)
+
+    def _lag(self, loop: str, due: datetime) -> None:
+        if self.metrics is not None and not self._stop.is_set():
+            self.metrics.observe_lag(loop, (self.clock.now() - due).total_seconds())
 
     async def _mail_once(self) -> None:
         """Wait for mail (racing stop), then handle every message, settling each after."""
+        started = self.clock.now()
         waiter = asyncio.ensure_future(self.source.wait_for_new(self.intervals.mail_wait))
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
@@ -206,12 +222,16 @@ class Daemon:
             await asyncio.gather(waiter, stopper, return_exceptions=True)
         if self._stop.is_set():
             return
+        if self.clock.now() - started >= timedelta(seconds=self.intervals.mail_wait):
+            self._lag("intake", started + timedelta(seconds=self.intervals.mail_wait))
+        else:
+            self._lag("intake", self.clock.now())  # mail came: this pass is on time
         # A source hands each message out once per session: what is not settled yet when a
         # failure ends this round (in the intake or the settle) is kept here and tried again
         # first, in order.
         batch = self._retry = [*self._retry, *await self.source.fetch()]
         if self.metrics is not None:
-            self.metrics.mark_contact("imap", self.clock.now())
+            self.metrics.mark_contact(self.mail_system, self.clock.now())
         # parsing cannot fail (the parser falls back to headers, then to the bytes); a store
         # error here leaves the whole batch for the next round
         jobs = [Job(p.keys, partial(self._one_message, p)) for p in map(self.intake.prepare, batch)]
@@ -228,21 +248,34 @@ class Daemon:
         try:
             # the message in hand is finished even if a stop comes meanwhile
             result = await asyncio.shield(self.intake.handle(prepared))
-        except self.transient_errors:
+        except self.transient_errors as exc:
+            # an outage: the message stays in the inbox and the round backs off
+            log.warning(
+                "mail.failed", source_id=message.source_id, message_id=prepared.mail.message_id,
+                error=str(exc), kept="inbox",
+            )  # fmt: skip
+            self._count_message("failed")
             raise
         except Exception as exc:  # a bug or a poison message must not block the rest
-            log.exception("intake.failed", source_id=message.source_id)
+            log.exception(
+                "mail.failed", source_id=message.source_id, message_id=prepared.mail.message_id,
+                kept="quarantine",
+            )  # fmt: skip
+            self._count_message("failed")
             result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
         await self.source.settle(message, result.settle)
-        if self.metrics is not None:
-            self.metrics.messages.labels(outcome=result.outcome).inc()
-            if result.outcome == "created":
-                self.metrics.issues_created.inc()
+        self._count_message(result.outcome)
+        if self.metrics is not None and result.outcome == "created":
+            self.metrics.issues_created.inc()
         self._wake_outbox.set()
         if result.issue_key:
             # the rules loop evaluates it at once: intake never waits for the rules pass
             self.rules.schedule.set(result.issue_key, self.clock.now())
             self._wake_rules.set()
+
+    def _count_message(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.messages.labels(outcome=outcome).inc()
 
     async def _sync_once(self) -> None:
         changed = [*self._unevaluated, *await self.sync.cycle()]
@@ -252,7 +285,7 @@ class Daemon:
         if not self._synced:
             self._synced = True
             self._wake_rules.set()  # the digest waited for this
-        await self._sleep(self.intervals.sync)
+        await self._sleep("tracker_sync", self.intervals.sync)
 
     async def _evaluate(self, keys: list[str]) -> None:
         """The rules pass over changed issues. Sync reports a change once (its cursor and memory
@@ -282,7 +315,7 @@ class Daemon:
         if self.customers and self._synced:
             await self.rules.digest(self.customers)
         self._wake_outbox.set()
-        await self._sleep(self._rules_wait(), self._wake_rules)
+        await self._sleep("rules", self._rules_wait(), self._wake_rules)
 
     def _rules_wait(self) -> float:
         upcoming = self.rules.schedule.next_due()
@@ -293,4 +326,4 @@ class Daemon:
 
     async def _outbox_once(self) -> None:
         await self.outbox.drain()
-        await self._sleep(self.intervals.outbox, self._wake_outbox)
+        await self._sleep("outbox", self.intervals.outbox, self._wake_outbox)

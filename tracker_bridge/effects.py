@@ -166,6 +166,9 @@ class Effects:
             outcome = await self._perform(action, key)
         except self._transient as exc:
             self._count(action, "retry")
+            if self._metrics is not None and isinstance(action, _TELEGRAM_ACTIONS):
+                # PTB's own retries are invisible; an action put off for later is one
+                self._metrics.retries.labels(system="telegram").inc()
             self._store.journal_failed(action.key, str(exc), False, self._clock.now())
             log.warning("effect.retry_later", action=action.key, error=str(exc))
             if isinstance(exc, TransientEffectError):
@@ -209,6 +212,7 @@ class Effects:
         self._store.set_issue_for_unique(action.unique, key)
         self._store.journal_rekey_issue(str(action.ref), key)
         result.created[action.unique] = key
+        log.info("issue.created", issue=key, unique=action.unique, queue=action.queue)
 
     def _queue(self, action: Notify, key: str | None, result: BatchResult) -> None:
         """Hand an email to the outbox: once queued (or sent), it is never queued again."""
@@ -248,6 +252,9 @@ class Effects:
         elif isinstance(action, AttachFiles):
             await tracker.attach(action, key)
         return None
+
+
+_TELEGRAM_ACTIONS = (TelegramCard, TelegramAlert, TelegramDigest)
 
 
 class KeyedLocks:

@@ -140,7 +140,8 @@ class Intake:
         self._store.record_message(
             mail.message_id, "quarantined", at=now, source_id=message.source_id, reason=reason
         )
-        log.error("mail.quarantined", message_id=mail.message_id, reason=reason)
+        # the mail is kept aside for a person: a finding about the mail, not the daemon's error
+        log.warning("mail.quarantined", message_id=mail.message_id, reason=reason)
         return IntakeResult(mail.message_id, "quarantined", "quarantine", None, reason)
 
     def _released(self, prior: ProcessedMessage) -> bool:
@@ -222,6 +223,11 @@ class Intake:
             "mail.handled", message_id=mail.message_id, outcome=outcome, issue=key,
             clause=decision.clause, reason=decision.reason,
         )  # fmt: skip
+        if outcome == "quarantined":
+            log.warning(
+                "mail.quarantined", message_id=mail.message_id, sender=mail.sender,
+                clause=decision.clause, reason=decision.reason,
+            )  # fmt: skip
         settle: Outcome = "quarantine" if outcome == "quarantined" else "done"
         return IntakeResult(mail.message_id, outcome, settle, key, decision.reason)
 

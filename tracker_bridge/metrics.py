@@ -53,6 +53,7 @@ PREFIX = "tracker_bridge"
 # The label values docs/operations.md explains; they start at 0 so that rate() and increase()
 # see the first event. Other values are accepted (and then appear on first use).
 MESSAGE_OUTCOMES = ("created", "commented", "quarantined", "ignored", "refused", "failed")
+NOTIFICATION_OUTCOMES = ("sent", "failed")
 SYSTEMS = ("imap", "smtp", "tracker", "telegram")
 
 
@@ -93,6 +94,19 @@ class Metrics:
             ["loop"],
             registry=r,
         )
+        self.notifications = Counter(
+            f"{PREFIX}_notifications",
+            "Notification emails settled by the outbox, by outcome (sent, failed).",
+            ["outcome"],
+            registry=r,
+        )
+        self.outbox_pending = Gauge(
+            f"{PREFIX}_outbox_pending",
+            "Notification emails queued and not yet sent.",
+            registry=r,
+        )
+        for outcome in NOTIFICATION_OUTCOMES:
+            self.notifications.labels(outcome=outcome)
         for outcome in MESSAGE_OUTCOMES:
             self.messages.labels(outcome=outcome)
         for system in SYSTEMS:

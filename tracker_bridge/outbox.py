@@ -24,6 +24,7 @@ from tracker_bridge.effects import notify_from_payload
 from tracker_bridge.mail.errors import MailError, PermanentMailError, TransientMailError
 from tracker_bridge.mail.outbound import build_notification
 from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import JournalEntry
@@ -64,8 +65,10 @@ class Outbox:
         identity: OutboxIdentity,
         *,
         lifetime: timedelta = QUEUE_LIFETIME,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store, self._clock = store, clock
+        self._metrics = metrics
         self._renderer, self._sender, self._identity = renderer, sender, identity
         self._lifetime = lifetime
 
@@ -76,10 +79,13 @@ class Outbox:
     async def drain(self) -> int:
         """Send every queued notification whose backoff has passed; the number sent."""
         sent = 0
-        for entry in self.backlog():
+        backlog = self.backlog()
+        for entry in backlog:
             if self._waiting(entry):
                 continue
             sent += await self._attempt(entry)
+        if self._metrics is not None:
+            self._metrics.outbox_pending.set(len(self.backlog()) if backlog else 0)
         return sent
 
     def _waiting(self, entry: JournalEntry) -> bool:
@@ -111,6 +117,9 @@ class Outbox:
             return 0
         self._store.journal_done(entry.key, str(message["Message-ID"]), self._clock.now())
         log.info("notification.sent", key=entry.key, template=notify.template, issue=issue_key)
+        if self._metrics is not None:
+            self._metrics.notifications.labels(outcome="sent").inc()
+            self._metrics.mark_contact("smtp", self._clock.now())
         return 1
 
     def _build(self, notify: Notify, issue_key: str | None, now: datetime) -> EmailMessage:
@@ -130,6 +139,8 @@ class Outbox:
     def _retry_later(self, entry: JournalEntry, exc: MailError) -> int:
         attempts, now = entry.attempts + 1, self._clock.now()
         log.warning("notification.retry", key=entry.key, attempts=attempts, error=str(exc))
+        if self._metrics is not None:
+            self._metrics.retries.labels(system="smtp").inc()
         if now - entry.created_at >= self._lifetime:
             why = f"gave up after {attempts} attempts over {now - entry.created_at}: {exc}"
             self._settle_failed(entry, why, now)
@@ -139,3 +150,5 @@ class Outbox:
         self._store.journal_begin(entry.key, entry.kind, entry.issue_key, entry.payload, now)
         self._store.journal_failed(entry.key, why, True, now)
         log.error("notification.failed", key=entry.key, error=why)
+        if self._metrics is not None:
+            self._metrics.notifications.labels(outcome="failed").inc()

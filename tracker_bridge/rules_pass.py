@@ -23,7 +23,7 @@ from typing import Protocol
 import structlog
 
 from tracker_bridge.clock import Clock
-from tracker_bridge.effects import Effects
+from tracker_bridge.effects import Effects, TransientEffectError
 from tracker_bridge.lanes import Job, JobResult, run_ordered
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.calendar import WorkCalendar
@@ -34,6 +34,7 @@ from tracker_bridge.regulation.rules import Evaluation, evaluate
 from tracker_bridge.regulation.schedule import WakeupSchedule
 from tracker_bridge.regulation.sla import ClockKind, ClockState
 from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.tracker.errors import TrackerTransient
 from tracker_bridge.tracker.views import compact_view
 
 __all__ = ["Issues", "RulesPass"]
@@ -84,8 +85,19 @@ class RulesPass:
         self.views: dict[str, IssueView] = {} if views is None else views
 
     async def issue(self, key: str) -> Evaluation | None:
-        """Evaluate one issue now and carry out what is owed."""
+        """Evaluate one issue now and carry out what is owed; a failure is logged as
+        ``rules.failed`` (with the issue) and raised to the caller, which retries it."""
         key = sys.intern(key)  # one string per open issue, shared by its view, wake-up and clocks
+        try:
+            return await self._issue(key)
+        except (TransientEffectError, TrackerTransient) as exc:  # an outage: no traceback
+            log.warning("rules.failed", issue=key, error=repr(exc), transient=True)
+            raise
+        except Exception as exc:
+            log.error("rules.failed", issue=key, error=repr(exc), transient=False, exc_info=True)
+            raise
+
+    async def _issue(self, key: str) -> Evaluation | None:
         view = await self._issues.view(key)
         if view is None:
             self._forget(key)

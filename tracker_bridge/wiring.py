@@ -9,7 +9,7 @@ resource it opened, so tests, the demo and ``tracker-bridge run`` shut down the 
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -132,7 +132,9 @@ def gateway_for(settings: Settings, retry: RetryPolicy | None = None) -> Tracker
     )
 
 
-def _source(settings: Settings, store: Store, clock: Clock, overrides: Overrides) -> MailSource:
+def _source(
+    settings: Settings, store: Store, clock: Clock, overrides: Overrides, metrics: Metrics
+) -> MailSource:
     mail = settings.mail
     if mail.maildir is not None:
         return MaildirSource(
@@ -157,10 +159,17 @@ def _source(settings: Settings, store: Store, clock: Clock, overrides: Overrides
         idle_renew=mail.idle_timeout.total_seconds(),
         poll_interval=mail.poll_interval.total_seconds(),
     )
-    return ImapSource(imap, clock=clock, store=store)
+    return ImapSource(
+        imap,
+        clock=clock,
+        store=store,
+        on_retry=lambda: metrics.retries.labels(system="imap").inc(),
+    )
 
 
-def _outbox(settings: Settings, store: Store, clock: Clock, overrides: Overrides) -> Outbox:
+def _outbox(
+    settings: Settings, store: Store, clock: Clock, overrides: Overrides, metrics: Metrics
+) -> Outbox:
     smtp = settings.smtp
     sender = SmtpSender(
         SenderSettings(
@@ -174,7 +183,8 @@ def _outbox(settings: Settings, store: Store, clock: Clock, overrides: Overrides
     )
     domain = overrides.mail_domain or smtp.from_address.rpartition("@")[2]
     identity = OutboxIdentity(smtp.from_address, smtp.from_name, domain, smtp.reply_to)
-    return Outbox(store, clock, TemplateRenderer(settings.template_dir), sender, identity)
+    renderer = TemplateRenderer(settings.template_dir)
+    return Outbox(store, clock, renderer, sender, identity, metrics=metrics)
 
 
 def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozenset[str]:
@@ -234,6 +244,7 @@ def _mirror(
     *,
     views: dict[str, IssueView],
     commands: _Commands,
+    on_contact: Callable[[bool], None],
     paced: bool = True,
 ) -> TelegramMirror | None:
     tg = settings.telegram
@@ -255,6 +266,7 @@ def _mirror(
         policy=settings.policy(),
         views=views,
         on_actions=commands.on_actions,
+        on_contact=on_contact,
     )
 
 
@@ -292,6 +304,15 @@ async def open_bridge(
         reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
         views: dict[str, IssueView] = {}
         commands = _Commands()
+        # every loop that runs is watched: Telegram's polling only when it is on
+        watched = [k for k in DEFAULT_THRESHOLDS if k != "telegram" or settings.telegram.enabled]
+        health = Health(clock.now(), {k: DEFAULT_THRESHOLDS[k] for k in watched})
+
+        def telegram_contact(polled: bool) -> None:
+            metrics.mark_contact("telegram", clock.now())
+            if polled:
+                health.beat("telegram", clock.now())
+
         mirror = _mirror(
             settings,
             store,
@@ -299,6 +320,7 @@ async def open_bridge(
             calendar,
             views=views,
             commands=commands,
+            on_contact=telegram_contact,
             paced=over.telegram_pacing,
         )
         effects = Effects(
@@ -326,7 +348,7 @@ async def open_bridge(
         # every tracked issue once, so a restart forgets no duty (sync stays incremental).
         for tracked in store.tracked_issues():
             rules.schedule.set(tracked.issue_key, clock.now())
-        source = _source(settings, store, clock, over)
+        source = _source(settings, store, clock, over, metrics)
         stack.push_async_callback(source.close)
         intake = Intake(
             store=store,
@@ -344,10 +366,9 @@ async def open_bridge(
             queues=sorted({c.queue for c in customers}),
             tracked=lambda: [t.issue_key for t in store.tracked_issues()],
         )
-        outbox = _outbox(settings, store, clock, over)
-        health = Health(
-            clock.now(), {k: v for k, v in DEFAULT_THRESHOLDS.items() if k != "telegram"}
-        )
+        outbox = _outbox(settings, store, clock, over, metrics)
+        # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
+        mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())
         daemon = Daemon(
             clock=clock,
             source=source,
@@ -359,7 +380,8 @@ async def open_bridge(
             services=(mirror,) if mirror else (),
             heartbeat=health,
             metrics=metrics,
-            intervals=over.intervals,
+            intervals=replace(over.intervals, mail_wait=mail_wait),
+            mail_system="imap" if settings.mail.imap is not None else "maildir",
             concurrency=settings.tracker.concurrency,
             transient_errors=TRANSIENT,
         )

@@ -23,6 +23,7 @@ from tracker_bridge.config import Settings
 from tracker_bridge.daemon import Intervals
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
@@ -61,8 +62,11 @@ def settings_for(
     *,
     second_clinic: bool = False,
     concurrency: int | None = None,
+    imap: MailAccount | None = None,
 ) -> Settings:
-    """A complete configuration pointing at the loopback fakes (one clinic, or two)."""
+    """A complete configuration pointing at the loopback fakes (one clinic, or two); mail from
+    a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
+    ``Overrides(imap_security="plain")``)."""
     data: dict[str, Any] = {
         "tracker_token": tracker.token,
         "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
@@ -86,6 +90,9 @@ def settings_for(
         ],
         "store_path": str(root / "state.sqlite3"),
     }
+    if imap is not None:
+        data["mail"] = {"source": f"imap://{imap.user}@{imap.host}:{imap.port}"}
+        data["imap_password"] = imap.password
     if second_clinic:
         data["customers"].append(dict(SECOND_CLINIC))
     if concurrency is not None:

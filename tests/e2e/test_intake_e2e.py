@@ -53,7 +53,8 @@ async def test_r8_a_question_reaches_the_requester_and_the_answer_resumes_work(
 
 
 async def test_the_metrics_count_messages_by_outcome_and_the_last_contacts(tmp_path: Path) -> None:
-    """Observability: a created request is counted; the mail and Tracker contacts are fresh."""
+    """Observability: a created request is counted; the mail (a Maildir here) and Tracker
+    contacts are fresh."""
     async with running_world(tmp_path) as world:
         world.mail(subject="Печать", body="Логин: x")
         await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
@@ -61,7 +62,7 @@ async def test_the_metrics_count_messages_by_outcome_and_the_last_contacts(tmp_p
         text = world.bridge.metrics.render().decode()
         assert 'tracker_bridge_messages_total{outcome="created"} 1.0' in text
         assert "tracker_bridge_issues_created_total 1.0" in text
-        assert 'tracker_bridge_last_success_timestamp_seconds{system="imap"}' in text
+        assert 'tracker_bridge_last_success_timestamp_seconds{system="maildir"}' in text
         assert 'tracker_bridge_last_success_timestamp_seconds{system="tracker"}' in text
         assert 'tracker_bridge_actions_total{kind="CreateIssue",outcome="done"} 1.0' in text
         assert 'tracker_bridge_clocks{kind="intake",state="running"} 1.0' in text

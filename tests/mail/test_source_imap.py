@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from tests.mail.conftest import imap_settings, message
 from tracker_bridge.clock import ManualClock
+from tracker_bridge.daemon import INTAKE_REFRESH
 from tracker_bridge.mail.imap_source import ImapSource, is_transient
 from tracker_bridge.mail.source import (
     IncomingMessage,
@@ -71,12 +72,29 @@ class TestIdle:
     async def test_a_wait_without_mail_ends_at_its_timeout(
         self, account: MailAccount, clock: ManualClock
     ) -> None:
-        """An idle wait with nothing arriving returns after its timeout, empty-handed."""
+        """An idle wait with nothing arriving returns after its timeout, empty-handed (real
+        time bounds it too: the socket waits in real time)."""
         async with source_for(account, clock) as source:
             assert await source.fetch() == []
             started = time.monotonic()
             await within(5, source.wait_for_new(timeout=0.4))
             assert 0.35 < time.monotonic() - started < 2.0
+            assert await source.fetch() == []
+
+    async def test_a_wait_ends_when_the_injected_clock_says_so(
+        self, account: MailAccount, clock: ManualClock
+    ) -> None:
+        """The production wait (5 minutes) ends as soon as the injected clock has passed it:
+        the daemon refreshes the IDLE on its own schedule, and tests run it in milliseconds."""
+        async with source_for(account, clock) as source:
+            assert await source.fetch() == []
+            waiting = asyncio.create_task(source.wait_for_new(timeout=INTAKE_REFRESH))
+            await until(lambda: source.idling)
+            clock.advance(INTAKE_REFRESH - 1)
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            clock.advance(1)
+            await within(2, waiting)
             assert await source.fetch() == []
 
     async def test_idle_is_reissued_during_a_long_wait(
@@ -138,11 +156,12 @@ class TestIdle:
 
     @pytest.mark.slow
     async def test_a_dropped_connection_ends_the_wait_early(
-        self, own_dovecot: Dovecot, advancing: ManualClock
+        self, own_dovecot: Dovecot, clock: ManualClock
     ) -> None:
-        """Dovecot killed during IDLE: wait_for_new returns at once; fetch reconnects later."""
+        """Dovecot killed during IDLE: wait_for_new returns at once (the clock standing still);
+        fetch reconnects later, its backoff on the clock."""
         account = own_dovecot.account
-        async with source_for(account, advancing) as source:
+        async with source_for(account, clock) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=30))
             await until(lambda: source.idling)
@@ -150,7 +169,12 @@ class TestIdle:
             await within(3, waiting)
             own_dovecot.start()
             account.append("INBOX", message(1))
-            assert raws(await within(10, source.fetch())) == [message(1)]
+            fetching = asyncio.create_task(source.fetch())
+            while not fetching.done():  # each reconnect's backoff, as soon as it waits
+                await asyncio.sleep(0.002)
+                if (due := clock.next_wakeup()) is not None:
+                    clock.set(due)
+            assert raws(await within(10, fetching)) == [message(1)]
 
 
 class TestPolling:

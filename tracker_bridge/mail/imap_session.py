@@ -145,31 +145,35 @@ class ImapSession:
         self,
         timeout: float,
         should_stop: Callable[[], bool],
-        known_uidvalidity: int | None,
-        after: int,
+        mail_waiting: Callable[[], bool],
     ) -> None:
         """IDLE until new mail, ``timeout`` or ``should_stop()``; re-issued every idle_renew.
 
-        Before each IDLE (and so after each renewal) a SEARCH looks for mail that arrived
-        while no IDLE was running. Real time (monotonic) is right here: this waits on a
-        socket, not on business time.
+        Once each IDLE has started (so also after each renewal), ``mail_waiting()`` — a search
+        on *another* connection — looks for mail that landed before it began. Searching here,
+        before the IDLE, would leave a window: a mail landing between that search and the IDLE
+        is announced by the server at once, but its EXISTS arrives with the "+ idling" answer,
+        and imaplib's buffered reader swallows both while idle_check only polls the socket —
+        the mail would wait for the next packet (a keepalive, another mail, the renewal).
+        Real time (monotonic) is right here: this waits on a socket, not on business time.
         """
         deadline = time.monotonic() + timeout
+        self.select()
         while not should_stop() and time.monotonic() < deadline:
-            if self.has_new(known_uidvalidity, after):
-                return
             renew_at = min(deadline, time.monotonic() + self._s.idle_renew)
-            if self._idle_once(renew_at, should_stop):
+            if self._idle_once(renew_at, should_stop, mail_waiting):
                 return
             if time.monotonic() < deadline:
                 log.debug("imap.idle_renewed", mailbox=self._s.mailbox)
 
-    def _idle_once(self, until: float, should_stop: Callable[[], bool]) -> bool:
-        """One IDLE command; True when the server reported EXISTS (new mail)."""
+    def _idle_once(
+        self, until: float, should_stop: Callable[[], bool], mail_waiting: Callable[[], bool]
+    ) -> bool:
+        """One IDLE command; True when mail is waiting (found at its start, or EXISTS came)."""
         self._client.idle()
         self.idling.set()
         try:
-            seen = self._idle_until(until, should_stop)
+            seen = mail_waiting() or self._idle_until(until, should_stop)
         except BaseException:
             with contextlib.suppress(OSError, IMAPClient.Error):
                 self._client.idle_done()

@@ -103,10 +103,17 @@ class ImapSource(ClosingSource):
     """A :class:`~tracker_bridge.mail.source.MailSource` reading one IMAP mailbox."""
 
     def __init__(
-        self, settings: ImapSettings, *, clock: Clock, store: WatermarkStore | None = None
+        self,
+        settings: ImapSettings,
+        *,
+        clock: Clock,
+        store: WatermarkStore | None = None,
+        on_retry: Callable[[], None] | None = None,
     ) -> None:
+        """``on_retry`` is told of each reconnect attempt (the daemon counts them)."""
         self._s = settings
         self._clock = clock
+        self._on_retry = on_retry
         self._store = store
         self._commands = _Channel(settings, "commands")
         self._idler = _Channel(settings, "idle")
@@ -156,16 +163,29 @@ class ImapSource(ClosingSource):
 
     # --- waiting ---------------------------------------------------------------------------
     async def _idle(self, timeout: float) -> None:  # noqa: ASYNC109
+        """IDLE until mail comes or ``timeout`` seconds of the injected clock pass.
+
+        The clock decides when the wait ends — that is how the daemon refreshes the IDLE (and
+        proves the mailbox is watched) on its schedule, in tests too; the worker thread leaves
+        IDLE within IDLE_SLICE once told.
+        """
         cancelled = threading.Event()
         validity, mark = self._uidvalidity, self._mark
 
         def stop() -> bool:
             return cancelled.is_set() or self._stop.is_set()
 
+        def mail_waiting() -> bool:
+            return self._commands.run(lambda s: s.has_new(validity, mark))
+
+        idle = asyncio.ensure_future(
+            asyncio.to_thread(self._idler.run, lambda s: s.idle_wait(timeout, stop, mail_waiting))
+        )
+        timer = asyncio.ensure_future(self._clock.sleep(timeout))
         try:
-            await asyncio.to_thread(
-                self._idler.run, lambda s: s.idle_wait(timeout, stop, validity, mark)
-            )
+            await asyncio.wait({idle, timer}, return_when=asyncio.FIRST_COMPLETED)
+            cancelled.set()  # the clock said so (or mail came): the thread leaves IDLE
+            await idle
         except asyncio.CancelledError:
             cancelled.set()  # the worker thread leaves IDLE within IDLE_SLICE
             raise
@@ -175,6 +195,8 @@ class ImapSource(ClosingSource):
             # Not retried here: the caller's next fetch reconnects (with backoff) and finds
             # whatever arrived during the outage.
             log.warning("imap.idle_interrupted", host=self._s.host, error=repr(exc))
+        finally:
+            timer.cancel()
 
     async def _poll(self, timeout: float) -> None:  # noqa: ASYNC109
         waited = 0.0
@@ -263,3 +285,5 @@ class ImapSource(ClosingSource):
             wait=round(state.upcoming_sleep, 3),
             error=repr(exc),
         )
+        if self._on_retry is not None:
+            self._on_retry()

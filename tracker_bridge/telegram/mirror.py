@@ -46,6 +46,7 @@ from tracker_bridge.store.records import CardRecord, TrackedIssue
 from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.coalesce import Coalescer
 from tracker_bridge.telegram.commands import Access, Situation
+from tracker_bridge.telegram.contact import ContactRequest, OnContact
 from tracker_bridge.telegram.errors import TelegramPermanent
 from tracker_bridge.telegram.handlers import OnActions, Router
 from tracker_bridge.telegram.notices import alert_text, digest_text
@@ -112,8 +113,11 @@ class TelegramMirror:
         views: Mapping[str, IssueView],
         on_actions: OnActions,
         on_chat_unavailable: OnChatUnavailable | None = None,
+        on_contact: OnContact | None = None,
     ) -> None:
+        """``on_contact`` is told of every successful Bot API exchange (True for a poll)."""
         self._settings = settings
+        self._on_contact = on_contact
         self._access = access
         self._cards = cards
         self._clock, self._cal, self._policy = clock, calendar, policy
@@ -186,7 +190,11 @@ class TelegramMirror:
         )
         builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = ApplicationBuilder()
         builder = builder.token(s.token).base_url(s.base_url).base_file_url(s.base_file_url)
-        builder = builder.connection_pool_size(s.connections).pool_timeout(s.pool_timeout)
+        contact = self._on_contact or (lambda _polled: None)
+        builder = builder.request(
+            ContactRequest(contact, connection_pool_size=s.connections, pool_timeout=s.pool_timeout)
+        )
+        builder = builder.get_updates_request(ContactRequest(contact, connection_pool_size=1))
         builder = builder.rate_limiter(limiter).job_queue(None)
         return builder.build()  # regulation timing never runs on PTB's clock
 

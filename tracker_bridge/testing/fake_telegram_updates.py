@@ -7,6 +7,8 @@ a newer poll ends a waiting one with 409, as when two bot instances poll.
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 from tracker_bridge.testing.fake_telegram_api import ApiError
@@ -16,6 +18,7 @@ __all__ = ["CONFLICT", "delete_webhook", "get_updates", "get_webhook_info"]
 
 JSON = dict[str, Any]
 MAX_POLL_SECONDS = 50
+CLOCK_LOOK = 0.05  # how often a waiting poll looks at the clock (real seconds)
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
@@ -32,14 +35,20 @@ def get_updates(world: World, params: JSON) -> list[JSON]:
     timeout = min(max(int(params.get("timeout") or 0), 0), MAX_POLL_SECONDS)
     world.poll_generation += 1
     mine = world.poll_generation
-    # Long polling: the waiting releases the lock, and inject_* wakes it at once.
+    # Long polling: the waiting releases the lock, and inject_* wakes it at once. The timeout
+    # is counted on the fake's clock (a test's ManualClock moves it; with the system clock it is
+    # real time) and never outlasts real time, which the client's read timeout counts in.
+    ends = world.clock.now() + timedelta(seconds=timeout)
+    real_end = time.monotonic() + timeout
     world.polls_waiting += 1
     world.changed.notify_all()
     try:
-        world.changed.wait_for(
-            lambda: world.closing or world.poll_generation != mine or bool(_deliverable(world)),
-            timeout,
-        )
+        while (
+            not (world.closing or world.poll_generation != mine or bool(_deliverable(world)))
+            and (left := real_end - time.monotonic()) > 0
+            and world.clock.now() < ends
+        ):
+            world.changed.wait(min(left, CLOCK_LOOK))
     finally:
         world.polls_waiting -= 1
     if world.poll_generation != mine:

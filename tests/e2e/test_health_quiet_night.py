@@ -1,0 +1,147 @@
+"""Health that is true (issue 12.1), with the production defaults on the injected clock.
+
+The whole daemon reads a real Dovecot over IMAP IDLE, with every interval, IDLE wait, health
+threshold and retry budget at its shipped value (``Overrides()`` changes nothing but the
+loopback TLS), and Telegram on. A quiet night — hours without a single mail — must keep
+``/healthz`` at 200: an IDLE that is alive and refreshed is healthy. A mail server that goes
+away must turn ``intake`` stale within its threshold, and recovery must clear it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import CHAT, SUPPORT_USER, email, msk, settings_for
+from tests.mail.conftest import start_dovecot
+from tracker_bridge.clock import ManualClock
+from tracker_bridge.daemon import INTAKE_REFRESH
+from tracker_bridge.health import DEFAULT_THRESHOLDS
+from tracker_bridge.metrics import MetricsServer, serve_metrics
+from tracker_bridge.testing.dovecot import Dovecot
+from tracker_bridge.testing.fake_telegram import FakeTelegram
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.wiring import Bridge, Overrides, open_bridge
+
+STEP = 30.0  # seconds of clock time per step: well below every threshold
+
+
+@dataclass
+class Night:
+    clock: ManualClock
+    dovecot: Dovecot
+    tracker: FakeTracker
+    bridge: Bridge
+    server: MetricsServer
+    task: asyncio.Task[None]
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock in STEPs while the loops (and the IDLE's worker thread) work."""
+        moved = 0.0
+        while moved < seconds:
+            self.clock.advance(STEP)
+            moved += STEP
+            for _ in range(5):
+                await asyncio.sleep(0.01)
+            assert not self.task.done(), "the daemon stopped"
+
+    def healthz(self) -> tuple[int, dict[str, Any]]:
+        try:
+            with urllib.request.urlopen(self.server.url + "/healthz", timeout=5) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, json.loads(error.read())
+
+
+@pytest.fixture(name="dovecot")
+def fixture_dovecot() -> Iterator[Dovecot]:
+    """A Dovecot of its own: the test stops and restarts it."""
+    dc = start_dovecot()
+    yield dc
+    dc.close()
+
+
+@contextlib.asynccontextmanager
+async def quiet_night(root: Path, dovecot: Dovecot) -> AsyncIterator[Night]:
+    clock = ManualClock(msk("2026-03-02 19:00"))  # a Monday evening: nobody writes till morning
+    with contextlib.ExitStack() as stack:
+        tracker = stack.enter_context(FakeTracker(clock=clock))
+        smtp = stack.enter_context(SmtpCapture())
+        telegram = stack.enter_context(FakeTelegram(clock=clock))
+        telegram.add_chat(CHAT, "Клиника 1 — поддержка")
+        telegram.add_user(SUPPORT_USER, "Иван", "ivanov")
+        settings = settings_for(root, tracker, smtp, telegram, imap=dovecot.account)
+        # production defaults throughout; only the loopback Dovecot speaks plain IMAP
+        overrides = Overrides(imap_security="plain")
+        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
+            server = stack.enter_context(
+                serve_metrics(bridge.metrics, bridge.health, clock, port=0)
+            )
+            task = asyncio.create_task(bridge.daemon.run())
+            try:
+                yield Night(clock, dovecot, tracker, bridge, server, task)
+            finally:
+                bridge.daemon.stop()
+                await asyncio.wait_for(task, 20)
+
+
+def test_the_production_refresh_is_well_inside_the_intake_threshold() -> None:
+    """Two refreshes fit in the intake threshold: one lost round trip is not yet an alarm."""
+    assert timedelta(seconds=2 * INTAKE_REFRESH) <= DEFAULT_THRESHOLDS["intake"]
+
+
+async def test_a_quiet_night_on_idle_stays_healthy(tmp_path: Path, dovecot: Dovecot) -> None:
+    """Six hours without mail: /healthz answers 200 every half hour, every loop fresh —
+    Telegram included, since it is enabled — and intake's last success is never older than
+    one refresh (plus a step)."""
+    async with quiet_night(tmp_path, dovecot) as night:
+        await night.advance(60)
+        status, body = night.healthz()
+        assert set(body["loops"]) == {"intake", "tracker_sync", "rules", "outbox", "telegram"}
+        for _ in range(12):
+            await night.advance(30 * 60)
+            status, body = night.healthz()
+            assert status == 200, body
+            intake = body["loops"]["intake"]
+            assert intake["last_success"] is not None
+            assert intake["age_seconds"] <= INTAKE_REFRESH + 2 * STEP, intake
+            assert body["loops"]["telegram"]["last_success"] is not None, body
+        # and the IDLE still hears mail at once after the night
+        _, raw = email(subject="Утро", body="Логин: x", when=night.clock.now())
+        dovecot.append("INBOX", raw)
+        for _ in range(1000):  # real time: the IDLE answers at once, the rest is CPU
+            await asyncio.sleep(0.01)
+            if night.tracker.issues:
+                break
+        assert [i.summary for i in night.tracker.issues.values()] == ["Утро"]
+
+
+async def test_a_mail_server_gone_makes_intake_stale_and_its_return_heals_it(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """Dovecot stopped: intake goes stale within its threshold plus a refresh (the other loops
+    stay fresh); Dovecot back: the next refresh reconnects and /healthz is 200 again."""
+    async with quiet_night(tmp_path, dovecot) as night:
+        await night.advance(60)
+        assert night.healthz()[0] == 200
+        dovecot.stop()
+        threshold = DEFAULT_THRESHOLDS["intake"].total_seconds()
+        await night.advance(threshold + INTAKE_REFRESH + 2 * STEP)
+        status, body = night.healthz()
+        assert (status, body["stale"]) == (503, ["intake"]), body
+        dovecot.start()
+        await night.advance(INTAKE_REFRESH + 10 * STEP)
+        status, body = night.healthz()
+        assert status == 200, body
