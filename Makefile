@@ -4,12 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean system-deps
+.PHONY: demo test test-corpus lint bench clean system-deps lock
 
-$(STAMP): pyproject.toml
+# The tested versions (constraints.txt) of the daemon, every extra and the tools.
+EXTRAS := dev,report,demo,testing
+
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -24,6 +27,13 @@ test: $(STAMP) system-deps lint
 		--cov=tracker_bridge.regulation --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=95
 
+# Only the shared corpus's conformance tests (`make test` runs them too when the corpus is there).
+SHARED ?= $(or $(TRACKER_BRIDGE_SHARED),../shared)
+test-corpus: $(STAMP)
+	@test -d "$(SHARED)/corpus" || { echo "test-corpus: no shared corpus at $(SHARED)/corpus;" \
+		"set TRACKER_BRIDGE_SHARED=/path/to/shared or put shared/ beside the checkout" >&2; exit 1; }
+	TRACKER_BRIDGE_SHARED=$(abspath $(SHARED)) $(BIN)/pytest -q -p no:cacheprovider -m shared_corpus
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -31,6 +41,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Re-resolve the newest allowed versions in a scratch venv and pin them in constraints.txt.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet '.[$(EXTRAS)]'
+	{ sed -n '/^#/p' constraints.txt; .lock-venv/bin/pip freeze --exclude-editable \
+		| grep -iv '^tracker-bridge'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt && rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .hypothesis

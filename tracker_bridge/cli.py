@@ -18,6 +18,7 @@ from tracker_bridge import __version__
 __all__ = ["build_parser", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
+EX_UNAVAILABLE = 69  # sysexits.h: a service (here an optional part of the install) is unavailable
 
 
 def _cmd_regulation(args: argparse.Namespace) -> int:
@@ -28,6 +29,9 @@ def _cmd_regulation(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from tracker_bridge.extras import require_extra
+
+    require_extra("demo", "tracker-bridge demo")
     from tracker_bridge.demo import run_demo
 
     return run_demo(sys.stdout)
@@ -157,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from tracker_bridge.config import EX_CONFIG, ConfigError
+    from tracker_bridge.extras import MissingExtraError
 
     args = build_parser().parse_args(argv)
     for name, default in (("config", None), ("verbose", False), ("now", None)):
@@ -168,6 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return EX_CONFIG
+    except MissingExtraError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EX_UNAVAILABLE
     except Exception as exc:  # a report that cannot be made: say why, in one line
         if args.verbose:
             traceback.print_exc()

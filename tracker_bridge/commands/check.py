@@ -17,8 +17,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from telegram import Bot
-
 from tracker_bridge.commands.common import config_path, quiet_logging, settings_of, tracker_gateway
 from tracker_bridge.commands.mailbox import AdminSession, imap_settings, smtp_probe
 from tracker_bridge.config import Settings, redacted_dump
@@ -111,6 +109,8 @@ async def _smtp(settings: Settings) -> list[CheckLine]:
 async def _telegram(settings: Settings) -> list[CheckLine]:
     if not settings.telegram.enabled or settings.telegram_bot_token is None:
         return [CheckLine(True, "Telegram: disabled")]
+    from telegram import Bot  # noqa: PLC0415 - only a config with Telegram pays for importing it
+
     root = settings.telegram.base_url.rstrip("/").removesuffix("/bot")
     token = settings.telegram_bot_token.get_secret_value()
     try:

@@ -27,6 +27,7 @@ from tracker_bridge.commands.common import (
 )
 from tracker_bridge.commands.sla_figures import month_bounds, render_table, tally
 from tracker_bridge.config import Settings
+from tracker_bridge.extras import require_extra
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.tracker.snapshots import IssueSnapshot
 
@@ -68,6 +69,8 @@ async def collect(
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.png:  # before any work: the figures take a while to collect
+        require_extra("report", "sla-report --png")
     settings = settings_of(args)
     cal = calendar_of(settings)
     try:
