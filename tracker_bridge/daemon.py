@@ -29,6 +29,7 @@ from typing import Protocol
 
 import structlog
 
+from tracker_bridge.calendar_watch import CalendarWatch
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import TransientEffectError
 from tracker_bridge.intake import Intake, PreparedMessage
@@ -100,6 +101,7 @@ class Daemon:
     services: tuple[Service, ...] = ()
     heartbeat: Heartbeat | None = None
     metrics: Metrics | None = None
+    calendar_watch: CalendarWatch | None = None
     intervals: Intervals = field(default_factory=Intervals)
     # the last-success metric's system for the mail source: "imap" or "maildir"
     mail_system: str = "imap"
@@ -311,6 +313,8 @@ class Daemon:
             raise bug
 
     async def _rules_once(self) -> None:
+        if self.calendar_watch is not None:
+            self.calendar_watch.observe(self.clock.now())
         await self.rules.due(stop=self._stop.is_set)
         if self.customers and self._synced:
             await self.rules.digest(self.customers)

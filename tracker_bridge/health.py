@@ -71,6 +71,7 @@ class HealthReport:
     ok: bool
     stale: list[str]
     details: dict[str, LoopHealth] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # things to do soon; never a failure
 
     def to_json(self) -> dict[str, Any]:
         """The ``/healthz`` body."""
@@ -78,6 +79,7 @@ class HealthReport:
             "status": "ok" if self.ok else "stale",
             "stale": list(self.stale),
             "loops": {name: loop.to_json() for name, loop in self.details.items()},
+            "notes": dict(self.notes),
         }
 
 
@@ -94,6 +96,7 @@ class Health:
         self._started_at = started_at
         self._thresholds = {name: _duration(name, limit) for name, limit in thresholds.items()}
         self._beats: dict[str, datetime] = {}
+        self._notes: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @property
@@ -109,10 +112,19 @@ class Health:
             if previous is None or at > previous:
                 self._beats[loop] = at
 
+    def note(self, key: str, text: str | None) -> None:
+        """Set (or with None clear) a note for ``/healthz``: something to do soon, not a fault."""
+        with self._lock:
+            if text is None:
+                self._notes.pop(key, None)
+            else:
+                self._notes[key] = text
+
     def check(self, now: datetime) -> HealthReport:
         """Which loops have gone longer than their threshold without success, as of ``now``."""
         with self._lock:
             beats = dict(self._beats)
+            notes = dict(self._notes)
         details = {
             name: LoopHealth(
                 last_beat=beats.get(name),
@@ -122,7 +134,7 @@ class Health:
             for name, threshold in self._thresholds.items()
         }
         stale = [name for name, loop in details.items() if loop.stale]
-        return HealthReport(ok=not stale, stale=stale, details=details)
+        return HealthReport(ok=not stale, stale=stale, details=details, notes=notes)
 
 
 def _duration(name: str, limit: timedelta | float) -> timedelta:

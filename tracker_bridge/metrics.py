@@ -107,6 +107,11 @@ class Metrics:
         )
         for outcome in NOTIFICATION_OUTCOMES:
             self.notifications.labels(outcome=outcome)
+        self.calendar_days_left = Gauge(
+            f"{PREFIX}_calendar_data_days_left",
+            "Days until the production calendar's data ends (negative once it has).",
+            registry=r,
+        )
         for outcome in MESSAGE_OUTCOMES:
             self.messages.labels(outcome=outcome)
         for system in SYSTEMS:

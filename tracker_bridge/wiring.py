@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from tracker_bridge.calendar_watch import CalendarWatch
 from tracker_bridge.clock import Clock
 from tracker_bridge.config import Settings
 from tracker_bridge.daemon import Daemon, Intervals
@@ -382,6 +383,9 @@ async def open_bridge(
             metrics=metrics,
             intervals=replace(over.intervals, mail_wait=mail_wait),
             mail_system="imap" if settings.mail.imap is not None else "maildir",
+            calendar_watch=CalendarWatch(
+                calendar, settings.calendar.warn_days_ahead, metrics=metrics, health=health
+            ),
             concurrency=settings.tracker.concurrency,
             transient_errors=TRANSIENT,
         )

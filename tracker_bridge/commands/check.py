@@ -3,9 +3,10 @@
 Sections in order: the configuration (a summary; ``-v`` prints it whole, secrets hidden), Tracker
 (:func:`~tracker_bridge.tracker.check.check_tracker`: login, queues, workflows, local fields), the
 mailbox (IMAP login and folders, or the Maildir), SMTP (connect, EHLO, AUTH — nothing is sent),
-Telegram (getMe, when enabled) and the store (it opens and its schema is migrated). Nothing is
-changed anywhere except the store's schema, which ``run`` would migrate the same way. Exit 0
-only when every line is ✓.
+Telegram (getMe, when enabled), the store (it opens and its schema is migrated) and the calendar
+(how far ahead the production calendar is known: ⚠ within ``calendar.warn_days_ahead`` of its
+end). Nothing is changed anywhere except the store's schema, which ``run`` would migrate the same
+way. Exit 0 only when no line is ✗ (a ⚠ is something to do soon, not a failure).
 """
 
 from __future__ import annotations
@@ -15,11 +16,21 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
-from tracker_bridge.commands.common import config_path, quiet_logging, settings_of, tracker_gateway
+from tracker_bridge.clock import SystemClock
+from tracker_bridge.commands.common import (
+    calendar_of,
+    clock_of,
+    config_path,
+    quiet_logging,
+    settings_of,
+    tracker_gateway,
+)
 from tracker_bridge.commands.mailbox import AdminSession, imap_settings, smtp_probe
 from tracker_bridge.config import Settings, redacted_dump
+from tracker_bridge.regulation.calendar_horizon import EXTEND, calendar_horizon
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.tracker.check import CheckLine, check_tracker
 from tracker_bridge.wiring import field_ids_of
@@ -133,7 +144,14 @@ async def _store(settings: Settings) -> list[CheckLine]:
     return [CheckLine(True, f"store {path} opens (schema version {version})")]
 
 
-async def run_checks(settings: Settings, path: Path) -> list[Section]:
+def _calendar(settings: Settings, now: datetime) -> list[CheckLine]:
+    calendar = calendar_of(settings)
+    today = now.astimezone(calendar.tz).date()
+    horizon = calendar_horizon(calendar, today, settings.calendar.warn_days_ahead)
+    return [CheckLine(True, horizon.describe(), EXTEND if horizon.warn else "", horizon.warn)]
+
+
+async def run_checks(settings: Settings, path: Path, now: datetime | None = None) -> list[Section]:
     """Every section's lines; a check that raises becomes a ✗ line, never a crash."""
     steps: list[tuple[str, Callable[[Settings], Awaitable[list[CheckLine]]]]] = [
         ("Tracker", _tracker),
@@ -145,6 +163,7 @@ async def run_checks(settings: Settings, path: Path) -> list[Section]:
     sections: list[Section] = [("Configuration", [summary(settings, path)])]
     for title, step in steps:
         sections.append((title, await step(settings)))
+    sections.append(("Calendar", _calendar(settings, now or SystemClock().now())))
     return sections
 
 
@@ -152,16 +171,26 @@ def render(sections: list[Section]) -> str:
     out: list[str] = []
     for title, lines in sections:
         out.append(title)
-        out += [f"  ✓ {x.what}" if x.ok else f"  ✗ {x.what} — {x.fix}" for x in lines]
+        out += [_line(x) for x in lines]
     bad = sum(1 for _, lines in sections for x in lines if not x.ok)
+    warned = sum(1 for _, lines in sections for x in lines if x.ok and x.warning)
     out.append("All checks passed." if not bad else f"{bad} problem(s) to fix.")
+    if warned:
+        out.append(f"{warned} warning(s): see ⚠ above.")
     return "\n".join(out) + "\n"
+
+
+def _line(line: CheckLine) -> str:
+    if not line.ok:
+        return f"  ✗ {line.what} — {line.fix}"
+    return f"  ⚠ {line.what} — {line.fix}" if line.warning else f"  ✓ {line.what}"
 
 
 def main(args: argparse.Namespace) -> int:
     settings = settings_of(args)
+    now = clock_of(args).now()
     with quiet_logging(args):
-        sections = asyncio.run(run_checks(settings, config_path(args)))
+        sections = asyncio.run(run_checks(settings, config_path(args), now))
     if args.verbose:
         dump = json.dumps(redacted_dump(settings), ensure_ascii=False, indent=2, sort_keys=True)
         sys.stdout.write(f"Configuration in full (secrets hidden):\n{dump}\n")

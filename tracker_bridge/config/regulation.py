@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
+from pathlib import Path
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
+from tracker_bridge.config.decree_file import load_decrees
 from tracker_bridge.config.types import (
     Address,
     Domain,
@@ -27,6 +29,7 @@ from tracker_bridge.config.types import (
 )
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.policy import ClockUnit, Policy, TerminalReply
+from tracker_bridge.regulation.production_calendar import SpecialDays
 from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status, StatusMap
 
 __all__ = ["CalendarSettings", "CustomerSettings", "RegulationSettings", "StatusSettings"]
@@ -217,6 +220,11 @@ class CalendarSettings(Section):
     extra_working_days: tuple[date, ...] = ()
     shortened_days: tuple[date, ...] | None = None  # None: the Labour Code's pre-holiday days
     unshortened_days: tuple[date, ...] = ()
+    # Decrees newer than the installed holidays package (tracker_bridge.config.decree_file).
+    decree_file: Path | None = None
+    # How long before the data's end `check`, the log, /healthz and the metric start to warn.
+    warn_days_ahead: int = Field(default=90, ge=1, le=366)
+    _decrees: dict[int, SpecialDays] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _sensible(self) -> Self:
@@ -227,6 +235,11 @@ class CalendarSettings(Section):
             (("extra_working_days",), f"{day} is also listed in extra_days_off")
             for day in sorted(set(self.extra_days_off) & set(self.extra_working_days))
         ]
+        if self.decree_file is not None:
+            try:
+                self._decrees = load_decrees(self.decree_file)
+            except ValueError as exc:
+                problems.append((("decree_file",), str(exc)))
         refuse("calendar", problems)
         return self
 
@@ -240,4 +253,5 @@ class CalendarSettings(Section):
             "extra_working_days": self.extra_working_days,
             "shortened_days": self.shortened_days,
             "unshortened_days": self.unshortened_days,
+            "decrees": dict(self._decrees),
         }

@@ -28,7 +28,7 @@ first use and grow geometrically; that memo is the only state and never changes 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from tracker_bridge.regulation.production_calendar import (
     SpecialDays,
+    decree_years,
     russian_days,
     russian_fallback,
 )
@@ -129,10 +130,18 @@ class WorkCalendar:
         extra_working_days: Iterable[date] = (),
         shortened_days: Iterable[date] | None = None,
         unshortened_days: Iterable[date] = (),
-        years: range = range(2024, 2028),
+        years: range | None = None,
+        decrees: Mapping[int, SpecialDays] | None = None,
     ) -> WorkCalendar:
-        """R6: Moscow 10–18 on the working days of the Russian production calendar."""
+        """R6: Moscow 10–18 on the working days of the Russian production calendar.
+
+        ``years``: the authoritative years, by default those whose decree ``holidays`` knows
+        (:func:`decree_years`); ``decrees`` adds whole years beyond them, which must follow on
+        without a gap (a year in between would be a guess inside the "authoritative" range).
+        """
         days = frozenset(weekdays)
+        known = decree_years() if years is None else years
+        years = _with_decrees(known, decrees or {})
         special = russian_days(
             years,
             weekdays=days,
@@ -140,6 +149,7 @@ class WorkCalendar:
             extra_working_days=extra_working_days,
             shortened_days=shortened_days,
             unshortened_days=unshortened_days,
+            decrees=decrees,
         )
         calendar = cls(
             timezone=timezone,
@@ -167,6 +177,13 @@ class WorkCalendar:
     def covers(self, d: date) -> bool:
         """Whether ``d`` lies in the years with authoritative data (else: a fallback guess)."""
         return d.year in self._covered
+
+    @property
+    def data_ends(self) -> date | None:
+        """The last day with authoritative data; None when every year is covered or none is."""
+        if not self._covered or self._fallback is None or self._covered[-1] >= _LAST_YEAR:
+            return None
+        return date(self._covered[-1], 12, 31)
 
     def is_working_day(self, d: date) -> bool:
         """R6: whether support works on ``d`` at all."""
@@ -354,3 +371,14 @@ class WorkCalendar:
             d for d in special.shortened_days if not special.is_working(d, self.weekdays)
         ):
             raise ValueError(f"shortened days must be working days: {idle}")
+
+
+def _with_decrees(known: range, decrees: Mapping[int, SpecialDays]) -> range:
+    """``known`` extended by the decreed years, which must continue it year by year."""
+    if not decrees:
+        return known
+    last = max(known[-1] if known else min(decrees) - 1, *decrees)
+    first = known.start if known else min(decrees)
+    if gaps := [y for y in range(first, last + 1) if y not in known and y not in decrees]:
+        raise ValueError(f"the decrees leave {', '.join(map(str, gaps))} without data")
+    return range(first, last + 1)

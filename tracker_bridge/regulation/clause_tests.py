@@ -56,11 +56,16 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/test_effects.py::test_r5_telegram_actions_go_to_the_telegram_port_or_are_noted_as_disabled",
     ),
     "R6": (
+        "tests/core/test_calendar_horizon.py::test_r6_the_data_ends_with_the_last_decree_the_package_knows",
+        "tests/core/test_calendar_horizon.py::test_r6_the_warning_starts_warn_days_before_the_end",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r6_outside_working_hours_warnings_wait_for_the_opening",
         "tests/core/test_sla.py::TestExplanation::test_r6_explain_splits_nights_and_weekends_out_as_skipped",
         "tests/core/test_triage.py::TestNewRequest::test_r6_out_of_hours_receipt_is_said_with_the_next_opening",
+        "tests/e2e/test_calendar_end_e2e.py::test_r6_four_months_before_the_end_there_is_only_the_gauge",
+        "tests/e2e/test_calendar_end_e2e.py::test_r6_within_90_days_a_health_note_and_one_warning_a_day",
         "tests/e2e/test_clause_intake.py::test_r6_mail_received_out_of_hours_is_acknowledged_with_the_next_opening",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r6_registered_out_of_hours_says_so",
+        "tests/test_decree_file.py::test_r6_a_decreed_year_is_authoritative_with_exactly_its_rules",
     ),
     "R7": (
         "tests/core/test_triage.py::TestNewRequest::test_r1_r7_a_new_email_registers_exactly_one_request",

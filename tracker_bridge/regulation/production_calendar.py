@@ -21,6 +21,13 @@ Sunday after it is followed by the transferred days off 12-30/12-31, not by a ho
 off); 2027: 02-20, 04-30, 06-11, 11-03. Rule (a) alone would miss 11-02-2024, 11-01-2025 and
 02-20-2027; a "skip the weekend" rule would wrongly shorten 2026-02-20.
 
+**The authoritative range** (:func:`decree_years`) runs from 2024 to the last year for which the
+installed ``holidays`` knows the Government's decree (every decree since 2005 transfers at least
+one day off, so a year with a transfer is a year with its decree): a newer ``holidays`` extends it
+by itself. A decree the package does not know yet comes in as ``decrees`` (a year's complete
+rules, from the operator's decree file, see ``tracker_bridge.config.decree_file``): that year is
+then authoritative with exactly those rules.
+
 **Years outside the authoritative range** get :func:`russian_fallback`: weekdays minus the
 art. 112 holidays the package lists for that year, with rule (a); no transfers, no observed days.
 """
@@ -28,13 +35,23 @@ art. 112 holidays the package lists for that year, with rule (a); no transfers, 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from holidays import HolidayBase, country_holidays
 
-__all__ = ["NON_WORKING_HOLIDAYS", "SpecialDays", "russian_days", "russian_fallback"]
+__all__ = [
+    "FIRST_DECREE_YEAR",
+    "NON_WORKING_HOLIDAYS",
+    "SpecialDays",
+    "decree_years",
+    "russian_days",
+    "russian_fallback",
+]
+
+FIRST_DECREE_YEAR = 2024  # the first year the regulation ran on; earlier years are fallback
+_LOOK_AHEAD = 10  # years past the first to ask the package about
 
 # Labour Code art. 112: the non-working public holidays, as (month, day).
 NON_WORKING_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
@@ -70,6 +87,16 @@ class SpecialDays:
         )
 
 
+def decree_years(first: int = FIRST_DECREE_YEAR) -> range:
+    """The years from ``first`` whose decree the installed ``holidays`` knows, without a gap."""
+    last = first - 1
+    for year in range(first, first + _LOOK_AHEAD):
+        if not any(_transferred_from(name) for name in _russia((year,)).values()):
+            break
+        last = year
+    return range(first, last + 1)
+
+
 def russian_days(
     years: range,
     *,
@@ -78,27 +105,37 @@ def russian_days(
     extra_working_days: Iterable[date] = (),
     shortened_days: Iterable[date] | None = None,
     unshortened_days: Iterable[date] = (),
+    decrees: Mapping[int, SpecialDays] | None = None,
 ) -> SpecialDays:
     """The official calendar for ``years`` plus config overrides (a decree newer than the package).
 
-    ``shortened_days`` replaces the derived shortened days when given; ``unshortened_days`` removes
-    days from either.
+    ``decrees`` gives whole years the package does not know (their days off on weekdays, working
+    weekend days and shortened days, nothing derived). ``shortened_days`` replaces the derived
+    shortened days when given; ``unshortened_days`` removes days from either.
     """
+    decreed = dict(decrees or {})
     extra_off, extra_work = frozenset(extra_days_off), frozenset(extra_working_days)
     if clash := extra_off & extra_work:
         raise ValueError(f"dates both off and working: {sorted(clash)}")
     # One more year, so that Jan 1 after the last year shortens its Dec 31.
     known = _russia(range(years.start, years.stop + 1))
-    off = (frozenset(d for d in known if d.year in years) | extra_off) - extra_work
-    working = (frozenset(d for d in known.weekend_workdays if d.year in years) | extra_work) - off
+    from_package = [y for y in years if y not in decreed]
+    off = frozenset(d for d in known if d.year in from_package)
+    working = frozenset(d for d in known.weekend_workdays if d.year in from_package)
+    for rules in decreed.values():
+        off, working = off | rules.days_off, working | rules.working_days
+    off = (off | extra_off) - extra_work
+    working = (working | extra_work) - off
 
     def is_working(d: date) -> bool:  # `known` also holds the look-ahead year's Jan 1
-        return d in working or (d.weekday() in weekdays and d not in off and d not in known)
+        listed = d in known and d.year not in decreed
+        return d in working or (d.weekday() in weekdays and d not in off and not listed)
 
     if shortened_days is None:
         feasts = _non_working_holidays(known, is_working)
         derived = _day_before(feasts, is_working) | _worked_instead(known, feasts, is_working)
-        short = frozenset(d for d in derived if d.year in years)
+        short = frozenset(d for d in derived if d.year in years and d.year not in decreed)
+        short |= frozenset(d for rules in decreed.values() for d in rules.shortened_days)
     else:
         short = frozenset(shortened_days)
     return SpecialDays(off, working, short - frozenset(unshortened_days))

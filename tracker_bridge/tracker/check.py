@@ -45,6 +45,7 @@ class CheckLine:
     ok: bool
     what: str
     fix: str = ""
+    warning: bool = False  # ok for now, but something to do soon (⚠, exit still 0)
 
 
 @dataclass(frozen=True)
