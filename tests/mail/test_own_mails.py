@@ -75,6 +75,11 @@ def test_r7_own_mail_parses_as_expected(name: str) -> None:
     for key in ("subject", "sender", "sender_name", "reply_text", "in_reply_to", "fields"):
         if key in want:
             assert getattr(mail, key) == want[key], key
+    if "message_id" in want:
+        assert mail.message_id == want["message_id"]
+    for key in ("to", "cc", "delivered_to"):
+        if key in want:
+            assert list(getattr(mail, key)) == want[key], key
     if "text" in want:
         assert mail.text == want["text"]
     for phrase in want.get("text_contains", []):

@@ -15,7 +15,7 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import Message
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 
 from tracker_bridge.mail.filenames import declared_filename, fallback_name, unique_name
 from tracker_bridge.mail.headers import decode_header_value
@@ -36,6 +36,8 @@ __all__ = ["Layout", "lay_out"]
 _MAX_DEPTH = 40
 _MIME_DEBRIS = re.compile(r"^(--\S+\s*$|content-[\w-]+:|mime-version:)", re.IGNORECASE)
 _BODY_TYPES = ("text/plain", "text/html")
+_MESSAGES = ("message/rfc822", "message/global")
+_HEAD_BYTES = 64 * 1024  # enough for any header block; a forwarded message can be large
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SIGNATURES = (
     "application/pgp-signature",
@@ -188,7 +190,8 @@ class _Walker:
         if is_tnef(kind, name) and self.winmail(data):
             return
         if name is None:
-            name = unique_name(fallback_name(part, kind, _enclosed_subject(part)), self.names)
+            subject = _enclosed_subject(part, kind, data)
+            name = unique_name(fallback_name(part, kind, subject), self.names)
         self.names.add(name)
         cid = content_id(part)
         shown = disposition(part)
@@ -232,8 +235,13 @@ def _boundary(part: Message) -> str | None:
         return None
 
 
-def _enclosed_subject(part: Message) -> str | None:
+def _enclosed_subject(part: Message, kind: str, data: bytes) -> str | None:
     payload = part.get_payload() if part.is_multipart() else None
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-        return decode_header_value(raw_header(payload[0], "subject")) or None
+        subject = decode_header_value(raw_header(payload[0], "subject"))
+        if subject:
+            return subject
+    if kind in _MESSAGES and data:  # sent base64 or quoted-printable: the stdlib left it bytes
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(data[:_HEAD_BYTES])
+        return decode_header_value(raw_header(headers, "subject")) or None
     return None

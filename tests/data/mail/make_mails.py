@@ -1606,6 +1606,123 @@ def uuencoded_attachment() -> Mail:
     }
 
 
+# --- routing, threading, addresses ----------------------------------------------------------
+
+
+def routing_and_threading() -> Mail:
+    """A forwarded copy: Delivered-To and X-Original-To, several In-Reply-To ids, bare id."""
+    raw = (
+        head(
+            Return_Path="<sender@clinic1.example>",
+            Delivered_To="Support-Clinic1@Vendor.example",
+            X_Original_To="helpdesk@vendor.example",
+            From='"Зайцева, Нина (регистратура)" <zaytseva@clinic1.example>',
+            To="Helpdesk <helpdesk@vendor.example>",
+            Cc="Главврач <chief@clinic1.example>, it@clinic1.example",
+            Subject=words("Re: [SUP-1103] Запись на приём"),
+            Date="Wed, 26 Mar 2025 08:30:00 +0500",
+            Message_ID="bare-id-without-brackets@clinic1.example",
+            In_Reply_To="<q-SUP-1103@vendor.example> <older@vendor.example>",
+            References="<0001@clinic1.example>\r\n <q-SUP-1103@vendor.example>",
+            MIME_Version="1.0",
+            Content_Type="text/plain; charset=utf-8",
+            Content_Transfer_Encoding="8bit",
+        )
+        + CRLF
+        + "Запись снова работает, спасибо." + CRLF
+    ).encode()
+    return raw, {
+        "about": "routing headers (R2), several In-Reply-To ids, a bare Message-ID, a comma name",
+        "subject": "Re: [SUP-1103] Запись на приём",
+        "sender": "zaytseva@clinic1.example",
+        "sender_name": "Зайцева, Нина (регистратура)",
+        "message_id": "bare-id-without-brackets@clinic1.example",
+        "in_reply_to": "q-SUP-1103@vendor.example",
+        "references": ["0001@clinic1.example", "q-SUP-1103@vendor.example"],
+        "delivered_to": ["support-clinic1@vendor.example", "helpdesk@vendor.example"],
+        "to": ["helpdesk@vendor.example"],
+        "cc": ["chief@clinic1.example", "it@clinic1.example"],
+        "date": "2025-03-26T08:30:00+05:00",
+        "issue_keys": ["SUP-1103"],
+    }
+
+
+def reply_bottom_posted_ru() -> Mail:
+    """Thunderbird bottom-posting: the quote first, the answer below it."""
+    body = """26.03.2025 10:00, Поддержка пишет:
+> Проверьте, пожалуйста, печать после обновления.
+
+Проверили: печать работает.
+Спасибо!
+"""
+    raw = (
+        head(
+            From="pechat@clinic2.example",
+            To="support-clinic2@vendor.example",
+            Subject=words("Re: [SUP-1110] Печать"),
+            Date="Wed, 26 Mar 2025 11:00:00 +0300",
+            Message_ID="<bottom@clinic2.example>",
+            MIME_Version="1.0",
+            Content_Type="text/plain; charset=utf-8",
+            Content_Transfer_Encoding="8bit",
+        )
+        + CRLF
+        + crlf(body)
+    )
+    return raw.encode("utf-8"), {
+        "about": "reply (R8): bottom-posted, the answer below the quote is kept",
+        "reply_text": "Проверили: печать работает.\nСпасибо!",
+    }
+
+
+def forward_base64() -> Mail:
+    """A message/rfc822 part sent in base64: stored as the decoded message."""
+    raw = (
+        head(
+            From="registry@clinic2.example",
+            To="support-clinic2@vendor.example",
+            Subject="Fwd: base64",
+            Date="Wed, 26 Mar 2025 11:10:00 +0300",
+            Message_ID="<fwd64@clinic2.example>",
+            MIME_Version="1.0",
+            Content_Type='multipart/mixed; boundary="f64"',
+        ).encode()
+        + CRLF.encode()
+        + b"--f64\r\nContent-Type: text/plain\r\n\r\nForwarded.\r\n"
+        + b"--f64\r\nContent-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b64(INNER).encode()
+        + b"--f64--\r\n"
+    )
+    return raw, {
+        "about": "a base64-encoded forwarded message is decoded, named by its subject",
+        "text": "Forwarded.",
+        "attachments_named": ["Ошибка печати направления.eml"],
+        "forwarded": [
+            {"subject": "Ошибка печати направления", "text": "Направление печатается пустым."}
+        ],
+    }
+
+
+def cp1251_koi8_mixed_subject() -> Mail:
+    """A subject whose encoded words use two charsets, each decoded with its own."""
+    subject = words("Ошибка ", "windows-1251") + " " + words("в отчёте", "koi8-r", "Q")
+    raw = (
+        head(
+            From="it@clinic3.example",
+            To="support-clinic3@vendor.example",
+            Subject=subject,
+            Date="Wed, 26 Mar 2025 11:20:00 +0300",
+            Message_ID="<mixed@clinic3.example>",
+        )
+        + CRLF
+        + "body" + CRLF
+    )
+    return raw.encode("ascii"), {
+        "about": "encoded words in windows-1251 and KOI8-R in one subject",
+        "subject": "Ошибка в отчёте",
+    }
+
+
 def _from_table() -> dict[str, Mail]:
     mails: dict[str, Mail] = {
         "cp1251_declared": cp1251_declared(),
@@ -1645,6 +1762,10 @@ def _from_table() -> dict[str, Mail]:
         "broken_blank_line_in_headers": blank_line_in_headers(),
         "utf8_folded_split_subject": folded_split_subject(),
         "structure_uuencoded": uuencoded_attachment(),
+        "utf8_routing_and_threading": routing_and_threading(),
+        "reply_bottom_posted_ru": reply_bottom_posted_ru(),
+        "nested_rfc822_base64": forward_base64(),
+        "cp1251_koi8_mixed_subject": cp1251_koi8_mixed_subject(),
     }
     for name, (header, value, reason, note) in AUTO_REPLIES.items():
         if name != "auto_subject_only":
