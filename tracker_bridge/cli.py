@@ -73,6 +73,12 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return replay(args)
 
 
+def _cmd_webhook(args: argparse.Namespace) -> int:
+    from tracker_bridge.commands import webhook
+
+    return webhook.main(args)
+
+
 def _moment(text: str) -> datetime:
     """``--now``: an ISO 8601 moment with its zone offset (without one it would be a guess)."""
     try:
@@ -131,6 +137,12 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--dry-run", action="store_true", required=True, help="required: replay never acts"
     )
     replay.add_argument("--offline", action="store_true", help="do not ask Tracker")
+    webhook = add("webhook", _cmd_webhook, "Tracker's trigger that calls the daemon's webhook")
+    actions = webhook.add_subparsers(dest="action", required=True, metavar="ACTION")
+    install = actions.add_parser(
+        "install", parents=common, help="create or update each queue's trigger (idempotent)"
+    )
+    install.add_argument("--dry-run", action="store_true", help="only say what would be done")
 
 
 def _add_quarantine(parser: argparse.ArgumentParser) -> None:

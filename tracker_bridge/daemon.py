@@ -7,6 +7,9 @@ Loops, each in its own task of one :class:`asyncio.TaskGroup`:
 * **tracker_sync** — poll Tracker for changed issues and run the rules pass on each;
 * **rules** — run the rules pass for issues whose scheduled moment came, and the daily digest;
 * **outbox** — send queued notifications;
+* **webhook** (only with ``webhook.enabled``) — read at once the issues Tracker's trigger calls
+  named (:mod:`tracker_bridge.webhook`), and run the rules pass on those that changed; polling
+  goes on beside it, less often while webhooks are healthy;
 * **telegram** — the bot's own polling runs inside the Telegram adapter; the daemon starts and
   stops it.
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -38,10 +41,22 @@ from tracker_bridge.mail.source import IncomingMessage, MailSource
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.outbox import Outbox
 from tracker_bridge.rules_pass import RulesPass
+from tracker_bridge.tracker.snapshots import IssueSnapshot
+from tracker_bridge.webhook.hints import DEBOUNCE
 
-__all__ = ["INTAKE_REFRESH", "Daemon", "Heartbeat", "Intervals", "Syncer"]
+__all__ = [
+    "INTAKE_REFRESH",
+    "UNWATCHED_LOOPS",
+    "Daemon",
+    "Heartbeat",
+    "Intervals",
+    "Syncer",
+    "WebhookFeed",
+]
 
 log = structlog.get_logger(__name__)
+
+UNWATCHED_LOOPS = frozenset({"webhook"})
 
 # The longest the intake waits for mail before it looks again. Each wait that ends (IDLE
 # re-issued, Maildir polled) and the fetch after it are a round trip that proves the mailbox is
@@ -54,6 +69,17 @@ class Syncer(Protocol):
     """Incremental Tracker polling: one cycle returns the keys of issues that changed."""
 
     async def cycle(self) -> list[str]: ...
+
+
+class WebhookFeed(Protocol):
+    """Issues named by trigger calls (:class:`tracker_bridge.webhook.reads.WebhookReads`)."""
+
+    async def wait(self) -> None: ...
+    def take(self) -> dict[str, datetime]: ...
+    def restore(self, taken: dict[str, datetime]) -> None: ...
+    async def fresh(self, taken: dict[str, datetime]) -> tuple[list[IssueSnapshot], list[str]]: ...
+    def evaluated(self, snapshots: Sequence[IssueSnapshot]) -> None: ...
+    def sync_interval(self, now: datetime, default: float) -> float: ...
 
 
 class Heartbeat(Protocol):
@@ -102,6 +128,7 @@ class Daemon:
     heartbeat: Heartbeat | None = None
     metrics: Metrics | None = None
     calendar_watch: CalendarWatch | None = None
+    webhook: WebhookFeed | None = None
     intervals: Intervals = field(default_factory=Intervals)
     # the last-success metric's system for the mail source: "imap" or "maildir"
     mail_system: str = "imap"
@@ -158,12 +185,15 @@ class Daemon:
         self.stop()
 
     def _bodies(self) -> dict[str, Callable[[], Awaitable[None]]]:
-        return {
+        bodies: dict[str, Callable[[], Awaitable[None]]] = {
             "intake": self._mail_once,
             "tracker_sync": self._sync_once,
             "rules": self._rules_once,
             "outbox": self._outbox_once,
         }
+        if self.webhook is not None:
+            bodies["webhook"] = self._webhook_once
+        return bodies
 
     async def _supervise(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
         state = self.loops[name]
@@ -183,7 +213,9 @@ class Daemon:
                 continue
             state.failures = 0
             state.iterations += 1
-            if self.heartbeat is not None:
+            # the webhook loop waits for calls that may rightly not come for hours: its health is
+            # the webhook part of /healthz (arrivals, changes only polling found), not a beat
+            if self.heartbeat is not None and name not in UNWATCHED_LOOPS:
                 self.heartbeat.beat(name, self.clock.now())
 
     async def _sleep(self, loop: str, seconds: float, wake: asyncio.Event | None = None) -> None:
@@ -287,7 +319,51 @@ class Daemon:
         if not self._synced:
             self._synced = True
             self._wake_rules.set()  # the digest waited for this
-        await self._sleep("tracker_sync", self.intervals.sync)
+        interval = self.intervals.sync
+        if self.webhook is not None:
+            interval = self.webhook.sync_interval(self.clock.now(), interval)
+        await self._sleep("tracker_sync", interval)
+
+    async def _webhook_once(self) -> None:
+        """Wait for a trigger call, gather the burst, read each named issue once, and run the
+        rules pass on those that changed. A failed read or evaluation is put back: the next
+        round (after the supervisor's backoff) tries it again."""
+        assert self.webhook is not None
+        waiter = asyncio.ensure_future(self.webhook.wait())
+        stopper = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiter, stopper):
+                task.cancel()
+            await asyncio.gather(waiter, stopper, return_exceptions=True)
+        if self._stop.is_set():
+            return
+        # a burst of calls becomes one batch: one read per issue
+        await self._sleep("webhook", DEBOUNCE)
+        taken = self.webhook.take()
+        try:
+            fresh, failed = await self.webhook.fresh(taken)
+        except BaseException:
+            self.webhook.restore(taken)
+            raise
+        keys = [s.key for s in fresh]
+        results = await self.rules.side_by_side(keys, stop=self._stop.is_set, stop_on_error=False)
+        done = [s for s, r in zip(fresh, results, strict=True) if r.ok]
+        self.webhook.evaluated(done)
+        self._wake_outbox.set()
+        retry = failed + [
+            s.key
+            for s, r in zip(fresh, results, strict=True)
+            if not r.started or isinstance(r.error, self.transient_errors)
+        ]
+        if retry:
+            self.webhook.restore({key: taken[key] for key in retry})
+        error = next((r.error for r in results if r.error is not None), None)
+        if error is not None:
+            raise error  # logged by the supervisor, which backs off before the retry
+        if failed:
+            raise TransientEffectError(f"webhook: could not read {', '.join(failed)}")
 
     async def _evaluate(self, keys: list[str]) -> None:
         """The rules pass over changed issues. Sync reports a change once (its cursor and memory

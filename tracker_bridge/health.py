@@ -23,7 +23,7 @@ Beats arrive from the event loop and checks from the HTTP server's thread, hence
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -72,6 +72,8 @@ class HealthReport:
     stale: list[str]
     details: dict[str, LoopHealth] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)  # things to do soon; never a failure
+    # informative parts that do not decide ``ok`` (the webhook's record)
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The ``/healthz`` body."""
@@ -80,6 +82,7 @@ class HealthReport:
             "stale": list(self.stale),
             "loops": {name: loop.to_json() for name, loop in self.details.items()},
             "notes": dict(self.notes),
+            **self.extras,
         }
 
 
@@ -98,6 +101,11 @@ class Health:
         self._beats: dict[str, datetime] = {}
         self._notes: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._extras: dict[str, Callable[[datetime], dict[str, Any]]] = {}
+
+    def add_part(self, name: str, report: Callable[[datetime], dict[str, Any]]) -> None:
+        """Show ``report(now)`` under ``name`` in every check's JSON (it does not decide ``ok``)."""
+        self._extras[name] = report
 
     @property
     def loops(self) -> tuple[str, ...]:
@@ -134,7 +142,10 @@ class Health:
             for name, threshold in self._thresholds.items()
         }
         stale = [name for name, loop in details.items() if loop.stale]
-        return HealthReport(ok=not stale, stale=stale, details=details, notes=notes)
+        extras = {name: report(now) for name, report in self._extras.items()}
+        return HealthReport(
+            ok=not stale, stale=stale, details=details, notes=notes, extras=extras
+        )
 
 
 def _duration(name: str, limit: timedelta | float) -> timedelta:

@@ -47,6 +47,11 @@ from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.sync import TrackerSync
 from tracker_bridge.tracker.views import ViewSettings
+from tracker_bridge.webhook.health import WebhookHealth
+from tracker_bridge.webhook.hints import Hints
+from tracker_bridge.webhook.metrics import WebhookMetrics
+from tracker_bridge.webhook.reads import WebhookReads
+from tracker_bridge.webhook.server import WebhookServer
 
 if TYPE_CHECKING:
     from tracker_bridge.effects import TelegramPort
@@ -93,6 +98,8 @@ class Bridge:
     daemon: Daemon
     metrics: Metrics
     health: Health
+    webhook: WebhookReads | None = None
+    webhook_server: WebhookServer | None = None
 
 
 def field_ids_of(settings: Settings) -> dict[str, str]:
@@ -211,14 +218,24 @@ class _SyncLoop:
     """The daemon's view of sync: changed keys, with their fresh snapshots handed to the reader."""
 
     def __init__(
-        self, sync: TrackerSync, reader: TrackerIssueReader, metrics: Metrics, clock: Clock
+        self,
+        sync: TrackerSync,
+        reader: TrackerIssueReader,
+        metrics: Metrics,
+        clock: Clock,
+        webhook: WebhookHealth | None = None,
     ) -> None:
         self._sync, self._reader, self._metrics, self._clock = sync, reader, metrics, clock
+        self._webhook = webhook
 
     async def cycle(self) -> list[str]:
         result = await self._sync.cycle()
-        self._metrics.mark_contact("tracker", self._clock.now())
+        now = self._clock.now()
+        self._metrics.mark_contact("tracker", now)
         self._reader.prime(result.changed)
+        if self._webhook is not None and not result.full:
+            # news the webhook should have brought
+            self._webhook.polled([(i.key, i.last_activity) for i in result.changed], now)
         return list(result.keys)
 
 
@@ -277,6 +294,49 @@ def _telegram_port(mirror: TelegramMirror | None) -> TelegramPort | None:
     from tracker_bridge.telegram.port import EffectsPort  # noqa: PLC0415 - see _mirror
 
     return EffectsPort(mirror)
+
+
+def _webhook(  # noqa: PLR0917 - the parts it joins, each built once in open_bridge
+    settings: Settings,
+    clock: Clock,
+    metrics: Metrics,
+    gateway: TrackerGateway,
+    sync: TrackerSync,
+    reader: TrackerIssueReader,
+    customers: Sequence[Customer],
+) -> tuple[WebhookReads, WebhookServer] | None:
+    """The webhook's reads and its HTTP server, when ``webhook.enabled`` (its metrics always)."""
+    hook = settings.webhook
+    webhook_metrics = WebhookMetrics(metrics.registry)
+    secret = secret_of(settings.webhook_secret)
+    if not hook.enabled or secret is None:
+        return None
+    hints = Hints()
+    health = WebhookHealth(webhook_metrics, hook.missed_grace, hook.healthy_window)
+    reads = WebhookReads(
+        hints=hints,
+        gateway=gateway,
+        sync=sync,
+        reader=reader,
+        health=health,
+        metrics=webhook_metrics,
+        healthy_poll_interval=hook.healthy_poll_interval.total_seconds(),
+    )
+    server = WebhookServer(
+        host=hook.host,
+        port=hook.port,
+        path=hook.path,
+        secret=secret,
+        queues={c.queue for c in customers},
+        hints=hints,
+        health=health,
+        metrics=webhook_metrics,
+        clock=clock,
+        max_body=hook.max_body_bytes,
+        rate=hook.rate_per_second,
+        burst=hook.rate_burst,
+    )
+    return reads, server
 
 
 @asynccontextmanager
@@ -370,17 +430,21 @@ async def open_bridge(
         outbox = _outbox(settings, store, clock, over, metrics)
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
         mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())
+        hook = _webhook(settings, clock, metrics, gateway, sync, reader, customers)
+        if hook is not None:
+            health.add_part("webhook", hook[0].health.to_json)
         daemon = Daemon(
             clock=clock,
             source=source,
             intake=intake,
-            sync=_SyncLoop(sync, reader, metrics, clock),
+            sync=_SyncLoop(sync, reader, metrics, clock, hook[0].health if hook else None),
             rules=rules,
             outbox=outbox,
             customers=tuple(c.name for c in customers if c.telegram_chat_id is not None),
-            services=(mirror,) if mirror else (),
+            services=tuple(s for s in (mirror, hook[1] if hook else None) if s is not None),
             heartbeat=health,
             metrics=metrics,
+            webhook=hook[0] if hook else None,
             intervals=replace(over.intervals, mail_wait=mail_wait),
             mail_system="imap" if settings.mail.imap is not None else "maildir",
             calendar_watch=CalendarWatch(
@@ -392,4 +456,5 @@ async def open_bridge(
         yield Bridge(
             settings, clock, store, calendar, customers, gateway, reader, effects, intake,
             sync, rules, outbox, source, mirror, daemon, metrics, health,
+            hook[0] if hook else None, hook[1] if hook else None,
         )  # fmt: skip

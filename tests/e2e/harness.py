@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -28,6 +29,7 @@ from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.webhook.setup import install_triggers
 from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -40,6 +42,7 @@ DOCTOR_2 = "nurse@clinic2.example"
 CHAT = -100777
 SUPPORT_USER = 501
 STRANGER_USER = 502  # in the chat, but not mapped to a Tracker login
+WEBHOOK_SECRET = "e2e-webhook-secret-0123456789abcdef"
 
 
 def msk(text: str) -> datetime:
@@ -63,6 +66,7 @@ def settings_for(
     second_clinic: bool = False,
     concurrency: int | None = None,
     imap: MailAccount | None = None,
+    webhook_port: int | None = None,
 ) -> Settings:
     """A complete configuration pointing at the loopback fakes (one clinic, or two); mail from
     a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
@@ -97,6 +101,13 @@ def settings_for(
         data["customers"].append(dict(SECOND_CLINIC))
     if concurrency is not None:
         data["tracker"]["concurrency"] = concurrency
+    if webhook_port is not None:
+        data["webhook_secret"] = WEBHOOK_SECRET
+        data["webhook"] = {
+            "enabled": True,
+            "listen": f"127.0.0.1:{webhook_port}",
+            "public_url": f"http://127.0.0.1:{webhook_port}/tracker/webhook",
+        }
     if telegram is not None:
         data["telegram_bot_token"] = "123456:e2e-token"
         data["telegram"] = {
@@ -261,6 +272,24 @@ def fast_overrides() -> Overrides:
     )
 
 
+def free_port() -> int:
+    """A port nothing listens on right now (the OS's choice for port 0)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _install_triggers(bridge: Bridge) -> None:
+    settings = bridge.settings
+    lines = await install_triggers(
+        bridge.gateway,
+        queues=sorted({c.queue for c in settings.customers}),
+        hook=settings.webhook,
+        secret=WEBHOOK_SECRET,
+    )
+    assert all(line.ok for line in lines), lines
+
+
 @contextlib.asynccontextmanager
 async def running_world(
     root: Path,
@@ -269,11 +298,15 @@ async def running_world(
     telegram: bool = False,
     second_clinic: bool = False,
     concurrency: int | None = None,
+    webhook: bool = False,
+    intervals: Intervals | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
     ``second_clinic`` adds clinic-two (intake ``INTAKE_2``, queue CLT) beside clinic-one;
-    ``concurrency`` sets ``tracker.concurrency`` (the default otherwise)."""
+    ``concurrency`` sets ``tracker.concurrency`` (the default otherwise); ``webhook`` turns the
+    trigger webhook on and installs each queue's trigger in the fake with
+    ``tracker-bridge webhook install``'s code; ``intervals`` replaces the fast loop intervals."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock))
@@ -286,14 +319,24 @@ async def running_world(
         if second_clinic:
             tracker.add_queue("CLT", "Клиника 2", local_fields=DEFAULT_LOCAL_FIELDS)
         settings = settings_for(
-            root, tracker, smtp, tg, second_clinic=second_clinic, concurrency=concurrency
+            root,
+            tracker,
+            smtp,
+            tg,
+            second_clinic=second_clinic,
+            concurrency=concurrency,
+            webhook_port=free_port() if webhook else None,
         )
         overrides = fast_overrides()
+        if intervals is not None:
+            overrides = replace(overrides, intervals=intervals)
         bridges = contextlib.AsyncExitStack()
         async with bridges:
             bridge = await bridges.enter_async_context(
                 open_bridge(settings, clock=clock, overrides=overrides)
             )
+            if webhook:
+                await _install_triggers(bridge)
             task = asyncio.create_task(bridge.daemon.run())
             world = World(clock, tracker, smtp, tg, bridge, root / "Maildir", task)
             world.settings, world.overrides, world.bridges = settings, overrides, bridges

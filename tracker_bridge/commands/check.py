@@ -2,6 +2,7 @@
 
 Sections in order: the configuration (a summary; ``-v`` prints it whole, secrets hidden), Tracker
 (:func:`~tracker_bridge.tracker.check.check_tracker`: login, queues, workflows, local fields), the
+webhook (each queue's trigger, when ``webhook.enabled``), the
 mailbox (IMAP login and folders, or the Maildir), SMTP (connect, EHLO, AUTH — nothing is sent),
 Telegram (getMe, when enabled), the store (it opens and its schema is migrated) and the calendar
 (how far ahead the production calendar is known: ⚠ within ``calendar.warn_days_ahead`` of its
@@ -33,7 +34,8 @@ from tracker_bridge.config import Settings, redacted_dump
 from tracker_bridge.regulation.calendar_horizon import EXTEND, calendar_horizon
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.tracker.check import CheckLine, check_tracker
-from tracker_bridge.wiring import field_ids_of
+from tracker_bridge.webhook.setup import check_triggers, not_ready
+from tracker_bridge.wiring import field_ids_of, secret_of
 
 __all__ = ["Section", "main", "render", "run_checks"]
 
@@ -68,6 +70,23 @@ async def _tracker(settings: Settings) -> list[CheckLine]:
 
 
 _NET = "check the address, the network and the credentials"
+
+
+async def _webhook(settings: Settings) -> list[CheckLine]:
+    """Each queue's trigger calls the daemon (only when ``webhook.enabled``)."""
+    early = not_ready(settings.webhook, secret_of(settings.webhook_secret))
+    if early is not None:
+        return [early]
+    try:
+        async with tracker_gateway(settings) as gateway:
+            return await check_triggers(
+                gateway,
+                queues=sorted({c.queue for c in settings.customers}),
+                hook=settings.webhook,
+                secret=secret_of(settings.webhook_secret),
+            )
+    except Exception as exc:
+        return [CheckLine(False, f"webhook triggers: {exc}", _NET)]
 
 
 def _maildir(path: Path) -> list[CheckLine]:
@@ -155,6 +174,7 @@ async def run_checks(settings: Settings, path: Path, now: datetime | None = None
     """Every section's lines; a check that raises becomes a ✗ line, never a crash."""
     steps: list[tuple[str, Callable[[Settings], Awaitable[list[CheckLine]]]]] = [
         ("Tracker", _tracker),
+        ("Webhook", _webhook),
         ("Mail", _mail),
         ("SMTP", _smtp),
         ("Telegram", _telegram),

@@ -82,6 +82,8 @@ class Liveness:
         """Record the passes made since the last call, then judge (the watchdog's question)."""
         now = self._clock.now()
         for name, state in self._daemon.loops.items():
+            if name not in self.health.loops:
+                continue  # the webhook loop: see daemon.UNWATCHED_LOOPS
             mark = (state.iterations, state.failures)
             if self._seen.get(name) != mark:
                 self._seen[name] = mark

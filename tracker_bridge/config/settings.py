@@ -27,6 +27,7 @@ from tracker_bridge.config.regulation import (
     StatusSettings,
 )
 from tracker_bridge.config.types import Loc, Secret, refuse
+from tracker_bridge.config.webhook import WebhookSettings
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.statuses import StatusMap
@@ -40,8 +41,10 @@ SECRET_FIELDS = (
     "imap_password",
     "smtp_password",
     "telegram_bot_token",
+    "webhook_secret",
 )
 REDACTED = "***"
+MIN_WEBHOOK_SECRET = 24  # the webhook's only protection against forged calls
 
 
 def _listen(value: str) -> str:
@@ -73,11 +76,13 @@ class Settings(BaseSettings):
     imap_password: Secret | None = None
     smtp_password: Secret | None = None
     telegram_bot_token: Secret | None = None
+    webhook_secret: Secret | None = None
 
     tracker: TrackerSettings
     mail: MailSettings
     smtp: SmtpSettings
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     customers: tuple[CustomerSettings, ...]
     regulation: RegulationSettings = Field(default_factory=RegulationSettings)
     statuses: StatusSettings = Field(default_factory=StatusSettings)
@@ -113,6 +118,12 @@ class Settings(BaseSettings):
             problems.append((("smtp_password",), "smtp.username and smtp_password go together"))
         if self.telegram.enabled and self.telegram_bot_token is None:
             problems.append((("telegram_bot_token",), "required when telegram.enabled is true"))
+        if self.webhook.enabled and self.webhook_secret is None:
+            problems.append((("webhook_secret",), "required when webhook.enabled is true"))
+        secret = self.webhook_secret
+        if secret is not None and len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET:
+            message = f"at least {MIN_WEBHOOK_SECRET} characters (e.g. `openssl rand -hex 32`)"
+            problems.append((("webhook_secret",), message))
         return problems
 
     def _customer_problems(self) -> list[tuple[Loc, str]]:

@@ -29,7 +29,7 @@ from yandex_tracker_client import exceptions as client_errors
 
 from tracker_bridge.regulation.statuses import StatusMap
 from tracker_bridge.retry import RetryPolicy, retrying
-from tracker_bridge.tracker import remote
+from tracker_bridge.tracker import remote, trigger_calls
 from tracker_bridge.tracker.errors import (
     TrackerError,
     TrackerNotFound,
@@ -257,3 +257,18 @@ class TrackerGateway(Writes):
 
     async def resolutions(self) -> list[NamedEntry]:
         return await self._read(remote.named_list, "resolutions")
+
+    # --- triggers (``tracker-bridge check`` and ``webhook install`` only) --------------------
+    async def triggers(self, queue: str) -> list[dict[str, Any]]:
+        """The queue's triggers as Tracker returns them (plain JSON)."""
+        return await self._read(trigger_calls.list_triggers, queue)
+
+    async def create_trigger(self, queue: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """One attempt, never re-sent: ``webhook install`` lists again before it creates."""
+        return await self._once(trigger_calls.create_trigger, queue, body)
+
+    async def update_trigger(
+        self, queue: str, trigger_id: int, version: int, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One attempt; a stale ``version`` is refused by Tracker (409/412)."""
+        return await self._once(trigger_calls.update_trigger, queue, trigger_id, version, body)

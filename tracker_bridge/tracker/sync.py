@@ -108,6 +108,18 @@ class TrackerSync:
         self._seen: dict[str, tuple[tuple[str, datetime | None], datetime]] = {}
         self._full_requested = False
 
+    def seen(self, issue: IssueSnapshot) -> bool:
+        r"""Whether this version of ``issue`` was already reported (or :meth:`note`\ d)."""
+        return self._seen.get(issue.key, (None,))[0] == _stamp(issue)
+
+    def note(self, issue: IssueSnapshot) -> None:
+        """``issue`` at this version was handled elsewhere (a webhook's read): a cycle that finds
+        it unchanged since does not report it again. An older snapshot than the one already
+        recorded changes nothing."""
+        known = self._seen.get(issue.key)
+        if known is None or known[1] <= issue.last_activity:
+            self._seen[issue.key] = (_stamp(issue), issue.last_activity)
+
     def request_full_resync(self) -> None:
         """The next cycle reads every issue again and reports them all."""
         self._full_requested = True

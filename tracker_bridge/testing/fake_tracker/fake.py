@@ -33,6 +33,7 @@ from tracker_bridge.testing.fake_tracker.records import (
 )
 from tracker_bridge.testing.fake_tracker.server import Credentials, close_connections, handler_for
 from tracker_bridge.testing.fake_tracker.state import NowClock, Settings, TrackerState
+from tracker_bridge.testing.fake_tracker.triggers import TriggerCall, TriggerRecord, TriggerRunner
 from tracker_bridge.testing.fake_tracker.workflow_ops import add_comment, execute_transition
 from tracker_bridge.testing.http import Lifecycle, ThreadedServer
 
@@ -54,14 +55,22 @@ class FakeTracker(Lifecycle):
         version_conflict_status: int = 412,
         transition_error_status: int = 409,
         query_tz: tzinfo = UTC,
+        trigger_delay: tuple[float, float] = (0.02, 0.15),
+        trigger_loss: float = 0.0,
+        trigger_secrets_readable: bool = False,
     ) -> None:
+        """``trigger_delay`` (real seconds, uniform) and ``trigger_loss`` (the share of trigger
+        calls lost) are switches for what Tracker's docs leave open (triggers.py)."""
         settings = Settings(
             comment_bumps_updated=comment_bumps_updated,
             version_conflict_status=version_conflict_status,
             transition_error_status=transition_error_status,
             query_tz=query_tz,
+            trigger_secrets_readable=trigger_secrets_readable,
         )
         self.state = TrackerState(clock=clock or SystemClock(), settings=settings)
+        self.trigger_runner = TriggerRunner(self.state, delay=trigger_delay, loss=trigger_loss)
+        self.state.listeners.append(self.trigger_runner.on_change)
         self.token, self.org_id = token, org_id
         self.iam_token, self.cloud_org_id = iam_token, cloud_org_id
         self._faults = FaultPlan()
@@ -75,8 +84,10 @@ class FakeTracker(Lifecycle):
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
         self._server.start()
+        self.trigger_runner.start()
 
     def stop(self) -> None:
+        self.trigger_runner.stop()
         close_connections(self._handler)
         self._server.stop()
 
@@ -236,6 +247,45 @@ class FakeTracker(Lifecycle):
             payload = {"text": text, **body}
             uid = self._uid(by)
             return add_comment(self.state, issue, payload, uid, kind=kind, transport=transport)
+
+    # --- triggers (docs user/trigger.md; run by triggers.py) ---------------------------------
+    def add_trigger(
+        self,
+        queue: str,
+        name: str,
+        actions: Sequence[dict[str, Any]],
+        conditions: Sequence[dict[str, Any]] = (),
+    ) -> TriggerRecord:
+        """A trigger made "in the UI" (the API's POST …/triggers does the same)."""
+        with self.lock:
+            book = self.state.triggers.setdefault(self.state.queue(queue).key, [])
+            record = TriggerRecord(
+                self.state.next_id(), queue, name, list(actions), list(conditions)
+            )
+            book.append(record)
+            return record
+
+    def triggers(self, queue: str) -> list[TriggerRecord]:
+        with self.lock:
+            return list(self.state.triggers.get(queue, []))
+
+    @property
+    def trigger_calls(self) -> list[TriggerCall]:
+        """Every HTTP request the triggers made (or lost), in the order they were made."""
+        with self.lock:
+            return list(self.trigger_runner.calls)
+
+    def lose_next_trigger_calls(self, times: int = 1) -> None:
+        """The next ``times`` trigger calls are lost on the way."""
+        self.trigger_runner.lose_next(times)
+
+    @property
+    def trigger_loss(self) -> float:
+        return self.trigger_runner.loss
+
+    @trigger_loss.setter
+    def trigger_loss(self, share: float) -> None:
+        self.trigger_runner.loss = share
 
     # --- fault knobs --------------------------------------------------------------------------
     def fail_next(

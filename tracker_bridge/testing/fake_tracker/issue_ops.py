@@ -126,6 +126,8 @@ def log_change(
         **lists,
     )
     state.changelog[issue.key].append(record)
+    for listener in state.listeners:  # the queue's triggers (triggers.py)
+        listener(record)
     return record
 
 

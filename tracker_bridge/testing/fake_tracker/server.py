@@ -15,14 +15,19 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 # Importing the route modules fills ROUTER.
-from tracker_bridge.testing.fake_tracker import routes_catalog, routes_files, routes_issues
+from tracker_bridge.testing.fake_tracker import (
+    routes_catalog,
+    routes_files,
+    routes_issues,
+    routes_triggers,
+)
 from tracker_bridge.testing.fake_tracker.faults import Fault, FaultPlan, normalize_path
 from tracker_bridge.testing.fake_tracker.routing import ROUTER, Request, Response
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
 
 __all__ = ["Credentials", "TrackerHandler", "close_connections", "handler_for"]
 
-_ROUTE_MODULES = (routes_catalog, routes_files, routes_issues)
+_ROUTE_MODULES = (routes_catalog, routes_files, routes_issues, routes_triggers)
 
 
 class Credentials:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tracker_bridge.testing.fake_tracker import catalog
 from tracker_bridge.testing.fake_tracker.catalog import Entry, FieldDef, StatusDef, Workflow
@@ -26,6 +26,9 @@ from tracker_bridge.testing.fake_tracker.records import (
     ScrollRecord,
     UserRecord,
 )
+
+if TYPE_CHECKING:
+    from tracker_bridge.testing.fake_tracker.triggers import TriggerRecord
 
 __all__ = ["ApiError", "NowClock", "Settings", "TrackerState", "entry", "tracker_time"]
 
@@ -74,6 +77,8 @@ class Settings:
     transition_error_status: int = 409
     query_tz: Any = UTC
     max_search_results: int = 10_000
+    # whether a trigger's authContext secrets read back in clear (undocumented; triggers.py)
+    trigger_secrets_readable: bool = False
 
 
 @dataclass
@@ -98,6 +103,9 @@ class TrackerState:
     in_flight: int = 0  # requests being served right now
     peak_in_flight: int = 0  # the most ever served at once (how parallel the client was)
     token_user: str = ""
+    # queue key → its triggers in list order (triggers.py); who hears of each changelog entry
+    triggers: dict[str, list[TriggerRecord]] = field(default_factory=dict)
+    listeners: list[Callable[[ChangelogRecord], None]] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def __post_init__(self) -> None:

@@ -1,0 +1,62 @@
+"""The webhook's Prometheus metrics, on the daemon's registry (docs/operations.md names them)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["CALL_OUTCOMES", "READ_OUTCOMES", "WebhookMetrics"]
+
+PREFIX = "tracker_bridge_webhook"
+# what became of one HTTP call; they start at 0 so that rate() sees the first one
+CALL_OUTCOMES = (
+    "accepted",  # a read of the issue is scheduled
+    "coalesced",  # a read of that issue was already waiting: this call costs nothing
+    "unauthorized",
+    "rate_limited",
+    "too_large",
+    "bad_request",
+    "unknown_queue",
+)
+READ_OUTCOMES = ("changed", "unchanged", "failed")
+LAG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class WebhookMetrics:
+    """Arrivals, their lag, the reads they cost, and the changes only polling found."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        r = registry
+        self.calls = Counter(
+            f"{PREFIX}_calls", "Trigger webhook calls, by outcome.", ["outcome"], registry=r
+        )
+        self.reads = Counter(
+            f"{PREFIX}_reads",
+            "Issue reads the webhook scheduled, by what they found.",
+            ["outcome"],
+            registry=r,
+        )
+        self.lag = Histogram(
+            f"{PREFIX}_lag_seconds",
+            "From the issue's change in Tracker to the webhook call about it.",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.last_call = Gauge(
+            f"{PREFIX}_last_call_timestamp_seconds",
+            "Unix time of the last authenticated webhook call.",
+            registry=r,
+        )
+        self.missed = Counter(
+            f"{PREFIX}_missed_changes",
+            "Changes polling found that no webhook call announced (the trigger may be broken).",
+            registry=r,
+        )
+        self.healthy = Gauge(
+            f"{PREFIX}_healthy",
+            "1 while webhooks are healthy (polling then runs at webhook.healthy_poll_interval).",
+            registry=r,
+        )
+        for outcome in CALL_OUTCOMES:
+            self.calls.labels(outcome=outcome)
+        for outcome in READ_OUTCOMES:
+            self.reads.labels(outcome=outcome)
