@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 
 import structlog
 
@@ -21,9 +22,9 @@ from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import TrackedIssue
 from tracker_bridge.tracker.errors import TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
-from tracker_bridge.tracker.snapshots import IssueSnapshot
-from tracker_bridge.tracker.sync import read_view
-from tracker_bridge.tracker.views import StoreFacts, ViewSettings
+from tracker_bridge.tracker.read_cache import ReadCache
+from tracker_bridge.tracker.snapshots import ChangelogEntry, IssueSnapshot
+from tracker_bridge.tracker.views import StoreFacts, ViewSettings, build_view
 
 __all__ = ["TrackerIssueReader", "customer_of"]
 
@@ -48,6 +49,7 @@ class TrackerIssueReader:
         # Tracker on first use, not at start: a start during an outage must still come up.
         self._robot_known = settings.robot_uid is not None
         self._primed: dict[str, IssueSnapshot] = {}
+        self._cache = ReadCache()
 
     def prime(self, snapshots: Iterable[IssueSnapshot]) -> None:
         """Use these fresh snapshots (from the sync search) instead of reading them again."""
@@ -69,16 +71,31 @@ class TrackerIssueReader:
         tracked = self._tracked(snapshot)
         if tracked is None:
             return None
-        view = await read_view(
-            self._gateway, snapshot, _facts(tracked, self._store), self._settings
-        )
+        view = await self._read_view(snapshot, _facts(tracked, self._store))
         if tracked.finished is not None and not view.status.is_terminal:
             self._store.finish(key, None)  # reopened: watched at start-up and polled again
         return view
 
+    async def _read_view(self, snapshot: IssueSnapshot, facts: StoreFacts) -> IssueView:
+        """:func:`~tracker_bridge.tracker.sync.read_view`, reading only what the snapshot shows
+        has changed since the last read (:mod:`~tracker_bridge.tracker.read_cache`). Its order
+        still holds: when the changelog read now shows a change after the snapshot (a transition
+        made meanwhile), the comments are read afresh too, so a status change is never seen
+        without the comment that came with it."""
+        key = snapshot.key
+        changelog = self._cache.changelog(snapshot)
+        if changelog is None:
+            changelog = await self._gateway.changelog(key)
+        comments = self._cache.comments(snapshot)
+        if comments is None or _moved_on(changelog, snapshot):
+            comments = await self._gateway.comments(key)
+        self._cache.store(snapshot, changelog, comments)
+        return build_view(snapshot, changelog, comments, facts, self._settings)
+
     def finish(self, key: str, status: Status) -> None:
         """Nothing more is owed for ``key``, which ended in ``status``: start-up skips it."""
         self._store.finish(key, status.value)
+        self._cache.drop(key)
 
     def _tracked(self, snapshot: IssueSnapshot) -> TrackedIssue | None:
         tracked = self._store.tracked(snapshot.key)
@@ -101,6 +118,20 @@ class TrackerIssueReader:
     @property
     def _requester_field(self) -> str:
         return self._settings.field_ids.get("requester", "requesterEmail")
+
+
+# Tracker stamps an edit and its changelog entry separately (milliseconds apart): a later entry
+# within this is the snapshot's own change, not one made after it
+_STAMP_SLACK = timedelta(seconds=1)
+
+
+def _moved_on(changelog: Sequence[ChangelogEntry], snapshot: IssueSnapshot) -> bool:
+    """Whether the changelog shows a change made after the snapshot was taken: its latest
+    status is not the snapshot's, or an entry is clearly later than the snapshot's activity."""
+    statuses = [d.after for e in changelog if (d := e.diff("status")) is not None]
+    if statuses and statuses[-1] != snapshot.status:
+        return True
+    return any(entry.at > snapshot.last_activity + _STAMP_SLACK for entry in changelog)
 
 
 def _facts(tracked: TrackedIssue, store: Store) -> StoreFacts:

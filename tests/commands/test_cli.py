@@ -10,7 +10,17 @@ import pytest
 from tests.commands.world import run_cli
 from tracker_bridge import __version__
 
-COMMANDS = ("run", "check", "regulation", "demo", "explain", "sla-report", "quarantine", "replay")
+COMMANDS = (
+    "run",
+    "check",
+    "regulation",
+    "demo",
+    "explain",
+    "sla-report",
+    "quarantine",
+    "replay",
+    "webhook",
+)
 
 
 def test_help_lists_every_command_with_a_short_description() -> None:
