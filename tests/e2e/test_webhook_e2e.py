@@ -101,3 +101,33 @@ async def test_a_flood_of_calls_for_one_issue_costs_one_read(tmp_path: Path) -> 
         assert {a.status_code for a in answers} == {202}
         await world.settle(5.0, 0.5)
         assert world.tracker.request_count("GET", "/v2/issues/SUP-1") - reads == 1
+
+
+async def test_a_status_change_through_the_webhook_costs_two_tracker_requests_and_acts_once(
+    tmp_path: Path,
+) -> None:
+    """R15 through the webhook: support hands the change to the customer for testing. The call
+    costs the issue's snapshot and its changelog (the comments are unchanged); when polling later
+    sees the same change it does not act again: one mail, no further read of the issue."""
+    async with running_world(tmp_path, telegram=True, webhook=True, intervals=Intervals()) as world:
+        card = await _urgent_request(world)
+        world.tracker.transition("SUP-1", "start_progress", by="ivanov")
+        await world.run_until(lambda: "В работе" in card.text, step=0.1, limit=10.0)
+        await world.settle(10.0, 1.0)
+        before = len(world.tracker.requests)
+        world.tracker.transition("SUP-1", "send_to_testing", by="ivanov")
+        await world.run_until(
+            lambda: any("тестовую среду" in text_of(m) for m in world.mails_to(DOCTOR)),
+            step=0.1,
+            limit=10.0,
+        )
+        await world.settle(2.0, 0.5)
+        reads = [r for r in world.tracker.requests[before:] if r[0] == "GET"]
+        assert reads == [("GET", "/v2/issues/SUP-1"), ("GET", "/v2/issues/SUP-1/changelog")]
+        await world.settle(11 * 60.0, 30.0)  # past polling at the healthy pace, twice
+        polls = [r for r in world.tracker.requests[before:] if r == ("POST", "/v2/issues/_search")]
+        assert len(polls) >= 2
+        later = [r for r in world.tracker.requests[before:] if r[0] == "GET"]
+        assert later == reads
+        tested = [m for m in world.mails_to(DOCTOR) if "тестовую среду" in text_of(m)]
+        assert len(tested) == 1

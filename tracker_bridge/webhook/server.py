@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ class WebhookServer:
         """Rate, secret and declared size: all checked before the body is read."""
         wait = self._bucket.take()
         if wait > 0:
-            return "rate_limited", 429, {"Retry-After": str(int(wait) + 1)}
+            return "rate_limited", 429, {"Retry-After": str(max(1, math.ceil(wait)))}
         given = request.headers.get("Authorization", "").encode()
         if not hmac.compare_digest(given, self._expected):
             return "unauthorized", 401, {}
