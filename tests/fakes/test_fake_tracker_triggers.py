@@ -121,7 +121,7 @@ def test_the_auth_token_is_hidden_on_read_back_unless_switched(
         {
             "name": "bad method",
             "actions": [{"type": "Webhook", "endpoint": "http://x", "method": "PATCH"}],
-        },  # fmt: skip
+        },
         {
             "name": "unknown condition",
             "actions": [{"type": "Webhook", "endpoint": "http://x", "method": "POST"}],

@@ -107,7 +107,7 @@ def test_the_cache_is_bounded_least_recently_used_first_out() -> None:
             status="open",
             created_at=START,
             updated_at=START,
-        )  # fmt: skip
+        )
         for n in range(3)
     ]
     for snap in snaps:
