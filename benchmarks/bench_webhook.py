@@ -151,7 +151,8 @@ async def _scenario(name: str, *, webhook: bool) -> Scenario:
         if webhook:
             offsets = [0.5 * i for i in range(CHANGES)]
         else:
-            offsets = sorted(random.Random(15).uniform(0, 60) for _ in range(CHANGES))
+            rng = random.Random(15)
+            offsets = sorted(rng.uniform(0, 60) for _ in range(CHANGES))
         started: dict[str, float] = {}
         mail_at: dict[str, float] = {}
         card_at: dict[str, float] = {}

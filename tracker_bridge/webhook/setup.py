@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from tracker_bridge.config.webhook import WebhookSettings
 from tracker_bridge.tracker.check import CheckLine
 from tracker_bridge.tracker.errors import TrackerError
-from tracker_bridge.webhook.trigger import assess, desired_trigger, ours
+from tracker_bridge.webhook.trigger import KEY_HEADER, assess, desired_trigger, key_id, ours
 
 __all__ = ["UI_STEPS", "check_triggers", "install_triggers", "not_ready"]
 
@@ -73,7 +73,8 @@ async def _check_queue(
         return CheckLine(False, f"queue {queue}: triggers can be read ({exc})", fix)
     if not found:
         what = f"queue {queue}: no trigger calls {url}"
-        return CheckLine(False, what, f"{fix}: trigger {name!r}")
+        header = f"header {KEY_HEADER}: {key_id(secret)}"
+        return CheckLine(False, what, f"{fix}: trigger {name!r}, {header}")
     problems = assess(found[0], url=url, secret=secret)
     trigger = f"queue {queue}: trigger {found[0].get('name')!r}"
     if problems:
