@@ -97,6 +97,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/telegram/test_commands.py::TestActing::test_r8_info_comments_and_requests_information",
         "tests/telegram/test_mirror_commands.py::test_r8_info_button_prompts_and_the_reply_requests_information",
         "tests/test_outbox.py::test_r8_a_reply_to_a_sent_notification_finds_its_issue_by_in_reply_to",
+        "tests/tracker/test_read_cache.py::test_r8_a_question_made_after_the_snapshot_is_never_read_without_its_comment",
         "tests/tracker/test_views.py::test_r8_a_status_change_is_never_read_without_its_comment",
     ),
     "R9": (
