@@ -143,9 +143,7 @@ class Health:
         }
         stale = [name for name, loop in details.items() if loop.stale]
         extras = {name: report(now) for name, report in self._extras.items()}
-        return HealthReport(
-            ok=not stale, stale=stale, details=details, notes=notes, extras=extras
-        )
+        return HealthReport(ok=not stale, stale=stale, details=details, notes=notes, extras=extras)
 
 
 def _duration(name: str, limit: timedelta | float) -> timedelta:

@@ -1629,7 +1629,8 @@ def routing_and_threading() -> Mail:
             Content_Transfer_Encoding="8bit",
         )
         + CRLF
-        + "Запись снова работает, спасибо." + CRLF
+        + "Запись снова работает, спасибо."
+        + CRLF
     ).encode()
     return raw, {
         "about": "routing headers (R2), several In-Reply-To ids, a bare Message-ID, a comma name",
@@ -1715,7 +1716,8 @@ def cp1251_koi8_mixed_subject() -> Mail:
             Message_ID="<mixed@clinic3.example>",
         )
         + CRLF
-        + "body" + CRLF
+        + "body"
+        + CRLF
     )
     return raw.encode("ascii"), {
         "about": "encoded words in windows-1251 and KOI8-R in one subject",
