@@ -49,3 +49,22 @@ def test_a_calendar_given_whole_by_rules_never_ends() -> None:
     horizon = calendar_horizon(WorkCalendar(timezone="UTC"), date(2030, 1, 1), WARN)
     assert (horizon.data_ends, horizon.days_left, horizon.warn) == (None, None, False)
     assert horizon.describe() == "production calendar: every year comes from the configuration"
+
+
+def test_r6_a_newer_holidays_with_the_next_decree_extends_the_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The years follow the package: give holidays a 2028 transfer (as its next release will)
+    and 2028 becomes authoritative, with that transfer, and the warning moves a year on."""
+    from holidays.calendars.gregorian import JAN, MAY
+    from holidays.countries.russia import RussiaStaticHolidays
+
+    decrees = RussiaStaticHolidays.special_public_holidays
+    monkeypatch.setattr(
+        RussiaStaticHolidays, "special_public_holidays", {**decrees, 2028: ((MAY, 2, JAN, 1),)}
+    )
+    cal = WorkCalendar.default()
+    assert decree_years() == range(2024, 2029)
+    assert cal.data_ends == date(2028, 12, 31)
+    assert not cal.is_working_day(date(2028, 5, 2))  # the transferred day off
+    assert not calendar_horizon(cal, date(2027, 11, 1), WARN).warn

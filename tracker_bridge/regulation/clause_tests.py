@@ -58,6 +58,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
     "R6": (
         "tests/core/test_calendar_horizon.py::test_r6_the_data_ends_with_the_last_decree_the_package_knows",
         "tests/core/test_calendar_horizon.py::test_r6_the_warning_starts_warn_days_before_the_end",
+        "tests/core/test_calendar_horizon.py::test_r6_a_newer_holidays_with_the_next_decree_extends_the_data",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r6_outside_working_hours_warnings_wait_for_the_opening",
         "tests/core/test_sla.py::TestExplanation::test_r6_explain_splits_nights_and_weekends_out_as_skipped",
         "tests/core/test_triage.py::TestNewRequest::test_r6_out_of_hours_receipt_is_said_with_the_next_opening",
