@@ -13,8 +13,13 @@ Loops, each in its own task of one :class:`asyncio.TaskGroup`:
 * **telegram** — the bot's own polling runs inside the Telegram adapter; the daemon starts and
   stops it.
 
-A loop that fails logs the error, backs off and starts its next iteration: it never takes the
-others down. ``stop()`` (SIGTERM/SIGINT) lets the message in hand finish, then every loop ends;
+A loop that fails logs the error, backs off (:func:`tracker_bridge.retry.backoff`, the one backoff)
+and starts its next iteration: it never takes the others down. Mail that met an outage is kept
+in hand and tried again on that same schedule — not when new mail arrives or an IDLE wait ends —
+so it goes through within seconds of the dependency coming back. After every pass each loop
+reports its backlog (how much work waits, and since when) to the health check and the metrics,
+and each failure is told to :class:`~tracker_bridge.outages.Outages`.
+``stop()`` (SIGTERM/SIGINT) lets the message in hand finish, then every loop ends;
 waits race the stop event, so shutdown takes well under 10 s. All waiting goes through the
 injected clock, so tests and the demo drive the daemon with a ManualClock.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,11 +41,14 @@ import structlog
 from tracker_bridge.calendar_watch import CalendarWatch
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import TransientEffectError
+from tracker_bridge.failures import waits
 from tracker_bridge.intake import Intake, PreparedMessage
 from tracker_bridge.lanes import Job, run_ordered
 from tracker_bridge.mail.source import IncomingMessage, MailSource
 from tracker_bridge.metrics import Metrics
+from tracker_bridge.outages import Outages, system_of
 from tracker_bridge.outbox import Outbox
+from tracker_bridge.retry import RetryPolicy, backoff
 from tracker_bridge.rules_pass import RulesPass
 from tracker_bridge.tracker.snapshots import IssueSnapshot
 from tracker_bridge.webhook.hints import DEBOUNCE
@@ -88,6 +97,12 @@ class Heartbeat(Protocol):
     def beat(self, loop: str, at: datetime) -> None: ...
 
 
+class Backlog(Protocol):
+    """Where loops report the work waiting for them after every pass (health and metrics)."""
+
+    def waiting(self, loop: str, count: int, oldest: datetime | None) -> None: ...
+
+
 class Service(Protocol):
     """Something with its own background work that the daemon starts and stops (Telegram)."""
 
@@ -103,8 +118,19 @@ class Intervals:
     sync: float = 30.0
     rules: float = 60.0
     outbox: float = 5.0
+    # a failed pass waits backoff_min, doubling up to backoff_max (plus up to a quarter of
+    # jitter): work that met an outage goes through within ~8 s of the dependency coming back
     backoff_min: float = 1.0
-    backoff_max: float = 300.0
+    backoff_max: float = 6.0
+
+    def retry_policy(self) -> RetryPolicy:
+        """The daemon's schedule for failed passes, as the one backoff formula reads it."""
+        return RetryPolicy(
+            attempts=1_000_000_000,
+            total_seconds=float("inf"),
+            initial_wait=self.backoff_min,
+            max_wait=self.backoff_max,
+        )
 
 
 @dataclass
@@ -126,6 +152,8 @@ class Daemon:
     customers: tuple[str, ...] = ()
     services: tuple[Service, ...] = ()
     heartbeat: Heartbeat | None = None
+    backlog: Backlog | None = None
+    outages: Outages | None = None
     metrics: Metrics | None = None
     calendar_watch: CalendarWatch | None = None
     webhook: WebhookFeed | None = None
@@ -142,6 +170,8 @@ class Daemon:
     _wake_outbox: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     loops: dict[str, _LoopState] = field(default_factory=dict, init=False)
     _retry: list[IncomingMessage] = field(default_factory=list, init=False)
+    # when each message kept in hand first failed (the intake's oldest waiting item)
+    _waiting_since: dict[str, datetime] = field(default_factory=dict, init=False)
     _unevaluated: list[str] = field(default_factory=list, init=False)
     # the digest counts the views, which only the first sync fills: before it, "0 open" is a lie
     _synced: bool = field(default=False, init=False)
@@ -197,26 +227,66 @@ class Daemon:
 
     async def _supervise(self, name: str, body: Callable[[], Awaitable[None]]) -> None:
         state = self.loops[name]
+        policy = self.intervals.retry_policy()
         while not self._stop.is_set():
             try:
                 await body()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 state.failures += 1
-                delay = min(
-                    self.intervals.backoff_max,
-                    self.intervals.backoff_min * 2 ** min(state.failures - 1, 16),
-                )
-                log.exception("loop.failed", loop=name, failures=state.failures, retry_in=delay)
+                delay = backoff(policy, state.failures, rand=random.random())  # noqa: S311
+                self._failed(name, exc, state.failures, delay)
+                self._report_backlog(name)
                 await self._sleep(name, delay)
                 continue
             state.failures = 0
             state.iterations += 1
+            if self.outages is not None and name != "tracker_sync":
+                self.outages.note("store", None, self.clock.now())  # the pass wrote its state
+            self._report_backlog(name)
             # the webhook loop waits for calls that may rightly not come for hours: its health is
             # the webhook part of /healthz (arrivals, changes only polling found), not a beat
             if self.heartbeat is not None and name not in UNWATCHED_LOOPS:
                 self.heartbeat.beat(name, self.clock.now())
+
+    def _failed(self, name: str, exc: Exception, failures: int, delay: float) -> None:
+        """Log a failed pass: an outage as one line, a bug with its traceback."""
+        system = system_of(exc)
+        if self.outages is not None and system is not None:
+            self.outages.note(system, exc, self.clock.now())
+        if waits(exc):
+            log.warning(
+                "loop.failed", loop=name, failures=failures, retry_in=round(delay, 3),
+                system=system, error=str(exc)[:300],
+            )  # fmt: skip
+        else:
+            log.exception("loop.failed", loop=name, failures=failures, retry_in=round(delay, 3))
+
+    def waiting(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per loop: how much work waits for it and since when (the oldest item)."""
+        now = self.clock.now()
+        outbox = self.outbox.backlog()
+        since = self._waiting_since
+        return {
+            "intake": (len(self._retry), min(since.values(), default=None)),
+            "tracker_sync": (len(self._unevaluated), None if not self._unevaluated else now),
+            "rules": self.rules.schedule.waiting(now),
+            "outbox": (len(outbox), min((e.created_at for e in outbox), default=None)),
+        }
+
+    def _report_backlog(self, name: str) -> None:
+        if self.backlog is None and self.metrics is None:
+            return
+        try:
+            count, oldest = self.waiting()[name]
+        except Exception:
+            return
+        if self.backlog is not None:
+            self.backlog.waiting(name, count, oldest)
+        if self.metrics is not None:
+            age = 0.0 if oldest is None else (self.clock.now() - oldest).total_seconds()
+            self.metrics.observe_backlog(name, count, age)
 
     async def _sleep(self, loop: str, seconds: float, wake: asyncio.Event | None = None) -> None:
         """Sleep on the injected clock, ending early on stop (or on ``wake``); how late the
@@ -243,9 +313,15 @@ class Daemon:
             self.metrics.observe_lag(loop, (self.clock.now() - due).total_seconds())
 
     async def _mail_once(self) -> None:
-        """Wait for mail (racing stop), then handle every message, settling each after."""
+        """Wait for mail (racing stop), then handle every message, settling each after.
+
+        After a failed round (messages kept in hand, or the source itself failing) there is no
+        waiting here: the supervisor's backoff was the wait, so kept mail is retried on that
+        schedule whether or not new mail comes or the IDLE wait ends."""
+        failed_before = self._retry or self.loops["intake"].failures > 0
+        wait = 0.0 if failed_before else self.intervals.mail_wait
         started = self.clock.now()
-        waiter = asyncio.ensure_future(self.source.wait_for_new(self.intervals.mail_wait))
+        waiter = asyncio.ensure_future(self.source.wait_for_new(wait))
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -263,7 +339,15 @@ class Daemon:
         # A source hands each message out once per session: what is not settled yet when a
         # failure ends this round (in the intake or the settle) is kept here and tried again
         # first, in order.
-        batch = self._retry = [*self._retry, *await self.source.fetch()]
+        try:
+            fetched = await self.source.fetch()
+        except Exception as exc:
+            if self.outages is not None:
+                self.outages.note("imap", exc, self.clock.now())
+            raise
+        batch = self._retry = [*self._retry, *fetched]
+        if self.outages is not None:
+            self.outages.note("imap", None, self.clock.now())
         if self.metrics is not None:
             self.metrics.mark_contact(self.mail_system, self.clock.now())
         # parsing cannot fail (the parser falls back to headers, then to the bytes); a store
@@ -271,6 +355,10 @@ class Daemon:
         jobs = [Job(p.keys, partial(self._one_message, p)) for p in map(self.intake.prepare, batch)]
         results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
         self._retry = [m for m, r in zip(batch, results, strict=True) if not r.ok]
+        now = self.clock.now()
+        self._waiting_since = {
+            m.source_id: self._waiting_since.get(m.source_id, now) for m in self._retry
+        }
         failure = next((r.error for r in results if r.error is not None), None)
         if failure is not None:
             raise failure  # the supervisor logs it and backs off; nothing left the inbox
@@ -282,15 +370,17 @@ class Daemon:
         try:
             # the message in hand is finished even if a stop comes meanwhile
             result = await asyncio.shield(self.intake.handle(prepared))
-        except self.transient_errors as exc:
-            # an outage: the message stays in the inbox and the round backs off
-            log.warning(
-                "mail.failed", source_id=message.source_id, message_id=prepared.mail.message_id,
-                error=str(exc), kept="inbox",
-            )  # fmt: skip
-            self._count_message("failed")
-            raise
-        except Exception as exc:  # a bug or a poison message must not block the rest
+        except Exception as exc:
+            if self._waits(exc):
+                # an outage (or a fix to wait for): the message stays in the inbox and the round
+                # backs off
+                log.warning(
+                    "mail.failed", source_id=message.source_id,
+                    message_id=prepared.mail.message_id, error=str(exc), kept="inbox",
+                )  # fmt: skip
+                self._count_message("failed")
+                raise
+            # a bug or a poison message must not block the rest
             log.exception(
                 "mail.failed", source_id=message.source_id, message_id=prepared.mail.message_id,
                 kept="quarantine",
@@ -374,19 +464,21 @@ class Daemon:
         results = await self.rules.side_by_side(unique, stop=self._stop.is_set, stop_on_error=False)
         failed: list[str] = []  # a transient failure, or not begun because of a stop
         for key, result in zip(unique, results, strict=True):
-            if isinstance(result.error, self.transient_errors):
+            if self._waits(result.error):
                 log.warning("rules.retry_next_cycle", issue=key, error=str(result.error))
-            if not result.started or isinstance(result.error, self.transient_errors):
+            if not result.started or self._waits(result.error):
                 failed.append(key)
         self._unevaluated = failed
         self._wake_outbox.set()
         # a bug is the supervisor's to log (with its traceback) once the others are done
-        bugs = (
-            r.error for r in results if r.error and not isinstance(r.error, self.transient_errors)
-        )
+        bugs = (r.error for r in results if r.error and not self._waits(r.error))
         bug = next(bugs, None)
         if bug is not None:
             raise bug
+
+    def _waits(self, error: BaseException | None) -> bool:
+        """An outage or a fix to wait for (the work is kept), not a bug."""
+        return error is not None and (isinstance(error, self.transient_errors) or waits(error))
 
     async def _rules_once(self) -> None:
         if self.calendar_watch is not None:
@@ -405,5 +497,7 @@ class Daemon:
         return max(0.0, min(self.intervals.rules, seconds))
 
     async def _outbox_once(self) -> None:
+        if self.outages is not None:
+            await self.outages.send_alerts()
         await self.outbox.drain()
         await self._sleep("outbox", self.intervals.outbox, self._wake_outbox)

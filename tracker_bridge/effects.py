@@ -20,11 +20,12 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import structlog
 
 from tracker_bridge.clock import Clock
+from tracker_bridge.failures import Failure, NeedsOperator, Permanent, Transient, classify
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.actions import (
     Action,
@@ -49,6 +50,7 @@ __all__ = [
     "BatchResult",
     "Effects",
     "KeyedLocks",
+    "NeedsOperatorEffectError",
     "PermanentEffectError",
     "TelegramPort",
     "TrackerPort",
@@ -60,11 +62,16 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 
-class TransientEffectError(Exception):
+class TransientEffectError(Transient, Exception):
     """The side effect may succeed later (an outage, a rate limit): stop the batch, retry it."""
 
 
-class PermanentEffectError(Exception):
+class NeedsOperatorEffectError(NeedsOperator, TransientEffectError):
+    """The side effect succeeds once a person fixes something (a credential, a field, a
+    workflow): stop the batch, keep it unsettled, alert, and retry it on the schedule."""
+
+
+class PermanentEffectError(Permanent, Exception):
     """The side effect can never succeed as asked: settle it as failed and say so."""
 
 
@@ -120,7 +127,8 @@ class Effects:
         permanent: tuple[type[Exception], ...] = (),
         metrics: Metrics | None = None,
     ) -> None:
-        """``transient``/``permanent``: the adapters' own error classes, read as ours."""
+        """``transient``/``permanent``: error classes without a :mod:`~tracker_bridge.failures`
+        marker to read as transient or permanent (the adapters' own errors carry one)."""
         self._transient: tuple[type[Exception], ...] = (TransientEffectError, *transient)
         self._permanent: tuple[type[Exception], ...] = (PermanentEffectError, *permanent)
         self._metrics = metrics
@@ -131,9 +139,18 @@ class Effects:
         self._locks = KeyedLocks()
 
     async def run(
-        self, actions: Sequence[ExecutedAction], *, customer: str = "", issue_key: str = ""
+        self,
+        actions: Sequence[ExecutedAction],
+        *,
+        customer: str = "",
+        issue_key: str = "",
+        reopen: bool = False,
     ) -> BatchResult:
         """Carry out ``actions`` in order; a transient failure stops the batch and is raised.
+
+        ``reopen``: actions settled as failed are tried again (a person released the message
+        after fixing what made them fail — also entries settled for good by older versions,
+        which took a revoked token or a missing field for a verdict).
 
         Batches on one issue run one after another (a lock per issue: the intake's comment and
         the rules' transition never interleave); batches on different issues run side by side.
@@ -144,10 +161,10 @@ class Effects:
         name = _lock_of(actions, issue_key)
         async with self._locks.held(name):
             for action in actions:
-                await self._one(action, result)
+                await self._one(action, result, reopen)
         return result
 
-    async def _one(self, action: ExecutedAction, result: BatchResult) -> None:
+    async def _one(self, action: ExecutedAction, result: BatchResult, reopen: bool) -> None:
         key = self._resolve(_ref_of(action), result)
         if isinstance(action, Notify):
             self._queue(action, key, result)
@@ -157,6 +174,11 @@ class Effects:
         entry = self._store.journal_begin(
             action.key, _kind(action), key, _payload(action), self._clock.now()
         )
+        if reopen and entry.settled and entry.state == "failed":
+            now = self._clock.now()
+            self._store.journal_failed(action.key, entry.last_error or "", False, now)
+            entry = self._store.journal_begin(action.key, _kind(action), key, _payload(action), now)
+            log.info("effect.reopened", action=action.key, error=entry.last_error)
         if entry.settled:
             result.skipped.append(action.key)
             if isinstance(action, CreateIssue) and entry.result:
@@ -164,17 +186,12 @@ class Effects:
             return
         try:
             outcome = await self._perform(action, key)
-        except self._transient as exc:
-            self._count(action, "retry")
-            if self._metrics is not None and isinstance(action, _TELEGRAM_ACTIONS):
-                # PTB's own retries are invisible; an action put off for later is one
-                self._metrics.retries.labels(system="telegram").inc()
-            self._store.journal_failed(action.key, str(exc), False, self._clock.now())
-            log.warning("effect.retry_later", action=action.key, error=str(exc))
-            if isinstance(exc, TransientEffectError):
-                raise
-            raise TransientEffectError(str(exc)) from exc
-        except self._permanent as exc:
+        except Exception as exc:
+            kind = self._classify(exc)
+            if kind is None:
+                raise  # a bug: the caller's to log with its traceback
+            if kind is not Failure.PERMANENT:
+                self._wait(action, exc, kind)
             self._count(action, "failed")
             self._store.journal_failed(action.key, str(exc), True, self._clock.now())
             log.error("effect.failed", action=action.key, error=str(exc))
@@ -190,6 +207,35 @@ class Effects:
         self._store.journal_done(action.key, outcome, self._clock.now())
         self._count(action, "done")
         result.done.append(action.key)
+
+    def _classify(self, exc: Exception) -> Failure | None:
+        """The failure's kind, or None for a bug (an error nobody marked)."""
+        if isinstance(exc, Transient | NeedsOperator | Permanent):
+            return classify(exc)
+        if isinstance(exc, self._transient):
+            return Failure.TRANSIENT
+        if isinstance(exc, self._permanent):
+            return Failure.PERMANENT
+        kind = classify(exc)  # the store's own errors (a full disk) and the sockets'
+        return None if kind is Failure.PERMANENT else kind
+
+    def _wait(self, action: ExecutedAction, exc: Exception, kind: Failure) -> NoReturn:
+        """Keep the action unsettled (it runs again on the schedule) and stop the batch."""
+        self._count(action, "retry")
+        if self._metrics is not None and isinstance(action, _TELEGRAM_ACTIONS):
+            # PTB's own retries are invisible; an action put off for later is one
+            self._metrics.retries.labels(system="telegram").inc()
+        with contextlib.suppress(Exception):  # the store itself may be what is down
+            self._store.journal_failed(action.key, str(exc), False, self._clock.now())
+        if kind is Failure.OPERATOR:
+            log.error("effect.needs_operator", action=action.key, error=str(exc))
+            if isinstance(exc, NeedsOperatorEffectError):
+                raise exc
+            raise NeedsOperatorEffectError(str(exc)) from exc
+        log.warning("effect.retry_later", action=action.key, error=str(exc))
+        if isinstance(exc, TransientEffectError):
+            raise exc
+        raise TransientEffectError(str(exc)) from exc
 
     def _count(self, action: ExecutedAction, outcome: str) -> None:
         if self._metrics is not None:

@@ -106,7 +106,8 @@ class Intake:
         prepared = message if isinstance(message, PreparedMessage) else self.prepare(message)
         message, mail = prepared.message, prepared.mail
         prior = self._store.message_outcome(mail.message_id)
-        if prior is not None and not self._released(prior):
+        released = prior is not None and self._released(prior)
+        if prior is not None and not released:
             settle: Outcome = "quarantine" if prior.outcome == "quarantined" else "done"
             return IntakeResult(
                 mail.message_id, "duplicate", settle, prior.issue_key, "seen before"
@@ -123,8 +124,10 @@ class Intake:
             may_answer=self._may_answer(mail),
             own_addresses=self._own,
         )
+        # a released message's actions run again even where they were settled as failed: the
+        # person who released it fixed what failed them (a token, a field, a workflow)
         batch = await self._effects.run(
-            decision.actions, customer=customer.name if customer else ""
+            decision.actions, customer=customer.name if customer else "", reopen=released
         )
         return self._commit(message, mail, decision, batch, issue=issue, customer=customer)
 

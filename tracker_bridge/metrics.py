@@ -55,6 +55,8 @@ PREFIX = "tracker_bridge"
 MESSAGE_OUTCOMES = ("created", "commented", "quarantined", "ignored", "refused", "failed")
 NOTIFICATION_OUTCOMES = ("sent", "failed")
 SYSTEMS = ("imap", "smtp", "tracker", "telegram")
+OUTAGE_SYSTEMS = (*SYSTEMS, "store")
+LOOPS = ("intake", "tracker_sync", "rules", "outbox")
 
 
 class Metrics:
@@ -112,6 +114,29 @@ class Metrics:
             "Days until the production calendar's data ends (negative once it has).",
             registry=r,
         )
+        self.dependency_up = Gauge(
+            f"{PREFIX}_dependency_up",
+            "1 while an outside system (or the state disk) answers, 0 during an outage.",
+            ["system"],
+            registry=r,
+        )
+        self.backlog = Gauge(
+            f"{PREFIX}_backlog",
+            "Work waiting for a loop (mail kept in hand, queued notifications, due rules).",
+            ["loop"],
+            registry=r,
+        )
+        self.oldest_waiting = Gauge(
+            f"{PREFIX}_oldest_waiting_seconds",
+            "Age of the oldest item waiting for a loop (0 when none waits).",
+            ["loop"],
+            registry=r,
+        )
+        for system in OUTAGE_SYSTEMS:
+            self.dependency_up.labels(system=system).set(1)
+        for loop in LOOPS:
+            self.backlog.labels(loop=loop).set(0)
+            self.oldest_waiting.labels(loop=loop).set(0)
         for outcome in MESSAGE_OUTCOMES:
             self.messages.labels(outcome=outcome)
         for system in SYSTEMS:
@@ -123,6 +148,14 @@ class Metrics:
     def mark_contact(self, system: str, at: datetime) -> None:
         """A successful exchange with ``system`` (imap, smtp, tracker, telegram) at ``at``."""
         self.last_contact.labels(system=system).set(at.timestamp())
+
+    def observe_backlog(self, loop: str, count: int, oldest_age: float) -> None:
+        """``count`` items wait for ``loop``, the oldest for ``oldest_age`` seconds."""
+        self.backlog.labels(loop=loop).set(count)
+        self.oldest_waiting.labels(loop=loop).set(max(0.0, oldest_age))
+
+    def dependency(self, system: str, up: bool) -> None:
+        self.dependency_up.labels(system=system).set(1 if up else 0)
 
     def observe_lag(self, loop: str, seconds: float) -> None:
         """``loop`` started its pass ``seconds`` later than planned (0 when on time)."""

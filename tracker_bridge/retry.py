@@ -1,14 +1,21 @@
-"""The project's one retry layer: tenacity, transient errors only, two caps, jitter, logged.
+"""The project's one backoff: :class:`RetryPolicy` and its :func:`backoff` formula, on tenacity.
 
-An adapter calls :func:`retrying` with a predicate saying which errors are transient and, for
-rate limits, how long the server asked to wait. Waits grow exponentially with random jitter, never
-shorter than a ``Retry-After``; retrying stops after ``attempts`` tries or when the next wait would
-pass ``total_seconds`` since the first try, whichever comes first, and then the last error is
-raised as it was. Each retry is one structlog event, ``retry.scheduled``.
+Every wait between two tries in the bridge comes from :func:`backoff` — an adapter's retries of
+one call (:func:`retrying`: Tracker), the IMAP source's reconnects, the daemon's loops after a
+failed pass and its schedule for mail that met an outage, the outbox's resends. Each use has its
+own :class:`RetryPolicy` (how many tries, how long, the first and the longest wait); the formula
+is the same. Which errors are worth a retry is :mod:`tracker_bridge.failures`' answer.
 
-Global state (like stamina's ``set_testing``): :func:`set_testing` turns the *sleeps* off for the
-test suite. The waits are still computed and logged, so a test can check that a ``Retry-After``
-was honoured without waiting for it.
+:func:`retrying` waits on the sleep it is given — the injected clock's, so a test moves a
+``ManualClock`` past a minute of backoff in no time and production waits in real time. Waits grow
+exponentially with random jitter, never shorter than a ``Retry-After``; retrying stops after
+``attempts`` tries or when the next wait would pass ``total_seconds`` since the first try,
+whichever comes first, and then the last error is raised as it was. Each retry is one structlog
+event, ``retry.scheduled``.
+
+Global state (like stamina's ``set_testing``): :func:`set_testing` turns the *sleeps* off for
+callers that gave no clock of their own (the unit tests of one adapter). The waits are still
+computed and logged, so a test can check that a ``Retry-After`` was honoured without waiting.
 """
 
 from __future__ import annotations
@@ -29,9 +36,18 @@ from tenacity import (
     stop_before_delay,
 )
 
-__all__ = ["RetryPolicy", "backoff", "is_testing", "retrying", "set_testing", "testing"]
+__all__ = [
+    "RetryPolicy",
+    "Sleep",
+    "backoff",
+    "is_testing",
+    "retrying",
+    "set_testing",
+    "testing",
+]
 
 T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
 log = structlog.get_logger(__name__)
 
 _testing = False  # the only global state here: tests switch the sleeps off
@@ -63,10 +79,12 @@ class RetryPolicy:
     """How hard to try: ``attempts`` in all (1 = no retry), within ``total_seconds``."""
 
     attempts: int = 6
-    total_seconds: float = 60.0
+    total_seconds: float = 30.0
     initial_wait: float = 0.5
-    max_wait: float = 20.0
-    jitter: float = 0.5  # up to this fraction of the wait is added at random
+    # the longest wait (plus jitter: 6 s × 1.25 = 7.5 s): a call that meets an outage is tried
+    # again within seconds of the dependency coming back
+    max_wait: float = 6.0
+    jitter: float = 0.25  # up to this fraction of the wait is added at random
     # told the call's name before each retry (the daemon counts them in its metrics)
     on_retry: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
@@ -95,8 +113,10 @@ async def retrying(
     policy: RetryPolicy,
     transient: Callable[[BaseException], bool],
     retry_after: Callable[[BaseException], float | None] = lambda _exc: None,
+    sleep: Sleep | None = None,
 ) -> T:
-    """Await ``call()`` until it succeeds, retrying only errors ``transient`` accepts."""
+    """Await ``call()`` until it succeeds, retrying only errors ``transient`` accepts; the waits
+    go through ``sleep`` (an injected clock's), else real time (off in :func:`testing`)."""
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -121,7 +141,7 @@ async def retrying(
         wait=wait,
         retry=retry_if_exception(transient),
         before_sleep=announce,
-        sleep=_sleep,
+        sleep=sleep or _sleep,
         reraise=True,
     )
 

@@ -8,10 +8,12 @@ resource it opened, so tests, the demo and ``tracker-bridge run`` shut down the 
 
 from __future__ import annotations
 
+import html
 import ssl
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
@@ -32,6 +34,7 @@ from tracker_bridge.mail.outbound import SmtpSettings as SenderSettings
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.mail.source import MailSource, MailSourceError
 from tracker_bridge.metrics import Metrics
+from tracker_bridge.outages import Outage, Outages
 from tracker_bridge.outbox import Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Action
 from tracker_bridge.regulation.calendar import WorkCalendar
@@ -44,7 +47,7 @@ from tracker_bridge.store.records import StoreError
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
 from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient
-from tracker_bridge.tracker.gateway import TrackerGateway
+from tracker_bridge.tracker.gateway import Credential, TrackerGateway
 from tracker_bridge.tracker.sync import TrackerSync
 from tracker_bridge.tracker.views import ViewSettings
 from tracker_bridge.webhook.health import WebhookHealth
@@ -124,19 +127,34 @@ def secret_of(value: object) -> str | None:
     return str(getter()) if getter is not None else None
 
 
-def gateway_for(settings: Settings, retry: RetryPolicy | None = None) -> TrackerGateway:
+def read_secret_file(path: Path) -> Callable[[], str]:
+    """A secret kept in a file, read again each time it is needed (a rotated token or password
+    is picked up without a restart)."""
+    return lambda: path.read_text(encoding="utf-8").strip()
+
+
+def gateway_for(
+    settings: Settings, retry: RetryPolicy | None = None, clock: Clock | None = None
+) -> TrackerGateway:
     """A Tracker gateway configured as the daemon's (close it with ``async with``)."""
     tracker = settings.tracker
+    token: Credential | None = secret_of(settings.tracker_token)
+    iam_token: Credential | None = secret_of(settings.tracker_iam_token)
+    if tracker.token_file is not None:
+        token = read_secret_file(tracker.token_file)
+    if tracker.iam_token_file is not None:
+        iam_token = read_secret_file(tracker.iam_token_file)
     return TrackerGateway(
         base_url=tracker.base_url,
-        token=secret_of(settings.tracker_token),
-        iam_token=secret_of(settings.tracker_iam_token),
+        token=token,
+        iam_token=iam_token,
         org_id=tracker.org_id,
         cloud_org_id=tracker.cloud_org_id,
         field_ids=field_ids_of(settings),
         status_map=settings.status_map(),
         retry=retry,
         workers=tracker.concurrency,
+        clock=clock,
     )
 
 
@@ -185,7 +203,11 @@ def _outbox(
             port=smtp.effective_port,
             security=smtp.security,
             username=smtp.username,
-            password=secret_of(settings.smtp_password),
+            password=(
+                read_secret_file(smtp.password_file)
+                if smtp.password_file is not None
+                else secret_of(settings.smtp_password)
+            ),
         ),
         ssl_context=overrides.smtp_ssl_context,
     )
@@ -288,6 +310,19 @@ def _mirror(
     )
 
 
+def _ops_alert(mirror: TelegramMirror, chat_id: int) -> Callable[[Outage], Awaitable[None]]:
+    async def alert(outage: Outage) -> None:
+        text = (
+            f"⚠️ <b>tracker-bridge: {html.escape(outage.system)} needs an operator</b>\n"
+            f"{html.escape(outage.reason)}\n"
+            "Mail waits in the inbox and actions wait in the journal; work resumes by itself "
+            "once this is fixed."
+        )
+        await mirror.send_notice(chat_id, text)
+
+    return alert
+
+
 def _telegram_port(mirror: TelegramMirror | None) -> TelegramPort | None:
     if mirror is None:
         return None
@@ -356,11 +391,13 @@ async def open_bridge(
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()
         metrics = Metrics()
+        outages = Outages(on_change=metrics.dependency)
         retry = replace(
             over.tracker_retry or RetryPolicy(),
             on_retry=lambda _call: metrics.retries.labels(system="tracker").inc(),
         )
-        gateway = await stack.enter_async_context(gateway_for(settings, retry))
+        gateway = await stack.enter_async_context(gateway_for(settings, retry, clock))
+        gateway.observer = lambda error: outages.note("tracker", error, clock.now())
         view_settings = ViewSettings(settings.status_map(), None, field_ids_of(settings))
         reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
         views: dict[str, IssueView] = {}
@@ -433,6 +470,9 @@ async def open_bridge(
         hook = _webhook(settings, clock, metrics, gateway, sync, reader, customers)
         if hook is not None:
             health.add_part("webhook", hook[0].health.to_json)
+        health.outages = outages
+        if mirror is not None and settings.telegram.ops_chat_id is not None:
+            outages.alert = _ops_alert(mirror, settings.telegram.ops_chat_id)
         daemon = Daemon(
             clock=clock,
             source=source,
@@ -443,6 +483,8 @@ async def open_bridge(
             customers=tuple(c.name for c in customers if c.telegram_chat_id is not None),
             services=tuple(s for s in (mirror, hook[1] if hook else None) if s is not None),
             heartbeat=health,
+            backlog=health,
+            outages=outages,
             metrics=metrics,
             webhook=hook[0] if hook else None,
             intervals=replace(over.intervals, mail_wait=mail_wait),

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from tracker_bridge.clock import ManualClock
@@ -32,6 +32,7 @@ from tracker_bridge.testing.smtp import SmtpCapture
 from tracker_bridge.webhook.setup import install_triggers
 from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
+T = TypeVar("T")
 MSK = ZoneInfo("Europe/Moscow")
 INTAKE = "clinic1@support.example"
 SUPPORT_FROM = "robot@support.example"
@@ -67,6 +68,7 @@ def settings_for(
     concurrency: int | None = None,
     imap: MailAccount | None = None,
     webhook_port: int | None = None,
+    adjust: Callable[[dict[str, Any]], None] | None = None,
 ) -> Settings:
     """A complete configuration pointing at the loopback fakes (one clinic, or two); mail from
     a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
@@ -115,6 +117,8 @@ def settings_for(
             "base_url": telegram.url + "/bot",
             "users": {SUPPORT_USER: "ivanov"},
         }
+    if adjust is not None:
+        adjust(data)
     return Settings.model_validate(data)
 
 
@@ -206,6 +210,20 @@ class World:
                 raise AssertionError(f"not done after {limit:.0f} s of clock time")
             self.clock.advance(step)
             moved += step
+
+    async def drive(self, work: Awaitable[T], *, step: float = 0.05, limit: float = 3600.0) -> T:
+        """Await ``work`` while moving the clock in ``step`` seconds (retries and backoff wait
+        on the clock, so a call made from the test needs time to pass to finish)."""
+        task = asyncio.ensure_future(work)
+        moved = 0.0
+        while not task.done():
+            for _ in range(4):
+                await asyncio.sleep(0.002)
+            if task.done() or moved >= limit:
+                break
+            self.clock.advance(step)
+            moved += step
+        return await task
 
     async def settle(self, seconds: float = 65.0, step: float = 5.0) -> None:
         """Let every loop run a few rounds (sync, rules, outbox) with nothing else expected."""
@@ -300,13 +318,18 @@ async def running_world(
     concurrency: int | None = None,
     webhook: bool = False,
     intervals: Intervals | None = None,
+    production: bool = False,
+    adjust: Callable[[dict[str, Any]], None] | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
     ``second_clinic`` adds clinic-two (intake ``INTAKE_2``, queue CLT) beside clinic-one;
     ``concurrency`` sets ``tracker.concurrency`` (the default otherwise); ``webhook`` turns the
     trigger webhook on and installs each queue's trigger in the fake with
-    ``tracker-bridge webhook install``'s code; ``intervals`` replaces the fast loop intervals."""
+    ``tracker-bridge webhook install``'s code; ``intervals`` replaces the fast loop intervals;
+    ``production`` runs the loops and the retries at their production defaults (on the manual
+    clock) instead of the fast ones; ``adjust`` edits the configuration's data before it is
+    validated."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock))
@@ -326,8 +349,9 @@ async def running_world(
             second_clinic=second_clinic,
             concurrency=concurrency,
             webhook_port=free_port() if webhook else None,
+            adjust=adjust,
         )
-        overrides = fast_overrides()
+        overrides = Overrides() if production else fast_overrides()
         if intervals is not None:
             overrides = replace(overrides, intervals=intervals)
         bridges = contextlib.AsyncExitStack()

@@ -24,7 +24,10 @@ async def test_mail_that_meets_a_tracker_outage_waits_in_the_inbox_and_goes_thro
         assert len(world.mails_to(DOCTOR)) == 1
         registry = world.bridge.metrics.registry
         retries = registry.get_sample_value("tracker_bridge_retries_total", {"system": "tracker"})
-        assert retries is not None and retries >= 8  # 12 failures, 3 attempts a round
+        # the first call retries within itself; once Tracker is taken for down, each scheduled
+        # retry is one request (the daemon's backoff waits, not a burst per message)
+        assert retries is not None and retries >= 2
+        assert world.tracker.pending_faults == 0  # all 12 failures were met and waited out
 
 
 async def test_a_message_that_cannot_be_handled_is_quarantined_with_its_reason(

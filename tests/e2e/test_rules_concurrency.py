@@ -61,12 +61,12 @@ async def test_r10_an_outage_in_a_pass_leaves_every_unevaluated_issue_due(
     async with registered(tmp_path, concurrency=2) as world:
         world.tracker.fail_next("GET /v2/issues/SUP-1", status=503, times=100)
         with pytest.raises((TransientEffectError, TrackerError)):
-            await world.bridge.rules.due()
+            await world.drive(world.bridge.rules.due())
         now, schedule = world.clock.now(), world.bridge.rules.schedule
         assert schedule.when("SUP-1") == now
         when = {key: schedule.when(key) for key in world.tracker.issues}
         assert all(moment is not None and moment >= now for moment in when.values())
         still_due = [key for key, moment in when.items() if moment == now]
         world.tracker.clear_faults()
-        assert await world.bridge.rules.due() == len(still_due)
+        assert await world.drive(world.bridge.rules.due()) == len(still_due)
         assert all((schedule.when(k) or now) > now for k in world.tracker.issues)

@@ -56,6 +56,11 @@ class FanOut:
             heartbeat.beat(loop, at)
 
 
+# No loop is judged dead in less than three times this (15 minutes): a restart is the watchdog's
+# last resort, for a loop that stopped going round, not for one that is slow for a while.
+LIVENESS_FLOOR = 300.0
+
+
 def liveness_thresholds(intervals: Intervals) -> dict[str, timedelta]:
     """A few periods of each loop: a failing loop still goes round once per backoff."""
     periods = {
@@ -65,7 +70,7 @@ def liveness_thresholds(intervals: Intervals) -> dict[str, timedelta]:
         "outbox": intervals.outbox,
     }
     return {
-        loop: timedelta(seconds=3 * max(period, intervals.backoff_max))
+        loop: timedelta(seconds=3 * max(period, intervals.backoff_max, LIVENESS_FLOOR))
         for loop, period in periods.items()
     }
 

@@ -57,6 +57,11 @@ class FieldIds(Section):
 class TrackerSettings(Section):
     """Which Tracker organisation to work in (the token is ``tracker_token``)."""
 
+    # a file holding the token, read again before every request (instead of tracker_token /
+    # tracker_iam_token): a timer refreshing an IAM token, or a rotated OAuth token, is picked
+    # up without a restart
+    token_file: Path | None = None
+    iam_token_file: Path | None = None
     org_id: NonEmpty | None = None
     cloud_org_id: NonEmpty | None = None
     base_url: Url = "https://api.tracker.yandex.net"
@@ -161,6 +166,8 @@ class SmtpSettings(Section):
     port: int | None = Field(default=None, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "starttls"
     username: NonEmpty | None = None
+    # a file holding the password, read again before every login (instead of smtp_password)
+    password_file: Path | None = None
     from_address: Address
     from_name: str = "Служба поддержки"
     reply_to: Address | None = None
@@ -176,5 +183,7 @@ class TelegramSettings(Section):
 
     enabled: bool = False
     users: dict[int, NonEmpty] = Field(default_factory=dict)  # Telegram user id → Tracker login
+    # the support team's own chat: one alert per outage a person must fix (a refused token)
+    ops_chat_id: int | None = None
     urgent_priorities: Names = Policy().urgent_priorities
     base_url: Url = "https://api.telegram.org/bot"

@@ -109,13 +109,21 @@ class Settings(BaseSettings):
 
     def _secret_problems(self) -> list[tuple[Loc, str]]:
         problems: list[tuple[Loc, str]] = []
-        if (self.tracker_token is None) == (self.tracker_iam_token is None):
-            message = "set exactly one of tracker_token (OAuth) and tracker_iam_token (IAM)"
+        given: list[object] = [self.tracker_token, self.tracker_iam_token]
+        given += [self.tracker.token_file, self.tracker.iam_token_file]
+        if sum(value is not None for value in given) != 1:
+            message = (
+                "set exactly one of tracker_token (OAuth), tracker_iam_token (IAM), "
+                "tracker.token_file and tracker.iam_token_file"
+            )
             problems.append((("tracker_token",), message))
         if self.mail.imap is not None and self.imap_password is None:
             problems.append((("imap_password",), "required for an IMAP mail.source"))
-        if (self.smtp.username is None) != (self.smtp_password is None):
+        has_password = self.smtp_password is not None or self.smtp.password_file is not None
+        if (self.smtp.username is None) == has_password:
             problems.append((("smtp_password",), "smtp.username and smtp_password go together"))
+        if self.smtp_password is not None and self.smtp.password_file is not None:
+            problems.append((("smtp_password",), "set smtp_password or smtp.password_file"))
         if self.telegram.enabled and self.telegram_bot_token is None:
             problems.append((("telegram_bot_token",), "required when telegram.enabled is true"))
         if self.webhook.enabled and self.webhook_secret is None:

@@ -14,6 +14,8 @@ the smtplib/socket/ssl exception it translates.
 
 from __future__ import annotations
 
+from tracker_bridge.failures import NeedsOperator, Permanent, Transient
+
 __all__ = [
     "MailAuthError",
     "MailError",
@@ -31,15 +33,15 @@ class MailError(Exception):
         self.code = code
 
 
-class TransientMailError(MailError):
+class TransientMailError(Transient, MailError):
     """The same message may go through later (4xx, connection trouble, timeout)."""
 
 
-class PermanentMailError(MailError):
+class PermanentMailError(Permanent, MailError):
     """The server refused the message for good (5xx): do not retry it as it is."""
 
 
-class MailAuthError(PermanentMailError):
+class MailAuthError(NeedsOperator, PermanentMailError):
     """The SMTP server refused our credentials or could not authenticate us at all."""
 
 

@@ -27,7 +27,7 @@ import hashlib
 import smtplib
 import socket
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -158,9 +158,17 @@ class SmtpSettings:
     port: int
     security: Security = "starttls"
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    # the password, or where to read it before every login (a rotated one needs no restart)
+    password: str | Callable[[], str] | None = field(default=None, repr=False)
     timeout: float = 30.0
     local_hostname: str | None = None
+
+    def current_password(self) -> str:
+        source = self.password
+        try:
+            return (source() if callable(source) else source) or ""
+        except OSError as exc:
+            raise MailAuthError(f"cannot read the SMTP password: {exc}") from exc
 
 
 class SmtpSender:
@@ -226,7 +234,7 @@ class SmtpSender:
             client.ehlo()
         if s.username is not None:
             try:
-                client.login(s.username, s.password or "")
+                client.login(s.username, s.current_password())
             except UnicodeEncodeError as exc:  # smtplib encodes credentials as ASCII only
                 raise MailAuthError("SMTP login and password must be ASCII for smtplib") from exc
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
+from tracker_bridge.failures import NeedsOperator, Transient
+
 __all__ = [
     "ClosingSource",
     "IncomingMessage",
@@ -43,11 +45,11 @@ __all__ = [
 Outcome = Literal["done", "quarantine"]
 
 
-class MailSourceError(Exception):
+class MailSourceError(NeedsOperator, Exception):
     """A failure retrying will not fix: bad login, missing mailbox, untrusted certificate."""
 
 
-class MailSourceUnavailable(MailSourceError):
+class MailSourceUnavailable(Transient, MailSourceError):
     """The mail server stayed unreachable through every reconnect attempt (transient)."""
 
 

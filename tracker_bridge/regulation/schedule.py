@@ -51,6 +51,11 @@ class WakeupSchedule:
         self._drop_stale()
         return self._heap[0][0] if self._heap else None
 
+    def waiting(self, now: datetime) -> tuple[int, datetime | None]:
+        """How many keys are due at ``now`` and the earliest moment among them (the backlog)."""
+        due = [at for at in self._when.values() if at <= now]
+        return len(due), min(due, default=None)
+
     def due(self, now: datetime) -> list[str]:
         """Pop and return every key whose moment has come (each once)."""
         out: list[str] = []

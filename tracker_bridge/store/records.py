@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
+from tracker_bridge.failures import NeedsOperator, Transient
+
 __all__ = [
     "CardRecord",
     "JournalEntry",
@@ -34,7 +36,7 @@ __all__ = [
 JournalState = Literal["pending", "done", "failed"]
 
 
-class StoreError(Exception):
+class StoreError(Transient, Exception):
     """Something is wrong with the store itself (not with a single record)."""
 
 
@@ -42,7 +44,7 @@ class StoreClosedError(StoreError):
     """The store was used after ``close()``."""
 
 
-class SchemaTooNewError(StoreError):
+class SchemaTooNewError(NeedsOperator, StoreError):
     """The database was written by a newer tracker-bridge; this one must not touch it."""
 
 

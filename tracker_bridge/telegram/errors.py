@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tracker_bridge.failures import Permanent, Transient
+
 __all__ = ["ChatUnavailable", "TelegramBridgeError", "TelegramPermanent", "TelegramTransient"]
 
 
@@ -30,7 +32,7 @@ class TelegramBridgeError(Exception):
         self.chat_id = chat_id
 
 
-class TelegramTransient(TelegramBridgeError):
+class TelegramTransient(Transient, TelegramBridgeError):
     """Try again later; ``retry_after`` is Telegram's own hint when it gave one."""
 
     def __init__(
@@ -40,7 +42,7 @@ class TelegramTransient(TelegramBridgeError):
         self.retry_after = retry_after
 
 
-class TelegramPermanent(TelegramBridgeError):
+class TelegramPermanent(Permanent, TelegramBridgeError):
     """Telegram refused this call for good: do not retry it as it is."""
 
 

@@ -214,6 +214,10 @@ class TelegramMirror:
         log.info("telegram.alert", issue=alert.issue, kind=alert.kind, chat_id=chat_id)
         return message_id
 
+    async def send_notice(self, chat_id: int, html: str) -> int:
+        """A plain message to ``chat_id`` (the support team's own chat: outage alerts)."""
+        return await self._need_sender().send(chat_id, html)
+
     async def post_digest(self, digest: Digest | TelegramDigest) -> int:
         """R21: the customer's digest of the day."""
         value = digest.digest if isinstance(digest, TelegramDigest) else digest

@@ -2,22 +2,27 @@
 
 ::
 
-    TrackerError
-    ├── TrackerTransient            worth retrying later: the request may not have been served
+    TrackerError                            (its kind in :mod:`tracker_bridge.failures`)
+    ├── TrackerTransient            transient: the request may not have been served
     │   ├── TrackerRateLimited      429 (``retry_after`` seconds, when Tracker said so)
     │   └── TrackerUnavailable      5xx, connection refused/reset/dropped, timeout, non-JSON 2xx
+    ├── TrackerAuthError            operator: 401/403 — a bad or expired token, a wrong
+    │                               organisation, no rights (an outage of its own kind)
     └── TrackerPermanent            retrying the same request cannot help
         ├── TrackerNotFound         404
         ├── TrackerConflict         409/412: version conflict, or a ``unique`` that finds nothing
-        ├── TrackerAuthError        401/403: bad token, wrong organisation, no rights
-        └── TrackerBadRequest       400/422/428 and any other 4xx
-            └── NoTransitionError   the workflow offers no transition to the wanted status
+        └── TrackerBadRequest       operator: 400/422/428 and any other 4xx — a missing field or
+            │                       resolution, a value the queue does not accept
+            └── NoTransitionError   operator: the workflow offers no transition to that status
 
 The gateway raises each of these ``from`` the client's own exception, so the original stays in
-``__cause__``. Only :class:`TrackerTransient` is retried (:mod:`tracker_bridge.retry`).
+``__cause__``. Only :class:`TrackerTransient` is retried inside one call
+(:mod:`tracker_bridge.retry`); operator-fixable errors wait on the daemon's schedule instead.
 """
 
 from __future__ import annotations
+
+from tracker_bridge.failures import NeedsOperator, Permanent, Transient
 
 __all__ = [
     "NoTransitionError",
@@ -42,7 +47,7 @@ class TrackerError(Exception):
         self.status = status
 
 
-class TrackerTransient(TrackerError):
+class TrackerTransient(TrackerError, Transient):
     """The request may succeed if sent again later."""
 
 
@@ -68,7 +73,7 @@ class TrackerUnavailable(TrackerTransient):
         self.timed_out = timed_out
 
 
-class TrackerPermanent(TrackerError):
+class TrackerPermanent(TrackerError, Permanent):
     """Sending the same request again gives the same answer."""
 
 
@@ -80,11 +85,14 @@ class TrackerConflict(TrackerPermanent):
     """409/412: the issue changed under us (re-read and decide again)."""
 
 
-class TrackerAuthError(TrackerPermanent):
-    """401/403: the token is wrong or expired, the organisation id is wrong, or no rights."""
+class TrackerAuthError(TrackerError, NeedsOperator):
+    """401/403: the token is wrong or expired, the organisation id is wrong, or no rights.
+
+    Not a verdict on the request: the daemon stops writing, keeps the work, alerts, and goes on
+    by itself once the credential (re-read on every attempt) works again."""
 
 
-class TrackerBadRequest(TrackerPermanent):
+class TrackerBadRequest(NeedsOperator, TrackerPermanent):
     """400/422 and other 4xx: the request itself is wrong (a bug or a config mistake)."""
 
 
@@ -100,7 +108,7 @@ class NoTransitionError(TrackerBadRequest):
         self.key, self.current, self.target = key, current, target
 
 
-_BY_STATUS: dict[int, type[TrackerPermanent]] = {
+_BY_STATUS: dict[int, type[TrackerError]] = {
     401: TrackerAuthError,
     403: TrackerAuthError,
     404: TrackerNotFound,

@@ -7,14 +7,22 @@ not the event loop's default pool, which other adapters share), one client per c
 (``retries=0``). Everything it returns is copied into :mod:`.snapshots` values inside the thread,
 and every error leaves as one of :mod:`.errors`, chained ``from`` the client's.
 
-Retries (:mod:`tracker_bridge.retry`) cover transient errors only. Reads are simply re-sent;
-writes that are not idempotent are never re-sent blindly — each attempt first re-reads the state
-that shows whether an earlier attempt already landed (:mod:`.writes`).
+Retries (:mod:`tracker_bridge.retry`) cover transient errors only and wait on the injected
+clock. Reads are simply re-sent; writes that are not idempotent are never re-sent blindly — each
+attempt first re-reads the state that shows whether an earlier attempt already landed
+(:mod:`.writes`). Once a call has used up its retries Tracker is taken for down, and until a call
+succeeds again each call makes one attempt: the daemon's own schedule does the waiting, so an
+outage costs one request per scheduled retry instead of a burst per piece of work.
+
+The token may be given as a function: it is called before every attempt, so a token file that a
+timer refreshes (an IAM token lives at most 12 hours) or a rotated OAuth token is picked up
+without a restart; clients made with an older token are dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import queue
@@ -27,10 +35,12 @@ import requests
 from yandex_tracker_client import TrackerClient
 from yandex_tracker_client import exceptions as client_errors
 
+from tracker_bridge.clock import Clock
 from tracker_bridge.regulation.statuses import StatusMap
 from tracker_bridge.retry import RetryPolicy, retrying
 from tracker_bridge.tracker import remote, trigger_calls
 from tracker_bridge.tracker.errors import (
+    TrackerAuthError,
     TrackerError,
     TrackerNotFound,
     TrackerRateLimited,
@@ -53,9 +63,11 @@ from tracker_bridge.tracker.snapshots import (
 )
 from tracker_bridge.tracker.writes import Writes
 
-__all__ = ["DEFAULT_FIELD_IDS", "TrackerGateway", "translate"]
+__all__ = ["DEFAULT_FIELD_IDS", "Credential", "TrackerGateway", "translate"]
 
 T = TypeVar("T")
+# a token, or where to read it from on every attempt
+Credential = str | Callable[[], str]
 
 # Logical field (``InboundMail.fields`` names, plus requester/deadline) → the queue's local field.
 DEFAULT_FIELD_IDS: Mapping[str, str] = {
@@ -104,8 +116,8 @@ class TrackerGateway(Writes):
         self,
         *,
         base_url: str,
-        token: str | None = None,
-        iam_token: str | None = None,
+        token: Credential | None = None,
+        iam_token: Credential | None = None,
         org_id: str | None = None,
         cloud_org_id: str | None = None,
         field_ids: Mapping[str, str] = DEFAULT_FIELD_IDS,
@@ -113,23 +125,29 @@ class TrackerGateway(Writes):
         retry: RetryPolicy | None = None,
         timeout: float = 10.0,
         workers: int = 16,
+        clock: Clock | None = None,
     ) -> None:
         if (token is None) == (iam_token is None):
             raise ValueError("give exactly one of token (OAuth) and iam_token")
         if (org_id is None) == (cloud_org_id is None):
             raise ValueError("give exactly one of org_id (Yandex 360) and cloud_org_id (Cloud)")
         super().__init__(field_ids=field_ids, status_map=status_map or StatusMap())
+        self._kind = "token" if token is not None else "iam_token"
+        self._credential: Credential = token if token is not None else iam_token  # type: ignore[assignment]
         self._options: dict[str, Any] = {
             "base_url": base_url,
-            "token": token,
-            "iam_token": iam_token,
             "org_id": org_id,
             "cloud_org_id": cloud_org_id,
             "timeout": timeout,
             "retries": 0,  # one retry layer only: ours (STYLE.md habit 7)
         }
         self._policy = retry or RetryPolicy()
-        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._single = RetryPolicy(attempts=1, on_retry=self._policy.on_retry)
+        self._sleep = clock.sleep if clock is not None else None
+        self.down = False  # a call used up its retries and none has succeeded since
+        # told every call's outcome (None: success), for the daemon's outage record
+        self.observer: Callable[[BaseException | None], None] | None = None
+        self._idle: queue.SimpleQueue[tuple[Any, str]] = queue.SimpleQueue()
         self._made: list[Any] = []
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker")
 
@@ -150,23 +168,43 @@ class TrackerGateway(Writes):
         self._made.clear()
 
     # --- the call machinery -------------------------------------------------------------------
-    def _client(self) -> Any:
+    def _token(self) -> str:
+        """The credential as it is now (read from its source when given as a function)."""
+        source = self._credential
         try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            options = {k: v for k, v in self._options.items() if v is not None}
-            client = TrackerClient(**options)
-            self._made.append(client)
-            return client
+            value = source() if callable(source) else source
+        except OSError as exc:  # a token file being replaced, or gone: wait for it
+            raise TrackerAuthError(f"cannot read the Tracker token: {exc}") from exc
+        return value.strip()
+
+    def _client(self, token: str) -> Any:
+        while True:
+            try:
+                client, made_with = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if made_with == token:
+                return client
+            self._drop(client)  # made with a token that has since been replaced
+        options = {k: v for k, v in self._options.items() if v is not None}
+        client = TrackerClient(**options, **{self._kind: token})
+        self._made.append(client)
+        return client
+
+    def _drop(self, client: Any) -> None:
+        client._connection.session.close()
+        with contextlib.suppress(ValueError):
+            self._made.remove(client)
 
     def _blocking(self, fn: Callable[..., T], *args: Any) -> T:
-        client = self._client()
+        token = self._token()
+        client = self._client(token)
         try:
             return fn(client, *args)
         except (client_errors.TrackerError, requests.RequestException, OSError) as exc:
             raise translate(exc) from exc
         finally:
-            self._idle.put(client)
+            self._idle.put((client, token))
 
     async def _once(self, fn: Callable[..., T], *args: Any) -> T:
         """One attempt in a worker thread, no retry (the building block of reconciling writes)."""
@@ -174,9 +212,26 @@ class TrackerGateway(Writes):
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)
 
     async def _retried(self, name: str, attempt: Callable[[], Awaitable[T]]) -> T:
-        return await retrying(
-            attempt, name=name, policy=self._policy, transient=_transient, retry_after=self._floor
-        )
+        policy = self._single if self.down else self._policy
+        try:
+            result = await retrying(
+                attempt,
+                name=name,
+                policy=policy,
+                transient=_transient,
+                retry_after=self._floor,
+                sleep=self._sleep,
+            )
+        except TrackerError as exc:
+            self.down = self.down or isinstance(exc, TrackerTransient)
+            # an outage of Tracker itself (down, or refusing our credential), not one request's
+            if self.observer is not None and isinstance(exc, TrackerTransient | TrackerAuthError):
+                self.observer(exc)
+            raise
+        self.down = False
+        if self.observer is not None:
+            self.observer(None)
+        return result
 
     def _floor(self, exc: BaseException) -> float | None:
         """The least wait before the next attempt: a 429's Retry-After; after a timeout, the

@@ -74,8 +74,8 @@ class FakeTracker(Lifecycle):
         self.token, self.org_id = token, org_id
         self.iam_token, self.cloud_org_id = iam_token, cloud_org_id
         self._faults = FaultPlan()
-        credentials = Credentials(token, iam_token, org_id, cloud_org_id)
-        self._handler = handler_for(self.state, self._faults, credentials)
+        self._credentials = Credentials(token, iam_token, org_id, cloud_org_id)
+        self._handler = handler_for(self.state, self._faults, self._credentials)
         self._server = ThreadedServer(self._handler)
         self.url = self._server.url
         self.state.base_url = self.url
@@ -315,6 +315,14 @@ class FakeTracker(Lifecycle):
     def invalid_json_next(self, route: str, times: int = 1) -> None:
         """Answer 200 with an HTML page, as a misbehaving proxy would."""
         self._faults.arm("invalid_json", route, times)
+
+    def rotate_token(self, token: str | None = None, iam_token: str | None = None) -> None:
+        """The organisation's admin revoked the token and issued ``token`` (or ``iam_token``):
+        from now on the old one gets 401 "token is not valid" (docs concepts/access.md)."""
+        if token is not None:
+            self.token = self._credentials.token = token
+        if iam_token is not None:
+            self.iam_token = self._credentials.iam_token = iam_token
 
     def clear_faults(self) -> None:
         self._faults.clear()

@@ -1,0 +1,155 @@
+"""Outages end on their own (issue 18 §1, issue 11 §1): mail that met an outage is registered
+within seconds of the dependency coming back — not when new mail arrives or an IDLE wait ends —
+and a refused credential is an outage to wait out and alert on, never a verdict.
+
+Production defaults throughout (the loops' intervals, the 29-minute IDLE wait, Tracker's retry
+policy, the daemon's backoff), on the harness's ManualClock moved one second at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from tests.e2e.harness import World, email, running_world
+from tracker_bridge.commands.quarantine import _release
+from tracker_bridge.regulation.actions import unique_for
+from tracker_bridge.store.sqlite import SqliteStore
+
+EVERYTHING = "* /*"
+FOREVER = 10**9
+RECOVERY_GOAL = 10.0  # seconds of clock time after the dependency is back
+
+
+def _inbox(world: World) -> list[Path]:
+    return world.folder("")
+
+
+async def _recovery_seconds(world: World, done: Any) -> float:
+    """Move the clock a second at a time until ``done()``; the clock seconds it took."""
+    start = world.clock.now()
+    await world.run_until(done, step=1.0, limit=120.0)
+    return (world.clock.now() - start).total_seconds()
+
+
+def _metric(world: World, name: str, **labels: str) -> float | None:
+    return world.bridge.metrics.registry.get_sample_value(name, labels)
+
+
+async def test_mail_that_met_a_tracker_outage_is_registered_within_seconds_of_recovery(
+    tmp_path: Path,
+) -> None:
+    """R1: a 5-minute outage (every request 503), no new mail afterwards, IDLE-length waits:
+    the kept mail becomes an issue ≤ 10 s after Tracker answers again."""
+    async with running_world(tmp_path, production=True) as world:
+        await world.settle(60.0, step=5.0)
+        world.tracker.fail_next(EVERYTHING, status=503, times=FOREVER)
+        world.mail(subject="Не открывается карта пациента", body="Логин: ivanova")
+        await world.settle(5 * 60.0, step=5.0)
+        assert world.tracker.issues == {}
+        assert len(_inbox(world)) == 1
+        report = world.bridge.health.check(world.clock.now())
+        assert not report.ok and "intake" in report.stuck
+        assert any("intake: stuck — 1 waiting" in reason for reason in report.reasons)
+        assert _metric(world, "tracker_bridge_dependency_up", system="tracker") == 0
+        assert _metric(world, "tracker_bridge_backlog", loop="intake") == 1
+        waited = _metric(world, "tracker_bridge_oldest_waiting_seconds", loop="intake")
+        assert waited is not None and waited >= 4 * 60
+
+        world.tracker.clear_faults()
+        took = await _recovery_seconds(world, lambda: bool(world.tracker.issues))
+        assert took <= RECOVERY_GOAL
+        await world.run_until(lambda: not _inbox(world), step=1.0, limit=30.0)
+        assert [i.key for i in world.tracker.issues.values()] == ["SUP-1"]
+        assert world.bridge.health.check(world.clock.now()).ok
+        assert _metric(world, "tracker_bridge_dependency_up", system="tracker") == 1
+
+
+OPS_CHAT = -100999
+
+
+def _token_file(path: Path) -> Any:
+    def adjust(data: dict[str, Any]) -> None:
+        del data["tracker_token"]
+        data["tracker"]["token_file"] = str(path)
+        data["telegram"]["ops_chat_id"] = OPS_CHAT
+
+    return adjust
+
+
+async def test_a_revoked_token_keeps_mail_in_the_inbox_alerts_and_resumes_with_the_new_one(
+    tmp_path: Path,
+) -> None:
+    """Issue 11 §1: a 401 is an outage of its own kind. The mail stays in the inbox (not in
+    quarantine), the create is not settled in the journal, /healthz and the metric say why, and
+    the support team's chat gets one alert; the new token written to the token file is picked up
+    without a restart, and the mail becomes one issue within seconds."""
+    token_file = tmp_path / "tracker.token"
+    token_file.write_text("fake-oauth-token\n")  # FakeTracker's default token
+    adjust = _token_file(token_file)
+    async with running_world(tmp_path, production=True, telegram=True, adjust=adjust) as world:
+        assert world.telegram is not None
+        world.telegram.add_chat(OPS_CHAT, "Поддержка — дежурные")
+        await world.settle(60.0, step=5.0)
+        world.tracker.rotate_token("fresh-oauth-token")  # the old one now gets 401
+        world.mail(subject="Ошибка при входе", body="Логин: petrova", message_id="<m1@clinic1>")
+        await world.settle(10 * 60.0, step=5.0)
+
+        assert world.tracker.issues == {}
+        assert len(_inbox(world)) == 1 and not world.folder(".Quarantine")
+        assert world.bridge.store.quarantine_list() == []
+        entry = world.bridge.store.journal_get(f"create:{unique_for('clinic-one', 'm1@clinic1')}")
+        assert entry is not None and not entry.settled
+        report = world.bridge.health.check(world.clock.now())
+        assert not report.ok
+        assert report.outages["tracker"]["kind"] == "operator"
+        assert any(r.startswith("tracker: needs an operator") for r in report.reasons)
+        assert _metric(world, "tracker_bridge_dependency_up", system="tracker") == 0
+        (alert,) = world.telegram.bot_messages(OPS_CHAT)
+        assert "tracker needs an operator" in alert.text and "401" in alert.text
+
+        token_file.write_text("fresh-oauth-token\n")
+        took = await _recovery_seconds(world, lambda: bool(world.tracker.issues))
+        assert took <= RECOVERY_GOAL
+        await world.run_until(lambda: not _inbox(world), step=1.0, limit=30.0)
+        assert len(world.tracker.issues) == 1
+        assert world.bridge.health.check(world.clock.now()).ok
+        assert _metric(world, "tracker_bridge_dependency_up", system="tracker") == 1
+        assert len(world.telegram.bot_messages(OPS_CHAT)) == 1  # one alert per outage
+
+
+async def test_quarantine_release_recovers_mail_an_older_version_settled_on_a_401(
+    tmp_path: Path,
+) -> None:
+    """Issue 11 §1: mail quarantined by the old behaviour — the create settled as failed for
+    good on a 401 — becomes an issue once released (the settled create is reopened)."""
+    async with running_world(tmp_path, production=True) as world:
+        store, now = world.bridge.store, world.clock.now()
+        _, raw = _old_victim(world)
+        key = f"create:{unique_for('clinic-one', 'old@clinic1')}"
+        store.journal_begin(key, "CreateIssue", None, "{}", now)
+        store.journal_failed(key, "Tracker answered 401: token is not valid", True, now)
+        store.quarantine_add(
+            "old@clinic1", "maildir:old", reason="effect failed", sender="doctor@clinic1.example",
+            subject="Старый запрос", at=now, raw=raw,
+        )  # fmt: skip
+        store.record_message("old@clinic1", "quarantined", at=now, source_id="maildir:old")
+        (item,) = store.quarantine_list()
+        settings = world.settings
+        assert settings is not None
+
+        def release() -> int:  # as `tracker-bridge quarantine release ID` does, in its process
+            with SqliteStore(settings.store_path) as own:
+                return _release(own, settings, item.id, now, False)
+
+        assert await asyncio.to_thread(release) == 0
+        await world.run_until(lambda: bool(world.tracker.issues), step=1.0, limit=60.0)
+        (issue,) = world.tracker.issues.values()
+        assert issue.summary == "Старый запрос"
+        entry = store.journal_get(key)
+        assert entry is not None and entry.state == "done"
+
+
+def _old_victim(world: World) -> tuple[str, bytes]:
+    return email(subject="Старый запрос", body="Логин: sidorov", message_id="<old@clinic1>")
