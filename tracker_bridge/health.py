@@ -163,11 +163,11 @@ class Health:
         self._stuck_after = dict(stuck_after)
         self._lock = threading.Lock()
         self._extras: dict[str, Callable[[datetime], dict[str, Any]]] = {}
+        self.outages: Outages | None = None
 
     def add_part(self, name: str, report: Callable[[datetime], dict[str, Any]]) -> None:
         """Show ``report(now)`` under ``name`` in every check's JSON (it does not decide ``ok``)."""
         self._extras[name] = report
-        self.outages: Outages | None = None
 
     @property
     def loops(self) -> tuple[str, ...]:
