@@ -49,6 +49,8 @@ async def test_a_status_change_reaches_mail_and_card_through_the_webhook(tmp_pat
         card = await _urgent_request(world)
         assert world.bridge.webhook is not None
         assert world.bridge.webhook.health.healthy(world.clock.now())
+        # while healthy, polling slows from 30 s to webhook.healthy_poll_interval (5 min)
+        assert world.bridge.webhook.sync_interval(world.clock.now(), 30.0) == 300.0
         calls_before = len(world.tracker.trigger_calls)
         world.tracker.transition("SUP-1", "request_info", by="ivanov", comment="Какой кабинет?")
         await world.run_until(
