@@ -12,7 +12,7 @@ from tracker_bridge.regulation.model import IssueView, StatusChange
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.rules import evaluate
 from tracker_bridge.regulation.schedule import WakeupSchedule
-from tracker_bridge.regulation.sla import intake_clock, silence_clock
+from tracker_bridge.regulation.sla import execution_clock, silence_clock
 from tracker_bridge.regulation.statuses import Status
 
 TITLE = "Regulation core: clocks for 10,000 open requests"
@@ -60,7 +60,7 @@ def run() -> str:
 
     def clocks() -> None:
         for view in issues:
-            intake_clock(view, now, cal, policy)
+            execution_clock(view, now, cal, policy)
             silence_clock(view, now, cal, policy)
 
     def full_pass() -> None:

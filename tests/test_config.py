@@ -521,8 +521,25 @@ class TestConverters:
         policy_fields = {field.name for field in dataclasses.fields(Policy)}
         assert set(RegulationSettings.model_fields) | {"urgent_priorities"} == policy_fields
 
+    def test_r10_r17_two_clocks_are_configured_by_their_own_names(self) -> None:
+        """R10/R17: the reaction and execution clocks' keys reach the Policy."""
+        regulation = {
+            "high_reaction": 24,
+            "high_execution": 5,
+            "high_execution_unit": "working_days",
+            "normal_execution": 20,
+            "execution_done": ["verified"],
+            "quiet_urgent_breaches": True,
+            "notify_taken_into_work": False,
+        }
+        policy = load_settings(environ={}, overrides=a_config(regulation=regulation)).policy()
+        assert (policy.high_reaction, policy.high_execution, policy.normal_execution) == (24, 5, 20)
+        assert policy.execution_done == frozenset({Status.VERIFIED})
+        assert policy.quiet_urgent_breaches and not policy.notify_taken_into_work
+
     def test_policy_carries_configured_values(self) -> None:
-        """Configured knobs reach the Policy, R20 replies merged over the defaults."""
+        """Configured knobs reach the Policy, R20 replies merged over the defaults; the single
+        intake clock's keys of earlier versions are read as the clocks they meant."""
         regulation = {
             "high_intake": 48,
             "high_intake_unit": "working_hours",
@@ -533,10 +550,10 @@ class TestConverters:
         }
         config = a_config(regulation=regulation, telegram={"urgent_priorities": ["blocker"]})
         policy = load_settings(environ={}, overrides=config).policy()
-        assert (policy.high_intake, policy.high_intake_unit) == (48, ClockUnit.WORKING_HOURS)
+        assert (policy.high_reaction, policy.high_reaction_unit) == (48, ClockUnit.WORKING_HOURS)
         assert policy.warn_before == timedelta(hours=1, minutes=30)
         assert policy.silence_reminders == (5, 2, 1)
-        assert policy.intake_done == frozenset({Status.IN_PROGRESS})
+        assert policy.execution_done == frozenset({Status.IN_PROGRESS})
         assert policy.urgent_priorities == frozenset({"blocker"})
         assert policy.reply_to_terminal(Status.CLOSED) is TerminalReply.REOPEN
         assert policy.reply_to_terminal(Status.DUPLICATE) is TerminalReply.REJECT

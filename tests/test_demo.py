@@ -65,8 +65,10 @@ def test_the_urgent_request_gets_a_card_a_72_hour_deadline_and_its_screenshot(de
     for line in (
         "SUP-2 by bridge: file screenshot.png",
         "Telegram: posted #2: 🆕 SUP-2 · Критичный",
-        "✓ R10: deadline field Thu 05.03 11:00: 72 h after registration",
+        "✓ R10: reaction deadline field Thu 05.03 11:00: 72 h after the mail arrived",
         "✓ R5: /take → assignee ivanov, status inProgress, card edited in place",
+        "✓ R10: taken into work by a person: the reaction clock is met",
+        "✓ R17: the execution clock runs on: running, deadline Mon 23.03 11:00",
     ):
         assert line in demo.text, line
 
@@ -85,8 +87,9 @@ def test_the_saturday_request_is_acknowledged_as_out_of_hours_and_asked_for_the_
 
 
 def test_the_question_pauses_the_clock_and_the_answer_resumes_it(demo: Run) -> None:
-    """R8/R14/R10: the deadline moves by the three hours spent in 'info requested'."""
-    assert "slaDeadline Thu 05.03 11:00 → Thu 05.03 14:00" in demo.text
+    """R8/R14/R10: the execution deadline moves by the three hours spent in 'info
+    requested'."""
+    assert "slaDeadline Mon 23.03 11:00 → Mon 23.03 14:00" in demo.text
     assert "✓ R14: the clock runs again" in demo.text
 
 

@@ -162,14 +162,15 @@ class TestMetricsEndpoint:
         self, metrics: Metrics, server: MetricsServer
     ) -> None:
         """A state that no clock is in any more reads 0, not its last count."""
-        metrics.set_clocks({(ClockKind.INTAKE, ClockState.RUNNING): 5})
-        metrics.set_clocks({(ClockKind.INTAKE, ClockState.PAUSED): 2})
+        metrics.set_clocks({(ClockKind.EXECUTION, ClockState.RUNNING): 5})
+        metrics.set_clocks({(ClockKind.EXECUTION, ClockState.PAUSED): 2})
         samples = scrape(server)
 
         def clocks(kind: str, state: str) -> float:
             return samples[("tracker_bridge_clocks", (("kind", kind), ("state", state)))]
 
-        assert (clocks("intake", "running"), clocks("intake", "paused")) == (0, 2)
+        assert (clocks("execution", "running"), clocks("execution", "paused")) == (0, 2)
+        assert clocks("reaction", "running") == 0
         assert clocks("silence", "breached") == 0
 
     def test_documented_outcomes_and_systems_start_at_zero(

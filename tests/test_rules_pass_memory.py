@@ -78,17 +78,17 @@ async def test_the_clock_gauges_follow_open_requests_as_they_change_and_finish(
     a request that finished."""
     async with running_world(tmp_path) as world:
         await _two_requests(world)
-        assert clocks(world) == {("intake", "running"): 2.0}
+        assert clocks(world) == {("execution", "running"): 2.0}
         world.tracker.transition("SUP-1", "request_info", by="ivanov", comment="Какой логин?")
-        await world.run_until(lambda: ("intake", "paused") in clocks(world))
+        await world.run_until(lambda: ("execution", "paused") in clocks(world))
         await world.settle(30.0)
         assert clocks(world) == {
-            ("intake", "running"): 1.0,
-            ("intake", "paused"): 1.0,
+            ("execution", "running"): 1.0,
+            ("execution", "paused"): 1.0,
             ("silence", "running"): 1.0,
         }
         await _close(world, "SUP-1")
-        assert clocks(world) == {("intake", "running"): 1.0}
+        assert clocks(world) == {("execution", "running"): 1.0}
         await _close(world, "SUP-2")
         assert clocks(world) == {}
         assert world.bridge.rules.views == {}

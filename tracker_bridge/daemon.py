@@ -32,7 +32,7 @@ import random
 import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Protocol
 
@@ -110,6 +110,13 @@ class Service(Protocol):
     async def stop(self) -> None: ...
 
 
+# How long a waiting mail source may take to notice new mail (IDLE push, a Maildir poll), and
+# how long a wait must last to show it did not return at once for mail already waiting.
+MAIL_LATENCY = timedelta(seconds=60)
+MAIL_BLOCKED = timedelta(seconds=5)
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Intervals:
     """How often each loop runs, in seconds of the injected clock."""
@@ -175,6 +182,29 @@ class Daemon:
     _unevaluated: list[str] = field(default_factory=list, init=False)
     # the digest counts the views, which only the first sync fills: before it, "0 open" is a lie
     _synced: bool = field(default=False, init=False)
+    # R19/R20: up to when every mail that reached the mailbox has been taken in (None: not yet
+    # since start), and since when the intake has been waiting with nothing left in hand
+    _mail_taken_until: datetime | None = field(default=None, init=False)
+    _waiting_since: datetime | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.rules.mail_taken_until = self.mail_taken_until
+
+    def mail_taken_until(self) -> datetime:
+        """Every mail that reached the mailbox before this instant has been taken in (R19: no
+        request is closed for no response before its in-time answers are read).
+
+        A wait for new mail that has lasted ``MAIL_BLOCKED`` shows nothing was waiting when it
+        began (a source returns at once while mail is waiting), and that nothing came since,
+        bar the last ``MAIL_LATENCY`` (a push or a poll takes that long to end the wait). While
+        a batch is in hand, or the mailbox is unreachable, the instant stays where it was."""
+        known = self._mail_taken_until or _NEVER
+        waiting = self._waiting_since
+        if waiting is not None:
+            now = self.clock.now()
+            if now - waiting >= MAIL_BLOCKED:
+                return max(known, waiting, now - MAIL_LATENCY)
+        return known
 
     def stop(self) -> None:
         """Ask every loop to finish what it holds and end."""
@@ -321,6 +351,9 @@ class Daemon:
         failed_before = self._retry or self.loops["intake"].failures > 0
         wait = 0.0 if failed_before else self.intervals.mail_wait
         started = self.clock.now()
+        # nothing from an earlier round is still in hand: a wait that lasts shows the mailbox
+        # was read up to its start (R19, ``mail_taken_until``)
+        self._waiting_since = started if not failed_before else None
         waiter = asyncio.ensure_future(self.source.wait_for_new(wait))
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
@@ -330,6 +363,8 @@ class Daemon:
             if not waiter.done():
                 waiter.cancel()
             await asyncio.gather(waiter, stopper, return_exceptions=True)
+            self._mail_taken_until = self.mail_taken_until()
+            self._waiting_since = None
         if self._stop.is_set():
             return
         if self.clock.now() - started >= timedelta(seconds=self.intervals.mail_wait):

@@ -241,7 +241,8 @@ class Effects:
         if self._metrics is not None:
             self._metrics.actions.labels(kind=_kind(action), outcome=outcome).inc()
             if isinstance(action, TelegramAlert) and action.kind == "breach" and outcome == "done":
-                self._metrics.breaches.labels(kind="intake").inc()
+                kind = "reaction" if action.event.startswith("reaction") else "execution"
+                self._metrics.breaches.labels(kind=kind).inc()
 
     def _resolve(self, ref: IssueRef | None, result: BatchResult) -> str | None:
         """The real key of an issue reference ("new:<unique>" once created)."""

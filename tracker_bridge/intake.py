@@ -10,6 +10,7 @@ a crash anywhere before leaves it to be handled again — and the duplicate guar
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,6 +93,8 @@ class Intake:
     def prepare(self, message: IncomingMessage) -> PreparedMessage:
         """Parse ``message`` and name what it depends on (no I/O beyond the store)."""
         mail = parse_message(message.raw)
+        if message.received_at is not None:
+            mail = dataclasses.replace(mail, received_at=message.received_at)
         keys = {f"from:{mail.sender.lower()}", f"id:{mail.message_id}"}
         for message_id in filter(None, (mail.in_reply_to, *mail.references)):
             keys.add(f"id:{message_id}")

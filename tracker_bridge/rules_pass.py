@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Protocol
 
@@ -83,6 +83,9 @@ class RulesPass:
         self._clock_counts: Counter[tuple[ClockKind, ClockState]] = Counter()
         # the latest compact view of each open issue, shared with the Telegram cards and commands
         self.views: dict[str, IssueView] = {} if views is None else views
+        # the intake's watermark (R19: no auto-close before the mail that came in time is read);
+        # the daemon sets it, a pass without a mailbox leaves it None
+        self.mail_taken_until: Callable[[], datetime] | None = None
 
     async def issue(self, key: str) -> Evaluation | None:
         """Evaluate one issue now and carry out what is owed; a failure is logged as
@@ -105,7 +108,8 @@ class RulesPass:
         # before the effects: the Telegram card of this evaluation is rendered from it
         self.views[key] = compact_view(view)
         now = self._clock.now()
-        result = evaluate(view, now, self._cal, self._policy)
+        taken = self.mail_taken_until() if self.mail_taken_until is not None else None
+        result = evaluate(view, now, self._cal, self._policy, mail_taken_until=taken)
         if result.actions:
             log.info("rules.actions", issue=key, actions=[a.key for a in result.actions])
             await self._effects.run(result.actions, customer=view.customer, issue_key=key)
@@ -130,7 +134,7 @@ class RulesPass:
         """Keep the clocks-by-state gauges in step (observability), in O(1) per evaluation."""
         if self._metrics is None:
             return
-        states = tuple((r.kind, r.state) for r in (result.intake, result.silence) if r is not None)
+        states = tuple((r.kind, r.state) for r in result.clocks)
         self._set_states(key, _SHARED.setdefault(states, states))
 
     def _set_states(self, key: str, states: ClockStates) -> None:

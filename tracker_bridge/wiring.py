@@ -118,6 +118,8 @@ def field_ids_of(settings: Settings) -> dict[str, str]:
         "requester": ids.requester_email,
         "customer_priority": ids.customer_priority,
         "deadline": ids.deadline,
+        "reaction_deadline": ids.reaction_deadline,
+        "arrived_at": ids.mail_received_at,
     }
 
 

@@ -24,7 +24,7 @@ def test_explain_shows_counted_skipped_and_paused_intervals_in_moscow_time(tmp_p
     assert result.code == 0, result.err
     lines = result.out.splitlines()
     assert lines[0] == f"{issue.key} «Не открывается карта» — clinic-one"
-    assert "Intake clock (R10, R14, R17): paused, target 14 working days" in lines
+    assert "Execution clock (R10, R14, R17): paused, target 14 working days" in lines
     intervals = [line.split() for line in lines if line.startswith("    ")]
     spans = [(i[0], i[2], i[6]) for i in intervals[:4]]
     assert spans == [

@@ -28,18 +28,23 @@ from tracker_bridge.regulation.statuses import Status
 
 class TestPolicy:
     def test_the_defaults_are_the_regulations_numbers(self) -> None:
-        """R10/R17/R19: 72 h, 14 working days, 10 working days with reminders at 3 and 1."""
+        """R10/R17/R19: 72 h to take into work, 14 working days to execute, 10 working days
+        of silence with reminders at 3 and 1."""
         policy = Policy()
-        assert (policy.high_intake, policy.normal_intake, policy.silence_days) == (72, 14, 10)
+        assert (policy.high_reaction, policy.normal_execution, policy.silence_days) == (72, 14, 10)
+        assert policy.high_execution == 14
         assert policy.silence_reminders == (3, 1)
         assert policy.warn_before == timedelta(hours=1)
-        assert policy.reply_to_terminal(Status.CLOSED) is TerminalReply.REJECT
+        assert policy.reply_to_terminal(Status.CLOSED) is TerminalReply.REOPEN
+        assert policy.reply_to_terminal(Status.COMPLETED) is TerminalReply.REJECT
 
     @pytest.mark.parametrize(
         "bad",
         [
             {"warn_fraction": 1.5},
-            {"high_intake": 0},
+            {"high_reaction": 0},
+            {"high_execution": 0},
+            {"normal_execution": 0},
             {"silence_reminders": (10,)},
             {"terminal_reply": {Status.OPEN: TerminalReply.REOPEN}},
         ],

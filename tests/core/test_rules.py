@@ -12,7 +12,7 @@ from tracker_bridge.regulation.actions import (
     TelegramCard,
     Transition,
 )
-from tracker_bridge.regulation.model import IssueView, PriorityChange
+from tracker_bridge.regulation.model import IssueView, PriorityChange, StatusChange
 from tracker_bridge.regulation.policy import Policy, TerminalReply
 from tracker_bridge.regulation.rules import Evaluation, evaluate
 from tracker_bridge.regulation.statuses import Status
@@ -42,9 +42,29 @@ class TestStatusNotifications:
         assert note.issue == "SUP-1"
         assert note.context["status_title"] == "Ожидание тестирования клиентом"
 
-    def test_r12_internal_steps_are_not_mailed(self) -> None:
-        """R12: "in progress" is support's business; the requester is not mailed about it."""
+    def test_r12_taken_into_work_by_a_person_is_mailed(self) -> None:
+        """R12 "о каждом событии": a person taking the request into work is told (default)."""
         issue = an_issue(history=[("2026-03-03 12:00", Status.IN_PROGRESS)])
+        (note,) = mails(run(issue, "2026-03-03 12:01"), "status_in_progress")
+        assert note.context["status_title"] == "В работе"
+
+    def test_r12_taken_into_work_notice_is_a_setting(self) -> None:
+        """Settings that change a reading: ``notify_taken_into_work = false`` keeps it quiet."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.IN_PROGRESS)])
+        quiet = Policy(notify_taken_into_work=False)
+        assert not of(run(issue, "2026-03-03 12:01", quiet), Notify)
+
+    def test_r12_the_bridges_own_move_to_work_is_not_mailed(self) -> None:
+        """R8/R12: back to work after the customer's answer: the customer knows, no mail."""
+        base = an_issue()
+        issue = replace(
+            base,
+            status=Status.IN_PROGRESS,
+            status_history=(
+                *base.status_history,
+                StatusChange(msk("2026-03-03 12:00"), Status.IN_PROGRESS, by_person=False),
+            ),
+        )
         assert not of(run(issue, "2026-03-03 12:01"), Notify)
 
     def test_r8_the_question_travels_with_the_info_requested_notice(self) -> None:
@@ -122,17 +142,17 @@ class TestPriorityAndInfrastructure:
         assert mails(run(by_tag, "2026-03-03 12:00"), "infrastructure")
 
     def test_r4_r20_the_infrastructure_notice_knows_whether_a_reply_is_taken(self) -> None:
-        """R4 + R20: closed with the infrastructure resolution, a reply would be refused, so
-        the notice says to write a new request; open (a tag), or with replies reopening, it
-        asks for a reply."""
+        """R4 + R20: closed with the infrastructure resolution where a reply would be refused,
+        the notice says to write a new request; open (a tag), or with replies reopening (plain
+        «Закрыто» by default), it asks for a reply."""
         closed = an_issue(resolution="infrastructure", status=Status.CLOSED)
         tagged = an_issue(tags=frozenset({"инфраструктура"}))
-        (to_closed,) = mails(run(closed, "2026-03-03 12:00"), "infrastructure")
+        rejecting = replace(POLICY, terminal_reply={Status.CLOSED: TerminalReply.REJECT})
+        (to_closed,) = mails(run(closed, "2026-03-03 12:00", rejecting), "infrastructure")
         (to_open,) = mails(run(tagged, "2026-03-03 12:00"), "infrastructure")
         assert to_closed.context["reply"] == "new_request"
         assert to_open.context["reply"] == "reply"
-        reopening = replace(POLICY, terminal_reply={Status.CLOSED: TerminalReply.REOPEN})
-        (to_reopen,) = mails(run(closed, "2026-03-03 12:00", reopening), "infrastructure")
+        (to_reopen,) = mails(run(closed, "2026-03-03 12:00"), "infrastructure")
         assert to_reopen.context["reply"] == "reply"
 
 
@@ -143,9 +163,28 @@ class TestDeadlineField:
         assert write.fields == {"deadline": "2026-03-23T12:00:00+03:00"}
 
     def test_r10_an_up_to_date_deadline_is_left_alone(self) -> None:
-        """R10: no write when the field already shows the deadline."""
-        issue = replace(CRITICAL, deadline=msk("2026-03-05 12:00"))
+        """R10/R17: no write when the fields already show both deadlines."""
+        issue = replace(
+            CRITICAL,
+            reaction_deadline=msk("2026-03-05 12:00"),
+            deadline=msk("2026-03-23 12:00"),
+        )
         assert not of(run(issue, "2026-03-03 12:00"), SetFields)
+
+    def test_r10_r17_one_field_per_clock(self) -> None:
+        """R10/R17: a high priority shows its reaction and its execution deadline, each in
+        its own field."""
+        writes = of(run(CRITICAL, "2026-03-03 12:00"), SetFields)
+        assert [w.fields for w in writes] == [
+            {"reaction_deadline": "2026-03-05T12:00:00+03:00"},
+            {"deadline": "2026-03-23T12:00:00+03:00"},
+        ]
+
+    def test_r10_a_met_reaction_deadline_is_not_rewritten(self) -> None:
+        """R10: once taken into work, the reaction field keeps what it showed."""
+        taken = an_issue(priority="critical", history=[("2026-03-02 13:00", Status.IN_PROGRESS)])
+        writes = of(run(taken, "2026-03-03 12:00"), SetFields)
+        assert all("reaction_deadline" not in w.fields for w in writes)
 
     def test_r14_the_deadline_is_not_rewritten_while_waiting(self) -> None:
         """R14: while paused the deadline drifts; it is written once work resumes."""
@@ -172,7 +211,24 @@ class TestIntakeAlerts:
     def test_r10_a_second_warning_in_the_last_hour(self) -> None:
         """R10: one working hour before the deadline comes the last warning."""
         alerts = of(run(CRITICAL, "2026-03-05 11:30"), TelegramAlert)
-        assert [a.event.split(":")[0] for a in alerts] == ["intake-share", "intake-last"]
+        assert [a.event.split(":")[0] for a in alerts] == ["reaction-share", "reaction-last"]
+        assert all("срок взятия в работу" in a.text for a in alerts)
+
+    def test_r10_the_breach_names_the_reaction_clock(self) -> None:
+        """R10: the breach of an urgent request not taken into work says which deadline."""
+        (alert,) = of(run(CRITICAL, "2026-03-05 12:00"), TelegramAlert)
+        assert alert.text.startswith("Срок взятия в работу истёк")
+
+    def test_r10_taken_at_once_no_reaction_breach_at_72_hours(self) -> None:
+        """R10: an urgent request taken into work one hour after it came is not overdue at 72 h
+        (the execution clock runs on, far from its term)."""
+        taken = an_issue(priority="critical", history=[("2026-03-02 13:00", Status.IN_PROGRESS)])
+        assert not of(run(taken, "2026-03-05 12:30"), TelegramAlert)
+
+    def test_r17_the_execution_breach_names_the_execution_clock(self) -> None:
+        """R17: the breach of the 14 working days says «Срок исполнения»."""
+        (alert,) = of(run(an_issue(), "2026-03-23 12:30"), TelegramAlert)
+        assert alert.kind == "breach" and alert.text.startswith("Срок исполнения истёк")
 
     def test_r10_nothing_to_say_early_just_a_time_to_look_again(self) -> None:
         """R10: early on, no alert; the pass knows when the 75 % point comes."""
@@ -292,13 +348,65 @@ class TestIdempotency:
 
 
 def test_r10_a_deadline_that_changes_back_is_written_again() -> None:
-    """R9/R10: A → B → A: the third write is a new write, not a repeat of the first."""
-    first = of(run(an_issue(priority="critical"), "2026-03-02 12:01"), SetFields)[0]
+    """R9/R17: A → B → A: the third write is a new write, not a repeat of the first."""
+    first = of(run(an_issue(), "2026-03-02 12:01"), SetFields)[0]
     later = replace(
-        an_issue(priority="critical"),
-        deadline=msk("2026-03-23 12:00"),
+        an_issue(),
+        deadline=msk("2026-03-06 12:00"),
         done=frozenset({first.key}),
     )
     (again,) = of(run(later, "2026-03-02 13:00"), SetFields)
     assert again.fields == first.fields
     assert again.key != first.key
+
+
+class TestAnswersBeforeTheClose:
+    waiting = an_issue(history=[("2026-03-02 12:00", Status.INFO_REQUESTED)])
+
+    def test_r19_no_close_before_the_mail_that_came_in_time_is_read(self) -> None:
+        """R19: the mailbox has been read only up to before the deadline (the daemon was
+        stopped): the close waits, and the pass looks again soon."""
+        evaluation = evaluate(
+            self.waiting,
+            msk("2026-03-17 12:00"),
+            cal(),
+            POLICY,
+            mail_taken_until=msk("2026-03-17 11:00"),
+        )
+        assert not of(evaluation, Transition)
+        assert evaluation.next_check_at == msk("2026-03-17 12:00:30")
+
+    def test_r19_the_close_follows_once_the_mailbox_is_read_past_the_deadline(self) -> None:
+        """R19: every mail up to the deadline read and none answered: closed."""
+        evaluation = evaluate(
+            self.waiting,
+            msk("2026-03-17 12:02"),
+            cal(),
+            POLICY,
+            mail_taken_until=msk("2026-03-17 12:01"),
+        )
+        assert of(evaluation, Transition)[0].to is Status.CLOSED_NO_RESPONSE
+
+
+class TestHandOffWords:
+    def test_r15_a_manual_verified_never_says_the_customer_confirmed(self) -> None:
+        """R15: «Проверено, ошибок нет» set by hand, no confirming mail: no «Заказчик
+        подтвердил»."""
+        issue = an_issue(history=[("2026-03-03 12:00", Status.VERIFIED)])
+        (alert,) = of(run(issue, "2026-03-03 12:01"), TelegramAlert)
+        assert "Заказчик подтвердил" not in alert.text
+        assert "вручную" in alert.text
+
+    def test_r15_the_bridges_move_on_a_confirmation_says_so(self) -> None:
+        """R15: moved by the bridge on the customer's confirming mail: «Заказчик подтвердил»."""
+        base = an_issue()
+        issue = replace(
+            base,
+            status=Status.VERIFIED,
+            status_history=(
+                *base.status_history,
+                StatusChange(msk("2026-03-03 12:00"), Status.VERIFIED, by_person=False),
+            ),
+        )
+        (alert,) = of(run(issue, "2026-03-03 12:01"), TelegramAlert)
+        assert alert.text.startswith("Заказчик подтвердил")

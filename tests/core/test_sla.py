@@ -1,4 +1,8 @@
-"""The regulation's clocks: intake (R10, R14, R16, R17, R18) and silence (R19)."""
+"""The regulation's clocks: reaction (R10), execution (R10, R14, R16, R17, R18) and silence (R19).
+
+The execution walk's tests run with a 72-calendar-hour execution target for high priorities
+(``EXEC_72``), which makes the pause arithmetic easy to read; the default term is 14 working days
+(``test_r17_high_priority_execution_defaults_to_14_working_days``)."""
 
 from __future__ import annotations
 
@@ -11,15 +15,20 @@ from tracker_bridge.regulation.policy import ClockUnit, Policy
 from tracker_bridge.regulation.sla import (
     ClockKind,
     ClockState,
+    execution_clock,
     explain,
-    intake_clock,
+    reaction_clock,
+    read_clocks,
     silence_clock,
 )
 from tracker_bridge.regulation.statuses import Status
 
+EXEC_72 = Policy(high_execution=72, high_execution_unit=ClockUnit.CALENDAR_HOURS)
+
 
 def intake(issue, now):  # type: ignore[no-untyped-def]
-    reading = intake_clock(issue, msk(now), cal(), POLICY)
+    """The execution clock with a 72-hour target for high priorities (see the module doc)."""
+    reading = execution_clock(issue, msk(now), cal(), EXEC_72)
     assert reading is not None
     return reading
 
@@ -28,7 +37,7 @@ class TestHighPriorityIntake:
     def test_r10_high_priority_is_due_72_calendar_hours_after_creation(self) -> None:
         """R10: a high-priority request is due three days (72 h) after it appeared."""
         reading = intake(an_issue(priority="critical"), "2026-03-03 12:00")
-        assert reading.kind is ClockKind.INTAKE
+        assert reading.kind is ClockKind.EXECUTION
         assert reading.deadline == msk("2026-03-05 12:00")
         assert reading.state is ClockState.RUNNING
         assert reading.used == timedelta(hours=24)
@@ -63,9 +72,9 @@ class TestHighPriorityIntake:
 
     def test_r10_unit_is_a_setting(self) -> None:
         """R10: the high-priority target can be counted in working hours instead."""
-        policy = Policy(high_intake=24, high_intake_unit=ClockUnit.WORKING_HOURS)
+        policy = Policy(high_execution=24, high_execution_unit=ClockUnit.WORKING_HOURS)
         issue = an_issue(priority="critical")
-        reading = intake_clock(issue, msk("2026-03-02 13:00"), cal(), policy)
+        reading = execution_clock(issue, msk("2026-03-02 13:00"), cal(), policy)
         assert reading is not None
         # Mon 12:00 + 24 working hours = Mon 6 h + Tue 8 + Wed 8 + Thu 2 → Thu 12:00
         assert reading.deadline == msk("2026-03-05 12:00")
@@ -168,8 +177,8 @@ class TestClockEnds:
         """R18: enhancements (by type or tag) are outside the regulation: no clock at all."""
         by_type = an_issue(issue_type="improvement")
         by_tag = an_issue(tags=frozenset({"доработка"}))
-        assert intake_clock(by_type, msk("2026-03-03 12:00"), cal(), POLICY) is None
-        assert intake_clock(by_tag, msk("2026-03-03 12:00"), cal(), POLICY) is None
+        assert execution_clock(by_type, msk("2026-03-03 12:00"), cal(), POLICY) is None
+        assert execution_clock(by_tag, msk("2026-03-03 12:00"), cal(), POLICY) is None
 
 
 class TestBadHistory:
@@ -304,3 +313,119 @@ class TestExplanation:
         assert reading.fraction_used == 0.0
         done = replace(reading, used=timedelta(0), remaining=timedelta(0))
         assert done.fraction_used == 1.0
+
+
+def _moved(at: str, status: Status, *, by_person: bool = True) -> StatusChange:
+    return StatusChange(msk(at), status, by_person=by_person)
+
+
+class TestReactionClock:
+    """R10: «принимаются в работу … не позднее 3-х суток с момента появления» — a reaction
+    deadline, met when a person takes the request into work."""
+
+    def test_r10_reaction_is_72_calendar_hours_from_arrival(self) -> None:
+        """R10: the reaction deadline is 72 h after the mail arrived, not after registration."""
+        issue = an_issue(priority="critical", arrived_at=msk("2026-03-02 10:00"))
+        reading = reaction_clock(issue, msk("2026-03-03 12:00"), cal(), POLICY)
+        assert reading is not None
+        assert reading.kind is ClockKind.REACTION
+        assert reading.started_at == msk("2026-03-02 10:00")
+        assert reading.deadline == msk("2026-03-05 10:00")
+        assert reading.state is ClockState.RUNNING
+        assert reading.used == timedelta(hours=26)
+
+    def test_r10_taken_into_work_by_a_person_an_hour_later_is_met(self) -> None:
+        """R10: taken into work one hour after it came: met, and never a breach at 72 h."""
+        issue = replace(
+            an_issue(priority="critical", history=[("2026-03-02 13:00", Status.IN_PROGRESS)]),
+        )
+        reading = reaction_clock(issue, msk("2026-03-10 12:00"), cal(), POLICY)
+        assert reading is not None
+        assert reading.state is ClockState.MET
+        assert reading.ended_at == msk("2026-03-02 13:00")
+        assert reading.remaining == timedelta(0)
+        assert any("taken into work by a person" in n for n in reading.notes)
+
+    def test_r10_the_bridges_own_move_to_work_does_not_count(self) -> None:
+        """R10: the bridge moving the request to «В работе» after an answer is not a reaction."""
+        base = an_issue(priority="critical")
+        issue = replace(
+            base,
+            status=Status.IN_PROGRESS,
+            status_history=(
+                *base.status_history,
+                _moved("2026-03-02 14:00", Status.IN_PROGRESS, by_person=False),
+            ),
+        )
+        running = reaction_clock(issue, msk("2026-03-04 12:00"), cal(), POLICY)
+        late = reaction_clock(issue, msk("2026-03-05 12:00"), cal(), POLICY)
+        assert running is not None and running.state is ClockState.RUNNING
+        assert late is not None and late.state is ClockState.BREACHED
+        assert late.ended_at is None
+
+    def test_r10_a_question_from_support_is_a_reaction(self) -> None:
+        """R10/R8: support asking for information has taken the request up."""
+        issue = an_issue(priority="critical", history=[("2026-03-02 15:00", Status.INFO_REQUESTED)])
+        reading = reaction_clock(issue, msk("2026-03-06 12:00"), cal(), POLICY)
+        assert reading is not None and reading.state is ClockState.MET
+
+    def test_r10_taken_after_72_hours_is_late(self) -> None:
+        """R10: taken into work after the 72 h: breached, and it stays so."""
+        issue = an_issue(priority="critical", history=[("2026-03-05 13:00", Status.IN_PROGRESS)])
+        reading = reaction_clock(issue, msk("2026-03-10 12:00"), cal(), POLICY)
+        assert reading is not None and reading.state is ClockState.BREACHED
+        assert reading.ended_at == msk("2026-03-05 13:00")
+
+    def test_r10_a_reopen_is_not_a_reaction_but_a_close_ends_the_clock(self) -> None:
+        """R10/R16: «Открыто повторно» is not work taken; a terminal status ends the clock."""
+        reopened = an_issue(priority="critical", history=[("2026-03-02 13:00", Status.REOPENED)])
+        closed = an_issue(priority="critical", history=[("2026-03-02 13:00", Status.DUPLICATE)])
+        now = msk("2026-03-03 12:00")
+        assert reaction_clock(reopened, now, cal(), POLICY).state is ClockState.RUNNING  # type: ignore[union-attr]
+        assert reaction_clock(closed, now, cal(), POLICY).state is ClockState.MET  # type: ignore[union-attr]
+
+    def test_r10_other_priorities_and_enhancements_have_no_reaction_clock(self) -> None:
+        """R10 sets a reaction term for high priorities only; R18: none for enhancements."""
+        now = msk("2026-03-03 12:00")
+        assert reaction_clock(an_issue(priority="normal"), now, cal(), POLICY) is None
+        enhancement = an_issue(priority="critical", issue_type="improvement")
+        assert reaction_clock(enhancement, now, cal(), POLICY) is None
+
+    def test_r10_reaction_target_and_unit_are_settings(self) -> None:
+        """R10: the reaction target can be counted in working hours."""
+        policy = Policy(high_reaction=24, high_reaction_unit=ClockUnit.WORKING_HOURS)
+        reading = reaction_clock(
+            an_issue(priority="critical"), msk("2026-03-02 13:00"), cal(), policy
+        )
+        assert reading is not None
+        assert reading.deadline == msk("2026-03-05 12:00")
+
+
+class TestTwoClocks:
+    def test_r17_high_priority_execution_defaults_to_14_working_days(self) -> None:
+        """R17/R10: a high priority's execution term is the 14 working days by default."""
+        clocks = read_clocks(an_issue(priority="critical"), msk("2026-03-03 12:00"), cal(), POLICY)
+        assert clocks.reaction is not None and clocks.execution is not None
+        assert clocks.reaction.deadline == msk("2026-03-05 12:00")
+        assert clocks.execution.deadline == msk("2026-03-23 12:00")
+        assert clocks.first_breach() is None
+
+    def test_r10_r17_reaction_met_while_execution_runs(self) -> None:
+        """R10/R17: taken into work at once — reaction met, execution still running."""
+        issue = an_issue(priority="critical", history=[("2026-03-02 13:00", Status.IN_PROGRESS)])
+        clocks = read_clocks(issue, msk("2026-03-05 13:00"), cal(), POLICY)
+        assert clocks.reaction is not None and clocks.reaction.state is ClockState.MET
+        assert clocks.execution is not None and clocks.execution.state is ClockState.RUNNING
+
+    def test_r17_execution_starts_at_arrival(self) -> None:
+        """R10 "с момента появления": the execution clock counts from the mail's arrival."""
+        issue = an_issue(arrived_at=msk("2026-03-02 10:00"))
+        reading = execution_clock(issue, msk("2026-03-03 12:00"), cal(), POLICY)
+        assert reading is not None
+        assert reading.started_at == msk("2026-03-02 10:00")
+        assert reading.deadline == msk("2026-03-23 10:00")  # 9 March is a holiday
+
+    def test_an_arrival_after_creation_is_ignored(self) -> None:
+        """Bad input: an arrival time later than the issue's creation cannot be the start."""
+        issue = an_issue(arrived_at=msk("2026-03-02 13:00"))
+        assert issue.appeared_at == msk("2026-03-02 12:00")

@@ -15,11 +15,12 @@ from tracker_bridge.regulation.actions import (
     NewIssue,
     Notify,
     Quarantine,
+    SetFields,
     TelegramAlert,
     Transition,
     unique_for,
 )
-from tracker_bridge.regulation.model import Attachment, InboundMail, IssueView
+from tracker_bridge.regulation.model import Attachment, InboundMail, IssueView, PriorityChange
 from tracker_bridge.regulation.policy import Policy, TerminalReply
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.regulation.triage import Decision, route, triage
@@ -166,7 +167,27 @@ class TestNewRequest:
         (create,) = only(decision, CreateIssue)
         assert create.priority == "critical"
         assert create.summary == "Не открывается карта"
-        assert create.deadline == msk("2026-03-06 12:00")
+        assert create.reaction_deadline == msk("2026-03-06 12:00")
+        assert create.deadline == msk("2026-03-24 12:00")
+
+    def test_r10_clocks_start_when_the_mail_arrived_not_when_it_was_read(self) -> None:
+        """R10 "с момента появления": after a two-hour outage the deadlines (and the
+        acknowledgement) are counted from the mail's arrival in the mailbox."""
+        arrived = msk("2026-03-03 10:00")
+        mail = a_mail(subject="СРОЧНО! Не открывается карта", received_at=arrived)
+        decision = run(mail)  # the bridge reads it at 12:00
+        (create,) = only(decision, CreateIssue)
+        assert create.arrived_at == arrived
+        assert create.reaction_deadline == msk("2026-03-06 10:00")
+        (ack,) = only(decision, Notify)
+        assert ack.context["reaction_deadline"] == "06.03.2026 10:00"
+        assert ack.context["deadline"] == "24.03.2026 10:00"
+
+    def test_r10_an_arrival_in_the_future_is_not_trusted(self) -> None:
+        """A delivery time later than now (a skewed server clock) falls back to now."""
+        mail = a_mail(received_at=msk("2026-03-04 10:00"))
+        (create,) = only(run(mail), CreateIssue)
+        assert create.arrived_at == msk("2026-03-03 12:00")
 
     def test_r9_the_mail_clients_priority_wins_over_the_default(self) -> None:
         """R9: X-Priority/Importance (the parser's hint) sets the priority."""
@@ -273,16 +294,82 @@ class TestTestingReplies:
         assert decision.clause == "R15"
 
     def test_r15_an_unclear_reply_is_a_comment_and_support_is_told(self) -> None:
-        """R15: neither confirmation nor error: comment + Telegram alert, status unchanged."""
-        decision = run(a_mail(reply_text="Посмотрим завтра"), self.testing)
-        assert [type(a) for a in decision.actions] == [AddComment, TelegramAlert]
+        """R15: neither confirmation nor corrections: comment + Telegram alert; R19: the
+        customer answered, so the request leaves waiting (support owes the next step)."""
+        decision = run(a_mail(reply_text="А как проверить? Где это в меню?"), self.testing)
+        assert [type(a) for a in decision.actions] == [AddComment, TelegramAlert, Transition]
         assert only(decision, TelegramAlert)[0].kind == "unclear_reply"
+        assert only(decision, Transition)[0].to is Status.IN_PROGRESS
+
+    def test_r15_corrections_go_back_to_work_and_support_is_told(self) -> None:
+        """R15: «всё работает, кроме …» → «Найдена ошибка» (R13: in work) and an alert."""
+        mail = a_mail(sender="chief@clinic1.example", reply_text="Всё работает, кроме печати")
+        decision = run(mail, self.testing)
+        assert only(decision, Transition)[0].to is Status.ERROR_FOUND
+        assert only(decision, TelegramAlert)[0].kind == "correction"
+
+    def test_r19_a_deferring_reply_keeps_the_request_waiting(self) -> None:
+        """R19: «посмотрю завтра» is added as a comment; the request keeps waiting."""
+        decision = run(a_mail(reply_text="Посмотрим завтра"), self.testing)
+        assert [type(a) for a in decision.actions] == [AddComment]
+        waiting = an_issue(status=Status.INFO_REQUESTED)
+        decision = run(a_mail(reply_text="Уточню логин и отпишусь"), waiting)
+        assert [type(a) for a in decision.actions] == [AddComment]
+
+    def test_r19_an_answer_to_a_question_goes_back_to_work(self) -> None:
+        """R8/R19: the information asked for is an answer: back to work, silence stops."""
+        waiting = an_issue(status=Status.INFO_REQUESTED)
+        decision = run(a_mail(reply_text="Логин ivanova, Chrome 131"), waiting)
+        assert only(decision, Transition)[0].to is Status.IN_PROGRESS
+
+
+class TestPriorityRaise:
+    def test_r9_a_later_urgent_reply_raises_the_priority(self) -> None:
+        """R9: a reply with «СРОЧНО» raises a normal request to critical."""
+        issue = an_issue(status=Status.IN_PROGRESS)
+        decision = run(a_mail(reply_priority_hint="critical"), issue)
+        (write,) = only(decision, SetFields)
+        assert write.fields == {"priority": "critical"}
+
+    def test_r9_the_inherited_subject_of_a_reply_raises_nothing(self) -> None:
+        """R9: "Re: СРОЧНО …" repeats the first mail's subject; support lowered it: no raise."""
+        issue = an_issue(
+            status=Status.IN_PROGRESS,
+            priority_history=(PriorityChange(msk("2026-03-02 13:00"), "critical", "normal"),),
+        )
+        decision = run(a_mail(subject="Re: СРОЧНО не открывается карта"), issue)
+        assert not only(decision, SetFields) and not only(decision, TelegramAlert)
+
+    def test_r9_a_body_priority_field_raises_it_too(self) -> None:
+        """R9: «Приоритет: высокий» in a reply raises the priority."""
+        issue = an_issue(status=Status.IN_PROGRESS)
+        decision = run(a_mail(reply_priority_hint="critical"), issue)
+        assert only(decision, SetFields)[0].fields == {"priority": "critical"}
+
+    def test_r9_support_set_priority_is_not_overridden_support_is_alerted(self) -> None:
+        """R9 "в спорных случаях согласуется совместно": support set it by hand → alert."""
+        issue = an_issue(
+            status=Status.IN_PROGRESS,
+            priority_history=(PriorityChange(msk("2026-03-02 13:00"), "critical", "normal"),),
+        )
+        decision = run(a_mail(reply_priority_hint="critical"), issue)
+        assert not only(decision, SetFields)
+        assert only(decision, TelegramAlert)[0].kind == "priority_dispute"
+
+    def test_r9_a_lower_or_equal_ask_changes_nothing(self) -> None:
+        """R9: «не срочно» or the same priority in a reply changes nothing."""
+        issue = an_issue(status=Status.IN_PROGRESS, priority="critical")
+        assert not only(run(a_mail(reply_priority_hint="critical"), issue), SetFields)
+        assert not only(run(a_mail(reply_priority_hint="minor"), issue), SetFields)
 
 
 class TestClosedRequests:
-    @pytest.mark.parametrize("status", [s for s in Status if s.is_terminal])
+    @pytest.mark.parametrize(
+        "status", [s for s in Status if s.is_terminal and s is not Status.CLOSED]
+    )
     def test_r20_a_reply_to_a_finished_request_is_not_added(self, status: Status) -> None:
-        """R20: replies to Завершено/Закрыто/Дубликат/… are ignored; the sender is told why."""
+        """R20: replies to Завершено/Дубликат/Отменено/Невыполнимо/Закрыто из-за отсутствия
+        ответа are ignored; the sender is told why."""
         decision = run(a_mail(), an_issue(status=status))
         (notice,) = decision.actions
         assert isinstance(notice, Notify)
@@ -292,8 +379,17 @@ class TestClosedRequests:
 
     def test_r20_the_rejection_notice_is_rate_limited(self) -> None:
         """R20/loop guard: past the answer limit the reply is ignored silently."""
-        decision = run(a_mail(), an_issue(status=Status.CLOSED), may_answer=False)
+        decision = run(a_mail(), an_issue(status=Status.COMPLETED), may_answer=False)
         assert [type(a) for a in decision.actions] == [Ignore]
+
+    def test_r20_a_reply_to_plain_closed_reopens_it_by_default(self) -> None:
+        """R13 "Закрытые задачи можно вновь открыть"; R20 names «Завершено», not «Закрыто»:
+        a reply to plain «Закрыто» reopens the request (the setting's default)."""
+        decision = run(a_mail(), an_issue(status=Status.CLOSED))
+        assert only(decision, Transition)[0].to is Status.REOPENED
+        reject = Policy(terminal_reply={Status.CLOSED: TerminalReply.REJECT})
+        (notice,) = run(a_mail(), an_issue(status=Status.CLOSED), policy=reject).actions
+        assert isinstance(notice, Notify) and notice.template == "reply_ignored"
 
     def test_r20_per_status_a_reply_can_file_a_new_linked_request(self) -> None:
         """R20: the "new request linked to the old" setting."""
@@ -309,3 +405,55 @@ class TestClosedRequests:
         decision = run(a_mail(), an_issue(status=Status.COMPLETED), policy=policy)
         assert [type(a) for a in decision.actions] == [AddComment, Transition]
         assert only(decision, Transition)[0].to is Status.REOPENED
+
+
+class TestSubjectReading:
+    @pytest.mark.parametrize(
+        ("subject", "summary"),
+        [
+            ("[EXTERNAL] Не печатается выписка", "Не печатается выписка"),
+            ("[SPAM?] Re: [EXTERNAL] Не печатается выписка", "Не печатается выписка"),
+            ("Отчёт [черновик] не строится", "Отчёт [черновик] не строится"),
+        ],
+    )
+    def test_r7_a_leading_tag_is_removed_whole(self, subject: str, summary: str) -> None:
+        """R7: «[EXTERNAL]» loses the whole tag, not one bracket; tags inside stay."""
+        (create,) = only(run(a_mail(subject=subject)), CreateIssue)
+        assert create.summary == summary
+
+    @pytest.mark.parametrize(
+        "subject",
+        ["Не срочно: поменять шрифт в шапке", "не очень срочно: поменять шрифт в шапке"],
+    )
+    def test_r9_a_negated_marker_is_not_high_and_keeps_the_meaning(self, subject: str) -> None:
+        """R9: «Не срочно: …» is not critical, and the summary never reads «Не поменять …»."""
+        (create,) = only(run(a_mail(subject=subject, priority_hint="minor")), CreateIssue)
+        assert create.priority == "minor"
+        assert create.summary == "поменять шрифт в шапке"
+        assert not create.summary.lower().startswith("не ")
+
+
+class TestAnswerBeforeTheClose:
+    closed = an_issue(
+        history=[
+            ("2026-03-02 12:00", Status.AWAITING_TESTING),
+            ("2026-03-16 12:00", Status.CLOSED_NO_RESPONSE),
+        ]
+    )
+
+    def test_r19_an_answer_that_arrived_before_the_close_reopens_the_request(self) -> None:
+        """R19/R20: mail that reached the mailbox before the auto-close is honoured: reopen
+        first (never appended to a closed request), then the answer, and support is told."""
+        mail = a_mail(reply_text="Проверено, ошибок нет", received_at=msk("2026-03-16 11:59"))
+        decision = run(mail, self.closed, now="2026-03-16 12:05")
+        assert [type(a) for a in decision.actions] == [Transition, AddComment, TelegramAlert]
+        assert only(decision, Transition)[0].to is Status.REOPENED
+        (alert,) = only(decision, TelegramAlert)
+        assert alert.kind == "late_answer" and "подтверждение" in alert.text
+        assert "16.03.2026 11:59" in alert.text
+
+    def test_r20_an_answer_that_arrived_after_the_close_is_refused_as_before(self) -> None:
+        """R20: after the close, a reply is refused with the explanation (default)."""
+        mail = a_mail(reply_text="Проверено, ошибок нет", received_at=msk("2026-03-16 12:01"))
+        (notice,) = run(mail, self.closed, now="2026-03-16 12:05").actions
+        assert isinstance(notice, Notify) and notice.template == "reply_ignored"

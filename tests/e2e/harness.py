@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -69,10 +69,12 @@ def settings_for(
     imap: MailAccount | None = None,
     webhook_port: int | None = None,
     adjust: Callable[[dict[str, Any]], None] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> Settings:
     """A complete configuration pointing at the loopback fakes (one clinic, or two); mail from
     a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
-    ``Overrides(imap_security="plain")``)."""
+    ``Overrides(imap_security="plain")``); ``config`` adds top-level tables (``{"regulation": {…},
+    "calendar": {…}}``)."""
     data: dict[str, Any] = {
         "tracker_token": tracker.token,
         "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
@@ -119,6 +121,8 @@ def settings_for(
         }
     if adjust is not None:
         adjust(data)
+    for table, values in (config or {}).items():
+        data[table] = {**data.get(table, {}), **values}
     return Settings.model_validate(data)
 
 
@@ -186,12 +190,12 @@ class World:
     def mail(self, **kwargs: Any) -> str:
         """Deliver an email into the intake Maildir; its Message-ID."""
         message_id, raw = email(when=self.clock.now(), **kwargs)
-        deliver(self.maildir, raw)
+        deliver(self.maildir, raw, at=self.clock.now())  # delivered now on the test's clock
         return message_id
 
     def deliver(self, raw: bytes) -> None:
         """Deliver raw bytes (a bounce, a message from the corpus) into the intake Maildir."""
-        deliver(self.maildir, raw)
+        deliver(self.maildir, raw, at=self.clock.now())
 
     async def run_until(
         self, done: Callable[[], bool], *, step: float = 1.0, limit: float = 3600.0
@@ -320,6 +324,7 @@ async def running_world(
     intervals: Intervals | None = None,
     production: bool = False,
     adjust: Callable[[dict[str, Any]], None] | None = None,
+    config: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -350,6 +355,7 @@ async def running_world(
             concurrency=concurrency,
             webhook_port=free_port() if webhook else None,
             adjust=adjust,
+            config=config,
         )
         overrides = Overrides() if production else fast_overrides()
         if intervals is not None:

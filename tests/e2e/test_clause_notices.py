@@ -28,8 +28,9 @@ async def test_r4_an_infrastructure_resolution_tells_the_requester_whose_side_it
     tmp_path: Path,
 ) -> None:
     """R4: closing with the "infrastructure" resolution sends the infrastructure notice (with
-    support's comment), once, beside the closing notice."""
-    async with running_world(tmp_path) as world:
+    support's comment), once, beside the closing notice (replies to «Закрыто» refused here)."""
+    config = {"regulation": {"terminal_reply": {"closed": "reject"}}}
+    async with running_world(tmp_path, config=config) as world:
         await _registered(world)
         world.tracker.add_comment("SUP-1", "Сервер клиники недоступен по SSH", by="ivanov")
         await _next_mail(world)
@@ -114,7 +115,7 @@ async def test_r9_a_priority_corrected_by_support_is_notified_with_old_and_new(
 # Support's path through the workflow, and the notice (subject words) each step owes, if any.
 PATH = (
     ("request_info", Status.INFO_REQUESTED, "Нужна дополнительная информация"),
-    ("start_progress", Status.IN_PROGRESS, None),
+    ("start_progress", Status.IN_PROGRESS, "взята в работу"),  # a person took it (R12)
     ("send_to_testing", Status.AWAITING_TESTING, "готовы к проверке"),
     ("error_found", Status.ERROR_FOUND, "Найдена ошибка"),
     ("send_to_testing", Status.AWAITING_TESTING, "готовы к проверке"),
@@ -145,8 +146,8 @@ async def test_r12_r13_every_status_change_is_seen_and_each_notice_is_sent_once(
             assert world.subjects_to(DOCTOR) == expected
         await world.settle(300.0, 15.0)
         counts = Counter(world.subjects_to(DOCTOR))
-        assert counts[expected[2]] == 2  # awaiting testing, twice: two separate events
-        assert len(world.mails_to(DOCTOR)) == 7
+        assert counts[expected[3]] == 2  # awaiting testing, twice: two separate events
+        assert len(world.mails_to(DOCTOR)) == 8
 
 
 def _seen(world: World, status: Status) -> bool:

@@ -19,7 +19,8 @@ async def _awaiting_testing(world: World) -> None:
     await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
     world.tracker.transition("SUP-1", "start_progress", by="ivanov")
     world.tracker.transition("SUP-1", "send_to_testing", by="ivanov", comment="Исправлено")
-    await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
+    # registered, taken into work (R12), awaiting testing
+    await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3)
 
 
 async def test_r19_reminders_at_3_and_1_working_days_then_auto_close_and_notice(
@@ -46,14 +47,15 @@ async def test_r19_reminders_at_3_and_1_working_days_then_auto_close_and_notice(
         last = world.mails_to(DOCTOR)[-1]
         assert "Заявка закрыта из-за отсутствия ответа" in str(last["Subject"])
         await world.jump(msk("2026-03-20 12:00"))
-        assert len(world.mails_to(DOCTOR)) == 5  # registered, testing, 2 reminders, closed
+        # registered, taken into work, testing, 2 reminders, closed
+        assert len(world.mails_to(DOCTOR)) == 6
 
 
 async def test_r19_a_customer_reply_restarts_the_ten_working_days(tmp_path: Path) -> None:
     """R19: an answer before expiry resets the clock: no auto-close on the old date."""
     async with running_world(tmp_path) as world:
         await _awaiting_testing(world)
-        testing = world.mails_to(DOCTOR)[1]
+        testing = world.mails_to(DOCTOR)[2]
         await world.jump(msk("2026-03-11 12:00"))
         world.mail(
             subject=f"Re: {testing['Subject']}",

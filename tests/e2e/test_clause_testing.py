@@ -14,8 +14,9 @@ async def _sent_to_testing(world: World) -> EmailMessage:
     await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
     world.tracker.transition("SUP-1", "start_progress", by="ivanov")
     world.tracker.transition("SUP-1", "send_to_testing", by="ivanov", comment="Исправлено")
-    await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
-    return world.mails_to(DOCTOR)[1]
+    # registered, taken into work (R12), awaiting testing
+    await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3)
+    return next(m for m in world.mails_to(DOCTOR) if "готовы к проверке" in str(m["Subject"]))
 
 
 def _reply(world: World, to: EmailMessage, body: str, sender: str) -> None:
@@ -63,8 +64,8 @@ async def test_r15_a_confirmation_from_someone_not_allowed_is_refused(tmp_path: 
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _sent_to_testing(world)
         _reply(world, testing, "Проверено, ошибок нет.", DOCTOR)
-        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3)
-        refusal = world.mails_to(DOCTOR)[2]
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 4)
+        refusal = world.mails_to(DOCTOR)[3]
         assert "Подтверждение не принято" in str(refusal["Subject"])
         await world.run_until(lambda: any("не вправе" in t for t in world.chat_texts()))
         await world.settle(60.0, 10.0)
@@ -80,20 +81,21 @@ async def test_r15_a_reported_error_sends_the_request_back(tmp_path: Path) -> No
         testing = await _sent_to_testing(world)
         _reply(world, testing, "Не работает: шаблон опять пустой после сохранения.", DOCTOR)
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "errorFound")
-        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3)
-        assert "Найдена ошибка" in str(world.mails_to(DOCTOR)[2]["Subject"])
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 4)
+        assert "Найдена ошибка" in str(world.mails_to(DOCTOR)[3]["Subject"])
 
 
 async def test_r15_an_unclear_reply_is_kept_as_a_comment_and_support_is_told(
     tmp_path: Path,
 ) -> None:
-    """R15: a reply that neither confirms nor reports an error leaves the status alone, is added
-    as a comment, and support is alerted in Telegram that a person must read it."""
+    """R15: a reply that neither confirms nor brings corrections (a question) is added as a
+    comment and support is alerted in Telegram that a person must read it; R19: the customer
+    answered, so the request leaves waiting for them (support owes the answer)."""
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _sent_to_testing(world)
-        _reply(world, testing, "Посмотрим завтра утром.", CHIEF)
+        _reply(world, testing, "А где это найти в меню?", CHIEF)
         await world.run_until(lambda: any("Непонятный ответ" in t for t in world.chat_texts()))
         await world.settle(60.0)
-        assert world.tracker.issues["SUP-1"].status == "awaitingTesting"
-        assert any(t.startswith("Посмотрим завтра утром.") for t in world.comments("SUP-1"))
-        assert len(world.mails_to(DOCTOR)) == 2
+        assert world.tracker.issues["SUP-1"].status == "inProgress"
+        assert any(t.startswith("А где это найти в меню?") for t in world.comments("SUP-1"))
+        assert len(world.mails_to(DOCTOR)) == 3

@@ -65,6 +65,6 @@ async def test_the_metrics_count_messages_by_outcome_and_the_last_contacts(tmp_p
         assert 'tracker_bridge_last_success_timestamp_seconds{system="maildir"}' in text
         assert 'tracker_bridge_last_success_timestamp_seconds{system="tracker"}' in text
         assert 'tracker_bridge_actions_total{kind="CreateIssue",outcome="done"} 1.0' in text
-        assert 'tracker_bridge_clocks{kind="intake",state="running"} 1.0' in text
+        assert 'tracker_bridge_clocks{kind="execution",state="running"} 1.0' in text
         report = world.bridge.health.check(world.clock.now())
         assert report.ok, report

@@ -147,3 +147,42 @@ def test_html_alternative_fills_fields_the_plain_rendering_flattened() -> None:
 def test_table_and_tab_layouts(line: str) -> None:
     """Label cells with a colon, Markdown table rows and tabs all separate label and value."""
     assert extract_fields(line) == {"department": "Хирургия №2"}
+
+
+# The labels exactly as the regulation's template writes them (seed/regulation.ru.txt, R7).
+REGULATION_LABELS = """Не формируется направление на анализы.
+
+Номер амбулаторной карты пациента: 555
+Номер истории болезни пациента: 2026/12
+Логин в системе: petrov
+Наименование записи: Направление на анализы
+Наименование кнопки перехода: Сформировать
+"""
+REGULATION_FIELDS = {
+    "card_number": "555",
+    "history_number": "2026/12",
+    "login": "petrov",
+    "record_name": "Направление на анализы",
+    "button_name": "Сформировать",
+}
+
+
+def test_r7_every_label_of_the_regulations_template_in_plain_text() -> None:
+    """R7: each label as the regulation writes it, «Наименование кнопки перехода» included."""
+    assert parse_message(message(REGULATION_LABELS)).fields == REGULATION_FIELDS
+
+
+def test_r7_every_label_of_the_regulations_template_in_html() -> None:
+    """R7: the same labels in an HTML list (as the regulation itself is laid out) and table."""
+    items = "".join(
+        f"<li><b>{line.split(':')[0]}</b>: {line.split(': ', 1)[1]}</li>"
+        for line in REGULATION_LABELS.splitlines()[2:]
+    )
+    listed = f"<html><body><p>Не формируется направление.</p><ul>{items}</ul></body></html>"
+    assert parse_message(message(listed, subtype="html")).fields == REGULATION_FIELDS
+    rows = "".join(
+        f"<tr><td>{line.split(':')[0]}</td><td>{line.split(': ', 1)[1]}</td></tr>"
+        for line in REGULATION_LABELS.splitlines()[2:]
+    )
+    table = f"<html><body><table>{rows}</table></body></html>"
+    assert parse_message(message(table, subtype="html")).fields == REGULATION_FIELDS

@@ -39,7 +39,9 @@ def test_r9_mail_client_flags(headers: dict[str, str], expected: str | None) -> 
         ("URGENT: login fails", "critical"),
         ("Критично: система недоступна", "blocker"),
         ("Блокер - не открывается ЭМК", "blocker"),
-        ("Не срочно: вопрос по отчёту", None),
+        ("Не срочно: вопрос по отчёту", "minor"),  # R9: the customer says it can wait
+        ("Несрочно: поменять шрифт", "minor"),
+        ("Не горит: поменять шрифт", "minor"),
         ("Срочность выписки", None),  # a word that only starts like the marker
     ],
 )
@@ -56,7 +58,12 @@ def test_r9_subject_markers(subject: str, expected: str | None) -> None:
         ("**Приоритет:** критичный", "blocker"),
         ("Приоритет: низкий", "minor"),
         ("Приоритет: не срочно", "minor"),
-        ("Приоритет: средний", None),  # the default: left to the policy
+        # an explicit middle priority is said, so a subject marker cannot overrule it
+        ("Приоритет: средний", "normal"),
+        ("Приоритет: обычный", "normal"),
+        ("Приоритет: невысокий", "minor"),  # R9: "невысокий" is not "высокий"
+        ("Приоритет: не очень высокий", "minor"),
+        ("Срочность: не горит", "minor"),
         ("Приоритет: какой-нибудь", None),
     ],
 )
@@ -69,3 +76,24 @@ def test_body_field_beats_subject_and_client_flag() -> None:
     """The most deliberate statement wins: body field, then subject, then client flag."""
     assert hint("Приоритет: низкий", Subject="Срочно", X_Priority="1") == "minor"
     assert hint("Текст", Subject="Срочно", X_Priority="5") == "critical"
+
+
+def reply_hint(body: str, **headers: str) -> str | None:
+    return parse_message(message(body, **headers)).reply_priority_hint
+
+
+@pytest.mark.parametrize(
+    ("body", "subject", "expected"),
+    [
+        ("СРОЧНО! Всё ещё не открывается.", "Re: карта", "critical"),
+        ("Приоритет: высокий\nПо-прежнему не работает.", "Re: карта", "critical"),
+        ("Спасибо, ждём.", "Re: СРОЧНО не открывается карта", None),  # inherited subject
+        ("Не срочно, посмотрите когда сможете.", "Re: карта", "minor"),
+        ("Спасибо!\n\n> СРОЧНО! не открывается карта", "Re: карта", None),  # quoted
+    ],
+)
+def test_r9_a_replys_own_words_ask_for_a_priority(
+    body: str, subject: str, expected: str | None
+) -> None:
+    """R9: what a later email asks for is read from its new text, not the inherited subject."""
+    assert reply_hint(body, Subject=subject) == expected

@@ -26,7 +26,8 @@ async def test_r19_a_silent_customer_is_still_reminded_after_a_restart(tmp_path:
         await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
         world.tracker.transition("SUP-1", "start_progress", by="ivanov")
         world.tracker.transition("SUP-1", "send_to_testing", by="ivanov", comment="Исправлено")
-        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
+        # registered, taken into work (R12), awaiting testing
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3)
         await world.settle(600.0, 10.0)  # past the sync's overlap window, then a later change
         world.mail(subject="Другая заявка", body="Логин: petrova", sender=CHIEF)
         await world.run_until(lambda: bool(world.mails_to(CHIEF)))
@@ -49,7 +50,8 @@ async def test_r19_a_tracker_hiccup_when_reminders_fall_due_drops_none_of_them(
         for key in ("SUP-1", "SUP-2"):
             world.tracker.transition(key, "start_progress", by="ivanov")
             world.tracker.transition(key, "send_to_testing", by="ivanov", comment="Исправлено")
-        await world.run_until(lambda: len(world.smtp.messages) == 4)
+        # two of each: registered, taken into work (R12), awaiting testing
+        await world.run_until(lambda: len(world.smtp.messages) == 6)
         world.tracker.fail_next("GET /v2/issues/{key}", status=503, times=3)  # one read's tries
         world.clock.set(msk("2026-03-12 11:30"))
         await world.run_until(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from tests.telegram.conftest import MSK, NOW, POLICY, a_view, cal
 from tracker_bridge.regulation.model import Comment, IssueView
-from tracker_bridge.regulation.sla import intake_clock
+from tracker_bridge.regulation.sla import read_clocks
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.callbacks import MAX_CALLBACK_BYTES, decode
 from tracker_bridge.telegram.cards import RenderedCard, render_card
@@ -19,7 +19,7 @@ HOSTILE = '<script>alert("x")</script> & <b>unbalanced <i> "quotes" &amp; &#x41;
 
 
 def card(view: IssueView, now: datetime = NOW) -> RenderedCard:
-    return render_card(view, intake_clock(view, now, cal(), POLICY), now, cal(), SETTINGS)
+    return render_card(view, read_clocks(view, now, cal(), POLICY), now, cal(), SETTINGS)
 
 
 def plain(rendered: RenderedCard) -> str:
@@ -42,7 +42,9 @@ class TestOpenCard:
 
     def test_r10_deadline_shows_working_time_left(self) -> None:
         """R10: 72 h from Mon 12:00 is Thu 12:00; on Tue 11:00 that is 17 working hours away."""
-        assert "Срок: 05.03 12:00, осталось 17 ч раб." in plain(card(a_view()))
+        text = plain(card(a_view()))
+        assert "Срок взятия в работу: 05.03 12:00, осталось 17 ч раб." in text
+        assert "Срок исполнения: 23.03 12:00, осталось 105 ч раб." in text
 
     def test_r14_paused_clock_is_said_so(self) -> None:
         """R14: while waiting for the customer the card says the clock is stopped."""
@@ -55,10 +57,10 @@ class TestOpenCard:
         later = datetime(2026, 3, 5, 13, 0, tzinfo=MSK)
         text = plain(card(a_view(), now=later))
         assert text.startswith("🔴")
-        assert "Срок: 05.03 12:00 — ⚠️ просрочен" in text
+        assert "Срок взятия в работу: 05.03 12:00 — ⚠️ просрочен" in text
 
     def test_r18_enhancement_has_no_deadline(self) -> None:
-        """R18: an enhancement has no intake clock, and the card says so."""
+        """R18: an enhancement has no SLA clock, and the card says so."""
         assert "Срок: нет (доработка, вне регламента)" in plain(
             card(a_view(issue_type="newFeature"))
         )

@@ -130,7 +130,9 @@ class TestReading:
         text = text_of(say("/sla", user=STRANGER))
         lines = text.splitlines()
         assert lines[0] == "Открытые заявки: 2"
-        assert lines[1].startswith("• SUP-1 Не открывается карта пациента — Открыто, срок 05.03")
+        assert lines[1].startswith(
+            "• SUP-1 Не открывается карта пациента — Открыто, срок взятия в работу 05.03"
+        )
         assert "SUP-2 Отчёт & <выгрузка>" in lines[2]
         assert "CL2-1" not in text and "SUP-3" not in text
 

@@ -233,7 +233,7 @@ async def test_r21_digest_is_posted_to_the_customers_chat(
     message_id = await mirror.post_digest(TelegramDigest(digest))
     text = tg.chats[CHAT].messages[message_id].text
     assert text.startswith("📋 Сводка на 02.03.2026 — clinic-one\nОткрыто заявок: 1 (Критичный: 1)")
-    assert "• SUP-1 Тема & <x> (Критичный, Открыто, срок 02.03 12:00)" in text
+    assert "• SUP-1 Тема & <x> (Критичный, Открыто, срок исполнения 02.03 12:00)" in text
 
 
 async def test_wrong_token_fails_start_as_permanent(

@@ -136,7 +136,7 @@ async def test_sla_and_status_answer_anyone_in_the_chat(
     sla = await answer_to(tg, tg.inject_command(CHAT, STRANGER, "/sla"))
     status = await answer_to(tg, tg.inject_command(CHAT, STRANGER, "/status SUP-1"))
     assert sla.text.startswith("Открытые заявки: 1\n• SUP-1")
-    assert "Срок: 05.03 12:00, осталось 17 ч раб." in status.text
+    assert "Срок взятия в работу: 05.03 12:00, осталось 17 ч раб." in status.text
 
 
 async def test_failed_hand_over_is_told_to_the_chat(

@@ -54,8 +54,14 @@ class TestDigest:
         assert lines[0] == "📋 Сводка на 05.03.2026 — clinic-one"
         assert lines[1] == "Открыто заявок: 5 (Критичный: 2, Средний: 3)"
         assert "⏳ Срок сегодня: 1" in lines and "🔴 Просрочены: 1" in lines
-        assert "• SUP-1 Не печатается выписка (Критичный, В работе, срок 05.03 12:00)" in lines
-        assert "• SUP-2 Сломан <отчёт> & всё (Критичный, В работе, срок 05.03 12:00)" in lines
+        assert (
+            "• SUP-1 Не печатается выписка (Критичный, В работе, срок исполнения 05.03 12:00)"
+            in lines
+        )
+        assert (
+            "• SUP-2 Сломан <отчёт> & всё (Критичный, В работе, срок исполнения 05.03 12:00)"
+            in lines
+        )
 
     def test_r21_quiet_day_says_nothing_is_due(self) -> None:
         """R21: with nothing due or breached the digest says so in one line."""

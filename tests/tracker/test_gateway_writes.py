@@ -11,6 +11,7 @@ from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, Set
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.fake_tracker.catalog import FieldDef
 from tracker_bridge.tracker.errors import NoTransitionError, TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.markers import find_marker, marker_id
@@ -40,7 +41,7 @@ async def test_create_issue_writes_fields_unique_and_files(
         "department": "Хирургия",
         "cardNumber": "123",
         "requesterEmail": "doctor@clinic.ru",
-        "slaDeadline": "2026-11-29T07:00:00+00:00",
+        "slaDeadline": "2026-11-29T07:00:00.000+0000",
     }
     assert issue.deadline == "2026-11-29"
     assert [a.name for a in fake.attachments.values() if a.issue == key] == ["shot.png"]
@@ -140,7 +141,8 @@ async def test_set_fields_writes_deadline_date_precise_value_and_assignee(
     await gateway.set_fields(SetFields("SUP-1", fields), "SUP-1")
     issue = fake.issues["SUP-1"]
     assert issue.deadline == "2026-11-28"  # 01:30 in Moscow is the next day
-    assert issue.local["slaDeadline"] == "2026-11-27T22:30:00+00:00"
+    # 12.5: a datetime field in Tracker's own format, so the UI shows a date and a time
+    assert issue.local["slaDeadline"] == "2026-11-27T22:30:00.000+0000"
     assert issue.local["login"] == "doc"
     assert fake.users[str(issue.assignee)].login == "ivanov"
 
@@ -215,3 +217,33 @@ async def test_a_local_field_the_queue_lacks_is_skipped_not_fatal(
     assert fake.issues[key].deadline == "2026-11-29"
     missing = {e["field"] for e in logs if e["event"] == "tracker.local_field_missing"}
     assert missing == {"card_number", "requester", "deadline"}
+
+
+async def test_r10_create_writes_both_deadlines_and_the_arrival_as_tracker_datetimes(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """R10/R17 and 12.5: the reaction and execution deadlines and the mail's arrival go to
+    `datetime` local fields in Tracker's format (``YYYY-MM-DDThh:mm:ss.sss+0000``)."""
+    action = create_action(
+        priority="critical",
+        deadline=datetime(2026, 11, 29, 7, 0, tzinfo=UTC),
+        reaction_deadline=datetime.fromisoformat("2026-11-20T13:05:00+03:00"),
+        arrived_at=datetime.fromisoformat("2026-11-17T13:05:07.250+03:00"),
+    )
+    key = await gateway.create_issue(action)
+    local = fake.issues[key].local
+    assert local["reactionDeadline"] == "2026-11-20T10:05:00.000+0000"
+    assert local["mailReceivedAt"] == "2026-11-17T10:05:07.250+0000"
+    assert local["slaDeadline"] == "2026-11-29T07:00:00.000+0000"
+
+
+async def test_a_deadline_field_of_another_type_gets_iso_with_its_offset(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """12.5: only a `datetime` field takes Tracker's datetime format; a text field keeps an
+    ISO 8601 value the bridge can read back."""
+    fake.add_queue("TXT", local_fields=[FieldDef("slaDeadline", "Срок", "string")])
+    key = await gateway.create_issue(
+        create_action(queue="TXT", deadline=datetime(2026, 11, 29, 7, 0, tzinfo=UTC))
+    )
+    assert fake.issues[key].local["slaDeadline"] == "2026-11-29T07:00:00+00:00"

@@ -61,7 +61,8 @@ async def test_view_from_a_realistic_history(
         StatusChange(START, Status.OPEN),
         StatusChange(START + H, Status.IN_PROGRESS),
         StatusChange(START + 2 * H, Status.INFO_REQUESTED),
-        StatusChange(START + 4 * H, Status.IN_PROGRESS),
+        # the bridge's own move after the customer's answer is not a person's (R10)
+        StatusChange(START + 4 * H, Status.IN_PROGRESS, by_person=False),
     )
     assert [(p.old, p.new, p.by_support) for p in view.priority_history] == [
         ("normal", "critical", True),

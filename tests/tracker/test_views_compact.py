@@ -12,7 +12,7 @@ import pytest
 from tests.telegram.conftest import ACCESS, CHAT, MSK, NOW, POLICY, SUPPORT, a_view, cal
 from tracker_bridge.regulation.digest import daily_digests
 from tracker_bridge.regulation.model import Comment, IssueView, PriorityChange, StatusChange
-from tracker_bridge.regulation.sla import intake_clock
+from tracker_bridge.regulation.sla import read_clocks
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.commands import Incoming, Situation, handle_message
@@ -71,12 +71,12 @@ VIEWS = {
 
 @pytest.mark.parametrize("name", sorted(VIEWS))
 def test_the_compact_view_renders_the_same_card(name: str) -> None:
-    """R5: the card and its intake reading are the same from the compact view."""
+    """R5: the card and its clock readings are the same from the compact view."""
     view = VIEWS[name]
     for now in (NOW, NOW + timedelta(days=30)):
-        reading = intake_clock(view, now, cal(), POLICY)
+        reading = read_clocks(view, now, cal(), POLICY)
         small = compact_view(view)
-        assert intake_clock(small, now, cal(), POLICY) == reading
+        assert read_clocks(small, now, cal(), POLICY) == reading
         assert render_card(small, reading, now, cal(), SETTINGS) == render_card(
             view, reading, now, cal(), SETTINGS
         )

@@ -30,9 +30,10 @@ from tracker_bridge.regulation.policy import ClockUnit, Policy
 from tracker_bridge.regulation.sla import (
     ClockReading,
     Interval,
+    execution_clock,
     explain,
-    intake_clock,
     is_enhancement,
+    reaction_clock,
     silence_clock,
 )
 
@@ -84,12 +85,21 @@ def describe(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) 
         f"  as of {local_time(now, cal.tz)}",
         "",
     ]
-    intake = intake_clock(view, now, cal, policy)
-    if intake is None:
-        reason = "an enhancement (R18)" if is_enhancement(view, policy) else "no clock"
-        out.append(f"Intake clock (R10, R17): none — {reason}")
+    if view.arrived_at is not None:
+        out.insert(3, f"  mail arrived {local_time(view.appeared_at, cal.tz)}")
+    enhancement = is_enhancement(view, policy)
+    reaction = reaction_clock(view, now, cal, policy)
+    if reaction is None:
+        reason = "an enhancement (R18)" if enhancement else "not a high priority"
+        out.append(f"Reaction clock — take into work (R10): none — {reason}")
     else:
-        out += _clock("Intake clock (R10, R14, R17)", intake, now, cal)
+        out += _clock("Reaction clock — take into work (R10)", reaction, now, cal)
+    out.append("")
+    execution = execution_clock(view, now, cal, policy)
+    if execution is None:
+        out.append("Execution clock (R10, R14, R17): none — an enhancement (R18)")
+    else:
+        out += _clock("Execution clock (R10, R14, R17)", execution, now, cal)
     out.append("")
     silence = silence_clock(view, now, cal, policy)
     if silence is None:

@@ -51,7 +51,9 @@ class FieldIds(Section):
     button_name: NonEmpty = "buttonName"
     requester_email: NonEmpty = "requesterEmail"
     customer_priority: NonEmpty = "customerPriority"
-    deadline: NonEmpty = "slaDeadline"
+    deadline: NonEmpty = "slaDeadline"  # execution deadline (R17), a datetime field
+    reaction_deadline: NonEmpty = "reactionDeadline"  # take into work by (R10), datetime
+    mail_received_at: NonEmpty = "mailReceivedAt"  # the mail's arrival (R10 "появление")
 
 
 class TrackerSettings(Section):

@@ -8,12 +8,19 @@ core types themselves, so an empty section means the regulation's own choices.
 from __future__ import annotations
 
 import re
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, PrivateAttr, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    model_validator,
+)
 
 from tracker_bridge.config.decree_file import load_decrees
 from tracker_bridge.config.types import (
@@ -25,6 +32,7 @@ from tracker_bridge.config.types import (
     NonEmpty,
     Section,
     SortedSet,
+    _duration,
     refuse,
 )
 from tracker_bridge.regulation.model import Customer
@@ -113,14 +121,36 @@ class RegulationSettings(Section):
     """Every :class:`Policy` knob but ``urgent_priorities``, which lives under [telegram]."""
 
     high_priorities: Names = _POLICY.high_priorities
-    high_intake: int = Field(default=_POLICY.high_intake, gt=0)
-    high_intake_unit: ClockUnit = _POLICY.high_intake_unit
-    normal_intake: int = Field(default=_POLICY.normal_intake, gt=0)
-    normal_intake_unit: ClockUnit = _POLICY.normal_intake_unit
-    intake_done: Statuses = _POLICY.intake_done
+    # The single "intake" clock's keys of earlier versions are read as the clock they meant.
+    high_reaction: int = Field(
+        default=_POLICY.high_reaction,
+        gt=0,
+        validation_alias=AliasChoices("high_reaction", "high_intake"),
+    )
+    high_reaction_unit: ClockUnit = Field(
+        default=_POLICY.high_reaction_unit,
+        validation_alias=AliasChoices("high_reaction_unit", "high_intake_unit"),
+    )
+    high_execution: int = Field(default=_POLICY.high_execution, gt=0)
+    high_execution_unit: ClockUnit = _POLICY.high_execution_unit
+    normal_execution: int = Field(
+        default=_POLICY.normal_execution,
+        gt=0,
+        validation_alias=AliasChoices("normal_execution", "normal_intake"),
+    )
+    normal_execution_unit: ClockUnit = Field(
+        default=_POLICY.normal_execution_unit,
+        validation_alias=AliasChoices("normal_execution_unit", "normal_intake_unit"),
+    )
+    execution_done: Statuses = Field(
+        default=_POLICY.execution_done,
+        validation_alias=AliasChoices("execution_done", "intake_done"),
+    )
     warn_fraction: float = Field(default=_POLICY.warn_fraction, gt=0, lt=1)
     warn_before: Duration = _POLICY.warn_before
     quiet_outside_hours: bool = _POLICY.quiet_outside_hours
+    quiet_urgent_breaches: bool = _POLICY.quiet_urgent_breaches
+    notify_taken_into_work: bool = _POLICY.notify_taken_into_work
     silence_days: int = Field(default=_POLICY.silence_days, gt=0)
     silence_reminders: tuple[int, ...] = _POLICY.silence_reminders
     no_response_resolution: NonEmpty | None = _POLICY.no_response_resolution
@@ -225,12 +255,17 @@ class CalendarSettings(Section):
     # How long before the data's end `check`, the log, /healthz and the metric start to warn.
     warn_days_ahead: int = Field(default=90, ge=1, le=366)
     _decrees: dict[int, SpecialDays] = PrivateAttr(default_factory=dict)
+    # Readings of R6 the text leaves open (docs/regulation.md, "Settings that change a reading")
+    transferred_saturdays: bool = True
+    shortened_by: Annotated[timedelta, BeforeValidator(_duration)] = timedelta(hours=1)
 
     @model_validator(mode="after")
     def _sensible(self) -> Self:
         problems: list[tuple[Loc, str]] = []
         if self.opens >= self.closes:
             problems.append((("opens",), f"{self.opens} is not earlier than closes {self.closes}"))
+        if not timedelta(0) <= self.shortened_by < timedelta(hours=4):
+            problems.append((("shortened_by",), "must be between 0 and 4 hours"))
         problems += [
             (("extra_working_days",), f"{day} is also listed in extra_days_off")
             for day in sorted(set(self.extra_days_off) & set(self.extra_working_days))
@@ -254,4 +289,6 @@ class CalendarSettings(Section):
             "shortened_days": self.shortened_days,
             "unshortened_days": self.unshortened_days,
             "decrees": dict(self._decrees),
+            "transferred_saturdays": self.transferred_saturdays,
+            "shortened_by": self.shortened_by,
         }

@@ -58,10 +58,14 @@ async def _urgent_request(s: Stage, keys: Keys) -> None:
         "urgent → a live card posted in the Telegram group",
         any(p.how == "posted" and key in p.message.text for p in batch.posts),
     )
-    reading = await s.intake(key)
-    written = s.deadline_of(key)
+    reading = await s.reaction(key)
+    written = s.deadline_of(key, "reactionDeadline")
     hours = (written - reading.started_at) / timedelta(hours=1) if reading and written else 0
-    s.check("R10", f"deadline field {when(written)}: {hours:g} h after registration", hours == 72)
+    s.check(
+        "R10",
+        f"reaction deadline field {when(written)}: {hours:g} h after the mail arrived",
+        hours == 72,
+    )
     s.check("R12", f"registration notice for {key}", bool(batch.emails_with(f"[{key}]")))
 
 
@@ -87,6 +91,19 @@ async def _take_from_telegram(s: Stage, key: str) -> None:
         and status == s.status_key(Status.IN_PROGRESS)
         and any(p.how == "edited" for p in batch.posts),
     )
+    reaction, execution = await s.reaction(key), await s.execution(key)
+    s.check(
+        "R10",
+        f"taken into work by a person: the reaction clock is "
+        f"{reaction.state.value if reaction else 'absent'}",
+        reaction is not None and reaction.state is ClockState.MET,
+    )
+    s.check(
+        "R17",
+        f"the execution clock runs on: {execution.state.value if execution else 'absent'}, "
+        f"deadline {when(execution.deadline if execution else None)}",
+        execution is not None and execution.state is ClockState.RUNNING,
+    )
 
 
 async def _question_and_answer(s: Stage, key: str) -> None:
@@ -103,10 +120,10 @@ async def _question_and_answer(s: Stage, key: str) -> None:
     question = next(iter(batch.emails_with(key)), None)
     text = body_of(question) if question else ""
     s.check("R8", "support's question is emailed to the requester", "браузере" in text)
-    reading = await s.intake(key)
+    reading = await s.execution(key)
     s.check(
         "R14",
-        "'info requested' pauses the intake clock",
+        "'info requested' pauses the execution clock",
         reading is not None and reading.state is ClockState.PAUSED,
     )
     await s.at(msk("2026-03-02 15:00"))
@@ -135,7 +152,7 @@ async def _question_and_answer(s: Stage, key: str) -> None:
     )
     s.check(
         "R10",
-        f"the 3 h in 'info requested' are added to the 72 h ({moved:.2f} h)",
+        f"the 3 h in 'info requested' are added to the execution term ({moved:.2f} h)",
         round(moved, 2) == 3,
     )
 
@@ -202,10 +219,10 @@ async def _to_production(s: Stage, key: str) -> None:
         lambda b: bool(b.emails_with(key)) and any(p.how == "edited" for p in b.posts)
     )
     s.check("R12", "'completed' notified", bool(batch.emails_with(key)))
-    reading = await s.intake(key)
+    reading = await s.execution(key)
     s.check(
         "R16",
-        "completed: the intake clock has ended, the card shows the final state",
+        "completed: the execution clock has ended, the card shows the final state",
         reading is not None
         and reading.ended_at is not None
         and any(p.how == "edited" for p in batch.posts),
@@ -223,22 +240,33 @@ async def _unattended_request(s: Stage, keys: Keys) -> None:
     )
     batch = await s.until(lambda b: bool(b.emails) and bool(b.posts))
     keys.unattended = key = created(batch) or ""
-    reading = await s.intake(key)
-    s.t.note(f"intake deadline {when(reading.deadline if reading else None)}")
+    reading = await s.reaction(key)
+    s.t.note(f"reaction deadline {when(reading.deadline if reading else None)}")
 
 
 async def unattended_alerts(s: Stage, key: str) -> None:
-    """R10: a warning at 75 % of the 72 h, another in the last hour, an alert at the breach."""
+    """R10: a warning at 75 % of the 72 h, another in the last hour, an alert at the breach —
+    each naming the reaction clock."""
     s.t.scene(f"Nobody took {key}: warnings, then the breach")
-    reading = await s.intake(key)
+    reading = await s.reaction(key)
     if reading is None:
-        s.check("R10", f"{key} has an intake clock", False)
+        s.check("R10", f"{key} has a reaction clock", False)
         return
     total = reading.deadline - reading.started_at
     moments = (
-        (reading.started_at + total * 0.75, "54 of the 72 h used", "Использовано 75%", "75 %"),
-        (reading.deadline - timedelta(hours=1), "one hour left", "меньше часа", "the last hour"),
-        (reading.deadline, "72 h passed", "истёк", "the breach"),
+        (
+            reading.started_at + total * 0.75,
+            "54 of the 72 h used",
+            "Использовано 75%: срок взятия в работу",
+            "75 %",
+        ),
+        (
+            reading.deadline - timedelta(hours=1),
+            "one hour left",
+            "Осталось меньше часа: срок взятия в работу",
+            "the last hour",
+        ),
+        (reading.deadline, "72 h passed", "Срок взятия в работу истёк", "the breach"),
     )
     for moment, event, text, what in moments:
         await s.at(moment, event)

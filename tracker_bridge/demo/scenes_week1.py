@@ -77,7 +77,7 @@ async def _saturday_request(s: Stage, keys: Keys) -> None:
     s.check(
         "R12",
         f"registration notice with the key {key} and the deadline",
-        bool(ack) and "Срок взятия в работу" in text,
+        bool(ack) and "Срок исполнения" in text,
     )
     await _check_deadline(s, key, 14)
 
@@ -85,7 +85,7 @@ async def _saturday_request(s: Stage, keys: Keys) -> None:
 async def _check_deadline(s: Stage, key: str, days: int) -> None:
     """R17: 14 working days from the next opening (paused time excluded)."""
     deadline = s.deadline_of(key)
-    reading = await s.intake(key)
+    reading = await s.execution(key)
     cal = s.w.bridge.calendar
     ok = False
     if deadline and reading is not None:
@@ -101,7 +101,7 @@ async def _check_deadline(s: Stage, key: str, days: int) -> None:
             f"deadline field in Tracker: {when(deadline)}, {counted} working days after "
             f"the opening {when(start)}"
         )
-    s.check("R17", f"non-urgent: intake deadline {days} working days on", ok)
+    s.check("R17", f"non-urgent: execution deadline {days} working days on", ok)
 
 
 async def _monday_digest(s: Stage) -> None:

@@ -67,11 +67,11 @@ async def _enhancement(s: Stage) -> None:
     await s.at(msk("2026-03-04 12:30"))
     s.update(key, "reclassifies it: type «Улучшение»", type="improvement")
     await s.until(lambda b: bool(b.changes_of("slaDeadline")))
-    reading = await s.intake(key)
+    reading = await s.execution(key)
     after = s.deadline_of(key)
     s.check(
         "R18",
-        f"type improvement → deadline {when(before)} removed, no intake clock",
+        f"type improvement → deadline {when(before)} removed, no execution clock",
         before is not None and after is None and reading is None,
     )
 

@@ -17,9 +17,18 @@ from typing import Any
 from tracker_bridge.demo.observe import Batch, Observer, collect
 from tracker_bridge.demo.timeline import Timeline
 from tracker_bridge.demo.world import CHAT, MSK, SUPPORT_LOGIN, SUPPORT_USER, Sent, World
+from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import IssueView
-from tracker_bridge.regulation.sla import ClockReading, intake_clock, silence_clock
+from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.sla import (
+    ClockReading,
+    execution_clock,
+    reaction_clock,
+    silence_clock,
+)
 from tracker_bridge.regulation.statuses import Status
+
+ClockFunction = Callable[[IssueView, datetime, WorkCalendar, Policy], ClockReading | None]
 
 __all__ = ["Keys", "Stage", "body_of", "created"]
 
@@ -117,12 +126,20 @@ class Stage:
         """The issue as the bridge's rules see it, read fresh from Tracker and the store."""
         return await self.w.bridge.reader.view(key)
 
-    async def intake(self, key: str) -> ClockReading | None:
+    async def reaction(self, key: str) -> ClockReading | None:
+        """R10: the reaction clock (taken into work by a person)."""
+        return await self._clock(key, reaction_clock)
+
+    async def execution(self, key: str) -> ClockReading | None:
+        """R17: the execution clock (waiting for the customer excluded)."""
+        return await self._clock(key, execution_clock)
+
+    async def _clock(self, key: str, clock: ClockFunction) -> ClockReading | None:
         view = await self.view(key)
         if view is None:
             return None
         b = self.w.bridge
-        return intake_clock(view, self.w.clock.now(), b.calendar, b.settings.policy())
+        return clock(view, self.w.clock.now(), b.calendar, b.settings.policy())
 
     async def silence(self, key: str) -> ClockReading | None:
         view = await self.view(key)
@@ -131,10 +148,11 @@ class Stage:
         b = self.w.bridge
         return silence_clock(view, self.w.clock.now(), b.calendar, b.settings.policy())
 
-    def deadline_of(self, key: str) -> datetime | None:
-        """The precise deadline field of the issue in Tracker."""
+    def deadline_of(self, key: str, field: str = "slaDeadline") -> datetime | None:
+        """A precise deadline field of the issue in Tracker (``slaDeadline``: execution,
+        ``reactionDeadline``: take into work)."""
         with self.w.tracker.lock:
-            value = self.w.tracker.issues[key].local.get("slaDeadline")
+            value = self.w.tracker.issues[key].local.get(field)
         return None if value is None else datetime.fromisoformat(str(value)).astimezone(MSK)
 
     def status_key(self, status: Status) -> str:

@@ -148,7 +148,7 @@ class World:
     def mail(self, **kwargs: Any) -> Sent:
         """Deliver an email into the intake Maildir, dated now."""
         message_id, raw = build_email(when=self.clock.now(), **kwargs)
-        deliver(self.maildir, raw)
+        deliver(self.maildir, raw, at=self.clock.now())
         return Sent(message_id, str(kwargs["subject"]), str(kwargs["sender"]))
 
     async def idle(self, within: float = 10.0) -> None:

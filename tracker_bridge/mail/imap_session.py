@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 import structlog
@@ -75,6 +76,7 @@ class Scan:
 
     uidvalidity: int
     messages: list[tuple[int, bytes]]
+    arrived: dict[int, datetime] = field(default_factory=dict)  # INTERNALDATE by UID (R10)
 
 
 class ImapSession:
@@ -110,9 +112,15 @@ class ImapSession:
         uids = self._within_budget(self._uids_after(after)[: self._s.batch_size])
         if not uids:
             return Scan(uidvalidity, [])
-        data = self._client.fetch(uids, ["BODY.PEEK[]"])  # PEEK: leave \Seen alone
+        # PEEK: leave \Seen alone; INTERNALDATE: when the server received it (R10)
+        data = self._client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
         found = [(uid, bytes(data[uid][b"BODY[]"])) for uid in uids if uid in data]
-        return Scan(uidvalidity, found)
+        arrived = {
+            uid: _aware(data[uid][b"INTERNALDATE"])
+            for uid in uids
+            if uid in data and isinstance(data[uid].get(b"INTERNALDATE"), datetime)
+        }
+        return Scan(uidvalidity, found, arrived)
 
     def has_new(self, known_uidvalidity: int | None, after: int) -> bool:
         return self.select() != known_uidvalidity or bool(self._uids_after(after))
@@ -252,3 +260,9 @@ def _is_bye(response: object) -> bool:
 
 def _is_exists(response: object) -> bool:
     return isinstance(response, tuple) and len(response) >= 2 and response[1] == b"EXISTS"
+
+
+def _aware(value: datetime) -> datetime:
+    """IMAPClient gives INTERNALDATE as a naive local time (``normalise_times``): make it an
+    instant."""
+    return value if value.tzinfo is not None else value.astimezone()

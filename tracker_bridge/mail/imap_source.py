@@ -232,6 +232,7 @@ class ImapSource(ClosingSource):
                 uid=uid,
                 uidvalidity=scan.uidvalidity,
                 redelivered=uid <= stored,
+                received_at=scan.arrived.get(uid),
             )
             for uid, raw in scan.messages
         ]

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -47,11 +48,13 @@ def ensure_maildir(root: Path) -> Path:
     return root
 
 
-def deliver(root: Path, raw: bytes) -> str:
+def deliver(root: Path, raw: bytes, at: datetime | None = None) -> str:
     """Deliver ``raw`` the Maildir way (write to tmp/, fsync, rename into new/); returns its name.
 
     Names start with the wall time in nanoseconds (the Maildir convention, used here only to
-    make names unique and sortable), then pid and a per-process counter.
+    make names unique and sortable), then pid and a per-process counter. ``at`` sets the
+    delivery time (the file's mtime, which the source reads as the arrival, R10), as a delivery
+    agent would on its own clock; tests pass their injected clock's now.
     """
     ensure_maildir(root)
     name = f"{time.time_ns():020d}.P{os.getpid()}Q{next(_counter)}.{socket.gethostname()}"
@@ -60,6 +63,9 @@ def deliver(root: Path, raw: bytes) -> str:
         out.write(raw)
         out.flush()
         os.fsync(out.fileno())
+    if at is not None:
+        stamp = int(at.timestamp() * 1_000_000_000)
+        os.utime(tmp, ns=(stamp, stamp))
     tmp.rename(root / "new" / name)
     return name
 
@@ -146,7 +152,10 @@ class MaildirSource(ClosingSource):
             except FileNotFoundError:
                 continue  # moved away by someone else between listing and reading
             self._handed_out[entry.key] = entry.path
-            out.append(IncomingMessage(source_id=f"maildir:{entry.key}", raw=raw))
+            arrived = datetime.fromtimestamp(entry.mtime_ns / 1_000_000_000, UTC)
+            out.append(
+                IncomingMessage(source_id=f"maildir:{entry.key}", raw=raw, received_at=arrived)
+            )
         return out
 
     def _has_new(self) -> bool:

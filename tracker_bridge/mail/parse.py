@@ -25,7 +25,7 @@ from tracker_bridge.mail.fields import extract_fields, mentions_a_label
 from tracker_bridge.mail.headers import decode_header_value, unfold
 from tracker_bridge.mail.keys import issue_keys
 from tracker_bridge.mail.parts import content_type
-from tracker_bridge.mail.priority import priority_hint
+from tracker_bridge.mail.priority import priority_hint, text_priority_hint
 from tracker_bridge.mail.repair import repair_headers
 from tracker_bridge.mail.reply import reply_part
 from tracker_bridge.mail.structure import Layout, lay_out
@@ -73,6 +73,7 @@ def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
         automatic_reason=reason,
         issue_keys=issue_keys(envelope.subject, reply),
         priority_hint=priority_hint(headers.first, envelope.subject, reply),
+        reply_priority_hint=text_priority_hint(headers.first, reply),
         fields=_fields(reply, layout),
         defects=tuple(dict.fromkeys(notes)),
     )

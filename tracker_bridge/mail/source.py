@@ -25,6 +25,7 @@ watermark restarts from zero: UIDs from an old UIDVALIDITY mean nothing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
@@ -65,6 +66,9 @@ class IncomingMessage:
     uid: int | None = None
     uidvalidity: int | None = None
     redelivered: bool = False
+    # when the message reached the mailbox (IMAP INTERNALDATE, Maildir delivery time): the
+    # request's clocks start there (R10 "с момента появления"), not when the bridge read it
+    received_at: datetime | None = None
 
 
 class MailSource(Protocol):

@@ -80,7 +80,9 @@ class CreateIssue:
     component: str | None = None
     tags: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # execution (R17)
+    reaction_deadline: datetime | None = None  # take into work by (R10, high priorities)
+    arrived_at: datetime | None = None  # when the mail reached the mailbox (R10 "появление")
 
     @property
     def ref(self) -> NewIssue:
@@ -194,7 +196,14 @@ class TelegramCard:
 
 
 AlertKind = Literal[
-    "warning", "breach", "ready_for_production", "unclear_reply", "confirmation_refused"
+    "warning",
+    "breach",
+    "ready_for_production",
+    "unclear_reply",
+    "confirmation_refused",
+    "correction",
+    "priority_dispute",
+    "late_answer",
 ]
 
 

@@ -132,14 +132,22 @@ class WorkCalendar:
         unshortened_days: Iterable[date] = (),
         years: range | None = None,
         decrees: Mapping[int, SpecialDays] | None = None,
+        transferred_saturdays: bool = True,
+        shortened_by: timedelta = timedelta(hours=1),
     ) -> WorkCalendar:
         """R6: Moscow 10–18 on the working days of the Russian production calendar.
 
         ``years``: the authoritative years, by default those whose decree ``holidays`` knows
         (:func:`decree_years`); ``decrees`` adds whole years beyond them, which must follow on
         without a gap (a year in between would be a guess inside the "authoritative" range).
+
+        Two readings of R6 are settings (docs/regulation.md, "Settings that change a reading"):
+        ``transferred_saturdays`` — support works the weekend days the production calendar makes
+        working ("в рабочие дни"); ``shortened_by`` — how much earlier a pre-holiday day closes
+        (the Labour Code's hour; zero: support works until the usual close).
         """
         days = frozenset(weekdays)
+        extra_working_days = tuple(extra_working_days)
         known = decree_years() if years is None else years
         years = _with_decrees(known, decrees or {})
         special = russian_days(
@@ -151,14 +159,22 @@ class WorkCalendar:
             unshortened_days=unshortened_days,
             decrees=decrees,
         )
+        working = special.working_days
+        if not transferred_saturdays:
+            transferred = {d for d in working if d.weekday() not in days}
+            working = working - (transferred - set(extra_working_days))
         calendar = cls(
             timezone=timezone,
             opens=opens,
             closes=closes,
             weekdays=days,
             days_off=special.days_off,
-            working_days=special.working_days,
-            shortened_days=special.shortened_days,
+            working_days=working,
+            shortened_days=(special.shortened_days & working)
+            | {d for d in special.shortened_days if d.weekday() in days}
+            if shortened_by
+            else (),
+            shortened_by=shortened_by or timedelta(hours=1),
             covered_years=years,
             fallback=partial(russian_fallback, weekdays=days),
         )

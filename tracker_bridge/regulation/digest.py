@@ -15,7 +15,7 @@ from datetime import date, datetime
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
-from tracker_bridge.regulation.sla import ClockState, intake_clock
+from tracker_bridge.regulation.sla import ClockKind, ClockState, execution_clock, reaction_clock
 
 __all__ = ["Digest", "DigestLine", "TelegramDigest", "daily_digests"]
 
@@ -27,6 +27,7 @@ class DigestLine:
     priority: str
     status_title: str
     deadline: datetime | None
+    clock: ClockKind = ClockKind.EXECUTION  # which deadline the line speaks of
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,21 @@ def _digest(
     due: list[DigestLine] = []
     breached: list[DigestLine] = []
     for view in sorted(issues, key=lambda v: v.key):
-        reading = intake_clock(view, now, cal, policy)
-        if reading is None or reading.ended_at is not None:
-            continue
-        line = DigestLine(
-            view.key, view.summary, view.priority, view.status.title_ru, reading.deadline
-        )
-        if reading.state is ClockState.BREACHED:
-            breached.append(line)
-        elif reading.deadline.astimezone(cal.tz).date() == day:
-            due.append(line)
+        for clock in (reaction_clock, execution_clock):
+            reading = clock(view, now, cal, policy)
+            if reading is None or reading.ended_at is not None:
+                continue  # met or stopped: nothing is owed on this clock
+            line = DigestLine(
+                view.key,
+                view.summary,
+                view.priority,
+                view.status.title_ru,
+                reading.deadline,
+                reading.kind,
+            )
+            if reading.state is ClockState.BREACHED:
+                breached.append(line)
+            elif reading.deadline.astimezone(cal.tz).date() == day:
+                due.append(line)
     counts = Counter(v.priority for v in issues)
     return Digest(customer, day, dict(sorted(counts.items())), tuple(due), tuple(breached))

@@ -66,17 +66,23 @@ class InboundMail:
     cc: tuple[str, ...] = ()
     delivered_to: tuple[str, ...] = ()
     date: datetime | None = None
+    # when the mail reached the mailbox (IMAP INTERNALDATE, Maildir delivery time): the
+    # request's clocks start here (R10 "с момента появления"), not when the bridge read it
+    received_at: datetime | None = None
     attachments: tuple[Attachment, ...] = ()
     is_automatic: bool = False
     automatic_reason: str | None = None
     issue_keys: tuple[str, ...] = ()
-    priority_hint: str | None = None
+    priority_hint: str | None = None  # R9: what the mail asks for (subject, body, headers)
+    reply_priority_hint: str | None = None  # R9: what this mail's own new text asks for
     fields: Mapping[str, str] = field(default_factory=dict)
     defects: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.date is not None:
             _aware("InboundMail.date", self.date)
+        if self.received_at is not None:
+            _aware("InboundMail.received_at", self.received_at)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -117,10 +123,16 @@ class Customer:
 
 @dataclass(frozen=True)
 class StatusChange:
-    """The issue entered ``status`` at ``at``."""
+    """The issue entered ``status`` at ``at``.
+
+    ``by_person`` is False for the bridge's own automatic moves (a customer's answer sending the
+    request back to work, R8/R15/R19; the auto-close, R19): they never count as support taking
+    the request into work (R10's reaction clock).
+    """
 
     at: datetime
     status: Status
+    by_person: bool = True
 
 
 @dataclass(frozen=True)
@@ -165,7 +177,9 @@ class IssueView:
     priority_history: tuple[PriorityChange, ...] = ()
     comments: tuple[Comment, ...] = ()
     last_customer_reply_at: datetime | None = None
-    deadline: datetime | None = None
+    deadline: datetime | None = None  # the execution deadline as Tracker shows it (R17)
+    reaction_deadline: datetime | None = None  # the reaction deadline as Tracker shows it (R10)
+    arrived_at: datetime | None = None  # when the first mail reached the mailbox (R10 "появление")
     tags: frozenset[str] = frozenset()
     links: tuple[str, ...] = ()
     assignee: str | None = None
@@ -179,7 +193,8 @@ class IssueView:
         _aware("IssueView.created_at", self.created_at)
         for i, change in enumerate(self.status_history):
             _aware(f"IssueView.status_history[{i}].at", change.at)
-        for name in ("last_customer_reply_at", "deadline", "updated_at", "tracked_since"):
+        names = ("last_customer_reply_at", "deadline", "reaction_deadline", "arrived_at")
+        for name in (*names, "updated_at", "tracked_since"):
             value = getattr(self, name)
             if value is not None:
                 _aware(f"IssueView.{name}", value)
@@ -188,6 +203,14 @@ class IssueView:
     def history(self) -> tuple[StatusChange, ...]:
         """The status history, never empty (none recorded: in its status since creation)."""
         return self.status_history or (StatusChange(self.created_at, self.status),)
+
+    @property
+    def appeared_at(self) -> datetime:
+        """When the request appeared (R10 "с момента появления"): the mail's arrival in the
+        mailbox, not when the bridge got to it; the issue's creation if unknown."""
+        if self.arrived_at is not None and self.arrived_at < self.created_at:
+            return self.arrived_at
+        return self.created_at
 
     @property
     def status_since(self) -> datetime:

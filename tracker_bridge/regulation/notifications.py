@@ -23,10 +23,12 @@ def status_template(status: Status) -> str:
 _COMMON = ("key", "summary", "to", "status", "status_title")
 
 CONTEXT: Mapping[str, tuple[str, ...]] = {
-    # R12/R6/R7: acknowledgement with the deadline; out-of-hours receipt; missing login asked for
+    # R12/R6/R7: acknowledgement with the deadlines (deadline: execution, R17; reaction_deadline:
+    # take into work, R10, high priorities only); out-of-hours receipt; missing login asked for
     "registered": (
         *_COMMON,
         "deadline",
+        "reaction_deadline",
         "priority",
         "out_of_hours",
         "next_opening",

@@ -35,9 +35,17 @@ class RequestDescription:
     quoted_keys: tuple[str, ...]
 
 
+# A tag a mail gateway or a list puts before the subject: «[EXTERNAL]», «[SPAM?]», «[Внешний]».
+_TAG = re.compile(r"^\s*\[[^\[\]\n]{1,40}\]\s*")
+
+
 def strip_reply_prefixes(subject: str) -> str:
-    """ "Re: Fwd: Ответ: x" → "x"."""
-    return _PREFIX.sub("", subject).strip()
+    """ "Re: Fwd: Ответ: x" → "x"; whole leading tags go too: "[EXTERNAL] Re: x" → "x"."""
+    previous = None
+    while previous != subject:
+        previous = subject
+        subject = _TAG.sub("", _PREFIX.sub("", subject))
+    return subject.strip()
 
 
 def describe_request(mail: InboundMail, customer: Customer, policy: Policy) -> RequestDescription:
@@ -62,11 +70,24 @@ def describe_request(mail: InboundMail, customer: Customer, policy: Policy) -> R
 
 
 def _take_priority_marker(subject: str, policy: Policy) -> tuple[str, str | None]:
-    """R9: «Срочно» and the like in the subject set the priority and leave the summary."""
+    """R9: «Срочно» and the like in the subject set the priority and leave the summary.
+
+    A negated marker («Не срочно:», «не очень срочно») sets nothing and leaves the summary
+    whole, so the summary keeps the customer's meaning (never «Не поменять шрифт» from «Не
+    срочно: поменять шрифт»); the mail's own reading of it (the parser's hint) decides."""
     for marker, priority in policy.priority_markers.items():
-        pattern = re.compile(rf"(?<!\w){re.escape(marker)}(?!\w)[!.:\s-]*", re.IGNORECASE)
-        if pattern.search(subject):
-            return pattern.sub("", subject, count=1).strip(_SEPARATORS + "!"), priority
+        pattern = re.compile(
+            rf"(?<!\w)(?P<negated>не\s+(?:очень\s+|так\s+)?)?{re.escape(marker)}(?!\w)[!.:\s-]*",
+            re.IGNORECASE,
+        )
+        match = pattern.search(subject)
+        if match is None:
+            continue
+        rest = (subject[: match.start()] + " " + subject[match.end() :]).strip(_SEPARATORS + "!")
+        rest = re.sub(r"\s{2,}", " ", rest)
+        if match.group("negated"):
+            return rest or subject, None
+        return rest, priority
     return subject, None
 
 

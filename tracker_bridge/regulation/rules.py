@@ -22,14 +22,16 @@ from tracker_bridge.regulation.actions import (
     Transition,
 )
 from tracker_bridge.regulation.calendar import WorkCalendar
-from tracker_bridge.regulation.model import Comment, IssueView
+from tracker_bridge.regulation.model import Comment, IssueView, StatusChange
 from tracker_bridge.regulation.notifications import status_template
 from tracker_bridge.regulation.policy import ClockUnit, Policy, TerminalReply
 from tracker_bridge.regulation.sla import (
+    ClockKind,
     ClockReading,
     ClockState,
-    intake_clock,
+    execution_clock,
     is_enhancement,
+    reaction_clock,
     silence_clock,
 )
 from tracker_bridge.regulation.statuses import Status
@@ -40,6 +42,8 @@ __all__ = ["Evaluation", "evaluate"]
 # A support comment this close to a status change is that change's message (e.g. the question of
 # "info requested"): it travels in the status notification, not in a second email.
 _ABSORB = timedelta(minutes=2)
+# How soon an auto-close held for the mailbox is looked at again.
+_MAIL_RECHECK = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,33 @@ class Evaluation:
 
     actions: tuple[Action, ...]
     next_check_at: datetime | None
-    intake: ClockReading | None
+    reaction: ClockReading | None
+    execution: ClockReading | None
     silence: ClockReading | None
 
+    @property
+    def clocks(self) -> tuple[ClockReading, ...]:
+        """The clocks this request has, reaction first."""
+        found = (self.reaction, self.execution, self.silence)
+        return tuple(r for r in found if r is not None)
 
-def evaluate(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) -> Evaluation:
-    """Every rule, in a stable order, minus what the view says is already done."""
-    intake = intake_clock(view, now, cal, policy)
+
+def evaluate(
+    view: IssueView,
+    now: datetime,
+    cal: WorkCalendar,
+    policy: Policy,
+    *,
+    mail_taken_until: datetime | None = None,
+) -> Evaluation:
+    """Every rule, in a stable order, minus what the view says is already done.
+
+    ``mail_taken_until``: every mail that reached the mailbox before this instant has been taken
+    in (the daemon's intake watermark). A request is closed for no response only once it covers
+    the silence deadline (R19/R20: an answer that came in time wins, however late it is read);
+    None (no mailbox in play, as in ``explain``) sets no such gate."""
+    reaction = reaction_clock(view, now, cal, policy)
+    execution = execution_clock(view, now, cal, policy)
     silence = silence_clock(view, now, cal, policy)
     wakeups: list[datetime] = []
     planned: list[Action] = [
@@ -62,15 +86,18 @@ def evaluate(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) 
         *comment_notifications(view, policy, now, wakeups=wakeups),
         *priority_notifications(view),
         *infrastructure_notice(view, policy),
-        *deadline_field(view, intake, policy),
-        *intake_alerts(view, intake, now, cal, policy, wakeups=wakeups),
-        *silence_actions(view, silence, now, cal, policy, wakeups=wakeups),
+        *deadline_fields(view, reaction, execution, policy),
+        *clock_alerts(view, reaction, now, cal, policy, wakeups=wakeups),
+        *clock_alerts(view, execution, now, cal, policy, wakeups=wakeups),
+        *silence_actions(
+            view, silence, now, cal, policy, wakeups=wakeups, mail_taken_until=mail_taken_until
+        ),
         *production_handoff(view),
-        *card(view, intake, policy),
+        *card(view, reaction, execution, policy),
     ]
     actions = tuple(_unique(a for a in planned if a.key not in view.done))
     upcoming = [t for t in wakeups if t > now]
-    return Evaluation(actions, min(upcoming, default=None), intake, silence)
+    return Evaluation(actions, min(upcoming, default=None), reaction, execution, silence)
 
 
 def _unique(actions: Iterable[Action]) -> list[Action]:
@@ -99,11 +126,20 @@ def _context(view: IssueView, **extra: str) -> dict[str, str]:
     }
 
 
+def _notified(change: StatusChange, policy: Policy) -> bool:
+    """Whether the requester hears of this change (R12). «В работе» is told when a person took
+    the request into work (``notify_taken_into_work``), never for the bridge's own move after
+    the customer's answer: the customer knows they answered."""
+    if change.status is Status.IN_PROGRESS and policy.notify_taken_into_work:
+        return change.by_person
+    return change.status in policy.notify_statuses
+
+
 def _absorbed(view: IssueView, policy: Policy) -> dict[str, Comment]:
     """Support comments that belong to a notified status change, by the change's timestamp."""
     out: dict[str, Comment] = {}
     for change in view.history[1:]:
-        if change.status not in policy.notify_statuses:
+        if not _notified(change, policy):
             continue
         for comment in _support_comments(view):
             if abs(comment.at - change.at) <= _ABSORB:
@@ -122,7 +158,7 @@ def status_notifications(view: IssueView, policy: Policy, cal: WorkCalendar) -> 
     absorbed = _absorbed(view, policy)
     out: list[Action] = []
     for change in view.history[1:]:
-        if change.status not in policy.notify_statuses or not _news(view, change.at):
+        if not _notified(change, policy) or not _news(view, change.at):
             continue
         comment = absorbed.get(change.at.isoformat())
         context = _context(
@@ -202,22 +238,35 @@ def infrastructure_notice(view: IssueView, policy: Policy) -> list[Action]:
     return [Notify("infrastructure", view.requester, view.key, "infrastructure", context)]
 
 
-def deadline_field(view: IssueView, intake: ClockReading | None, policy: Policy) -> list[Action]:
-    """R10/R17: the deadline field shows the intake deadline; R18: enhancements have none.
+def deadline_fields(
+    view: IssueView,
+    reaction: ClockReading | None,
+    execution: ClockReading | None,
+    policy: Policy,
+) -> list[Action]:
+    """R10/R17: Tracker shows one field per clock — ``reaction_deadline`` (take into work by)
+    and ``deadline`` (execution, also Tracker's own date); R18: enhancements have neither.
 
-    While the issue waits for the customer the deadline moves every minute, so it is written
-    when the clock runs again, not on every pass.
+    While the issue waits for the customer the execution deadline moves every minute, so it is
+    written when the clock runs again, not on every pass. The reaction deadline never moves.
     """
-    if intake is None:
+    if execution is None:
         if is_enhancement(view, policy) and view.deadline is not None:
             return [SetFields(view.key, {"deadline": None}, event=_was(view))]
         return []
-    if intake.state is not ClockState.RUNNING:
-        return []
-    if view.deadline is not None and _same_second(view.deadline, intake.deadline):
-        return []
-    value = intake.deadline.isoformat(timespec="seconds")
-    return [SetFields(view.key, {"deadline": value}, event=_was(view))]
+    out: list[Action] = []
+    if reaction is not None and reaction.state is ClockState.RUNNING:
+        shown = view.reaction_deadline
+        if shown is None or not _same_second(shown, reaction.deadline):
+            value = reaction.deadline.isoformat(timespec="seconds")
+            event = f"was:{shown.isoformat(timespec='seconds') if shown else '-'}"
+            out.append(SetFields(view.key, {"reaction_deadline": value}, event=event))
+    if execution.state is not ClockState.RUNNING:
+        return out
+    if view.deadline is not None and _same_second(view.deadline, execution.deadline):
+        return out
+    value = execution.deadline.isoformat(timespec="seconds")
+    return [*out, SetFields(view.key, {"deadline": value}, event=_was(view))]
 
 
 def _was(view: IssueView) -> str:
@@ -236,50 +285,57 @@ def _advance(reading: ClockReading, now: datetime, by: timedelta, cal: WorkCalen
     return cal.add_working_time(now, by)
 
 
-def intake_alerts(
+# The execution clock keeps the event ids of the single clock it grew from ("intake"), so an
+# upgrade does not repeat the warnings already sent for running requests.
+_ALERT_EVENT = {ClockKind.REACTION: "reaction", ClockKind.EXECUTION: "intake"}
+
+
+def clock_alerts(
     view: IssueView,
-    intake: ClockReading | None,
+    reading: ClockReading | None,
     now: datetime,
     cal: WorkCalendar,
     policy: Policy,
     *,
     wakeups: list[datetime],
 ) -> list[Action]:
-    """R10: a warning at 75 % of the clock and at the last working hour, an alert at breach.
+    """R10/R17: a warning at 75 % of the clock and at the last working hour, an alert at
+    breach; each text names its clock («срок взятия в работу» or «срок исполнения»).
 
-    Outside working hours only high-priority breaches go out; the rest wait for the opening.
+    Outside working hours only high-priority breaches go out (unless ``quiet_urgent_breaches``);
+    the rest wait for the opening (R6).
     """
-    if intake is None or intake.state not in (ClockState.RUNNING, ClockState.BREACHED):
+    if reading is None or reading.state not in (ClockState.RUNNING, ClockState.BREACHED):
         return []
-    if intake.ended_at is not None:
+    if reading.ended_at is not None:
         return []
-    started = intake.started_at.isoformat()
-    due = format_time(intake.deadline, cal)
+    prefix = _ALERT_EVENT[reading.kind]
+    started = reading.started_at.isoformat()
+    due = format_time(reading.deadline, cal)
+    name, title = reading.kind.title_ru, reading.kind.deadline_ru
     alerts: list[TelegramAlert] = []
-    if intake.state is ClockState.BREACHED:
-        text = f"Срок взятия в работу истёк {due}"
-        alerts.append(TelegramAlert(view.key, view.customer, "breach", f"intake:{started}", text))
+    if reading.state is ClockState.BREACHED:
+        text = f"{title} истёк {due}"
+        alerts.append(TelegramAlert(view.key, view.customer, "breach", f"{prefix}:{started}", text))
     else:
-        total = intake.used + intake.remaining
+        total = reading.used + reading.remaining
         share = total * policy.warn_fraction
-        if intake.used >= share:
-            text = f"Использовано {policy.warn_fraction:.0%} срока, срок {due}"
-            alerts.append(
-                TelegramAlert(view.key, view.customer, "warning", f"intake-share:{started}", text)
-            )
+        if reading.used >= share:
+            text = f"Использовано {policy.warn_fraction:.0%}: {name} — {due}"
+            event = f"{prefix}-share:{started}"
+            alerts.append(TelegramAlert(view.key, view.customer, "warning", event, text))
         else:
-            wakeups.append(_advance(intake, now, share - intake.used, cal))
-        if intake.remaining <= policy.warn_before:
-            text = f"До истечения срока меньше часа, срок {due}"
-            alerts.append(
-                TelegramAlert(view.key, view.customer, "warning", f"intake-last:{started}", text)
-            )
+            wakeups.append(_advance(reading, now, share - reading.used, cal))
+        if reading.remaining <= policy.warn_before:
+            text = f"Осталось меньше часа: {name} — {due}"
+            event = f"{prefix}-last:{started}"
+            alerts.append(TelegramAlert(view.key, view.customer, "warning", event, text))
         else:
-            wakeups.append(_advance(intake, now, intake.remaining - policy.warn_before, cal))
-        wakeups.append(intake.deadline)
+            wakeups.append(_advance(reading, now, reading.remaining - policy.warn_before, cal))
+        wakeups.append(reading.deadline)
     if policy.quiet_outside_hours and not cal.is_working_time(now):
-        urgent_breach = intake.state is ClockState.BREACHED and policy.is_high(view.priority)
-        if not urgent_breach:
+        urgent_breach = reading.state is ClockState.BREACHED and policy.is_high(view.priority)
+        if not urgent_breach or policy.quiet_urgent_breaches:
             wakeups.append(cal.next_opening(now))
             return []
     return list(alerts)
@@ -293,12 +349,17 @@ def silence_actions(
     policy: Policy,
     *,
     wakeups: list[datetime],
+    mail_taken_until: datetime | None = None,
 ) -> list[Action]:
-    """R19: reminders before auto-close, then "closed for no response" with a comment."""
+    """R19: reminders before auto-close, then "closed for no response" with a comment — once
+    every mail that arrived before the deadline has been taken in (an answer in time wins)."""
     if silence is None:
         return []
     started = silence.started_at.isoformat()
     if silence.state is ClockState.BREACHED:
+        if mail_taken_until is not None and mail_taken_until < silence.deadline:
+            wakeups.append(now + _MAIL_RECHECK)  # the mailbox is read first, then we decide
+            return []
         comment = (
             f"Заявка закрыта автоматически: ответа от заказчика не было "
             f"{policy.silence_days} рабочих дней (регламент, п. R19)."
@@ -324,15 +385,29 @@ def silence_actions(
 
 
 def production_handoff(view: IssueView) -> list[Action]:
-    """R15: once the customer confirmed, support is told the change may go to production."""
+    """R15: once the customer confirmed, support is told the change may go to production.
+
+    The bridge moves a request to «Проверено, ошибок нет» only on a confirming email; set by
+    hand, no mail confirmed it, and no text may say that the customer did."""
     if view.status is not Status.VERIFIED:
         return []
-    text = "Заказчик подтвердил: ошибок нет. Можно переносить на основную среду."
+    if view.history[-1].by_person:
+        text = (
+            "Статус «Проверено, ошибок нет» установлен вручную; письма с подтверждением "
+            "заказчика нет. Перенос на основную среду — по решению поддержки."
+        )
+    else:
+        text = "Заказчик подтвердил: ошибок нет. Можно переносить на основную среду."
     event = f"verified:{view.status_since.isoformat()}"
     return [TelegramAlert(view.key, view.customer, "ready_for_production", event, text)]
 
 
-def card(view: IssueView, intake: ClockReading | None, policy: Policy) -> list[Action]:
+def card(
+    view: IssueView,
+    reaction: ClockReading | None,
+    execution: ClockReading | None,
+    policy: Policy,
+) -> list[Action]:
     """R5: urgent requests have one live card; it is refreshed whenever what it shows changes."""
     has_card = any(k.startswith(f"card:{view.key}:") for k in view.done)
     if view.priority not in policy.urgent_priorities and not has_card:
@@ -343,8 +418,8 @@ def card(view: IssueView, intake: ClockReading | None, policy: Policy) -> list[A
         view.assignee or "",
         view.summary,
         view.fields.get("department", ""),
-        intake.deadline.isoformat() if intake else "",
-        intake.state.value if intake else "",
+        *(r.deadline.isoformat() if r else "" for r in (reaction, execution)),
+        *(r.state.value if r else "" for r in (reaction, execution)),
         str(len(view.comments)),
     )
     fingerprint = hashlib.sha256("\x1f".join(shown).encode()).hexdigest()[:16]

@@ -1,10 +1,16 @@
 """The regulation's clocks, read from an issue's own history and ``now`` (R10, R14, R16–R19).
 
-Two clocks:
+Three clocks, each named in every text that speaks of it:
 
-* the **intake** clock (R10, R17): from creation until the request is taken into work. High
-  priorities get 72 calendar hours by default, the rest 14 working days; every interval spent in a
-  paused status (R14) is added back to the deadline. Enhancements have no clock (R18).
+* the **reaction** clock (R10, "принимаются в работу … не позднее 3-х суток с момента
+  появления"): high priorities only, from the mail's arrival until a person first takes the
+  request into work — any move out of «Открыто» made by support, not by the bridge (its move to
+  «В работе» after a customer's answer does not count). 72 calendar hours by default; it does not
+  pause (the text subtracts waiting from the execution term only).
+* the **execution** clock (R17, R10 with R14: "срок ожидания вычитается из срока исполнения"):
+  from arrival until the customer accepts the solution (``Policy.execution_done``) or the request
+  ends; every interval spent waiting for the customer (R14) is added back to the deadline.
+  14 working days by default, for every priority. Enhancements have neither clock (R18).
 * the **silence** clock (R19): while the request waits for the customer, 10 working days from the
   later of entering the paused status and the customer's last reply; reminders before, auto-close
   at the end.
@@ -33,10 +39,13 @@ __all__ = [
     "ClockKind",
     "ClockReading",
     "ClockState",
+    "Clocks",
     "Interval",
+    "execution_clock",
     "explain",
-    "intake_clock",
     "is_enhancement",
+    "reaction_clock",
+    "read_clocks",
     "silence_clock",
 ]
 
@@ -44,8 +53,31 @@ _ZERO = timedelta(0)
 
 
 class ClockKind(StrEnum):
-    INTAKE = "intake"
+    REACTION = "reaction"
+    EXECUTION = "execution"
     SILENCE = "silence"
+
+    @property
+    def title_ru(self) -> str:
+        """How every Russian text names the clock."""
+        return _CLOCK_TITLES[self]
+
+    @property
+    def deadline_ru(self) -> str:
+        """ "Срок …" naming the clock's deadline."""
+        return _DEADLINE_TITLES[self]
+
+
+_CLOCK_TITLES = {
+    ClockKind.REACTION: "срок взятия в работу",
+    ClockKind.EXECUTION: "срок исполнения",
+    ClockKind.SILENCE: "срок ожидания ответа",
+}
+_DEADLINE_TITLES = {
+    ClockKind.REACTION: "Срок взятия в работу",
+    ClockKind.EXECUTION: "Срок исполнения",
+    ClockKind.SILENCE: "Срок ожидания ответа",
+}
 
 
 class ClockState(StrEnum):
@@ -97,6 +129,24 @@ class ClockReading:
         return f"{self.target} {unit}"
 
 
+class Clocks(NamedTuple):
+    """A request's two deadline clocks; either is None where it has none (R18, R10)."""
+
+    reaction: ClockReading | None
+    execution: ClockReading | None
+
+    def present(self) -> tuple[ClockReading, ...]:
+        return tuple(r for r in self if r is not None)
+
+    def first_breach(self) -> ClockReading | None:
+        return next((r for r in self.present() if r.state is ClockState.BREACHED), None)
+
+
+def read_clocks(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) -> Clocks:
+    """The reaction and the execution clock of ``view`` at ``now``."""
+    return Clocks(reaction_clock(view, now, cal, policy), execution_clock(view, now, cal, policy))
+
+
 def is_enhancement(view: IssueView, policy: Policy) -> bool:
     """R18: enhancements are outside the support regulation and get no clock."""
     return view.issue_type in policy.enhancement_types or bool(view.tags & policy.enhancement_tags)
@@ -124,13 +174,14 @@ def _base_deadline(start: datetime, unit: ClockUnit, target: int, cal: WorkCalen
     return cal.add_working_days(start, target)
 
 
-class _IntakeWalk:
-    """One pass over the status history, segment by segment (local to :func:`intake_clock`)."""
+class _ExecutionWalk:
+    """One pass over the status history, segment by segment (local to
+    :func:`execution_clock`)."""
 
     def __init__(self, deadline: datetime, measure: _Measure, policy: Policy) -> None:
         self.deadline = deadline
         self.extend = measure.extend
-        self.stops = policy.intake_stops
+        self.stops = policy.execution_stops
         self.used = _ZERO
         self.breached = False
         self.paused = False
@@ -140,7 +191,7 @@ class _IntakeWalk:
     def step(self, status: Status, a: datetime, b: datetime, length: timedelta) -> None:
         """Count the segment [a, b) spent in ``status``; ``length`` is its measure."""
         if status in self.stops:
-            self.ended_at = a  # taken into work (or finished) at a
+            self.ended_at = a  # accepted by the customer (or finished) at a
             self.breached = self.breached or a > self.deadline
             return
         self.paused = status in PAUSED_STATUSES
@@ -179,7 +230,7 @@ def _segments(
         notes.append("status history was out of order; sorted by time")
         history.sort(key=lambda change: change.at)
         times.sort()
-    created = view.created_at
+    created = view.appeared_at
     if times[0] > created:
         history.insert(0, StatusChange(created, Status.OPEN))
         times.insert(0, created)
@@ -197,22 +248,76 @@ def _segments(
     return segments, notes
 
 
-def intake_clock(
+def reaction_clock(
     view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy
 ) -> ClockReading | None:
-    """R10/R17 (paused time excluded, R14): the intake deadline and where it stands.
+    """R10: from the mail's arrival until a person first takes the request into work.
+
+    ``None`` for enhancements (R18) and for priorities that are not high (the text sets them no
+    reaction term). The target follows the *current* priority (R9).
+    """
+    if is_enhancement(view, policy) or not policy.is_high(view.priority):
+        return None
+    unit, target = policy.high_reaction_unit, policy.high_reaction
+    measure = _measure(unit, cal)
+    start = view.appeared_at
+    deadline = _base_deadline(start, unit, target, cal)
+    taken = _taken_into_work(view)
+    end = min(now, taken) if taken is not None else now
+    end = max(start, end)
+    if taken is not None and taken <= now:
+        state = ClockState.MET if taken <= deadline else ClockState.BREACHED
+        ended: datetime | None = taken
+    else:
+        state = ClockState.BREACHED if now >= deadline else ClockState.RUNNING
+        ended = None
+    running = state is ClockState.RUNNING
+    notes = [f"reaction target for high priority {view.priority!r}"]
+    if taken is not None and taken <= now:
+        notes.append(f"taken into work by a person at {taken.isoformat()}")
+    return ClockReading(
+        kind=ClockKind.REACTION,
+        state=state,
+        unit=unit,
+        target=target,
+        started_at=start,
+        deadline=deadline,
+        used=measure.between(start, end),
+        remaining=measure.between(now, deadline) if running else _ZERO,
+        ended_at=ended,
+        intervals=(Interval("counted", start, end, Status.OPEN),),
+        notes=tuple(notes),
+    )
+
+
+_NOT_TAKEN = frozenset({Status.OPEN, Status.REOPENED})
+
+
+def _taken_into_work(view: IssueView) -> datetime | None:
+    """The first move by a person out of «Открыто» (into work, a question, or an end), or the
+    request's end whoever made it (R16)."""
+    for change in view.history[1:]:
+        if change.status.is_terminal or (change.by_person and change.status not in _NOT_TAKEN):
+            return change.at
+    return None
+
+
+def execution_clock(
+    view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy
+) -> ClockReading | None:
+    """R17/R10 (waiting time subtracted, R14): the execution deadline and where it stands.
 
     ``None`` for enhancements (R18). The target follows the *current* priority (R9: a priority
-    corrected by support re-targets the clock from creation).
+    corrected by support re-targets the clock from arrival).
     """
     if is_enhancement(view, policy):
         return None
     high = policy.is_high(view.priority)
-    unit = policy.high_intake_unit if high else policy.normal_intake_unit
-    target = policy.high_intake if high else policy.normal_intake
+    unit = policy.high_execution_unit if high else policy.normal_execution_unit
+    target = policy.high_execution if high else policy.normal_execution
     measure = _measure(unit, cal)
-    start = view.created_at
-    walk = _IntakeWalk(_base_deadline(start, unit, target, cal), measure, policy)
+    start = view.appeared_at
+    walk = _ExecutionWalk(_base_deadline(start, unit, target, cal), measure, policy)
     segments, notes = _segments(view, now)
     for (status, a, b), length in zip(segments, _lengths(segments, unit, cal), strict=True):
         walk.step(status, a, b, length)
@@ -221,7 +326,7 @@ def intake_clock(
     state = walk.state(now)
     running = state in (ClockState.RUNNING, ClockState.PAUSED)
     return ClockReading(
-        kind=ClockKind.INTAKE,
+        kind=ClockKind.EXECUTION,
         state=state,
         unit=unit,
         target=target,
@@ -248,7 +353,7 @@ def _lengths(
 
 def _priority_note(view: IssueView, high: bool) -> tuple[str, ...]:
     kind = "high" if high else "normal"
-    return (f"target for {kind} priority {view.priority!r}",)
+    return (f"execution target for {kind} priority {view.priority!r}",)
 
 
 def silence_clock(

@@ -21,6 +21,7 @@ from tracker_bridge.regulation.actions import (
     Link,
     Notify,
     Quarantine,
+    SetFields,
     TelegramAlert,
     Transition,
     unique_for,
@@ -28,9 +29,13 @@ from tracker_bridge.regulation.actions import (
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
 from tracker_bridge.regulation.policy import Policy, TerminalReply
-from tracker_bridge.regulation.replies import Verdict, classify_test_reply
+from tracker_bridge.regulation.replies import (
+    Verdict,
+    classify_test_reply,
+    classify_waiting_reply,
+)
 from tracker_bridge.regulation.request import describe_request
-from tracker_bridge.regulation.sla import intake_clock
+from tracker_bridge.regulation.sla import Clocks, read_clocks
 from tracker_bridge.regulation.statuses import Status
 
 __all__ = ["Decision", "format_time", "route", "triage"]
@@ -55,6 +60,13 @@ class _Context:
     cal: WorkCalendar
     policy: Policy
     may_answer: bool  # the loop guard's verdict: may this sender get an automatic answer?
+
+    @property
+    def arrived(self) -> datetime:
+        """When the mail reached the mailbox (point 2 of R10's "появление"); ``now`` if the
+        source could not tell, never later than ``now``."""
+        received = self.mail.received_at
+        return received if received is not None and received <= self.now else self.now
 
 
 def route(mail: InboundMail, customers: Sequence[Customer]) -> Customer | None:
@@ -119,12 +131,58 @@ def _reply(ctx: _Context, issue: IssueView) -> Decision:
     if issue.status.is_terminal:
         return _reply_to_terminal(ctx, issue)
     comment = _comment(mail, issue)
+    raised = _priority_raise(ctx, issue)
     if issue.status is Status.INFO_REQUESTED:
-        back = Transition(issue.key, Status.IN_PROGRESS, event_id=mail.message_id)
-        return Decision((comment, back), "R8", "the customer answered: back to work (R8, R14)")
-    if issue.status is Status.AWAITING_TESTING:
-        return _test_reply(ctx, issue, comment)
-    return Decision((comment,), "R8", "a reply to an open request becomes a comment")
+        decision = _info_reply(ctx, issue, comment)
+    elif issue.status is Status.AWAITING_TESTING:
+        decision = _test_reply(ctx, issue, comment)
+    else:
+        decision = Decision((comment,), "R8", "a reply to an open request becomes a comment")
+    if not raised:
+        return decision
+    return Decision((*decision.actions, *raised), decision.clause, decision.reason)
+
+
+def _info_reply(ctx: _Context, issue: IssueView, comment: AddComment) -> Decision:
+    """R8/R19: the answer to a question sends the request back to work and stops its silence
+    clock; a reply that only defers («посмотрю завтра») keeps it waiting (and restarts the 10
+    working days)."""
+    mail = ctx.mail
+    if classify_waiting_reply(mail.reply_text or mail.text) is Verdict.DEFERRED:
+        reason = "the customer will answer later: the request keeps waiting (R19)"
+        return Decision((comment,), "R19", reason)
+    back = Transition(issue.key, Status.IN_PROGRESS, event_id=mail.message_id)
+    return Decision((comment, back), "R8", "the customer answered: back to work (R8, R14)")
+
+
+def _priority_raise(ctx: _Context, issue: IssueView) -> list[Action]:
+    """R9: a later email that asks for a higher priority raises it — unless support has set the
+    priority by hand; then support is alerted instead ("в спорных случаях согласуется
+    совместно")."""
+    policy, mail = ctx.policy, ctx.mail
+    asked = mail.reply_priority_hint  # not the subject: a reply inherits the first one's
+    if asked is None or not _higher(asked, issue.priority, policy):
+        return []
+    if any(change.by_support for change in issue.priority_history):
+        text = (
+            f"Заказчик просит повысить приоритет до «{asked}», но приоритет «{issue.priority}» "
+            "выставлен поддержкой: согласуйте с заказчиком (R9)."
+        )
+        alert = TelegramAlert(
+            issue.key, ctx.customer.name, "priority_dispute", mail.message_id, text
+        )
+        return [alert]
+    return [SetFields(issue.key, {"priority": asked}, event=mail.message_id)]
+
+
+# Tracker's priority keys from low to high; an unknown key ranks as normal.
+_RANK = {"trivial": 0, "minor": 1, "normal": 2, "critical": 3, "blocker": 4}
+
+
+def _higher(asked: str, current: str, policy: Policy) -> bool:
+    """Whether ``asked`` raises ``current`` (the high priorities rank above the rest)."""
+    rank = (asked in policy.high_priorities, _RANK.get(asked, 2))
+    return rank > (current in policy.high_priorities, _RANK.get(current, 2))
 
 
 def _comment(mail: InboundMail, issue: IssueView) -> AddComment:
@@ -139,17 +197,24 @@ def _comment(mail: InboundMail, issue: IssueView) -> AddComment:
 
 
 def _test_reply(ctx: _Context, issue: IssueView, comment: AddComment) -> Decision:
-    """R15: a reply to "awaiting testing" confirms, reports an error, or is unclear."""
+    """R15: a reply to "awaiting testing" confirms the whole change, brings corrections,
+    defers, or is unclear (:mod:`.replies`, built for precision)."""
     mail, customer, policy = ctx.mail, ctx.customer, ctx.policy
     verdict = classify_test_reply(mail.reply_text or mail.text, policy)
+    event = mail.message_id
     if verdict is Verdict.CONFIRMED and customer.may_confirm(mail.sender):
-        move = Transition(issue.key, Status.VERIFIED, event_id=mail.message_id)
+        move = Transition(issue.key, Status.VERIFIED, event_id=event)
         return Decision((comment, move), "R15", "the customer confirmed the change")
     if verdict is Verdict.ERROR:
-        move = Transition(issue.key, Status.ERROR_FOUND, event_id=mail.message_id)
-        return Decision((comment, move), "R15", "the customer reported an error")
+        move = Transition(issue.key, Status.ERROR_FOUND, event_id=event)
+        text = "Заказчик прислал корректировки: заявка возвращена в работу («Найдена ошибка»)."
+        alert = TelegramAlert(issue.key, customer.name, "correction", event, text)
+        return Decision((comment, move, alert), "R15", "the customer reported corrections")
+    if verdict is Verdict.DEFERRED:
+        reason = "the customer will test later: the request keeps waiting (R19)"
+        return Decision((comment,), "R19", reason)
     kind: AlertKind = "confirmation_refused" if verdict is Verdict.CONFIRMED else "unclear_reply"
-    alert = TelegramAlert(issue.key, customer.name, kind, event=mail.message_id)
+    alert = TelegramAlert(issue.key, customer.name, kind, event=event)
     actions: list[Action] = [comment, alert]
     if verdict is Verdict.CONFIRMED:
         if ctx.may_answer:
@@ -158,7 +223,10 @@ def _test_reply(ctx: _Context, issue: IssueView, comment: AddComment) -> Decisio
             )
         reason = f"{mail.sender} may not confirm for {customer.name}; support was told"
     else:
-        reason = "the reply neither confirms nor reports an error; support was told"
+        # R19: the customer answered; support owes the next step, so the request no longer
+        # waits for them (no reminder, no close for no response)
+        actions.append(Transition(issue.key, Status.IN_PROGRESS, event_id=event))
+        reason = "the reply neither confirms nor brings corrections; support was told"
     return Decision(tuple(actions), "R15", reason)
 
 
@@ -166,6 +234,8 @@ def _reply_to_terminal(ctx: _Context, issue: IssueView) -> Decision:
     """R20: replies to finished requests are not added; per status, rejected, filed anew, or
     reopened."""
     mail = ctx.mail
+    if _closed_after_it_arrived(mail, issue):
+        return _late_answer(ctx, issue)
     choice = ctx.policy.reply_to_terminal(issue.status)
     if choice is TerminalReply.REOPEN:
         move = Transition(issue.key, Status.REOPENED, event_id=mail.message_id)
@@ -178,6 +248,43 @@ def _reply_to_terminal(ctx: _Context, issue: IssueView) -> Decision:
     notice = _notice(mail, issue, "reply_ignored", {"old_key": issue.key})
     reason = f"reply to {issue.key} ({issue.status.title_ru}) ignored; the sender was told why"
     return Decision((notice,), "R20", reason)
+
+
+def _closed_after_it_arrived(mail: InboundMail, issue: IssueView) -> bool:
+    """R19/R20: the request was closed for no response although this answer had already
+    reached the mailbox (the bridge was stopped, restarting or busy): a mistaken close."""
+    arrived = mail.received_at
+    return (
+        issue.status is Status.CLOSED_NO_RESPONSE
+        and arrived is not None
+        and arrived < issue.status_since
+    )
+
+
+_MEANING = {
+    Verdict.CONFIRMED: "подтверждение (проверено, ошибок нет)",
+    Verdict.ERROR: "корректировки",
+    Verdict.DEFERRED: "обещание ответить позже",
+    Verdict.UNCLEAR: "ответ",
+}
+
+
+def _late_answer(ctx: _Context, issue: IssueView) -> Decision:
+    """An answer that came in time wins over the auto-close: the request is reopened first (an
+    answer is never appended to a request closed by mistake), then the answer is added and
+    support is told what it says, to take it from there."""
+    mail, cal = ctx.mail, ctx.cal
+    reopen = Transition(issue.key, Status.REOPENED, event_id=mail.message_id)
+    verdict = classify_test_reply(mail.reply_text or mail.text, ctx.policy)
+    arrived = format_time(mail.received_at or ctx.now, cal)
+    text = (
+        f"Письмо заказчика пришло {arrived}, до закрытия из-за отсутствия ответа "
+        f"({format_time(issue.status_since, cal)}): заявка открыта повторно. "
+        f"В письме: {_MEANING[verdict]}."
+    )
+    alert = TelegramAlert(issue.key, ctx.customer.name, "late_answer", mail.message_id, text)
+    reason = "an answer that reached the mailbox before the auto-close reopened the request"
+    return Decision((reopen, _comment(mail, issue), alert), "R19", reason)
 
 
 def _notice(mail: InboundMail, issue: IssueView, template: str, extra: dict[str, str]) -> Notify:
@@ -203,7 +310,9 @@ def _new_request(ctx: _Context, old: str | None) -> Decision:
     mail, customer, policy = ctx.mail, ctx.customer, ctx.policy
     request = describe_request(mail, customer, policy)
     unique = unique_for(customer.name, mail.message_id)
-    deadline = _initial_deadline(request.priority, request.issue_type, ctx)
+    clocks = _initial_clocks(request.priority, request.issue_type, ctx)
+    deadline = clocks.execution.deadline if clocks.execution else None
+    reaction = clocks.reaction.deadline if clocks.reaction else None
     create = CreateIssue(
         unique=unique,
         customer=customer.name,
@@ -219,36 +328,39 @@ def _new_request(ctx: _Context, old: str | None) -> Decision:
         tags=(customer.tag,) if customer.tag else (),
         attachments=mail.attachments,
         deadline=deadline,
+        reaction_deadline=reaction,
+        arrived_at=ctx.arrived,
     )
     linked = [*([old] if old else []), *(k for k in request.quoted_keys if k != old)]
     actions: list[Action] = [create, *(Link(create.ref, key) for key in linked)]
     if ctx.may_answer:
-        actions.append(_acknowledgement(ctx, create, deadline, linked))
+        actions.append(_acknowledgement(ctx, create, linked))
     clause = "R20" if old else "R7"
     reason = f"new request for {customer.name}" + (f", filed anew from {old}" if old else "")
     return Decision(tuple(actions), clause, reason)
 
 
-def _initial_deadline(priority: str, issue_type: str, ctx: _Context) -> datetime | None:
-    """The intake deadline of a request registered at ``now`` (R10/R17), None for R18."""
+def _initial_clocks(priority: str, issue_type: str, ctx: _Context) -> Clocks:
+    """The reaction (R10) and execution (R17) clocks of a request whose mail arrived at
+    ``ctx.arrived``: after an outage they are counted from the arrival, not from ``now``."""
     probe = IssueView(
         key="NEW",
         customer="",
         requester="",
         created_at=ctx.now,
+        arrived_at=ctx.arrived,
         status=Status.OPEN,
         priority=priority,
         issue_type=issue_type,
     )
-    reading = intake_clock(probe, ctx.now, ctx.cal, ctx.policy)
-    return reading.deadline if reading is not None else None
+    return read_clocks(probe, ctx.now, ctx.cal, ctx.policy)
 
 
-def _acknowledgement(
-    ctx: _Context, create: CreateIssue, deadline: datetime | None, linked: list[str]
-) -> Notify:
-    """R12 registration notice: key, deadline, out-of-hours receipt (R6), missing login (R7)."""
-    mail, cal, now = ctx.mail, ctx.cal, ctx.now
+def _acknowledgement(ctx: _Context, create: CreateIssue, linked: list[str]) -> Notify:
+    """R12 registration notice: key, both deadlines, out-of-hours receipt (R6), missing login
+    (R7)."""
+    mail, cal, now = ctx.mail, ctx.cal, ctx.arrived
+    deadline, reaction = create.deadline, create.reaction_deadline
     out_of_hours = not cal.is_working_time(now)
     context = {
         "key": "",  # filled in by the executor once Tracker assigned the key
@@ -257,6 +369,7 @@ def _acknowledgement(
         "status": Status.OPEN.value,
         "status_title": Status.OPEN.title_ru,
         "deadline": format_time(deadline, cal) if deadline else "",
+        "reaction_deadline": format_time(reaction, cal) if reaction else "",
         "priority": create.priority or "",
         "out_of_hours": "yes" if out_of_hours else "",
         "next_opening": format_time(cal.next_opening(now), cal) if out_of_hours else "",

@@ -15,12 +15,12 @@ from datetime import datetime
 
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import IssueView
-from tracker_bridge.regulation.sla import ClockReading, ClockState
+from tracker_bridge.regulation.sla import Clocks
 from tracker_bridge.telegram.callbacks import encode
 from tracker_bridge.telegram.text import (
     CardSettings,
     clip,
-    deadline_text,
+    clocks_text,
     esc,
     issue_link,
     local_time,
@@ -64,7 +64,7 @@ def card_buttons(key: str) -> tuple[tuple[Button, ...], ...]:
 
 def render_card(
     view: IssueView,
-    reading: ClockReading | None,
+    clocks: Clocks,
     now: datetime,
     cal: WorkCalendar,
     settings: CardSettings,
@@ -74,12 +74,12 @@ def render_card(
         return RenderedCard(_final_html(view, now, cal, settings), (), final=True)
     priority = esc(settings.priority(view.priority))
     lines = [
-        f"{_icon(view, reading)} {issue_link(view.key, settings)} · {priority}",
+        f"{_icon(view, clocks)} {issue_link(view.key, settings)} · {priority}",
         f"<b>{esc(clip(view.summary, settings.summary_limit) or '(без темы)')}</b>",
         *_details(view, settings),
         f"Статус: {esc(view.status.title_ru)}",
         f"Исполнитель: {esc(view.assignee or 'не назначен')}",
-        f"Срок: {deadline_text(reading, now, cal)}",
+        *clocks_text(clocks, now, cal),
     ]
     event = last_event(view, cal)
     if event:
@@ -87,8 +87,8 @@ def render_card(
     return RenderedCard("\n".join(lines), card_buttons(view.key), final=False)
 
 
-def _icon(view: IssueView, reading: ClockReading | None) -> str:
-    if reading is not None and reading.state is ClockState.BREACHED:
+def _icon(view: IssueView, clocks: Clocks) -> str:
+    if clocks.first_breach() is not None:
         return "🔴"
     if view.status.is_paused:
         return "⏸"

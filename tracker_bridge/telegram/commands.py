@@ -24,7 +24,7 @@ from tracker_bridge.regulation.actions import (
     unique_for,
 )
 from tracker_bridge.regulation.model import Customer, IssueView
-from tracker_bridge.regulation.sla import intake_clock
+from tracker_bridge.regulation.sla import ClockReading, Clocks, read_clocks
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.callbacks import KEY_PATTERN, decode
 from tracker_bridge.telegram.cards import render_card
@@ -152,8 +152,8 @@ def _status(ctx: _Ctx, args: str) -> Reply:
     if isinstance(found, Reply):
         return found
     sit = ctx.sit
-    reading = intake_clock(found, sit.now, sit.cal, sit.policy)
-    return Reply(html=render_card(found, reading, sit.now, sit.cal, sit.cards).html)
+    clocks = read_clocks(found, sit.now, sit.cal, sit.policy)
+    return Reply(html=render_card(found, clocks, sit.now, sit.cal, sit.cards).html)
 
 
 def _sla(ctx: _Ctx, _args: str) -> Reply:
@@ -161,17 +161,25 @@ def _sla(ctx: _Ctx, _args: str) -> Reply:
     mine = [v for v in sit.views if v.customer == ctx.customer.name and not v.status.is_terminal]
     if not mine:
         return Reply(html="Открытых заявок нет.")
-    readings = [(v, intake_clock(v, sit.now, sit.cal, sit.policy)) for v in mine]
+    readings = [(v, _nearest(read_clocks(v, sit.now, sit.cal, sit.policy))) for v in mine]
     readings.sort(key=lambda pair: (pair[1] is None, pair[1].deadline if pair[1] else sit.now))
     lines = [f"<b>Открытые заявки: {len(mine)}</b>"]
     for view, reading in readings[: sit.cards.list_limit]:
+        name = reading.kind.title_ru if reading else "срок"
         lines.append(
             f"• {issue_link(view.key, sit.cards)} {esc(clip(view.summary, 60))} — "
-            f"{esc(view.status.title_ru)}, срок {deadline_text(reading, sit.now, sit.cal)}"
+            f"{esc(view.status.title_ru)}, {name} {deadline_text(reading, sit.now, sit.cal)}"
         )
     if len(readings) > sit.cards.list_limit:
         lines.append(f"…и ещё {len(readings) - sit.cards.list_limit}")
     return Reply(html="\n".join(lines))
+
+
+def _nearest(clocks: Clocks) -> ClockReading | None:
+    """The clock whose deadline support owes next: a running one before a finished one."""
+    present = clocks.present()
+    owed = [r for r in present if r.ended_at is None]
+    return min(owed or present, key=lambda r: r.deadline, default=None)
 
 
 def _take(ctx: _Ctx, args: str) -> Reply:

@@ -41,7 +41,7 @@ from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.digest import Digest, TelegramDigest
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
-from tracker_bridge.regulation.sla import intake_clock
+from tracker_bridge.regulation.sla import read_clocks
 from tracker_bridge.store.records import CardRecord, TrackedIssue
 from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.coalesce import Coalescer
@@ -252,8 +252,8 @@ class TelegramMirror:
     async def _apply_card(self, key: str, job: tuple[TelegramCard, IssueView]) -> int:
         card, view = job
         chat_id, sender, now = self._chat(card.customer), self._need_sender(), self._clock.now()
-        reading = intake_clock(view, now, self._cal, self._policy)
-        shown = render_card(view, reading, now, self._cal, self._settings.cards)
+        clocks = read_clocks(view, now, self._cal, self._policy)
+        shown = render_card(view, clocks, now, self._cal, self._settings.cards)
         record = self._cards.card(key)
         if record is not None and record.chat_id == chat_id:
             if record.fingerprint == shown.fingerprint:

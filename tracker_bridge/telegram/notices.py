@@ -27,9 +27,12 @@ __all__ = ["ALERT_TITLES", "alert_text", "digest_text"]
 ALERT_TITLES: dict[AlertKind, str] = {
     "warning": "⏰ Приближается срок",
     "breach": "🚨 Срок истёк",
-    "ready_for_production": "✅ Заказчик подтвердил — можно переносить на основную среду",
+    "ready_for_production": "✅ Проверено, ошибок нет — можно переносить на основную среду",
     "unclear_reply": "❔ Непонятный ответ заказчика — нужен человек",
     "confirmation_refused": "⛔ Подтверждение не принято: отправитель не вправе подтверждать",
+    "correction": "🔧 Заказчик прислал корректировки — заявка снова в работе",
+    "priority_dispute": "⚖️ Заказчик просит повысить приоритет — согласуйте",
+    "late_answer": "📬 Ответ заказчика пришёл до закрытия — заявка открыта снова",
 }
 
 
@@ -74,7 +77,8 @@ def _section(
 
 
 def _line(item: DigestLine, settings: CardSettings, cal: WorkCalendar) -> str:
-    due = f"срок {local_time(item.deadline, cal)}" if item.deadline else "без срока"
+    name = item.clock.title_ru
+    due = f"{name} {local_time(item.deadline, cal)}" if item.deadline else "без срока"
     return (
         f"• {issue_link(item.key, settings)} {esc(clip(item.summary, 80))} "
         f"({esc(settings.priority(item.priority))}, {esc(item.status_title)}, {due})"

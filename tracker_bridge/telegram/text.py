@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tracker_bridge.regulation.calendar import WorkCalendar
-from tracker_bridge.regulation.sla import ClockReading, ClockState
+from tracker_bridge.regulation.sla import ClockReading, Clocks, ClockState
 from tracker_bridge.titles import PRIORITY_TITLES_RU, RESOLUTION_TITLES_RU
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "MAX_MESSAGE",
     "CardSettings",
     "clip",
+    "clocks_text",
     "deadline_text",
     "esc",
     "issue_link",
@@ -94,8 +95,15 @@ def left_text(left: timedelta) -> str:
     return f"{hours} ч"
 
 
+def clocks_text(clocks: Clocks, now: datetime, cal: WorkCalendar) -> list[str]:
+    """One line per clock, each naming it: «Срок взятия в работу: …», «Срок исполнения: …»."""
+    if clocks.execution is None:
+        return [f"Срок: {deadline_text(None, now, cal)}"]
+    return [f"{r.kind.deadline_ru}: {deadline_text(r, now, cal)}" for r in clocks.present()]
+
+
 def deadline_text(reading: ClockReading | None, now: datetime, cal: WorkCalendar) -> str:
-    """The intake deadline as support reads it: when, and how much working time is left."""
+    """One clock's deadline as support reads it: when, and how much working time is left."""
     if reading is None:
         return "нет (доработка, вне регламента)"
     due = local_time(reading.deadline, cal)

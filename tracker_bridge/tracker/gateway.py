@@ -80,6 +80,8 @@ DEFAULT_FIELD_IDS: Mapping[str, str] = {
     "requester": "requesterEmail",
     "customer_priority": "customerPriority",
     "deadline": "slaDeadline",
+    "reaction_deadline": "reactionDeadline",
+    "arrived_at": "mailReceivedAt",
 }
 
 

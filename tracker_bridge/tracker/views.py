@@ -19,12 +19,18 @@ Decisions (each one a place where Tracker leaves room):
   notification). Tracker has no internal/public comment flag in the API (its ``type`` only
   tells mail from the UI, TRACKER-API.md §2.3), hence a text convention. The marker is removed
   from the text the view shows.
-- **Deadline** is the precise local field (ISO 8601 with offset), not Tracker's ``deadline``,
-  which is a date only.
+- **Deadlines** are the precise local fields (``slaDeadline``: execution, ``reactionDeadline``:
+  take into work), not Tracker's ``deadline``, which is a date only; ``mailReceivedAt`` is the
+  mail's arrival the clocks start at (R10 "с момента появления").
+- **Who moved the status**: a change made by the bridge's robot is the bridge's own automatic
+  move (``by_person=False``: a customer's answer, the auto-close) — unless a support person
+  commanded it from Telegram (/take, /info), which the store's done keys show
+  (``transition:KEY:<status>:tg…``): that counts as the person's move (R10's reaction clock).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -95,11 +101,13 @@ def build_view(
         priority=issue.priority or "normal",
         summary=issue.summary,
         issue_type=issue.issue_type or "task",
-        status_history=_status_history(issue, entries, settings.status_map),
+        status_history=_status_history(issue, entries, settings, facts.done),
         priority_history=_priority_history(entries, settings.robot_uid),
         comments=tuple(read),
         last_customer_reply_at=max(customer_times, default=None),
-        deadline=_deadline(issue, settings),
+        deadline=_time_field(issue, settings, "deadline"),
+        reaction_deadline=_time_field(issue, settings, "reaction_deadline"),
+        arrived_at=_time_field(issue, settings, "arrived_at"),
         tags=frozenset(issue.tags),
         links=facts.links,
         assignee=issue.assignee_display or issue.assignee,
@@ -112,14 +120,25 @@ def build_view(
 
 
 def _status_history(
-    issue: IssueSnapshot, entries: list[ChangelogEntry], status_map: StatusMap
+    issue: IssueSnapshot,
+    entries: list[ChangelogEntry],
+    settings: ViewSettings,
+    done: frozenset[str],
 ) -> tuple[StatusChange, ...]:
-    moves = [(e.at, d) for e in entries if (d := e.diff("status")) is not None and d.after]
+    status_map, robot = settings.status_map, settings.robot_uid
+    moves = [(e, d) for e in entries if (d := e.diff("status")) is not None and d.after]
     first = moves[0][1].before if moves and moves[0][1].before else issue.status
     history = [StatusChange(issue.created_at, status_map.logical(first))]
-    for at, diff in moves:
-        history.append(StatusChange(at, status_map.logical(str(diff.after))))
+    commanded = {k.split(":")[2] for k in done if _COMMANDED.match(k)}
+    for entry, diff in moves:
+        status = status_map.logical(str(diff.after))
+        person = robot is None or entry.by != robot or status.value in commanded
+        history.append(StatusChange(entry.at, status, by_person=person))
     return tuple(history)
+
+
+# A transition a support person commanded from Telegram (its event id is "tg:…" or "tgcb:…").
+_COMMANDED = re.compile(r"^transition:[^:]+:[a-z_]+:tg")
 
 
 def _priority_history(
@@ -155,8 +174,8 @@ def _local(issue: IssueSnapshot, settings: ViewSettings, logical: str) -> str | 
     return None if key is None else issue.local.get(key)
 
 
-def _deadline(issue: IssueSnapshot, settings: ViewSettings) -> datetime | None:
-    text = _local(issue, settings, "deadline")
+def _time_field(issue: IssueSnapshot, settings: ViewSettings, name: str) -> datetime | None:
+    text = _local(issue, settings, name)
     return parse_time(text) if text else None
 
 
@@ -187,6 +206,7 @@ def compact_view(view: IssueView) -> IssueView:
         comments=_latest_public(view),
         last_customer_reply_at=None,
         deadline=None,
+        reaction_deadline=None,
         tags=_shared(_SHARED_TAGS, view.tags, view.tags),
         links=(),
         fields=_department(view.fields.get("department", "")),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -40,7 +40,7 @@ from tracker_bridge.tracker.errors import NoTransitionError, TrackerBadRequest, 
 from tracker_bridge.tracker.markers import MarkerKind, find_marker, marker_id, with_marker
 from tracker_bridge.tracker.snapshots import CommentInfo, IssueSnapshot
 
-__all__ = ["DEADLINE_ZONE", "Writes", "deadline_values"]
+__all__ = ["DEADLINE_ZONE", "TIME_FIELDS", "Writes", "deadline_values", "tracker_datetime"]
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -59,6 +59,21 @@ def deadline_values(value: str | None) -> tuple[str | None, str | None]:
     return moment.astimezone(DEADLINE_ZONE).date().isoformat(), moment.isoformat()
 
 
+# Logical fields holding an instant: written to a `datetime` local field in Tracker's own format.
+TIME_FIELDS = frozenset({"deadline", "reaction_deadline", "arrived_at"})
+
+
+def tracker_datetime(value: str) -> str:
+    """An ISO instant in the format a Tracker ``datetime`` field takes and shows as a date and
+    time in each user's zone: ``YYYY-MM-DDThh:mm:ss.sss±hhmm`` (TRACKER-API.md §2.3, docs
+    ``common-format.md``), in UTC as Tracker itself writes times."""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {value!r} has no UTC offset")
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
 def queue_of(key: str) -> str:
     return key.rsplit("-", 1)[0]
 
@@ -71,6 +86,7 @@ class Writes(abc.ABC):
         self._field_ids = dict(field_ids)
         self._status_map = status_map
         self._local_ids: dict[str, dict[str, str]] = {}
+        self._local_types: dict[str, dict[str, str]] = {}
 
     @abc.abstractmethod
     async def _once(self, fn: Callable[..., T], *args: Any) -> T: ...
@@ -122,6 +138,10 @@ class Writes(abc.ABC):
             logical["requester"] = a.requester
         if a.deadline is not None:
             logical["deadline"] = a.deadline.isoformat()
+        if a.reaction_deadline is not None:
+            logical["reaction_deadline"] = a.reaction_deadline.isoformat()
+        if a.arrived_at is not None:
+            logical["arrived_at"] = a.arrived_at.isoformat()
         body.update(await self._fields_body(a.queue, logical))
         return body
 
@@ -155,8 +175,18 @@ class Writes(abc.ABC):
             if local is None:
                 log.warning("tracker.local_field_missing", queue=queue, field=name)
             else:
-                body[local] = value
+                body[local] = self._typed(queue, self._field_ids[name], name, value)
         return body
+
+    def _typed(self, queue: str, key: str, name: str, value: str | None) -> str | None:
+        """An instant goes to a ``datetime`` field in Tracker's format (so the UI shows a date
+        and time, 12.5); to a field of another type it stays ISO 8601 with its offset, which
+        the bridge reads back."""
+        if value is None or name not in TIME_FIELDS:
+            return value
+        if self._local_types.get(queue, {}).get(key) == "datetime":
+            return tracker_datetime(value)
+        return datetime.fromisoformat(value).isoformat()
 
     async def _local_id(self, queue: str, key: str) -> str | None:
         """``<queue hex id>--<key>``, the form Tracker asks for (the client warns on bare keys);
@@ -164,6 +194,7 @@ class Writes(abc.ABC):
         if queue not in self._local_ids:
             found = await self._read(remote.local_fields, queue)
             self._local_ids[queue] = {f.key: f.id for f in found}
+            self._local_types[queue] = {f.key: f.type for f in found}
         return self._local_ids[queue].get(key)
 
     # --- comments -----------------------------------------------------------------------------

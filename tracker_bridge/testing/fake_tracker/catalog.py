@@ -290,8 +290,11 @@ DEFAULT_LOCAL_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("buttonName", "Кнопка", "string"),
     FieldDef("requesterEmail", "Email заявителя", "string"),
     FieldDef("customerPriority", "Приоритет заказчика", "string"),
-    # The precise SLA deadline (ISO 8601 with offset): Tracker's own `deadline` is only a date.
-    FieldDef("slaDeadline", "Срок по регламенту (точный)", "datetime"),
+    # The precise execution deadline (R17): Tracker's own `deadline` is only a date.
+    FieldDef("slaDeadline", "Срок исполнения", "datetime"),
+    # R10: the reaction deadline of high priorities, and the mail's arrival the clocks start at.
+    FieldDef("reactionDeadline", "Срок взятия в работу", "datetime"),
+    FieldDef("mailReceivedAt", "Письмо получено", "datetime"),
 )
 
 DEFAULT_USERS: tuple[UserDef, ...] = (
