@@ -198,3 +198,26 @@ def test_bridge_notes_are_internal_and_mail_comments_are_the_customers() -> None
 def test_internal_prefixes(text: str, internal: bool) -> None:
     """R8: support marks a comment internal by starting it with #внутр or [internal]."""
     assert is_internal_text(text) is internal
+
+
+async def test_r10_a_telegram_take_is_a_persons_move_the_answer_move_is_not(
+    fake: FakeTracker, gateway: TrackerGateway, clock: ManualClock
+) -> None:
+    """R10: the robot moved the request to work twice — first for a support person's /take in
+    Telegram (the store's done key says so), later after the customer's answer: only the first
+    is a person taking it into work."""
+    key = await gateway.create_issue(create_action())
+    clock.advance(H)
+    await gateway.transition(Transition(key, Status.IN_PROGRESS, "tg:-100:7"), key)
+    clock.advance(H)
+    fake.transition(key, "request_info", by="ivanov")
+    clock.advance(H)
+    await gateway.transition(Transition(key, Status.IN_PROGRESS, "<answer@c>"), key)
+    done = frozenset({f"transition:{key}:in_progress:tg:-100:7"})
+    facts = StoreFacts(customer="clinic", requester="d@c", done=done)
+    view = await read_view(gateway, await gateway.issue(key), facts, SETTINGS)
+    assert [(c.status, c.by_person) for c in view.status_history[1:]] == [
+        (Status.IN_PROGRESS, True),
+        (Status.INFO_REQUESTED, True),
+        (Status.IN_PROGRESS, False),
+    ]

@@ -26,12 +26,15 @@ Decisions (each one a place where Tracker leaves room):
   move (``by_person=False``: a customer's answer, the auto-close) — unless a support person
   commanded it from Telegram (/take, /info), which the store's done keys show
   (``transition:KEY:<status>:tg…``): that counts as the person's move (R10's reaction clock).
+  Each such command accounts for one robot move into its status, the earliest one (the keys
+  carry no time; a command is the first thing to move a request there).
 """
 
 from __future__ import annotations
 
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -129,10 +132,14 @@ def _status_history(
     moves = [(e, d) for e in entries if (d := e.diff("status")) is not None and d.after]
     first = moves[0][1].before if moves and moves[0][1].before else issue.status
     history = [StatusChange(issue.created_at, status_map.logical(first))]
-    commanded = {k.split(":")[2] for k in done if _COMMANDED.match(k)}
+    # each Telegram command accounts for one robot move into its status, the earliest first
+    commanded = Counter(k.split(":")[2] for k in done if _COMMANDED.match(k))
     for entry, diff in moves:
         status = status_map.logical(str(diff.after))
-        person = robot is None or entry.by != robot or status.value in commanded
+        person = robot is None or entry.by != robot
+        if not person and commanded[status.value] > 0:
+            commanded[status.value] -= 1
+            person = True
         history.append(StatusChange(entry.at, status, by_person=person))
     return tuple(history)
 
