@@ -11,6 +11,7 @@ from tracker_bridge.testing.fake_tracker import (
     FakeTracker,
     default_workflow,
 )
+from tracker_bridge.testing.fake_tracker.catalog import FieldDef
 from tracker_bridge.tracker.check import REQUIRED_TRANSITIONS, check_tracker, render
 from tracker_bridge.tracker.gateway import DEFAULT_FIELD_IDS, TrackerGateway
 
@@ -97,6 +98,25 @@ async def test_a_missing_local_field_fails(fake: FakeTracker, gateway: TrackerGa
     assert (
         "✗ queue NOFIELD: local field 'slaDeadline' (deadline) — add the local field "
         "'slaDeadline' to queue NOFIELD, or map deadline to another field"
+    ) in text
+
+
+async def test_r10_a_deadline_field_that_is_not_a_date_and_time_fails(
+    fake: FakeTracker, gateway: TrackerGateway
+) -> None:
+    """12.5: a deadline kept in a text field would show a raw string in Tracker's UI: check
+    names the field and asks for a date-and-time field."""
+    fields = [
+        FieldDef("reactionDeadline", "Срок", "string") if f.id == "reactionDeadline" else f
+        for f in DEFAULT_LOCAL_FIELDS
+    ]
+    fake.add_queue("TXTDL", local_fields=fields)
+    code, text = await _check(gateway, "TXTDL")
+    assert code == 1
+    assert (
+        "✗ queue TXTDL: local field 'reactionDeadline' (reaction_deadline) is of type 'string', "
+        "not a date and time — make 'reactionDeadline' a local field of type date-and-time "
+        "(datetime) in queue TXTDL"
     ) in text
 
 

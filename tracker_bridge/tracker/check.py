@@ -16,6 +16,7 @@ from tracker_bridge.regulation.statuses import TERMINAL_STATUSES, Status, Status
 from tracker_bridge.tracker.errors import TrackerAuthError, TrackerError, TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.snapshots import WorkflowInfo
+from tracker_bridge.tracker.writes import TIME_FIELDS
 
 __all__ = ["REQUIRED_TRANSITIONS", "CheckLine", "CheckReport", "check_tracker", "render"]
 
@@ -28,6 +29,7 @@ REQUIRED_TRANSITIONS: tuple[tuple[Status, Status, str], ...] = (
     (_S.IN_PROGRESS, _S.AWAITING_TESTING, "handing a change to the customer for testing (R15)"),
     (_S.AWAITING_TESTING, _S.VERIFIED, "the customer confirms the change (R15)"),
     (_S.AWAITING_TESTING, _S.ERROR_FOUND, "the customer reports an error (R15)"),
+    (_S.AWAITING_TESTING, _S.IN_PROGRESS, "an unclear answer to testing: support's turn (R19)"),
     (_S.INFO_REQUESTED, _S.CLOSED_NO_RESPONSE, "auto-close without an answer (R19)"),
     (_S.AWAITING_TESTING, _S.CLOSED_NO_RESPONSE, "auto-close without an answer (R19)"),
     *(
@@ -121,11 +123,17 @@ async def _check_queue(
             lines.append(CheckLine(False, what, _ACCESS_FIX))
             continue
         lines += _check_workflow(queue, flow, status_map)
-    present = {f.key for f in await gateway.local_fields(queue)}
+    types = {f.key: f.type for f in await gateway.local_fields(queue)}
     for logical, key in sorted(field_ids.items()):
         line = f"queue {queue}: local field {key!r} ({logical})"
         fix = f"add the local field {key!r} to queue {queue}, or map {logical} to another field"
-        lines.append(CheckLine(key in present, line, "" if key in present else fix))
+        present = key in types
+        if present and logical in TIME_FIELDS and types[key] != "datetime":
+            # 12.5: only a date-and-time field shows a deadline as a date and a time in the UI
+            line += f" is of type {types[key]!r}, not a date and time"
+            fix = f"make {key!r} a local field of type date-and-time (datetime) in queue {queue}"
+            present = False
+        lines.append(CheckLine(present, line, "" if present else fix))
     return lines
 
 
