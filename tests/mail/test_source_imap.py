@@ -6,6 +6,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Awaitable, MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
@@ -467,3 +468,17 @@ def test_a_missing_dovecot_binary_says_how_to_install_it() -> None:
 def test_only_connection_trouble_is_retried(error: BaseException, transient: bool) -> None:
     """Drops, timeouts and [UNAVAILABLE] are retried; refused logins and bad certs are not."""
     assert is_transient(error) is transient
+
+
+async def test_r10_a_message_carries_its_internaldate_as_its_arrival(
+    account: MailAccount, clock: ManualClock
+) -> None:
+    """R10 "с момента появления": the server's INTERNALDATE (when the mail reached the
+    mailbox) comes with each message, so the clocks start there, not when it was fetched."""
+    arrived = datetime(2026, 3, 2, 8, 15, 30, tzinfo=UTC)
+    with account.client() as imap:
+        imap.append("INBOX", message(1), msg_time=arrived)
+    async with source_for(account, clock) as source:
+        (fetched,) = await source.fetch()
+    assert fetched.received_at is not None
+    assert fetched.received_at == arrived

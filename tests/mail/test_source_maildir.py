@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,15 @@ def test_folder_directories_are_named_the_way_dovecot_names_them(
     assert source.folder_path("Обработано").is_dir()
     on_disk = message(1).replace(b"\r\n", b"\n")  # Dovecot stores LF; IMAP serves CRLF
     assert read_maildir(source.folder_path("Обработано")) == [on_disk]
+
+
+async def test_r10_a_message_carries_its_delivery_time_as_its_arrival(
+    root: Path, clock: ManualClock
+) -> None:
+    """R10 "с момента появления": the delivery time (the file's mtime, set by the delivery
+    agent) comes with each message, so the clocks start there, not when it was read."""
+    arrived = datetime(2026, 3, 2, 8, 15, 30, tzinfo=UTC)
+    deliver(root, message(1), at=arrived)
+    async with MaildirSource(root, clock=clock) as source:
+        (fetched,) = await source.fetch()
+    assert fetched.received_at == arrived
