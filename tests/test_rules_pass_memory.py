@@ -98,8 +98,10 @@ async def test_a_restart_loads_only_open_requests_and_still_answers_a_reply_to_a
     tmp_path: Path,
 ) -> None:
     """R20/R22: after a restart the rules pass looks at the open request only; a reply to the
-    finished one still finds it through the store and gets the R20 answer, once."""
-    async with running_world(tmp_path) as world:
+    finished one still finds it through the store and gets the R20 answer, once (replies to
+    plain «Закрыто» refused here; they reopen by default)."""
+    config = {"regulation": {"terminal_reply": {"closed": "reject"}}}
+    async with running_world(tmp_path, config=config) as world:
         await _two_requests(world)
         await _close(world, "SUP-1")
         await world.restart()
