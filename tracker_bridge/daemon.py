@@ -185,7 +185,7 @@ class Daemon:
     # R19/R20: up to when every mail that reached the mailbox has been taken in (None: not yet
     # since start), and since when the intake has been waiting with nothing left in hand
     _mail_taken_until: datetime | None = field(default=None, init=False)
-    _waiting_since: datetime | None = field(default=None, init=False)
+    _mail_wait_since: datetime | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.rules.mail_taken_until = self.mail_taken_until
@@ -199,7 +199,7 @@ class Daemon:
         bar the last ``MAIL_LATENCY`` (a push or a poll takes that long to end the wait). While
         a batch is in hand, or the mailbox is unreachable, the instant stays where it was."""
         known = self._mail_taken_until or _NEVER
-        waiting = self._waiting_since
+        waiting = self._mail_wait_since
         if waiting is not None:
             now = self.clock.now()
             if now - waiting >= MAIL_BLOCKED:
@@ -353,7 +353,7 @@ class Daemon:
         started = self.clock.now()
         # nothing from an earlier round is still in hand: a wait that lasts shows the mailbox
         # was read up to its start (R19, ``mail_taken_until``)
-        self._waiting_since = started if not failed_before else None
+        self._mail_wait_since = started if not failed_before else None
         waiter = asyncio.ensure_future(self.source.wait_for_new(wait))
         stopper = asyncio.ensure_future(self._stop.wait())
         try:
@@ -364,7 +364,7 @@ class Daemon:
                 waiter.cancel()
             await asyncio.gather(waiter, stopper, return_exceptions=True)
             self._mail_taken_until = self.mail_taken_until()
-            self._waiting_since = None
+            self._mail_wait_since = None
         if self._stop.is_set():
             return
         if self.clock.now() - started >= timedelta(seconds=self.intervals.mail_wait):
