@@ -67,6 +67,12 @@ def _cmd_quarantine(args: argparse.Namespace) -> int:
     return quarantine.main(args)
 
 
+def _cmd_suppressions(args: argparse.Namespace) -> int:
+    from tracker_bridge.commands import suppressions
+
+    return suppressions.main(args)
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from tracker_bridge.commands.replay import main as replay
 
@@ -131,6 +137,15 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month to report")
     report.add_argument("--png", metavar="FILE", help="also draw the figures as a PNG chart")
     _add_quarantine(add("quarantine", _cmd_quarantine, "mail kept aside: list or release it"))
+    suppressed = add(
+        "suppressions",
+        _cmd_suppressions,
+        "addresses not mailed (a recipient's refusal): list or lift",
+    )
+    suppressing = suppressed.add_subparsers(dest="action", required=True, metavar="ACTION")
+    suppressing.add_parser("list", parents=common, help="suppressed addresses, with why and when")
+    lift = suppressing.add_parser("lift", parents=common, help="mail an address again")
+    lift.add_argument("address", metavar="ADDRESS", help="the address `suppressions list` shows")
     replay = add("replay", _cmd_replay, "what an email would do, without doing anything")
     replay.add_argument("file", metavar="FILE.eml", help="the raw message")
     replay.add_argument(

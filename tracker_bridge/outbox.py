@@ -4,8 +4,13 @@
 pending journal entry. :meth:`Outbox.drain` sends what is due: rendered from its template, with a
 deterministic Message-ID (a resend after a crash is the same message to the recipient's client),
 recorded in the thread map so the requester's reply threads back. A transient failure leaves the
-entry pending with exponential backoff for up to :data:`QUEUE_LIFETIME` (five days, as an MTA
-would); a permanent one (a 5xx, a bounced address) settles it as failed, logged, never retried.
+entry pending, resent on the one backoff (:data:`RESEND`) for up to :data:`QUEUE_LIFETIME` (five
+days, as an MTA would). The SMTP server's own refusals — a refused login (535), relay denied
+(554 5.7.1), policy, TLS trouble — are an outage to wait out, never a verdict on the recipient:
+the entry stays pending with no lifetime, the outage is reported (:mod:`tracker_bridge.outages`),
+and the password is read again before every login. Only a recipient's own refusal (unknown user,
+mailbox full: :class:`~tracker_bridge.mail.errors.RecipientRefused`) settles the entry and
+suppresses the address — visibly, until ``tracker-bridge suppressions lift`` lifts it.
 A crash between sending and journaling can repeat one email: the only duplicate the design
 allows, and the same Message-ID lets mail clients fold it.
 """
@@ -21,11 +26,14 @@ import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import notify_from_payload
-from tracker_bridge.mail.errors import MailError, PermanentMailError, TransientMailError
+from tracker_bridge.failures import Failure, classify
+from tracker_bridge.mail.errors import MailError, RecipientRefused, TransientMailError
 from tracker_bridge.mail.outbound import build_notification
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.metrics import Metrics
+from tracker_bridge.outages import Outages
 from tracker_bridge.regulation.actions import Notify
+from tracker_bridge.retry import RetryPolicy, backoff
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import JournalEntry
 
@@ -33,7 +41,9 @@ __all__ = ["MailSender", "Outbox", "OutboxIdentity"]
 
 log = structlog.get_logger(__name__)
 
-MAX_BACKOFF = timedelta(minutes=30)
+# Resends follow the one backoff formula: 2, 4, 8, … seconds up to a minute (no jitter: the
+# wait is measured from the journal's last attempt, which already spreads the entries out).
+RESEND = RetryPolicy(initial_wait=2.0, max_wait=60.0, jitter=0.0)
 # How long a transient failure is retried: an MTA's queue lifetime (Postfix's default), so an SMTP
 # relay down over a night or a weekend delays notifications but never drops them (R22).
 QUEUE_LIFETIME = timedelta(days=5)
@@ -71,6 +81,7 @@ class Outbox:
         self._metrics = metrics
         self._renderer, self._sender, self._identity = renderer, sender, identity
         self._lifetime = lifetime
+        self.outages: Outages | None = None  # told every send's outcome (the daemon's record)
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""
@@ -91,7 +102,7 @@ class Outbox:
     def _waiting(self, entry: JournalEntry) -> bool:
         if entry.attempts <= 1:
             return False
-        delay = min(timedelta(seconds=2 ** min(entry.attempts, 12)), MAX_BACKOFF)
+        delay = timedelta(seconds=backoff(RESEND, entry.attempts - 1))
         return self._clock.now() < entry.updated_at + delay
 
     async def _attempt(self, entry: JournalEntry) -> int:
@@ -109,18 +120,32 @@ class Outbox:
         try:
             await self._sender.send(message)
         except TransientMailError as exc:
+            self._note(exc)
             return self._retry_later(entry, exc)
-        except PermanentMailError as exc:
-            if exc.code is not None and 500 <= exc.code < 600:
-                self._store.mark_bounced(notify.to, str(exc), now)
+        except RecipientRefused as exc:
+            self._note(None)  # the server answered: only this address is refused
+            self._store.mark_bounced(notify.to, str(exc), now)
+            log.warning("notification.suppressed", key=entry.key, to=notify.to, error=str(exc))
             self._settle_failed(entry, str(exc), now)
             return 0
+        except MailError as exc:
+            if classify(exc) is not Failure.PERMANENT:  # the server's refusal: wait for a fix
+                self._note(exc)
+                log.warning("notification.retry", key=entry.key, error=str(exc), kind="operator")
+                return 0
+            self._settle_failed(entry, str(exc), now)
+            return 0
+        self._note(None)
         self._store.journal_done(entry.key, str(message["Message-ID"]), self._clock.now())
         log.info("notification.sent", key=entry.key, template=notify.template, issue=issue_key)
         if self._metrics is not None:
             self._metrics.notifications.labels(outcome="sent").inc()
             self._metrics.mark_contact("smtp", self._clock.now())
         return 1
+
+    def _note(self, error: BaseException | None) -> None:
+        if self.outages is not None:
+            self.outages.note("smtp", error, self._clock.now())
 
     def _build(self, notify: Notify, issue_key: str | None, now: datetime) -> EmailMessage:
         extra = {"key": issue_key} if issue_key else {}

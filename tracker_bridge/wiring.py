@@ -29,7 +29,7 @@ from tracker_bridge.issue_reader import TrackerIssueReader
 from tracker_bridge.mail.imap_session import ImapSettings
 from tracker_bridge.mail.imap_source import ImapSource
 from tracker_bridge.mail.maildir_source import MaildirSource
-from tracker_bridge.mail.outbound import SmtpSender
+from tracker_bridge.mail.outbound import SmtpSender, blames_recipient
 from tracker_bridge.mail.outbound import SmtpSettings as SenderSettings
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.mail.source import MailSource, MailSourceError
@@ -312,6 +312,17 @@ def _mirror(
     )
 
 
+def _lift_server_suppressions(store: Store) -> None:
+    """Older versions suppressed a customer's address when the SMTP *server* refused us (a
+    wrong password, a relay refusal): such suppressions are lifted at start, so a fixed
+    password reaches everyone again. A recipient's own refusal stays."""
+    for address, reason, _at in store.bounced():
+        code = next((int(w) for w in reason.split() if w.isdigit() and len(w) == 3), 550)
+        if not blames_recipient(code, reason):
+            store.lift_bounce(address)
+            log.warning("suppression.lifted", address=address, reason=reason, why="server error")
+
+
 def _ops_alert(mirror: TelegramMirror, chat_id: int) -> Callable[[Outage], Awaitable[None]]:
     async def alert(outage: Outage) -> None:
         text = (
@@ -473,6 +484,8 @@ async def open_bridge(
         if hook is not None:
             health.add_part("webhook", hook[0].health.to_json)
         health.outages = outages
+        outbox.outages = outages
+        _lift_server_suppressions(store)
         if mirror is not None and settings.telegram.ops_chat_id is not None:
             outages.alert = _ops_alert(mirror, settings.telegram.ops_chat_id)
         daemon = Daemon(

@@ -14,6 +14,8 @@ import pytest
 from tracker_bridge.mail.errors import (
     MailAuthError,
     PermanentMailError,
+    RecipientRefused,
+    SmtpServerRefused,
     TransientMailError,
 )
 from tracker_bridge.mail.outbound import (
@@ -216,9 +218,11 @@ class TestTranslate:
         ("error", "kind", "code"),
         [
             (smtplib.SMTPDataError(452, b"mailbox full"), TransientMailError, 452),
-            (smtplib.SMTPDataError(552, b"too big"), PermanentMailError, 552),
+            (smtplib.SMTPDataError(552, b"too big"), SmtpServerRefused, 552),
+            (smtplib.SMTPDataError(550, b"5.1.1 user unknown"), RecipientRefused, 550),
+            (smtplib.SMTPDataError(554, b"5.7.1 Relay access denied"), SmtpServerRefused, 554),
             (smtplib.SMTPSenderRefused(421, b"busy", FROM), TransientMailError, 421),
-            (smtplib.SMTPConnectError(554, b"go away"), PermanentMailError, 554),
+            (smtplib.SMTPConnectError(554, b"go away"), SmtpServerRefused, 554),
             (smtplib.SMTPAuthenticationError(535, b"no"), MailAuthError, 535),
             (smtplib.SMTPServerDisconnected("gone"), TransientMailError, None),
             (ConnectionResetError("reset"), TransientMailError, None),
@@ -229,13 +233,15 @@ class TestTranslate:
                 MailAuthError,
                 None,
             ),
-            (smtplib.SMTPException("something odd"), PermanentMailError, None),
+            (smtplib.SMTPException("something odd"), SmtpServerRefused, None),
         ],
     )
     def test_maps_each_failure_to_its_kind(
         self, error: Exception, kind: type[Exception], code: int | None
     ) -> None:
-        """4xx and the network are transient, 5xx and auth are permanent, codes are kept."""
+        """4xx and the network are transient; a 5xx is the recipient's (permanent) only when it
+        blames the address or mailbox, else the server's (relay, policy, size: an outage an
+        operator fixes), as is a refused login; codes are kept."""
         translated = translate_smtp_error(error)
         assert type(translated) is kind
         assert translated.code == code
@@ -246,5 +252,24 @@ class TestTranslate:
         assert isinstance(translate_smtp_error(mixed), TransientMailError)
         final = smtplib.SMTPRecipientsRefused({"a@x": (550, b"no such user")})
         translated = translate_smtp_error(final)
-        assert isinstance(translated, PermanentMailError) and translated.code == 550
+        assert isinstance(translated, RecipientRefused) and translated.code == 550
         assert "a@x: 550 no such user" in str(translated)
+
+    @pytest.mark.parametrize(
+        ("reply", "kind"),
+        [
+            ((550, b"5.1.1 <a@x>: Recipient address rejected: User unknown"), RecipientRefused),
+            ((552, b"5.2.2 Mailbox full"), RecipientRefused),
+            ((550, b"Requested action not taken: mailbox unavailable"), RecipientRefused),
+            ((554, b"5.7.1 <a@x>: Relay access denied"), SmtpServerRefused),
+            ((550, b"5.7.1 Client host rejected: policy"), SmtpServerRefused),
+            ((530, b"5.7.0 Authentication required"), SmtpServerRefused),
+            ((550, b"relaying denied"), SmtpServerRefused),
+        ],
+    )
+    def test_only_a_refusal_that_blames_the_recipient_is_the_recipients(
+        self, reply: tuple[int, bytes], kind: type[Exception]
+    ) -> None:
+        """Issue 18 §3: relay, policy and auth refusals at RCPT are the server's, not a bounce."""
+        translated = translate_smtp_error(smtplib.SMTPRecipientsRefused({"a@x": reply}))
+        assert type(translated) is kind

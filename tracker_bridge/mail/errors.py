@@ -4,8 +4,14 @@
 
     MailError
     ├── TransientMailError      4xx replies, refused/dropped connections, timeouts: try again later
-    ├── PermanentMailError      5xx replies, TLS/STARTTLS refused: retrying the same mail won't help
-    │   └── MailAuthError       the server refused our login (a configuration problem)
+    ├── PermanentMailError      5xx replies
+    │   ├── RecipientRefused    permanent: the recipient's own refusal (unknown user, mailbox
+    │   │                       full or disabled, a bad address: 5.1.x/5.2.x) — only this
+    │   │                       suppresses an address
+    │   ├── SmtpServerRefused   operator: the server's own refusal (relay denied, policy 5.7.x,
+    │   │                       TLS/STARTTLS trouble, a bad command) — an outage, never the
+    │   │                       recipient's fault
+    │   └── MailAuthError       operator: the server refused our login (535)
     └── TemplateError           a notification template is missing or uses an unknown key
 
 Every error raised by :mod:`tracker_bridge.mail.outbound` is one of these, chained (``from``) to
@@ -20,6 +26,8 @@ __all__ = [
     "MailAuthError",
     "MailError",
     "PermanentMailError",
+    "RecipientRefused",
+    "SmtpServerRefused",
     "TemplateError",
     "TransientMailError",
 ]
@@ -39,6 +47,14 @@ class TransientMailError(Transient, MailError):
 
 class PermanentMailError(Permanent, MailError):
     """The server refused the message for good (5xx): do not retry it as it is."""
+
+
+class RecipientRefused(PermanentMailError):
+    """The recipient's server (or ours, for it) refused the address for good."""
+
+
+class SmtpServerRefused(NeedsOperator, PermanentMailError):
+    """The server refused us, not the recipient: relay, policy, TLS — fix the settings."""
 
 
 class MailAuthError(NeedsOperator, PermanentMailError):

@@ -58,7 +58,7 @@ class ImapSettings:
     timeout: float = 30.0
     reconnect_attempts: int = 8
     backoff_initial: float = 1.0
-    backoff_max: float = 60.0
+    backoff_max: float = 6.0  # plus jitter: a mail server back is reconnected within ~8 s
 
     @property
     def effective_port(self) -> int:

@@ -4,10 +4,11 @@ See :mod:`tracker_bridge.mail.source` for the delivery rule. Here:
 
 * every IMAP call runs through :meth:`ImapSource._call`: in a worker thread (``to_thread``),
   under a lock, on a connection opened on demand; a dropped connection (abort, socket error,
-  timeout) is thrown away and the call retried with capped exponential backoff and jitter
-  (tenacity), sleeping on the injected :class:`~tracker_bridge.clock.Clock` and logging each
-  retry as one ``imap.reconnecting`` event. Permanent errors (bad login, untrusted cert,
-  missing mailbox) raise :class:`MailSourceError` at once.
+  timeout) is thrown away and the call retried with the project's one backoff
+  (:func:`tracker_bridge.retry.backoff`, on tenacity), sleeping on the injected
+  :class:`~tracker_bridge.clock.Clock` and logging each retry as one ``imap.reconnecting``
+  event. Permanent errors (bad login, untrusted cert, missing mailbox) raise
+  :class:`MailSourceError` at once.
 * two connections: one only IDLEs (``wait_for_new``), the other serves fetch/settle/polls, so
   a settle from another task never queues behind an IDLE. A dropped IDLE is not retried: the
   wait returns early and the caller's next fetch reconnects.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
+import random
 import ssl
 import threading
 from collections.abc import Callable
@@ -34,7 +36,6 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from tracker_bridge.clock import Clock
@@ -48,6 +49,7 @@ from tracker_bridge.mail.source import (
     Watermark,
     WatermarkStore,
 )
+from tracker_bridge.retry import RetryPolicy, backoff
 
 __all__ = ["ImapSettings", "ImapSource"]
 
@@ -253,11 +255,7 @@ class ImapSource(ClosingSource):
             raise MailSourceError("the IMAP source is closed")
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._s.reconnect_attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self._s.backoff_initial,
-                jitter=self._s.backoff_initial,
-                max=self._s.backoff_max,
-            ),
+            wait=self._wait,
             retry=retry_if_exception(is_transient),
             sleep=self._clock.sleep,
             before_sleep=self._log_retry,
@@ -270,6 +268,12 @@ class ImapSource(ClosingSource):
         except (imaplib.IMAP4.error, OSError) as exc:
             raise self._translate(exc) from exc
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _wait(self, state: RetryCallState) -> float:
+        """The one backoff formula (:func:`tracker_bridge.retry.backoff`) with this source's
+        first and longest wait."""
+        policy = RetryPolicy(initial_wait=self._s.backoff_initial, max_wait=self._s.backoff_max)
+        return backoff(policy, state.attempt_number, rand=random.random())  # noqa: S311
 
     def _translate(self, exc: imaplib.IMAP4.error | OSError) -> MailSourceError:
         """Our error for an imaplib/socket one: Unavailable when a reconnect could help."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import smtplib
 import socket
 import ssl
@@ -41,7 +42,8 @@ import structlog
 from tracker_bridge.mail.errors import (
     MailAuthError,
     MailError,
-    PermanentMailError,
+    RecipientRefused,
+    SmtpServerRefused,
     TransientMailError,
 )
 from tracker_bridge.mail.render import RenderedMail
@@ -268,31 +270,66 @@ def translate_smtp_error(exc: BaseException) -> MailError:  # noqa: PLR0911 - on
         case smtplib.SMTPServerDisconnected():
             return TransientMailError(f"connection lost: {exc}")
         case smtplib.SMTPNotSupportedError():
-            return PermanentMailError(f"server does not support: {exc}")
+            return SmtpServerRefused(f"server does not support: {exc}")
         case ssl.SSLCertVerificationError():
-            return PermanentMailError(f"TLS certificate rejected: {exc.verify_message}")
+            return SmtpServerRefused(f"TLS certificate rejected: {exc.verify_message}")
         case smtplib.SMTPException() if "authentication" in str(exc).lower():
             return MailAuthError(str(exc))
         case smtplib.SMTPException():  # before OSError: smtplib's errors subclass it
-            return PermanentMailError(f"{type(exc).__name__}: {exc}")
+            return SmtpServerRefused(f"{type(exc).__name__}: {exc}")
         case OSError():  # refused, reset, timed out, DNS: the network, not the message
             return TransientMailError(f"{type(exc).__name__}: {exc}")
         case _:
-            return PermanentMailError(f"{type(exc).__name__}: {exc}")
+            return SmtpServerRefused(f"{type(exc).__name__}: {exc}")
+
+
+# RFC 3463 enhanced status codes that blame the address or the mailbox (X.1.x addressing,
+# X.2.x mailbox: unknown user, bad domain, mailbox full or disabled) — the recipient's problem.
+_RECIPIENT_STATUS = re.compile(r"\b5\.[12]\.\d{1,3}\b")
+# Replies without an enhanced code that still name the recipient (Postfix, Exim, Exchange).
+_RECIPIENT_WORDS = re.compile(
+    r"user unknown|unknown user|no such user|mailbox unavailable|mailbox not found|"
+    r"does not exist|mailbox (?:is )?full|over quota|recipient address rejected|no mailbox",
+    re.IGNORECASE,
+)
+
+
+def blames_recipient(code: int, text: str) -> bool:
+    """Does a permanent reply refuse the *recipient* (not us, the relay or the policy)?
+
+    An enhanced code decides when present: 5.1.x/5.2.x is the recipient's, anything else (5.7.x
+    relay or policy, 5.3.x/5.5.x the server's, 5.6.x our message) is not. Without one, 550/551/553
+    (and 552 "mailbox full") are read from the words: a 550 that says "relay" is the server's.
+    """
+    if not 500 <= code < 600:
+        return False
+    if _RECIPIENT_STATUS.search(text):
+        return True
+    if re.search(r"\b5\.\d{1,3}\.\d{1,3}\b", text):
+        return False  # an enhanced code that is not the recipient's
+    return code in (550, 551, 552, 553) and bool(_RECIPIENT_WORDS.search(text))
 
 
 def _by_code(code: int, text: str) -> MailError:
     if 400 <= code < 500:
         return TransientMailError(text, code=code)
-    return PermanentMailError(text, code=code)
+    if blames_recipient(code, text):
+        return RecipientRefused(text, code=code)
+    return SmtpServerRefused(text, code=code)
 
 
 def _refused(recipients: Mapping[str, tuple[int, bytes]]) -> MailError:
-    """All recipients refused: transient if any refusal was temporary (4xx)."""
-    codes = [code for code, _ in recipients.values()]
+    """All recipients refused: transient if any refusal was temporary (4xx); the recipient's
+    fault only if every refusal blames the recipient; else the server's (relay, policy)."""
+    replies = [(code, _text(reply)) for code, reply in recipients.values()]
     text = "; ".join(f"{rcpt}: {code} {_text(reply)}" for rcpt, (code, reply) in recipients.items())
-    temporary = [c for c in codes if 400 <= c < 500]
-    return _by_code(temporary[0] if temporary else max(codes, default=550), f"refused {text}")
+    temporary = [c for c, _ in replies if 400 <= c < 500]
+    if temporary:
+        return TransientMailError(f"refused {text}", code=temporary[0])
+    code = max((c for c, _ in replies), default=550)
+    if replies and all(blames_recipient(c, t) for c, t in replies):
+        return RecipientRefused(f"refused {text}", code=code)
+    return SmtpServerRefused(f"refused {text}", code=code)
 
 
 def _describe(exc: smtplib.SMTPResponseException) -> str:

@@ -191,6 +191,15 @@ class MemoryStore(StoreBase):
         with self._open():
             return address_key(address) in self._bounces
 
+    def bounced(self) -> list[tuple[str, str, datetime]]:
+        with self._open():
+            rows = [(a, r, at) for a, (r, at) in self._bounces.items()]
+        return sorted(rows, key=lambda row: (row[2], row[0]))
+
+    def lift_bounce(self, address: str) -> bool:
+        with self._open():
+            return self._bounces.pop(address_key(address), None) is not None
+
     # --- 10. quarantine --------------------------------------------------------------------
     def quarantine_add(
         self, message_id: str, source_id: str, *, reason: str, sender: str, subject: str,

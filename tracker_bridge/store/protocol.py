@@ -142,6 +142,14 @@ class Store(Protocol):
 
     def is_bounced(self, address: str) -> bool: ...
 
+    def bounced(self) -> list[tuple[str, str, datetime]]:
+        """Every suppressed address with its reason and when, oldest first."""
+        ...
+
+    def lift_bounce(self, address: str) -> bool:
+        """Mail ``address`` again (a person lifted the suppression); False if it was not one."""
+        ...
+
     # --- 10. quarantine --------------------------------------------------------------------
     def quarantine_add(
         self, message_id: str, source_id: str, *, reason: str, sender: str, subject: str,

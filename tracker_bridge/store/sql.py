@@ -58,6 +58,8 @@ ANSWER_COUNT = (
 ANSWER_GET = "SELECT count FROM answer_counts WHERE sender = ? AND day = ?"
 BOUNCE_SET = "INSERT OR REPLACE INTO bounces VALUES (?, ?, ?)"
 BOUNCE_GET = "SELECT 1 FROM bounces WHERE address = ?"
+BOUNCE_LIST = "SELECT address, reason, at FROM bounces ORDER BY at, address"
+BOUNCE_LIFT = "DELETE FROM bounces WHERE address = ?"
 
 _QUARANTINE = (
     "SELECT id, message_id, source_id, reason, sender, subject, at, raw, released_at"

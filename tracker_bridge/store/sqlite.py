@@ -35,6 +35,7 @@ from tracker_bridge.store.records import (
     TrackedIssue,
     address_key,
     check_day,
+    from_text,
     to_text,
 )
 
@@ -232,6 +233,14 @@ class SqliteStore(StoreBase):
 
     def is_bounced(self, address: str) -> bool:
         return self._one(sql.BOUNCE_GET, address_key(address)) is not None
+
+    def bounced(self) -> list[tuple[str, str, datetime]]:
+        with self._conn() as db:
+            rows = db.execute(sql.BOUNCE_LIST).fetchall()
+        return [(str(a), str(r), from_text(str(t))) for a, r, t in rows]
+
+    def lift_bounce(self, address: str) -> bool:
+        return self._insert(sql.BOUNCE_LIFT, address_key(address))
 
     # --- 10. quarantine --------------------------------------------------------------------
     def quarantine_add(
