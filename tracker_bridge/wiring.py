@@ -476,6 +476,7 @@ async def open_bridge(
             store,
             queues=sorted({c.queue for c in customers}),
             tracked=lambda: [t.issue_key for t in store.tracked_issues()],
+            now=clock.now,
         )
         outbox = _outbox(settings, store, clock, over, metrics)
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)

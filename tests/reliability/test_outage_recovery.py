@@ -12,6 +12,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from structlog.testing import capture_logs
+
 from tests.e2e.harness import World, email, running_world
 from tracker_bridge.commands.quarantine import _release
 from tracker_bridge.regulation.actions import unique_for
@@ -158,3 +160,26 @@ async def test_quarantine_release_recovers_mail_an_older_version_settled_on_a_40
 
 def _old_victim(world: World) -> tuple[str, bytes]:
     return email(subject="Старый запрос", body="Логин: sidorov", message_id="<old@clinic1>")
+
+
+async def test_no_resync_storm_across_a_tracker_outage_and_its_recovery(tmp_path: Path) -> None:
+    """Issue 18 §2: empty queues (nothing registered yet), a 10-minute outage, 10 minutes after
+    it, production intervals: one full read of the queues in all, the failed cycles back off
+    (one request per retry), and the recovered sync polls once per interval. The counts are
+    stated in docs/benchmarks.md."""
+    with capture_logs() as logs:
+        async with running_world(tmp_path, production=True) as world:
+            await world.settle(60.0, step=1.0)
+            before = len(world.tracker.requests)
+            world.tracker.fail_next(EVERYTHING, status=503, times=FOREVER)
+            await world.settle(600.0, step=1.0)
+            during = len(world.tracker.requests) - before
+            world.tracker.clear_faults()
+            after_start = len(world.tracker.requests)
+            await world.settle(600.0, step=1.0)
+            after = len(world.tracker.requests) - after_start
+    full = [e for e in logs if e["event"] == "tracker.sync.full"]
+    print(f"\nrequests: outage 10 min {during}, recovery 10 min {after}, full {len(full)}")
+    assert len(full) == 1  # the first cycle's, never again
+    assert during <= 600 / 6 + 10  # one request per backoff step (6 s, plus jitter)
+    assert after <= 600 / 30 + 5  # one incremental search per 30 s interval

@@ -25,7 +25,9 @@ query also matches ``"Last comment"``; this costs nothing extra. ``comments="pol
 ``tracked()``), for a Tracker that would not support the ``"Last comment"`` clause.
 
 With no cursor yet, or on :meth:`TrackerSync.request_full_resync`, a cycle reads every issue of
-the queues with a scroll (no 10,000 cap, §2.4), and everything counts as changed.
+the queues with a scroll (no 10,000 cap, §2.4), and everything counts as changed A full read
+happens once: when the queues are still empty, the moment it began (``now``) becomes the cursor,
+so the next cycles are incremental instead of reading the queues in full every time.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ class TrackerSync:
         comments: Literal["query", "poll"] = "query",
         tracked: Callable[[], Iterable[str]] = tuple,
         cursor_name: str = CURSOR,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         if not queues:
             raise ValueError("TrackerSync needs at least one queue")
@@ -107,6 +110,7 @@ class TrackerSync:
         # key → (version and last comment time last reported, its latest activity)
         self._seen: dict[str, tuple[tuple[str, datetime | None], datetime]] = {}
         self._full_requested = False
+        self._now = now
 
     def seen(self, issue: IssueSnapshot) -> bool:
         r"""Whether this version of ``issue`` was already reported (or :meth:`note`\ d)."""
@@ -146,10 +150,16 @@ class TrackerSync:
 
     async def full_resync(self) -> SyncResult:
         """Read every issue of the queues (scroll) and report each one as changed."""
+        began = self._now() if self._now is not None else None
         found = await self._tracker.search(self._queue_query(), scroll=True)
         self._full_requested = False
         self._seen = {i.key: (_stamp(i), i.last_activity) for i in found}
         self._advance(None, found)
+        if not found and began is not None and self.cursor is None:
+            # Empty queues leave no activity to take the cursor from: without one every cycle
+            # would read the queues in full again. Our clock at the start of this read serves
+            # instead — the overlap covers a skew between our clock and Tracker's of minutes.
+            self._store.set_cursor(self._name, began.isoformat())
         log.info("tracker.sync.full", issues=len(found))
         return SyncResult(tuple(found), self.cursor, full=True)
 
