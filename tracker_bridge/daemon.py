@@ -91,6 +91,11 @@ class WebhookFeed(Protocol):
     def sync_interval(self, now: datetime, default: float) -> float: ...
 
 
+def system_of_service(service: object) -> str:
+    """The outside system a service talks to (only Telegram is one today)."""
+    return "telegram" if "telegram" in type(service).__module__ else type(service).__name__
+
+
 class Heartbeat(Protocol):
     """Where loops report a successful iteration (health checks and metrics)."""
 
@@ -215,11 +220,16 @@ class Daemon:
         return self._stop.is_set()
 
     async def run(self) -> None:
-        """Start the services and the loops; return once stopped."""
-        for service in self.services:
-            await service.start()
+        """Start the services and the loops; return once stopped.
+
+        No outside system is needed to start: a service that cannot start (Telegram down or
+        answering 502) is reported down and started again on the backoff while the loops run.
+        """
+        waiting = [service for service in self.services if not await self._start(service)]
         try:
             async with asyncio.TaskGroup() as group:
+                for service in waiting:
+                    group.create_task(self._start_later(service), name="service-start")
                 for name, body in self._bodies().items():
                     self.loops[name] = _LoopState()
                     group.create_task(self._supervise(name, body), name=f"loop:{name}")
@@ -233,6 +243,30 @@ class Daemon:
             with contextlib.suppress(Exception):
                 await self.source.close()
             log.info("daemon.stopped")
+
+    async def _start(self, service: Service) -> bool:
+        """Start ``service``; False (logged, reported down) if it could not start now."""
+        try:
+            await service.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            system = system_of(exc) or "telegram"
+            if self.outages is not None:
+                self.outages.note(system, exc, self.clock.now())
+            log.warning("service.start_failed", system=system, error=str(exc)[:300])
+            return False
+        if self.outages is not None:
+            self.outages.note(system_of_service(service), None, self.clock.now())
+        return True
+
+    async def _start_later(self, service: Service) -> None:
+        policy, attempt = self.intervals.retry_policy(), 0
+        while not self._stop.is_set():
+            attempt += 1
+            await self._sleep("service", backoff(policy, attempt, rand=random.random()))  # noqa: S311
+            if self._stop.is_set() or await self._start(service):
+                return
 
     def install_signal_handlers(self) -> None:
         """SIGTERM and SIGINT stop the daemon cleanly."""

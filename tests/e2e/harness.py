@@ -325,6 +325,7 @@ async def running_world(
     production: bool = False,
     adjust: Callable[[dict[str, Any]], None] | None = None,
     config: Mapping[str, Any] | None = None,
+    before_start: Callable[[FakeTracker, FakeTelegram | None], None] | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -334,7 +335,7 @@ async def running_world(
     ``tracker-bridge webhook install``'s code; ``intervals`` replaces the fast loop intervals;
     ``production`` runs the loops and the retries at their production defaults (on the manual
     clock) instead of the fast ones; ``adjust`` edits the configuration's data before it is
-    validated."""
+    validated; ``before_start`` arms the fakes' faults before the daemon starts."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock))
@@ -360,6 +361,8 @@ async def running_world(
         overrides = Overrides() if production else fast_overrides()
         if intervals is not None:
             overrides = replace(overrides, intervals=intervals)
+        if before_start is not None:
+            before_start(tracker, tg)
         bridges = contextlib.AsyncExitStack()
         async with bridges:
             bridge = await bridges.enter_async_context(

@@ -29,7 +29,7 @@ import structlog
 from tracker_bridge import systemd
 from tracker_bridge.clock import Clock, SystemClock
 from tracker_bridge.commands.common import settings_of
-from tracker_bridge.config import SECRET_FIELDS, Settings
+from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS, Settings
 from tracker_bridge.daemon import Daemon, Heartbeat, Intervals
 from tracker_bridge.health import Health
 from tracker_bridge.log import configure_logging, register_secret
@@ -139,7 +139,11 @@ async def serve(settings: Settings, *, clock: Clock, overrides: Overrides | None
         daemon.heartbeat = FanOut(bridge.health, liveness.health)
         daemon.on_ready = lambda: _ready(bridge)
         host, port = settings.metrics_host, settings.metrics_port
-        with serve_metrics(bridge.metrics, bridge.health, clock, host, port) as server:
+        try:
+            metrics_server = serve_metrics(bridge.metrics, bridge.health, clock, host, port)
+        except OSError as exc:  # taken, or not an address of this host: no wait can fix it
+            raise LocalConfigError(f"metrics_listen {host}:{port}: {exc.strerror or exc}") from exc
+        with metrics_server as server:
             log.info("metrics.serving", url=server.url)
             daemon.install_signal_handlers()
             helpers = [
@@ -153,6 +157,10 @@ async def serve(settings: Settings, *, clock: Clock, overrides: Overrides | None
                 for task in helpers:
                     task.cancel()
                 await asyncio.gather(*helpers, return_exceptions=True)
+
+
+class LocalConfigError(Exception):
+    """This host's setup is wrong in a way no waiting fixes (a port taken, a bad address)."""
 
 
 def _ready(bridge: Bridge) -> None:
@@ -176,6 +184,9 @@ def main(args: argparse.Namespace) -> int:
     except AnotherInstanceError as exc:
         sys.stderr.write(f"{exc}\n")  # one line, no traceback: nothing crashed
         return EX_ANOTHER_INSTANCE
+    except LocalConfigError as exc:
+        sys.stderr.write(f"{exc}\n")  # one line: a restart cannot fix it, systemd must not loop
+        return EX_CONFIG
     except Exception:
         log.exception("daemon.crashed")
         with contextlib.suppress(Exception):

@@ -47,7 +47,7 @@ from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.coalesce import Coalescer
 from tracker_bridge.telegram.commands import Access, Situation
 from tracker_bridge.telegram.contact import ContactRequest, OnContact
-from tracker_bridge.telegram.errors import TelegramPermanent
+from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
 from tracker_bridge.telegram.handlers import OnActions, Router
 from tracker_bridge.telegram.notices import alert_text, digest_text
 from tracker_bridge.telegram.sender import EditOutcome, Sender, translate
@@ -277,7 +277,8 @@ class TelegramMirror:
 
     def _need_sender(self) -> Sender:
         if self._sender is None:
-            raise RuntimeError("TelegramMirror.start() has not been awaited")
+            # not connected yet (Telegram was down when the daemon started): try again later
+            raise TelegramTransient("Telegram is not connected yet")
         return self._sender
 
     def _situation(self) -> Situation:
