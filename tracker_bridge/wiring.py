@@ -54,11 +54,11 @@ from tracker_bridge.webhook.health import WebhookHealth
 from tracker_bridge.webhook.hints import Hints
 from tracker_bridge.webhook.metrics import WebhookMetrics
 from tracker_bridge.webhook.reads import WebhookReads
-from tracker_bridge.webhook.server import WebhookServer
 
 if TYPE_CHECKING:
     from tracker_bridge.effects import TelegramPort
     from tracker_bridge.telegram.mirror import TelegramMirror
+    from tracker_bridge.webhook.server import WebhookServer
 
 __all__ = ["Bridge", "Overrides", "field_ids_of", "gateway_for", "open_bridge", "secret_of"]
 
@@ -359,6 +359,9 @@ def _webhook(  # noqa: PLR0917 - the parts it joins, each built once in open_bri
     secret = secret_of(settings.webhook_secret)
     if not hook.enabled or secret is None:
         return None
+    # aiohttp weighs ~10 MiB of RSS and a few hundred ms of start: imported only when it serves
+    from tracker_bridge.webhook.server import WebhookServer  # noqa: PLC0415
+
     hints = Hints()
     health = WebhookHealth(webhook_metrics, hook.missed_grace, hook.healthy_window)
     reads = WebhookReads(
