@@ -668,3 +668,13 @@ class TestConverters:
         """metrics_listen host:port, IPv6 in brackets too."""
         settings = load_settings(environ={}, overrides=a_config(metrics_listen="[::1]:9000"))
         assert (settings.metrics_host, settings.metrics_port) == ("::1", 9000)
+
+
+def test_tracker_resolutions_accept_exactly_the_terminal_statuses() -> None:
+    """`tracker.resolutions` is keyed by the logical statuses of a done or cancelled type."""
+    from typing import get_args
+
+    from tracker_bridge.config.connections import TerminalStatusName
+    from tracker_bridge.regulation.statuses import TERMINAL_STATUSES
+
+    assert set(get_args(TerminalStatusName)) == {s.value for s in TERMINAL_STATUSES}

@@ -128,7 +128,15 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     run.add_argument(
         "--sync-interval", type=float, metavar="SECONDS", help="poll Tracker this often (30)"
     )
-    add("check", _cmd_check, "check the configuration and every connection; a ✓/✗ report")
+    check = add("check", _cmd_check, "check the configuration and every connection; a ✓/✗ report")
+    check.add_argument(
+        "--live",
+        action="store_true",
+        help="also probe what Tracker does where its docs are silent (writes in --sandbox only)",
+    )
+    check.add_argument(
+        "--sandbox", metavar="QUEUE", help="the sandbox queue --live may write to (required)"
+    )
     add("regulation", _cmd_regulation, "list clauses R1–R22 with their code and tests")
     add("demo", _cmd_demo, "the regulation played on built-in fakes; needs no configuration")
     explain = add("explain", _cmd_explain, "an issue's SLA clocks: counted, paused, skipped time")

@@ -61,7 +61,8 @@ class TrackerIssueReader:
             robot = await self._gateway.myself()
             self._settings = replace(self._settings, robot_uid=robot.uid)
             self._robot_known = True
-        snapshot = self._primed.pop(key, None)
+        created = self._gateway.created_snapshot(key)
+        snapshot = self._primed.pop(key, None) or created
         if snapshot is None:
             try:
                 snapshot = await self._gateway.issue(key)
@@ -71,7 +72,14 @@ class TrackerIssueReader:
         tracked = self._tracked(snapshot)
         if tracked is None:
             return None
-        view = await self._read_view(snapshot, _facts(tracked, self._store))
+        facts = _facts(tracked, self._store)
+        if snapshot is created and snapshot.untouched:
+            # the create's own answer: its history is its creation, it has no comment, so the
+            # view needs neither read (issue 11.10: one Tracker request per new email)
+            self._cache.store(snapshot, [], [])
+            view = build_view(snapshot, [], [], facts, self._settings)
+        else:
+            view = await self._read_view(snapshot, facts)
         if tracked.finished is not None and not view.status.is_terminal:
             self._store.finish(key, None)  # reopened: watched at start-up and polled again
         return view
@@ -140,6 +148,7 @@ def _facts(tracked: TrackedIssue, store: Store) -> StoreFacts:
         requester=tracked.requester,
         tracked_since=tracked.since,
         done=store.done_keys(tracked.issue_key),
+        own_comments=store.own_comments(tracked.issue_key),
     )
 
 

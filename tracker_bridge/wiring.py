@@ -157,6 +157,8 @@ def gateway_for(
         retry=retry,
         workers=tracker.concurrency,
         clock=clock,
+        resolution=tracker.resolution,
+        resolutions=tracker.resolutions_by_status(),
     )
 
 

@@ -236,6 +236,27 @@ class TestJournal:
         assert store.done_keys("SUP-1") == frozenset({"k1", "k2"})
         assert store.done_keys("SUP-3") == frozenset()
 
+    def test_own_comments_are_the_done_add_comments_by_their_tracker_ids(
+        self, store: Store
+    ) -> None:
+        """Issue 11.6: the comment ids the bridge created, as customer words or its own notes,
+        from the journal (an AddComment's result is the id Tracker gave it)."""
+        customer = '{"on_behalf_of": "d@clinic.ru", "text": "x"}'
+        rows = [
+            ("comment:SUP-1:<m1>", "SUP-1", customer, "101"),
+            ("comment:SUP-1:tg-5", "SUP-1", '{"on_behalf_of": null}', "102"),
+            ("comment:SUP-1:<m2>", "SUP-1", customer, None),  # begun, never done
+            ("comment:SUP-2:<m3>", "SUP-2", customer, "201"),
+        ]
+        for key, issue, payload, result in rows:
+            store.journal_begin(key, "AddComment", issue, payload, AT)
+            if result is not None:
+                store.journal_done(key, result, AT)
+        store.journal_begin("transition:SUP-1:x", "Transition", "SUP-1", "{}", AT)
+        store.journal_done("transition:SUP-1:x", "moved", AT)
+        assert store.own_comments("SUP-1") == {"101": "customer", "102": "bridge"}
+        assert store.own_comments("SUP-3") == {}
+
     def test_rekey_gives_placeholder_entries_the_real_issue(self, store: Store) -> None:
         """Entries recorded against new:<unique> move to the created issue; keys stay."""
         store.journal_begin("create:tb-1", "create", "new:tb-1", "{}", AT)

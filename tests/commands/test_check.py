@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.commands.world import run_cli, write_config
@@ -46,10 +48,8 @@ def test_check_reports_each_failure_with_its_fix_and_exits_1(tmp_path: Path) -> 
 
 def test_check_verbose_prints_the_configuration_with_secrets_hidden(tmp_path: Path) -> None:
     """-v shows the whole configuration; the Tracker token appears only as ***."""
-    ensure_maildir(tmp_path / "Maildir")
-    with FakeTracker() as tracker, SmtpCapture() as smtp:
-        config = write_config(tmp_path, tracker, smtp)
-        result = run_cli("check", "-v", "--config", str(config))
+    with _configured(tmp_path) as (tracker, config):
+        result = run_cli("check", "-v", "--config", config)
     assert '"tracker_token": "***"' in result.out
     assert tracker.token not in result.out
 
@@ -59,3 +59,36 @@ def test_a_missing_config_file_exits_78_and_says_so(tmp_path: Path) -> None:
     result = run_cli("check", "--config", str(tmp_path / "absent.toml"))
     assert result.code == 78
     assert "absent.toml" in result.err and "not found" in result.err
+
+
+@contextmanager
+def _configured(tmp_path: Path) -> Iterator[tuple[FakeTracker, str]]:
+    """A working setup: the fakes running, a Maildir, and the config file's path."""
+    ensure_maildir(tmp_path / "Maildir")
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        yield tracker, str(write_config(tmp_path, tracker, smtp))
+
+
+def test_check_live_probes_the_sandbox_and_prints_findings_and_settings(tmp_path: Path) -> None:
+    """Issue 11.9: --live --sandbox runs the probe after the checks: its throwaway issue in the
+    sandbox only, the findings each with the setting to use; exit 0 when all is well."""
+    with _configured(tmp_path) as (tracker, config):
+        tracker.add_queue("SANDBOX", "Песочница")
+        result = run_cli("check", "--config", config, "--live", "--sandbox", "SANDBOX")
+        assert list(tracker.issues) == ["SANDBOX-1"]
+    assert result.code == 0, result.out
+    assert "Live probe\n  ✓ throwaway issue SANDBOX-1 created in SANDBOX" in result.out
+    assert "  ✓ comment marker: kept verbatim and hidden when rendered → none" in result.out
+    assert "  ✓ query date literals: read in UTC → none: the daemon adapts by itself" in result.out
+    assert result.out.endswith("Live probe passed.\n")
+
+
+def test_check_live_refuses_without_a_sandbox_or_with_a_customers_queue(tmp_path: Path) -> None:
+    """No --sandbox, or a customer's queue as the sandbox: exit 2 before any write."""
+    with _configured(tmp_path) as (tracker, config):
+        bare = run_cli("check", "--config", config, "--live")
+        customer = run_cli("check", "--config", config, "--live", "--sandbox", "SUP")
+        writes = [m for m, _, _ in tracker.sent if m not in {"GET", "POST"}]
+        assert tracker.issues == {} and writes == []
+    assert bare.code == 2 and "name a sandbox queue with --sandbox QUEUE" in bare.err
+    assert customer.code == 2 and "SUP is a customer's queue" in customer.err

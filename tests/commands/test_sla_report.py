@@ -17,7 +17,8 @@ def scripted_month(tracker: FakeTracker, clock: ManualClock) -> None:
 
     def at(when: str, key: str, transition: str) -> None:
         clock.set(msk(when))
-        tracker.transition(key, transition)
+        closing = transition in ("complete", "close", "close_no_response", "cancel")
+        tracker.transition(key, transition, **({"resolution": "fixed"} if closing else {}))
 
     tracker.create_issue("SUP", "февральская")
     clock.set(msk("2026-03-02 11:00"))

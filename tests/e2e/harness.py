@@ -326,6 +326,7 @@ async def running_world(
     adjust: Callable[[dict[str, Any]], None] | None = None,
     config: Mapping[str, Any] | None = None,
     before_start: Callable[[FakeTracker, FakeTelegram | None], None] | None = None,
+    tracker_switches: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -335,10 +336,12 @@ async def running_world(
     ``tracker-bridge webhook install``'s code; ``intervals`` replaces the fast loop intervals;
     ``production`` runs the loops and the retries at their production defaults (on the manual
     clock) instead of the fast ones; ``adjust`` edits the configuration's data before it is
-    validated; ``before_start`` arms the fakes' faults before the daemon starts."""
+    validated; ``before_start`` arms the fakes' faults before the daemon starts;
+    ``tracker_switches`` moves FakeTracker's switches for behaviours the docs leave open (its
+    ``switches`` module)."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
-        tracker = stack.enter_context(FakeTracker(clock=clock))
+        tracker = stack.enter_context(FakeTracker(clock=clock, **dict(tracker_switches or {})))
         smtp = stack.enter_context(SmtpCapture())
         tg = stack.enter_context(FakeTelegram(clock=clock)) if telegram else None
         if tg is not None:

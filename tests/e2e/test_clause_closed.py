@@ -18,12 +18,21 @@ FINISHES = {
     "no_response": (("request_info", "close_no_response"), "closedNoResponse"),
 }
 
+_CLOSING = {
+    "close": "fixed",
+    "complete": "fixed",
+    "mark_duplicate": "duplicate",
+    "cancel": "wontFix",
+    "close_no_response": "fixed",
+}
+
 
 async def _finished(world: World, transitions: tuple[str, ...]) -> None:
     world.mail(subject="Не выгружается реестр", body="Логин: ivanova")
     await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
     for transition in transitions:
-        extra = {"resolution": "fixed"} if transition == "close" else {}
+        # support picks a resolution on each closing screen (docs new-transition.md)
+        extra = {"resolution": _CLOSING[transition]} if transition in _CLOSING else {}
         world.tracker.transition("SUP-1", transition, by="ivanov", **extra)
     await world.run_until(lambda: world.tracker.issues["SUP-1"].status != "open")
     await world.settle(60.0)

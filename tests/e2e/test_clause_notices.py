@@ -6,6 +6,8 @@ from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.harness import DOCTOR, World, running_world, text_of
 from tracker_bridge.regulation.statuses import Status
 
@@ -76,24 +78,50 @@ async def test_r8_a_support_comment_is_mailed_and_an_internal_one_is_not(tmp_pat
         assert len(world.mails_to(DOCTOR)) == 2
 
 
+async def _question_answered(world: World, answer: str) -> None:
+    """Support asks in Tracker; the requester answers the question's email (In-Reply-To)."""
+    world.tracker.add_comment("SUP-1", "На каком компьютере ошибка?", by="ivanov")
+    question = await _next_mail(world)
+    world.mail(subject="ответ", body=answer, in_reply_to=str(question["Message-ID"]))
+    await world.run_until(lambda: len(world.comments("SUP-1")) == 2, limit=300.0)
+
+
 async def test_r8_a_reply_threaded_by_in_reply_to_becomes_a_comment(tmp_path: Path) -> None:
     """R8: the requester's reply to support's comment email, found by its In-Reply-To alone (a
     subject without the key), is added to the same issue, quote stripped; no new request."""
     async with running_world(tmp_path) as world:
         await _registered(world)
-        world.tracker.add_comment("SUP-1", "На каком компьютере ошибка?", by="ivanov")
-        question = await _next_mail(world)
-        world.mail(
-            subject="ответ",
-            body="На компьютере в регистратуре.\n\n> На каком компьютере ошибка?",
-            in_reply_to=str(question["Message-ID"]),
+        await _question_answered(
+            world, "На компьютере в регистратуре.\n\n> На каком компьютере ошибка?"
         )
-        await world.run_until(lambda: len(world.comments("SUP-1")) == 2, limit=300.0)
         await world.settle(60.0)
         assert world.comments("SUP-1")[1].startswith("На компьютере в регистратуре.")
         assert "> На каком" not in world.comments("SUP-1")[1]
         assert list(world.tracker.issues) == ["SUP-1"]
         assert len(world.mails_to(DOCTOR)) == 2  # a customer's own comment is not echoed
+
+
+@pytest.mark.parametrize("rendering", ["keep", "strip", "show"])
+async def test_r8_a_customers_own_words_are_never_mailed_back_however_tracker_keeps_markers(
+    tmp_path: Path, rendering: str
+) -> None:
+    """Issue 11.6: the bridge knows its own comments by the ids it created (kept in the store),
+    the marker is only a second line of defence. Whether Tracker keeps the HTML-comment marker,
+    strips it or shows it, the requester's reply is never mailed back as support's comment, and
+    support's next comment still is."""
+    async with running_world(tmp_path, tracker_switches={"marker_rendering": rendering}) as world:
+        await _registered(world)
+        await _question_answered(world, "На компьютере в регистратуре, номер 7.")
+        await world.settle(120.0, 10.0)
+        stored = world.comments("SUP-1")[1]
+        assert ("tracker-bridge:" in stored) is (rendering != "strip")
+        assert not any("регистратуре" in text_of(m) for m in world.mails_to(DOCTOR))
+        assert len(world.mails_to(DOCTOR)) == 2
+        world.tracker.add_comment("SUP-1", "Спасибо, исправили", by="ivanov")
+        answer = await _next_mail(world, 2)
+        assert "Спасибо, исправили" in text_of(answer)
+        assert "регистратуре" not in text_of(answer)
+        assert "tracker-bridge" not in text_of(answer)
 
 
 async def test_r9_a_priority_corrected_by_support_is_notified_with_old_and_new(
@@ -135,7 +163,9 @@ async def test_r12_r13_every_status_change_is_seen_and_each_notice_is_sent_once(
         expected = [str(world.mails_to(DOCTOR)[0]["Subject"])]
         for transition, status, words in PATH:
             count = len(world.mails_to(DOCTOR))
-            world.tracker.transition("SUP-1", transition, by="ivanov")
+            # support picks the resolution on the closing screen (docs new-transition.md)
+            extra = {"resolution": "fixed"} if status.is_terminal else {}
+            world.tracker.transition("SUP-1", transition, by="ivanov", **extra)
             await world.run_until(lambda s=status: _seen(world, s))  # type: ignore[misc]
             if words is not None:
                 notice = await _next_mail(world, count)

@@ -29,6 +29,26 @@ async def test_r1_r12_an_email_becomes_one_issue_and_the_requester_is_told_its_k
         )
 
 
+async def test_r1_a_new_email_costs_one_tracker_request(tmp_path: Path) -> None:
+    """Issue 11.10: the issue is created with its deadline and local fields in the creating
+    request, and the new request is evaluated from the create's answer — no read of the issue,
+    its changelog or its comments; the deadline is Tracker's own date and the precise field."""
+    async with running_world(tmp_path) as world:
+        world.mail(subject="Печать - Терапия", body="Логин: ivanova")
+        await world.run_until(lambda: len(world.tracker.issues) == 1)
+        world.mail(subject="Ещё одна - Хирургия", body="Логин: petrova")
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
+        await world.settle(5.0)
+        # no read of the new issue, its changelog or its comments (a re-written deadline, when
+        # the clock moved between triage and the first evaluation, is the regulation's own)
+        reads = [(m, p) for m, p in world.tracker.requests if m == "GET" and "/issues/SUP-" in p]
+        assert reads == []
+        assert world.tracker.request_count("POST", "/v2/issues") == 2
+        issue = world.tracker.issues["SUP-2"]
+        assert issue.deadline is not None and issue.local.get("slaDeadline")
+        assert issue.local.get("department") == "Хирургия"
+
+
 async def test_r8_a_question_reaches_the_requester_and_the_answer_resumes_work(
     tmp_path: Path,
 ) -> None:

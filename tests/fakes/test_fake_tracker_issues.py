@@ -205,18 +205,27 @@ def test_priorities_resolutions_issue_types_and_link_types_are_served(client: An
 def test_queue_and_its_workflow_describe_statuses_and_transitions(
     fake: FakeTracker, client: Any
 ) -> None:
-    """GET /v2/queues/SUP (expand=workflows) and /v2/workflows/{id} expose the transition graph."""
-    queue = client.queues.get("SUP", expand="workflows")
+    """GET /v2/queues/SUP, then the workflow pages where the docs put them: /v3/queues/SUP/
+    workflows and /v3/workflows/{id} (api/queues/workflows/*.md); under /v2 they are 404s."""
+    queue = client.queues.get("SUP")
     assert (queue.key, queue.defaultPriority.key, queue.lead.login) == (
         "SUP",
         "normal",
         "robot-tracker-bridge",
     )
-    workflow_id = next(iter(queue.workflows))
-    workflow = client.workflows[workflow_id]
-    graph = {s["status"].key: {a["id"] for a in s["actions"]} for s in workflow.steps}
+    with pytest.raises(NotFound):
+        client.workflows.get_all()
+    with fake.client(api_version="v3") as v3:
+        workflow_id = next(iter(v3._connection.get(path="/v3/queues/SUP/workflows")))
+        workflow = v3.workflows[workflow_id]
+        steps = workflow.steps
+    graph = {s["status"].key: {a["id"] for a in s["actions"]} for s in steps}
     assert graph["awaitingTesting"] >= {"verified", "error_found", "close_no_response"}
     assert graph["closed"] == {"reopen"}
+    screens = {a["id"]: a["screen"] for s in steps for a in s["actions"]}
+    required = [e["field"]["id"] for e in screens["close_no_response"]["elements"]]
+    assert required == ["resolution"]  # a done-type target: its screen asks for a resolution
+    assert screens["start_progress"]["elements"] == []
 
 
 def test_myself_and_users_by_uid_and_login(fake: FakeTracker, client: Any) -> None:

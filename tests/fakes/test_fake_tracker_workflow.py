@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from yandex_tracker_client.exceptions import Conflict, NotFound, UnprocessableEntity
 
 from tracker_bridge.clock import ManualClock
-from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.fake_tracker import FakeTracker, catalog
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
 
@@ -96,15 +97,33 @@ def test_closing_needs_a_resolution_and_reopening_clears_it(fake: FakeTracker, c
     assert (record.status, record.resolution, record.resolved_at) == ("reopened", None, None)
 
 
-def test_transitions_with_a_built_in_resolution_set_it(fake: FakeTracker) -> None:
-    """close_no_response sets resolution noResponse (R19) without being told."""
+def test_a_done_type_transition_without_a_resolution_is_a_422_and_changes_nothing(
+    fake: FakeTracker, client: Any
+) -> None:
+    """docs new-transition.md: the closing screen's resolution is required; the fake invents
+    none (the default workflow sets no resolution by itself, as a standard one does not)."""
     fake.create_issue("SUP", "x")
     fake.transition("SUP-1", "request_info")
-    fake.transition("SUP-1", "close_no_response", comment="Нет ответа 10 рабочих дней")
-    assert (fake.issues["SUP-1"].status, fake.issues["SUP-1"].resolution) == (
-        "closedNoResponse",
-        "noResponse",
-    )
+    with pytest.raises(UnprocessableEntity):
+        client.issues["SUP-1"].transitions["close_no_response"].execute()
+    assert fake.issues["SUP-1"].status == "needInfo"
+    client.issues["SUP-1"].transitions["close_no_response"].execute(resolution="fixed")
+    record = fake.issues["SUP-1"]
+    assert (record.status, record.resolution) == ("closedNoResponse", "fixed")
+
+
+def test_a_workflow_may_set_the_resolution_itself(fake: FakeTracker) -> None:
+    """A transition action that sets the field (workflow editor) stands in for the caller's."""
+    flow = catalog.default_workflow()
+    own = [
+        replace(t, resolution="wontFix") if t.id == "close_no_response" else t
+        for t in flow.transitions
+    ]
+    fake.add_queue("OWN", workflow=replace(flow, id="own", transitions=tuple(own)))
+    fake.create_issue("OWN", "x")
+    fake.transition("OWN-1", "request_info")
+    fake.transition("OWN-1", "close_no_response", comment="Нет ответа 10 рабочих дней")
+    assert fake.issues["OWN-1"].resolution == "wontFix"
 
 
 def test_comments_add_list_with_paging_and_edit(fake: FakeTracker, client: Any) -> None:

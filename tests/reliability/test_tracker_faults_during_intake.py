@@ -110,13 +110,15 @@ async def test_a_write_applied_but_unconfirmed_past_every_retry_is_reconciled_on
 async def test_a_tracker_failure_after_a_message_is_settled_strands_none_of_its_batch(
     tmp_path: Path,
 ) -> None:
-    """R1: Tracker fails while the rules pass reads the first new issue of a batch (after that
-    email is settled): the emails behind it in the same batch still become issues, one each,
-    without waiting for a restart. (Independent requests of one batch are registered side by
-    side, so their numbers need not follow arrival: see tests/e2e/test_intake_order.py.)"""
+    """R1: Tracker fails while the rules pass evaluates the first new issue of a batch (after
+    that email is settled): the emails behind it in the same batch still become issues, one
+    each, without waiting for a restart. (Independent requests of one batch are registered side
+    by side, so their numbers need not follow arrival: see tests/e2e/test_intake_order.py.)
+    A new issue is evaluated from the create's answer (issue 11.10), so the one read that
+    evaluation makes is the first one's: who the bridge's robot user is (/v2/myself)."""
     async with running_world(tmp_path) as world:
         tracker = world.tracker
-        tracker.fail_next("GET /v2/issues/{key}", status=503, times=3)  # the policy's 3 tries
+        tracker.fail_next("GET /v2/myself", status=503, times=3)  # the policy's 3 tries
         sent = [_request(world, n) for n in range(4)]
         await world.run_until(
             lambda: len(tracker.issues) == 4 and not folder_files(world.maildir), limit=900.0

@@ -13,6 +13,7 @@ from tracker_bridge.clock import ManualClock
 from tracker_bridge.regulation.actions import CreateIssue
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.fake_tracker.switches import PROFILES
 from tracker_bridge.tracker.gateway import TrackerGateway
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)
@@ -23,9 +24,16 @@ def clock_fixture() -> ManualClock:
     return ManualClock(START)
 
 
+@pytest.fixture(name="switches", params=[p for _, p in PROFILES], ids=[i for i, _ in PROFILES])
+def switches_fixture(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The FakeTracker's switches for this run: every gateway test runs with the defaults and
+    with each unknown behaviour moved to each of its other candidates (issue 11.8)."""
+    return dict(request.param)
+
+
 @pytest.fixture(name="fake")
-def fake_fixture(clock: ManualClock) -> Iterator[FakeTracker]:
-    with FakeTracker(clock=clock) as tracker:
+def fake_fixture(clock: ManualClock, switches: dict[str, Any]) -> Iterator[FakeTracker]:
+    with FakeTracker(clock=clock, **switches) as tracker:
         yield tracker
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status, StatusMap
 from tracker_bridge.testing.fake_tracker import (
     DEFAULT_LOCAL_FIELDS,
@@ -12,12 +14,16 @@ from tracker_bridge.testing.fake_tracker import (
     default_workflow,
 )
 from tracker_bridge.testing.fake_tracker.catalog import FieldDef
-from tracker_bridge.tracker.check import REQUIRED_TRANSITIONS, check_tracker, render
+from tracker_bridge.tracker.check import REQUIRED_TRANSITIONS, CheckReport, check_tracker, render
 from tracker_bridge.tracker.gateway import DEFAULT_FIELD_IDS, TrackerGateway
 
 from .conftest import make_gateway
 
 MAP = StatusMap()
+
+
+async def _report(gateway: TrackerGateway) -> CheckReport:
+    return await check_tracker(gateway, queues=["SUP"], status_map=MAP, field_ids=DEFAULT_FIELD_IDS)
 
 
 async def _check(gateway: TrackerGateway, *queues: str) -> tuple[int, str]:
@@ -34,7 +40,12 @@ async def test_the_default_queue_passes(gateway: TrackerGateway) -> None:
     assert "✗" not in text
     assert "✓ token and organisation accepted (acting as robot-tracker-bridge)" in text
     assert text.endswith("Tracker: all good")
-    assert text.count("✓") == 3 + len(REQUIRED_TRANSITIONS) + len(DEFAULT_FIELD_IDS)
+    closing = [t for t in REQUIRED_TRANSITIONS if t[1].is_terminal]  # the auto-closes (R19)
+    assert text.count("✓") == 3 + len(REQUIRED_TRANSITIONS) + len(closing) + len(DEFAULT_FIELD_IDS)
+    assert (
+        "✓ queue SUP, workflow 'regulationWorkflow': transition 'needInfo' → 'closedNoResponse' "
+        "(auto-close without an answer (R19)): needs a resolution; the bridge sends 'fixed'"
+    ) in text
 
 
 async def test_a_missing_status_is_named_with_its_fix(
@@ -138,15 +149,79 @@ async def test_a_bad_token_stops_the_check_at_login(fake: FakeTracker) -> None:
     assert fake.request_count("GET", "/v2/queues/SUP") == 0
 
 
+@pytest.mark.parametrize(
+    "case",
+    [
+        # a workflow Tracker will not show (403): what to fix; the rest still runs
+        (
+            "GET /v3/workflows/{id}",
+            403,
+            "queue SUP: workflow 'regulationWorkflow' can be read",
+            "read access",
+        ),
+        # point 4: the queue exists, its workflow page answers 404: said as such, not "create it"
+        (
+            "GET /v3/queues/SUP/workflows",
+            404,
+            "queue SUP: its workflows can be read at /v3/queues/SUP/workflows (404",
+            "tracker.base_url",
+        ),
+    ],
+)
 async def test_an_unreadable_workflow_is_a_failing_line_not_a_crash(
+    fake: FakeTracker, gateway: TrackerGateway, case: tuple[str, int, str, str]
+) -> None:
+    """One failing line naming the page and the fix; the queue and its fields still checked."""
+    route, status, line, fix = case
+    fake.fail_next(route, status=status)
+    report = await _report(gateway)
+    (failure,) = report.failures
+    assert failure.what.startswith(line)
+    assert fix in failure.fix
+    assert any(x.ok and x.what.startswith("queue SUP exists") for x in report.lines)
+    assert any("local field 'slaDeadline'" in x.what for x in report.lines)
+
+
+async def test_workflows_are_read_at_the_documented_v3_pages(
     fake: FakeTracker, gateway: TrackerGateway
 ) -> None:
-    """A workflow Tracker will not show (403) is reported with what to fix; the rest still runs."""
-    fake.fail_next("GET /v2/workflows/{id}", status=403)
-    report = await check_tracker(
-        gateway, queues=["SUP"], status_map=MAP, field_ids=DEFAULT_FIELD_IDS
+    """Point 4: /v3/queues/{key}/workflows and /v3/workflows/{id}; nothing under /v2."""
+    code, _ = await _check(gateway, "SUP")
+    assert code == 0
+    assert fake.request_count("GET", "/v3/queues/SUP/workflows") == 1
+    workflow_reads = [path for _, path, _ in fake.sent if "workflows" in path]
+    assert workflow_reads == ["/v3/queues/SUP/workflows", "/v3/workflows/regulationWorkflow"]
+
+
+async def test_a_resolution_the_organisation_lacks_is_named(fake: FakeTracker) -> None:
+    """Point 3: the closing transitions need a resolution; one that does not exist fails."""
+    async with make_gateway(fake, resolution="closedByRobot") as gateway:
+        report = await check_tracker(
+            gateway, queues=["SUP"], status_map=MAP, field_ids=DEFAULT_FIELD_IDS
+        )
+    assert len(report.failures) == 2  # needInfo → closedNoResponse, awaitingTesting → same
+    for failure in report.failures:
+        assert failure.what.endswith("needs a resolution ('closedByRobot')")
+        assert "set tracker.resolution" in failure.fix and "fixed" in failure.fix
+
+
+async def test_a_screen_field_the_bridge_cannot_fill_is_named(fake: FakeTracker) -> None:
+    """A transition whose screen requires another field fails with the field and the fix."""
+    flow = default_workflow()
+    own = tuple(
+        replace(t, required=("assignee",)) if t.id == "start_progress" else t
+        for t in flow.transitions
     )
-    (failure,) = report.failures
-    assert failure.what.startswith("queue SUP: workflow 'regulationWorkflow' can be read")
-    assert "read access" in failure.fix
-    assert any("local field 'slaDeadline'" in line.what for line in report.lines)
+    fake.add_queue(
+        "SCR",
+        workflow=replace(flow, id="screens", transitions=own),
+        local_fields=DEFAULT_LOCAL_FIELDS,
+    )
+    async with make_gateway(fake) as gateway:
+        code, text = await _check(gateway, "SCR")
+    assert code == 1
+    assert (
+        "✗ queue SCR, workflow 'screens': transition 'open' → 'inProgress' (taking a request "
+        "into work (R10)): requires the field 'assignee' — make 'assignee' optional on the "
+        "screen of 'start_progress': the bridge cannot fill it"
+    ) in text

@@ -98,9 +98,12 @@ async def test_500_operations_with_20_percent_faults_make_no_duplicates(
         f"tb-{n}" for n in range(ISSUES)
     )
     for key in keys:
-        markers = Counter(find_marker(c.text) for c in fake.comments[key])
-        assert len(markers) == 5, key  # 2 customer comments + 3 transition notes
-        assert set(markers.values()) == {1}, key
+        # 2 customer comments + 3 transition notes, each once (by marker, or by its text where
+        # Tracker strips the marker: every text is distinct here)
+        stripped = fake.settings.marker_rendering == "strip"
+        seen = Counter(c.text if stripped else find_marker(c.text) for c in fake.comments[key])
+        assert len(seen) == 5, key
+        assert set(seen.values()) == {1}, key
         moves = [e for e in fake.changelog[key] if e.type == "IssueWorkflow"]
         assert len(moves) == 3, key
         assert fake.issues[key].status == "inProgress"

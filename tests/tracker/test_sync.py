@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -206,6 +206,61 @@ async def test_query_times_are_written_in_the_trackers_zone(
     assert (await sync.cycle()).keys == ("SUP-3",)
     clock.advance(timedelta(hours=2))
     assert (await sync.cycle()).keys == ()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow", "America/New_York", "Asia/Kolkata"])
+async def test_the_literal_zone_is_learned_so_only_the_new_change_is_reported(
+    clock: ManualClock, zone: str
+) -> None:
+    """Point 5: however Tracker reads a zone-less literal, the sync learns it at the full
+    resync (a few _count requests) and a cycle then reports exactly the new change — not every
+    issue active in the last hours, and none missed."""
+    with FakeTracker(clock=clock, query_tz=ZoneInfo(zone)) as tracker:
+        async with make_gateway(tracker) as gateway:
+            sync = TrackerSync(gateway, MemoryStore(), queues=["SUP"])
+            await _settled(tracker, sync, clock)
+            offset = ZoneInfo(zone).utcoffset(clock.now())
+            assert sync.query_zone is not None
+            assert sync.query_zone.utcoffset(None) == offset
+            assert tracker.request_count("POST", "/v2/issues/_count") <= 9
+            for _ in range(3):
+                clock.advance(timedelta(hours=1))
+                tracker.update_issue("SUP-2", summary=f"at {clock.now()}")
+                assert (await sync.cycle()).keys == ("SUP-2",)
+                clock.advance(10 * MINUTE)
+                assert (await sync.cycle()).keys == ()
+
+
+async def test_a_tracker_without_count_is_read_in_utc_and_still_synced(clock: ManualClock) -> None:
+    """An emulator without _count (404): the zone cannot be learned, UTC is assumed (what the
+    API uses everywhere else) and the sync works on."""
+    with FakeTracker(clock=clock) as tracker:
+        tracker.fail_next("POST /v2/issues/_count", status=404, times=1000)
+        async with make_gateway(tracker) as gateway:
+            sync = TrackerSync(gateway, MemoryStore(), queues=["SUP"])
+            await _settled(tracker, sync, clock)
+            assert sync.query_zone is UTC
+            tracker.update_issue("SUP-2", summary="x")
+            assert (await sync.cycle()).keys == ("SUP-2",)
+
+
+async def test_a_tracker_refusing_last_comment_is_polled_instead(
+    clock: ManualClock,
+) -> None:
+    """A 400 for "Last comment" turns on polling of the tracked issues by itself: a comment
+    that moves nothing else is still found, in one extra request per cycle."""
+    with FakeTracker(clock=clock, last_comment_query="rejected") as tracker:
+        async with make_gateway(tracker) as gateway:
+            sync = TrackerSync(gateway, MemoryStore(), queues=["SUP"], tracked=lambda: ["SUP-1"])
+            await _settled(tracker, sync, clock)
+            clock.advance(timedelta(days=1))
+            tracker.update_issue("SUP-3", summary="moves the cursor past every issue")
+            await sync.cycle()
+            clock.advance(timedelta(hours=1))
+            tracker.add_comment("SUP-1", "ответ", kind="incoming", transport="email")
+            before = len(tracker.requests)
+            assert (await sync.cycle()).keys == ("SUP-1",)
+            assert len(tracker.requests) - before == 2
 
 
 async def test_a_full_resync_follows_every_scroll_page(

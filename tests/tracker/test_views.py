@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,7 +31,9 @@ FACTS = StoreFacts(customer="clinic", requester="doctor@clinic.ru", done=frozens
 H = timedelta(hours=1)
 
 
-async def _history(fake: FakeTracker, gateway: TrackerGateway, clock: ManualClock) -> str:
+async def _history(
+    fake: FakeTracker, gateway: TrackerGateway, clock: ManualClock
+) -> tuple[str, StoreFacts]:
     """A request's life: created by the bridge, taken, asked, answered by mail, re-prioritised."""
     key = await gateway.create_issue(create_action(fields={"login": "doctor"}))
     clock.advance(H)
@@ -40,21 +43,22 @@ async def _history(fake: FakeTracker, gateway: TrackerGateway, clock: ManualCloc
     clock.advance(H)
     fake.add_comment(key, "#внутр клиент звонил", by="petrova")
     clock.advance(H)
-    await gateway.add_comment(AddComment(key, "Вот скриншот", "<r1@c>", on_behalf_of="d@c"), key)
+    reply = AddComment(key, "Вот скриншот", "<r1@c>", on_behalf_of="d@c")
+    reply_id = await gateway.add_comment(reply, key)
     await gateway.transition(Transition(key, Status.IN_PROGRESS, "reply:r1"), key)
     clock.advance(H)
     fake.update_issue(key, by="petrova", priority="critical")
     await gateway.update_issue(key, {"priority": "blocker"})  # the customer's own, via the bridge
     await gateway.set_fields(SetFields(key, {"deadline": "2026-11-27T12:00:00+03:00"}), key)
-    return key
+    return key, replace(FACTS, own_comments={reply_id: "customer"})  # as the store keeps it
 
 
 async def test_view_from_a_realistic_history(
     fake: FakeTracker, gateway: TrackerGateway, clock: ManualClock
 ) -> None:
     """Status and priority history, comment kinds, last reply and deadline (R8, R9, R10, R14)."""
-    key = await _history(fake, gateway, clock)
-    view = await read_view(gateway, await gateway.issue(key), FACTS, SETTINGS)
+    key, facts = await _history(fake, gateway, clock)
+    view = await read_view(gateway, await gateway.issue(key), facts, SETTINGS)
 
     assert view.status is Status.IN_PROGRESS
     assert view.status_history == (
@@ -85,7 +89,7 @@ async def test_read_view_costs_two_requests(
     fake: FakeTracker, gateway: TrackerGateway, clock: ManualClock
 ) -> None:
     """Given the snapshot from sync, a view needs only the changelog and the comments."""
-    key = await _history(fake, gateway, clock)
+    key, _ = await _history(fake, gateway, clock)
     snapshot = await gateway.issue(key)
     before = len(fake.requests)
     await read_view(gateway, snapshot, FACTS, SETTINGS)
@@ -183,6 +187,36 @@ def test_bridge_notes_are_internal_and_mail_comments_are_the_customers() -> None
         ("Письмо", True, False),
     ]
     assert view.last_customer_reply_at == START + H
+
+
+SUPPORT = "1120000000000002"
+
+
+@pytest.mark.parametrize(
+    ("text", "author", "own", "expected"),
+    [
+        # the store's ids come first: a customer's words whose marker Tracker stripped
+        ("Вот скриншот", ROBOT, {"9": "customer"}, (True, False)),
+        # ... and they win over a marker (a forged or mangled one)
+        (with_marker("x", "e", "customer"), ROBOT, {"9": "bridge"}, (False, True)),
+        # the marker next, when the store does not know the comment (written before the upgrade)
+        (with_marker("Вот скриншот", "m", "customer"), ROBOT, {}, (True, False)),
+        # then the author: the bridge's robot wrote it, so it is not support's
+        ("Вот скриншот", ROBOT, {}, (False, True)),
+        # support's comment, marker or not
+        ("Исправили", SUPPORT, {}, (False, False)),
+    ],
+)
+def test_issue_11_6_own_comments_by_id_then_marker_then_author(
+    text: str, author: str, own: dict[str, str], expected: tuple[bool, bool]
+) -> None:
+    """A customer's own words are never taken for support's comment (and so never mailed back),
+    whatever Tracker does to the marker."""
+    comment = CommentInfo("9", text, START, START, author)
+    facts = replace(FACTS, own_comments=own)
+    (read,) = build_view(_snapshot(), [], [comment], facts, SETTINGS).comments
+    assert (read.by_customer, read.internal) == expected
+    assert "tracker-bridge" not in read.text
 
 
 @pytest.mark.parametrize(

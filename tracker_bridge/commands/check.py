@@ -8,6 +8,10 @@ Telegram (getMe, when enabled), the store (it opens and its schema is migrated) 
 (how far ahead the production calendar is known: ⚠ within ``calendar.warn_days_ahead`` of its
 end). Nothing is changed anywhere except the store's schema, which ``run`` would migrate the same
 way. Exit 0 only when no line is ✗ (a ⚠ is something to do soon, not a failure).
+
+``--live --sandbox QUEUE`` then runs the live probe (:mod:`tracker_bridge.tracker.probe`): the
+one part that writes, on a throwaway issue in the sandbox queue only; refused (exit 2) without
+a sandbox or with a customer's queue as one.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from tracker_bridge.config import Settings, redacted_dump
 from tracker_bridge.regulation.calendar_horizon import EXTEND, calendar_horizon
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.tracker.check import CheckLine, check_tracker
+from tracker_bridge.tracker.probe import ProbeRefused, ProbeReport, probe_tracker, render_probe
 from tracker_bridge.webhook.setup import check_triggers, not_ready
 from tracker_bridge.wiring import field_ids_of, secret_of
 
@@ -206,14 +211,41 @@ def _line(line: CheckLine) -> str:
     return f"  ⚠ {line.what} — {line.fix}" if line.warning else f"  ✓ {line.what}"
 
 
+async def _live(settings: Settings, sandbox: str | None) -> ProbeReport:
+    async with tracker_gateway(settings) as gateway:
+        return await probe_tracker(
+            gateway,
+            sandbox=sandbox,
+            customer_queues=sorted({c.queue for c in settings.customers}),
+            status_map=settings.status_map(),
+        )
+
+
 def main(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     now = clock_of(args).now()
+    live = getattr(args, "live", False)
+    if live and not getattr(args, "sandbox", None):
+        sys.stderr.write(
+            "tracker-bridge check --live writes to Tracker: name a sandbox queue with "
+            "--sandbox QUEUE (never a customer's queue)\n"
+        )
+        return 2
     with quiet_logging(args):
         sections = asyncio.run(run_checks(settings, config_path(args), now))
+        probe: ProbeReport | None = None
+        if live:
+            try:
+                probe = asyncio.run(_live(settings, args.sandbox))
+            except ProbeRefused as exc:
+                sys.stderr.write(f"tracker-bridge check --live: {exc}\n")
+                return 2
     if args.verbose:
         dump = json.dumps(redacted_dump(settings), ensure_ascii=False, indent=2, sort_keys=True)
         sys.stdout.write(f"Configuration in full (secrets hidden):\n{dump}\n")
     sys.stdout.write(render(sections))
     ok = all(x.ok for _, lines in sections for x in lines)
+    if probe is not None:
+        sys.stdout.write(render_probe(probe))
+        ok = ok and probe.ok
     return 0 if ok else 1

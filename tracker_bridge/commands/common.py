@@ -143,9 +143,14 @@ class ReadOnlyIssues:
 
     def _facts(self, snapshot: IssueSnapshot) -> StoreFacts | None:
         tracked = self._store.tracked(snapshot.key) if self._store is not None else None
-        if tracked is not None:
-            done = self._store.done_keys(snapshot.key) if self._store is not None else frozenset()
-            return StoreFacts(tracked.customer, tracked.requester, tracked.since, done)
+        if tracked is not None and self._store is not None:
+            return StoreFacts(
+                tracked.customer,
+                tracked.requester,
+                tracked.since,
+                self._store.done_keys(snapshot.key),
+                own_comments=self._store.own_comments(snapshot.key),
+            )
         customer = customer_of(snapshot, self._customers)
         return None if customer is None else StoreFacts(customer.name)
 

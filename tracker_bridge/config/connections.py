@@ -24,6 +24,13 @@ from tracker_bridge.config.types import (
     refuse,
 )
 from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.statuses import Status
+
+DEFAULT_RESOLUTION = "fixed"  # the same default as the gateway's (tracker/writes.py)
+# the logical statuses of a done or cancelled type (TERMINAL_STATUSES; a test keeps them equal)
+TerminalStatusName = Literal[
+    "cancelled", "closed", "closed_no_response", "completed", "duplicate", "infeasible"
+]
 
 __all__ = [
     "FieldIds",
@@ -69,7 +76,14 @@ class TrackerSettings(Section):
     base_url: Url = "https://api.tracker.yandex.net"
     # requests in flight at once, and messages or issues in hand at once in each loop
     concurrency: int = Field(default=8, ge=1, le=64)
+    # sent with every transition to a done or cancelled status (a documented closing screen
+    # requires one); per logical status in `resolutions`
+    resolution: NonEmpty = DEFAULT_RESOLUTION
+    resolutions: dict[TerminalStatusName, NonEmpty] = Field(default_factory=dict)
     fields: FieldIds = Field(default_factory=FieldIds)
+
+    def resolutions_by_status(self) -> dict[Status, str]:
+        return {Status(name): value for name, value in self.resolutions.items()}
 
     @model_validator(mode="after")
     def _one_organisation(self) -> Self:

@@ -214,7 +214,7 @@ async def _to_production(s: Stage, key: str) -> None:
     s.transition(key, "transfer_to_production", "moves the change to production")
     batch: Batch = await s.until(lambda b: bool(b.emails_with(key)))
     s.check("R12", "'transferred to production' notified", bool(batch.emails_with(key)))
-    s.transition(key, "complete", "completes the request")
+    s.transition(key, "complete", "completes the request", resolution="fixed")
     batch = await s.until(
         lambda b: bool(b.emails_with(key)) and any(p.how == "edited" for p in b.posts)
     )

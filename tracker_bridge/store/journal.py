@@ -14,14 +14,18 @@ Each function returns the entry as it should be stored; returning the very same 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from tracker_bridge.store.records import JournalEntry, check_json, utc
 
-__all__ = ["Change", "begin", "mark_done", "mark_failed"]
+__all__ = ["COMMENT_KIND", "Change", "begin", "mark_done", "mark_failed", "own_comments"]
+
+# The journal kind of an AddComment action (effects.py names kinds by the action's class).
+COMMENT_KIND = "AddComment"
 
 Change = Callable[[JournalEntry | None], JournalEntry]
 
@@ -66,3 +70,20 @@ def _finish(entry: JournalEntry | None, key: str, at: datetime, **changes: Any) 
     if entry.state == "done":
         return entry
     return replace(entry, updated_at=at, **changes)
+
+
+def own_comments(entries: Iterable[JournalEntry]) -> dict[str, str]:
+    """Comment id → ``customer`` (a customer's email the bridge posted, R8) or ``bridge`` (its
+    own note), from the done AddComment entries: the result of each is the id Tracker gave the
+    comment. How the bridge tells its comments from support's without trusting Tracker to keep
+    the text's marker (issue 11.6)."""
+    found: dict[str, str] = {}
+    for entry in entries:
+        if entry.kind != COMMENT_KIND or entry.state != "done" or not entry.result:
+            continue
+        try:
+            behalf = json.loads(entry.payload).get("on_behalf_of")
+        except (ValueError, AttributeError):
+            behalf = None
+        found[entry.result] = "customer" if behalf else "bridge"
+    return found

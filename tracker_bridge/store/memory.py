@@ -145,6 +145,12 @@ class MemoryStore(StoreBase):
                 e.key for e in entries if e.issue_key == issue_key and e.state == "done"
             )
 
+    def own_comments(self, issue_key: str) -> dict[str, str]:
+        with self._open():
+            return journal.own_comments(
+                e for e in self._journal.values() if e.issue_key == issue_key
+            )
+
     def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
         with self._open():
             moved = [e for e in self._journal.values() if e.issue_key == placeholder]

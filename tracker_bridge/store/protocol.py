@@ -107,6 +107,11 @@ class Store(Protocol):
         """The keys of the issue's done actions, for ``IssueView.done``."""
         ...
 
+    def own_comments(self, issue_key: str) -> dict[str, str]:
+        """Ids of the comments the bridge posted on the issue → ``customer`` or ``bridge``
+        (:func:`tracker_bridge.store.journal.own_comments`)."""
+        ...
+
     def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
         """Give entries recorded against ``placeholder`` ("new:<unique>") the real issue key.
 

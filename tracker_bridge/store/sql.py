@@ -44,6 +44,7 @@ JOURNAL_PUT = (
     " updated_at, result, last_error, permanent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 JOURNAL_DONE_KEYS = "SELECT key FROM journal WHERE issue_key = ? AND state = 'done'"
+JOURNAL_OF_KIND = _JOURNAL + " WHERE issue_key = ? AND kind = ? AND state = 'done'"
 JOURNAL_REKEY = "UPDATE journal SET issue_key = ? WHERE issue_key = ?"
 
 _CARD = "SELECT issue_key, chat_id, message_id, fingerprint, updated_at FROM cards"

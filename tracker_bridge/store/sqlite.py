@@ -197,6 +197,11 @@ class SqliteStore(StoreBase):
         with self._conn() as db:
             return frozenset(row[0] for row in db.execute(sql.JOURNAL_DONE_KEYS, (issue_key,)))
 
+    def own_comments(self, issue_key: str) -> dict[str, str]:
+        with self._conn() as db:
+            rows = db.execute(sql.JOURNAL_OF_KIND, (issue_key, journal.COMMENT_KIND))
+            return journal.own_comments(sql.entry(row) for row in rows)
+
     def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
         with self._tx(durable=True) as db:
             return db.execute(sql.JOURNAL_REKEY, (issue_key, placeholder)).rowcount

@@ -1,8 +1,11 @@
 """``tracker-bridge check``, the Tracker part: is Tracker set up the way the config says?
 
 Checks, in order: the token and organisation are accepted (``/v2/myself``); every configured
-queue exists; each of its workflows has every mapped status and every transition the regulation
-needs (:data:`REQUIRED_TRANSITIONS`); the queue has every local field the bridge writes. The
+queue exists; each of its workflows (read at the documented ``/v3`` pages; a 404 there is named
+as such) has every mapped status and every transition the regulation needs
+(:data:`REQUIRED_TRANSITIONS`), and each of those transitions asks for no field the bridge does
+not fill (a resolution it sends, and that resolution exists); the queue has every local field
+the bridge writes. The
 report is a list of ✓/✗ lines, each ✗ saying what to fix; :attr:`CheckReport.exit_code` is
 non-zero when anything is missing.
 """
@@ -109,20 +112,13 @@ async def _check_queue(
     gateway: TrackerGateway, queue: str, status_map: StatusMap, field_ids: Mapping[str, str]
 ) -> list[CheckLine]:
     try:
-        info = await gateway.queue(queue)
+        info = await gateway.queue(queue, workflows=False)
     except TrackerNotFound:
         return [CheckLine(False, f"queue {queue} exists", "create it or fix the queue in config")]
     except TrackerError as exc:
         return [CheckLine(False, f"queue {queue} can be read ({exc})", _ACCESS_FIX)]
     lines = [CheckLine(True, f"queue {queue} exists ({info.name})")]
-    for workflow_id in info.workflows:
-        try:
-            flow = await gateway.workflow(workflow_id)
-        except TrackerError as exc:
-            what = f"queue {queue}: workflow {workflow_id!r} can be read ({exc})"
-            lines.append(CheckLine(False, what, _ACCESS_FIX))
-            continue
-        lines += _check_workflow(queue, flow, status_map)
+    lines += await _check_workflows(gateway, queue, status_map)
     types = {f.key: f.type for f in await gateway.local_fields(queue)}
     for logical, key in sorted(field_ids.items()):
         line = f"queue {queue}: local field {key!r} ({logical})"
@@ -137,7 +133,55 @@ async def _check_queue(
     return lines
 
 
-def _check_workflow(queue: str, flow: WorkflowInfo, status_map: StatusMap) -> list[CheckLine]:
+async def _check_workflows(
+    gateway: TrackerGateway, queue: str, status_map: StatusMap
+) -> list[CheckLine]:
+    """The queue's workflows from the documented v3 pages (api/queues/workflows/*.md); a 404
+    there says the page is missing, not that the queue is."""
+    where = f"/v3/queues/{queue}/workflows"
+    try:
+        workflow_ids = await gateway.queue_workflows(queue)
+    except TrackerNotFound as exc:
+        what = f"queue {queue}: its workflows can be read at {where} (404: {exc})"
+        return [CheckLine(False, what, _V3_FIX)]
+    except TrackerError as exc:
+        return [CheckLine(False, f"queue {queue}: its workflows can be read ({exc})", _ACCESS_FIX)]
+    if not workflow_ids:
+        return [CheckLine(False, f"queue {queue}: has a workflow", "bind a workflow to the queue")]
+    try:
+        resolutions = {r.key for r in await gateway.resolutions()}
+    except TrackerError:
+        resolutions = None  # cannot tell; the workflow checks still run
+    lines: list[CheckLine] = []
+    for workflow_id in workflow_ids:
+        try:
+            flow = await gateway.workflow(workflow_id)
+        except TrackerNotFound as exc:
+            page = f"/v3/workflows/{workflow_id}"
+            what = f"queue {queue}: workflow {workflow_id!r} at {page} (404: {exc})"
+            lines.append(CheckLine(False, what, _V3_FIX))
+            continue
+        except TrackerError as exc:
+            what = f"queue {queue}: workflow {workflow_id!r} can be read ({exc})"
+            lines.append(CheckLine(False, what, _ACCESS_FIX))
+            continue
+        lines += _check_workflow(queue, flow, status_map, gateway, resolutions)
+    return lines
+
+
+_V3_FIX = (
+    "Tracker did not serve the documented v3 workflow page: check tracker.base_url "
+    "(https://api.tracker.yandex.net) and that the token may read the queue's settings"
+)
+
+
+def _check_workflow(
+    queue: str,
+    flow: WorkflowInfo,
+    status_map: StatusMap,
+    gateway: TrackerGateway,
+    resolutions: set[str] | None,
+) -> list[CheckLine]:
     where = f"queue {queue}, workflow {flow.id!r}"
     lines = []
     missing = [s for s in Status if status_map.tracker_key(s) not in flow.statuses]
@@ -147,10 +191,46 @@ def _check_workflow(queue: str, flow: WorkflowInfo, status_map: StatusMap) -> li
         lines.append(CheckLine(False, f"{where}: status {key!r} ({status.title_ru})", fix))
     if not missing:
         lines.append(CheckLine(True, f"{where}: all {len(Status)} regulation statuses present"))
-    edges = {(source, target) for source, _, target in flow.transitions}
+    edges = {(source, target): tid for source, tid, target in flow.transitions}
     for source, target, why in REQUIRED_TRANSITIONS:
         pair = (status_map.tracker_key(source), status_map.tracker_key(target))
         what = f"{where}: transition {pair[0]!r} → {pair[1]!r} ({why})"
         fix = f"add a transition from {pair[0]!r} to {pair[1]!r} to the workflow"
-        lines.append(CheckLine(pair in edges, what, "" if pair in edges else fix))
+        tid = edges.get(pair)
+        lines.append(CheckLine(tid is not None, what, "" if tid is not None else fix))
+        if tid is not None:
+            needs = flow.required.get(tid, ())
+            lines += _required_lines(what, tid, needs, gateway.resolution_for(target), resolutions)
+    return lines
+
+
+def _required_lines(
+    what: str,
+    tid: str,
+    needs: tuple[str, ...],
+    sends: str | None,
+    resolutions: set[str] | None,
+) -> list[CheckLine]:
+    """What the transition's screen requires, and whether the bridge fills it: a resolution
+    (the configured one, which must exist), and nothing else it could know."""
+    lines = []
+    if "resolution" in needs:
+        if sends is None:
+            fix = (
+                f"the transition {tid!r} needs a resolution but leads to a status the bridge "
+                "does not treat as done: map it to a done or cancelled status"
+            )
+            lines.append(CheckLine(False, f"{what}: needs a resolution", fix))
+        elif resolutions is not None and sends not in resolutions:
+            fix = (
+                f"resolution {sends!r} does not exist: set tracker.resolution (or "
+                "tracker.resolutions) to one of " + ", ".join(sorted(resolutions))
+            )
+            lines.append(CheckLine(False, f"{what}: needs a resolution ({sends!r})", fix))
+        else:
+            lines.append(CheckLine(True, f"{what}: needs a resolution; the bridge sends {sends!r}"))
+    for name in needs:
+        if name != "resolution":
+            fix = f"make {name!r} optional on the screen of {tid!r}: the bridge cannot fill it"
+            lines.append(CheckLine(False, f"{what}: requires the field {name!r}", fix))
     return lines

@@ -28,6 +28,8 @@ import functools
 import queue
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -36,7 +38,7 @@ from yandex_tracker_client import TrackerClient
 from yandex_tracker_client import exceptions as client_errors
 
 from tracker_bridge.clock import Clock
-from tracker_bridge.regulation.statuses import StatusMap
+from tracker_bridge.regulation.statuses import Status, StatusMap
 from tracker_bridge.retry import RetryPolicy, retrying
 from tracker_bridge.tracker import remote, trigger_calls
 from tracker_bridge.tracker.errors import (
@@ -61,7 +63,7 @@ from tracker_bridge.tracker.snapshots import (
     UserInfo,
     WorkflowInfo,
 )
-from tracker_bridge.tracker.writes import Writes
+from tracker_bridge.tracker.writes import DEFAULT_RESOLUTION, LATE_WRITE_WINDOW, Writes
 
 __all__ = ["DEFAULT_FIELD_IDS", "Credential", "TrackerGateway", "translate"]
 
@@ -128,12 +130,22 @@ class TrackerGateway(Writes):
         timeout: float = 10.0,
         workers: int = 16,
         clock: Clock | None = None,
+        resolution: str = DEFAULT_RESOLUTION,
+        resolutions: Mapping[Status, str] | None = None,
+        late_write_window: timedelta = LATE_WRITE_WINDOW,
     ) -> None:
         if (token is None) == (iam_token is None):
             raise ValueError("give exactly one of token (OAuth) and iam_token")
         if (org_id is None) == (cloud_org_id is None):
             raise ValueError("give exactly one of org_id (Yandex 360) and cloud_org_id (Cloud)")
-        super().__init__(field_ids=field_ids, status_map=status_map or StatusMap())
+        super().__init__(
+            field_ids=field_ids,
+            status_map=status_map or StatusMap(),
+            resolution=resolution,
+            resolutions=resolutions,
+            clock=clock,
+            late_write_window=late_write_window,
+        )
         self._kind = "token" if token is not None else "iam_token"
         self._credential: Credential = token if token is not None else iam_token  # type: ignore[assignment]
         self._options: dict[str, Any] = {
@@ -297,8 +309,15 @@ class TrackerGateway(Writes):
     async def myself(self) -> UserInfo:
         return await self._read(remote.myself)
 
-    async def queue(self, key: str) -> QueueInfo:
-        return await self._read(remote.queue, key)
+    async def queue(self, key: str, *, workflows: bool = True) -> QueueInfo:
+        """The queue; with ``workflows``, also the ids of its workflows (a second, v3 read)."""
+        info = await self._read(remote.queue, key)
+        if not workflows:
+            return info
+        return replace(info, workflows=await self.queue_workflows(key))
+
+    async def queue_workflows(self, key: str) -> tuple[str, ...]:
+        return await self._read(remote.queue_workflows, key)
 
     async def workflow(self, workflow_id: str) -> WorkflowInfo:
         return await self._read(remote.workflow, workflow_id)
@@ -329,3 +348,22 @@ class TrackerGateway(Writes):
     ) -> dict[str, Any]:
         """One attempt; a stale ``version`` is refused by Tracker (409/412)."""
         return await self._once(trigger_calls.update_trigger, queue, trigger_id, version, body)
+
+    # --- for the live probe (tracker-bridge check --live) -------------------------------------
+    async def rendered_comments(self, key: str) -> list[tuple[CommentInfo, str]]:
+        return await self._read(remote.rendered_comments, key)
+
+    async def delete_comment(self, key: str, comment_id: str) -> None:
+        await self._read(remote.delete_comment, key, comment_id)
+
+    async def update_with_if_match(
+        self, key: str, fields: Mapping[str, Any], version: str
+    ) -> IssueSnapshot:
+        """A PATCH guarded by the client's ``If-Match`` header instead of ``?version=``."""
+        return await self._read(remote.patch_if_match, key, dict(fields), version)
+
+    async def execute_transition(
+        self, key: str, transition_id: str, resolution: str | None = None
+    ) -> None:
+        """One transition by its id (no re-read: the probe's walk between statuses)."""
+        await self._once(remote.execute_transition, key, transition_id, None, resolution)

@@ -203,11 +203,13 @@ def workflow(raw: Json) -> WorkflowInfo:
     """The v3 workflow body (steps, each a status with the actions leaving it)."""
     statuses: list[str] = []
     edges: list[tuple[str, str, str]] = []
+    required: dict[str, tuple[str, ...]] = {}
     for step in raw.get("steps") or ():
         source = ref_key(step.get("status")) or ""
         statuses.append(source)
         for action in step.get("actions") or ():
             edges.append((source, str(action["id"]), ref_key(action.get("target")) or ""))
+            required[str(action["id"])] = _required_fields(action.get("screen"))
     initial = raw.get("initialAction") or {}
     return WorkflowInfo(
         id=str(raw["id"]),
@@ -215,4 +217,19 @@ def workflow(raw: Json) -> WorkflowInfo:
         statuses=tuple(statuses),
         transitions=tuple(edges),
         initial=ref_key(initial.get("target")),
+        required=required,
     )
+
+
+def _required_fields(screen: Any) -> tuple[str, ...]:
+    """The mandatory fields of a transition's screen (``elements``, each a field reference
+    with ``required``); an absent or unreadable screen asks for nothing we can tell."""
+    if not isinstance(screen, Mapping):
+        return ()
+    found = []
+    for element in screen.get("elements") or ():
+        if isinstance(element, Mapping) and element.get("required"):
+            name = ref_key(element.get("field"))
+            if name:
+                found.append(name)
+    return tuple(found)

@@ -37,6 +37,7 @@ __all__ = [
     "count",
     "create_issue",
     "create_link",
+    "delete_comment",
     "download",
     "execute_transition",
     "fields",
@@ -47,9 +48,12 @@ __all__ = [
     "local_fields",
     "myself",
     "named_list",
+    "patch_if_match",
     "patch_issue",
     "post_comment",
     "queue",
+    "queue_workflows",
+    "rendered_comments",
     "search",
     "search_keys",
     "upload_to_issue",
@@ -123,8 +127,10 @@ def create_issue(
 def patch_issue(
     client: Any, key: str, body: Mapping[str, Any], version: str | None
 ) -> IssueSnapshot:
-    """PATCH with ``If-Match: "<version>"`` when a version is given (docs patch-issue.md)."""
-    answer = client._connection.patch(path=_issue_path(key), data=dict(body), version=version)
+    """PATCH; with a version, as the documented ``?version=`` parameter (docs patch-issue.md),
+    not the client's ``If-Match`` header, which the API may ignore (TRACKER-API.md §3)."""
+    params = None if version is None else {"version": version}
+    answer = client._connection.patch(path=_issue_path(key), data=dict(body), params=params)
     return parse.issue(plain(answer))
 
 
@@ -132,6 +138,26 @@ def comments(client: Any, key: str) -> list[CommentInfo]:
     params = {"perPage": PAGE, "expand": "attachments"}
     answer = client._connection.get(path=_issue_path(key, "/comments/"), params=params)
     return [parse.comment(c) for c in _all(answer)]
+
+
+def rendered_comments(client: Any, key: str) -> list[tuple[CommentInfo, str]]:
+    """Each comment with the HTML Tracker renders it as (``expand=html``: ``textHtml``, docs
+    get-comments.md); for the live probe's marker check."""
+    params = {"perPage": PAGE, "expand": "html"}
+    answer = client._connection.get(path=_issue_path(key, "/comments/"), params=params)
+    return [(parse.comment(c), str(c.get("textHtml") or "")) for c in _all(answer)]
+
+
+def delete_comment(client: Any, key: str, comment_id: str) -> None:
+    """DELETE /v2/issues/{key}/comments/{id} (docs delete-comment.md)."""
+    client._connection.delete(path=_issue_path(key, f"/comments/{comment_id}"))
+
+
+def patch_if_match(client: Any, key: str, body: Mapping[str, Any], version: str) -> IssueSnapshot:
+    """PATCH with the client's ``If-Match: "<version>"`` header (not in the docs; the live
+    probe's question whether Tracker honours it)."""
+    answer = client._connection.patch(path=_issue_path(key), data=dict(body), version=version)
+    return parse.issue(plain(answer))
 
 
 def post_comment(client: Any, key: str, text: str, files: Sequence[Attachment]) -> CommentInfo:
@@ -155,13 +181,19 @@ def execute_transition(
 
 
 def changelog(client: Any, key: str, fields: Iterable[str] = ()) -> list[ChangelogEntry]:
-    """The history, oldest first; ``fields`` keeps only entries touching those fields."""
+    """The history, oldest first; ``fields`` keeps only entries touching those fields.
+
+    Read whole and filtered here: the docs (get-changelog.md) define ``field`` as one string,
+    so ``field=status&field=priority`` is undocumented (a server keeping the last value would
+    drop the status history), and one request per field would double the reads.
+    """
     params: dict[str, Any] = {"perPage": PAGE}
-    wanted = list(fields)
-    if wanted:
-        params["field"] = wanted
     answer = client._connection.get(path=_issue_path(key, "/changelog/"), params=params)
-    return [parse.changelog_entry(e) for e in _all(answer)]
+    entries = [parse.changelog_entry(e) for e in _all(answer)]
+    wanted = set(fields)
+    if not wanted:
+        return entries
+    return [e for e in entries if wanted & {f.field for f in e.fields}]
 
 
 def attachments(client: Any, key: str) -> list[AttachmentInfo]:
@@ -218,13 +250,20 @@ def myself(client: Any) -> UserInfo:
 
 
 def queue(client: Any, key: str) -> QueueInfo:
-    raw = plain(client._connection.get(path=f"/v2/queues/{key}"))
-    flows = plain(client._connection.get(path=f"/v2/queues/{key}/workflows"))
-    return parse.queue(raw, flows if isinstance(flows, Mapping) else {})
+    """GET /v2/queues/{key} (docs concepts/queues/get-queue.md), without its workflows."""
+    return parse.queue(plain(client._connection.get(path=f"/v2/queues/{key}")))
+
+
+def queue_workflows(client: Any, key: str) -> tuple[str, ...]:
+    """Workflow ids of a queue: GET /v3/queues/{key}/workflows, the only place the docs put
+    them (api/queues/workflows/get-queue-workflows.md; the answer maps id → issue types)."""
+    flows = plain(client._connection.get(path=f"/v3/queues/{key}/workflows"))
+    return tuple(flows) if isinstance(flows, Mapping) else ()
 
 
 def workflow(client: Any, workflow_id: str) -> WorkflowInfo:
-    return parse.workflow(plain(client._connection.get(path=f"/v2/workflows/{workflow_id}")))
+    """GET /v3/workflows/{id} (docs api/queues/workflows/get-workflow.md)."""
+    return parse.workflow(plain(client._connection.get(path=f"/v3/workflows/{workflow_id}")))
 
 
 def local_fields(client: Any, queue_key: str) -> list[FieldInfo]:

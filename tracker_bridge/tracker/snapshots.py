@@ -66,6 +66,12 @@ class IssueSnapshot:
     local: Mapping[str, str] = field(default_factory=dict)  # bare local field key → value
 
     @property
+    def untouched(self) -> bool:
+        """Nothing happened to it since its creation: not updated, no comment. Its changelog
+        then holds only its creation and it has no comments, so a view needs neither read."""
+        return self.updated_at == self.created_at and self.last_comment_updated_at is None
+
+    @property
     def last_activity(self) -> datetime:
         """The later of ``updatedAt`` and ``lastCommentUpdatedAt``: any news on the issue."""
         last = self.last_comment_updated_at
@@ -159,6 +165,8 @@ class WorkflowInfo:
     statuses: tuple[str, ...]
     transitions: tuple[tuple[str, str, str], ...]
     initial: str | None = None
+    # transition id → the fields its screen makes mandatory (e.g. ``resolution``)
+    required: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ Decisions (each one a place where Tracker leaves room):
   the status the issue was created in (the first diff's ``from``; the current status if none).
 - **Priority history**: every ``priority`` diff; ``by_support`` unless the bridge's own robot
   user made it (the bridge writes only the customer's priority, R9).
-- **Comments**: ``by_customer`` when the bridge wrote it from a customer's email (its marker's
-  kind is ``customer``, :mod:`.markers`) or Tracker received it by mail (``type: incoming``).
+- **Comments**: ``by_customer`` when the bridge wrote it from a customer's email (the store
+  kept its id as such, or its marker's kind is ``customer``, :mod:`.markers`) or Tracker
+  received it by mail (``type: incoming``); see :func:`comment_kind` for the order of trust.
   ``internal`` (never mailed to the requester, R8) when support starts the text with one of
   :data:`INTERNAL_PREFIXES` (``#внутр``, ``[internal]``, …; any case), or when it is a note the
   bridge wrote itself (marker kind ``bridge``: the requester already gets that news by its own
@@ -57,6 +58,7 @@ __all__ = [
     "StoreFacts",
     "ViewSettings",
     "build_view",
+    "comment_kind",
     "compact_view",
     "is_internal_text",
 ]
@@ -73,6 +75,8 @@ class StoreFacts:
     tracked_since: datetime | None = None
     done: frozenset[str] = frozenset()
     links: tuple[str, ...] = ()
+    # ids of the comments the bridge posted → "customer" (an email's words) or "bridge"
+    own_comments: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,8 @@ def build_view(
     settings: ViewSettings,
 ) -> IssueView:
     entries = sorted(changelog, key=lambda e: (e.at, e.id))
-    read = [_comment(c, settings) for c in sorted(comments, key=lambda c: (c.created_at, c.id))]
+    ordered = sorted(comments, key=lambda c: (c.created_at, c.id))
+    read = [_comment(c, settings, facts.own_comments) for c in ordered]
     customer_times = [c.at for c in read if c.by_customer]
     return IssueView(
         key=issue.key,
@@ -164,9 +169,26 @@ def is_internal_text(text: str, prefixes: tuple[str, ...] = INTERNAL_PREFIXES) -
     return any(head.startswith(p.casefold()) for p in prefixes)
 
 
-def _comment(info: CommentInfo, settings: ViewSettings) -> Comment:
+def comment_kind(info: CommentInfo, robot_uid: str | None, own: Mapping[str, str]) -> str | None:
+    """``customer`` or ``bridge`` for a comment the bridge posted, else None (support's).
+
+    In order of trust: the ids the store kept of the comments the bridge created; the marker
+    in the text (which Tracker may strip or show: unverified, TRACKER-API.md §2.3); and, for a
+    comment neither names, its author — whatever the bridge's robot user wrote is never
+    support's, so it is never mailed to a customer as support's answer (issue 11.6).
+    """
+    if info.id in own:
+        return own[info.id]
     marker = find_marker(info.text)
-    kind = marker[0] if marker else None
+    if marker is not None:
+        return marker[0]
+    if robot_uid is not None and info.created_by == robot_uid and info.type != "incoming":
+        return "bridge"
+    return None
+
+
+def _comment(info: CommentInfo, settings: ViewSettings, own: Mapping[str, str]) -> Comment:
+    kind = comment_kind(info, settings.robot_uid, own)
     return Comment(
         id=info.id,
         at=info.created_at,

@@ -7,10 +7,17 @@ case: Tracker made the change, the answer was lost):
   repeated create is a 409 that the client resolves to the existing issue (TRACKER-API.md §3).
 - comment: every attempt first lists the issue's comments and looks for this action's marker
   (:mod:`.markers`); only if none has it is the comment posted. The check also runs on the first
-  attempt, so the effects executor can redo an action a crash left pending.
+  attempt, so the effects executor can redo an action a crash left pending. A Tracker that
+  strips the marker (unverified) is covered within one call: a retry also takes a comment new
+  since the first post, with the same text and no marker, as the earlier post landing.
 - transition: every attempt re-reads the status (with the offered transitions, one request); the
-  target already reached means done. The first offered transition into the target is used.
+  target already reached means done. The first offered transition into the target is used. A
+  done or cancelled target gets a resolution (the action's, else the configured one): a
+  documented workflow refuses to close without one (docs new-transition.md).
 - attach: a file whose name and size the issue already has is not uploaded again.
+- a comment or upload whose send got no answer within the timeout may still be applied
+  later: for :data:`LATE_WRITE_WINDOW` after it, it is only re-read, never re-sent (the
+  retries, then the journal's next try, see it land); after that it is sent again.
 - link: a duplicate is Tracker's 422; it counts as done once a re-read shows the link.
 - set fields: plain sets without a version, idempotent, so simply re-sent.
 """
@@ -19,12 +26,13 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import structlog
 
+from tracker_bridge.clock import Clock, SystemClock
 from tracker_bridge.regulation.actions import (
     AddComment,
     AttachFiles,
@@ -34,19 +42,43 @@ from tracker_bridge.regulation.actions import (
     Transition,
 )
 from tracker_bridge.regulation.model import Attachment
-from tracker_bridge.regulation.statuses import StatusMap
+from tracker_bridge.regulation.statuses import Status, StatusMap
 from tracker_bridge.tracker import remote
-from tracker_bridge.tracker.errors import NoTransitionError, TrackerBadRequest, TrackerNotFound
-from tracker_bridge.tracker.markers import MarkerKind, find_marker, marker_id, with_marker
+from tracker_bridge.tracker.errors import (
+    NoTransitionError,
+    TrackerBadRequest,
+    TrackerNotFound,
+    TrackerUnavailable,
+)
+from tracker_bridge.tracker.markers import (
+    MarkerKind,
+    find_marker,
+    marker_id,
+    strip_marker,
+    with_marker,
+)
 from tracker_bridge.tracker.snapshots import CommentInfo, IssueSnapshot
 
-__all__ = ["DEADLINE_ZONE", "TIME_FIELDS", "Writes", "deadline_values", "tracker_datetime"]
+__all__ = [
+    "DEADLINE_ZONE",
+    "DEFAULT_RESOLUTION",
+    "LATE_WRITE_WINDOW",
+    "TIME_FIELDS",
+    "Writes",
+    "deadline_values",
+    "tracker_datetime",
+]
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
 # Tracker's `deadline` is a date; the regulation's clocks run on Moscow time (R6).
 DEADLINE_ZONE = ZoneInfo("Europe/Moscow")
+
+
+# Sent on every transition to a done or cancelled status unless configured otherwise: "fixed"
+# is in every organisation's standard list (docs api-ref/admin/get-resolutions.md, its example).
+DEFAULT_RESOLUTION = "fixed"
 
 
 def deadline_values(value: str | None) -> tuple[str | None, str | None]:
@@ -74,6 +106,14 @@ def tracker_datetime(value: str) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
 
 
+# How long after an unanswered send a non-idempotent write is only re-read, never re-sent: it
+# covers the longest retry — the client's timeout (10 s) plus the gateway's whole retry budget
+# (RetryPolicy.total_seconds, 60 s) — with room for a Tracker that queues the request.
+LATE_WRITE_WINDOW = timedelta(minutes=2)
+
+_CREATED_KEPT = 4096  # created issues whose answer waits for their first evaluation
+
+
 def queue_of(key: str) -> str:
     return key.rsplit("-", 1)[0]
 
@@ -82,11 +122,35 @@ class Writes(abc.ABC):
     """Mixed into :class:`~tracker_bridge.tracker.gateway.TrackerGateway`, which supplies the
     call machinery (one attempt in a thread; the retry loop)."""
 
-    def __init__(self, *, field_ids: Mapping[str, str], status_map: StatusMap) -> None:
+    def __init__(
+        self,
+        *,
+        field_ids: Mapping[str, str],
+        status_map: StatusMap,
+        resolution: str = DEFAULT_RESOLUTION,
+        resolutions: Mapping[Status, str] | None = None,
+        clock: Clock | None = None,
+        late_write_window: timedelta = LATE_WRITE_WINDOW,
+    ) -> None:
         self._field_ids = dict(field_ids)
         self._status_map = status_map
+        self._resolution = resolution
+        self._resolutions = dict(resolutions or {})
         self._local_ids: dict[str, dict[str, str]] = {}
         self._local_types: dict[str, dict[str, str]] = {}
+        self._created: dict[str, IssueSnapshot] = {}
+        self._clock: Clock = clock or SystemClock()
+        self.late_write_window = late_write_window
+        # write id → when a send of it got no answer (it may still be applied)
+        self._unanswered: dict[str, datetime] = {}
+
+    def resolution_for(self, status: Status) -> str | None:
+        """The resolution a transition into ``status`` sends: the configured one for that
+        status, else the default, for every done or cancelled (terminal) status; None for the
+        others (a resolution is cleared by reopening, docs new-transition.md)."""
+        if not status.is_terminal:
+            return None
+        return self._resolutions.get(status, self._resolution)
 
     @abc.abstractmethod
     async def _once(self, fn: Callable[..., T], *args: Any) -> T: ...
@@ -107,10 +171,22 @@ class Writes(abc.ABC):
             nonlocal tries
             tries += 1
             if tries > 1 and (found := await self._by_unique(a.unique)) is not None:
-                return found.key
-            return (await self._once(remote.create_issue, body, a.attachments)).key
+                return self._keep_created(found)
+            return self._keep_created(await self._once(remote.create_issue, body, a.attachments))
 
         return await self._retried("create_issue", attempt)
+
+    def _keep_created(self, issue: IssueSnapshot) -> str:
+        """Keep the issue as the create answered it, for :meth:`created_snapshot`."""
+        self._created[issue.key] = issue
+        while len(self._created) > _CREATED_KEPT:
+            self._created.pop(next(iter(self._created)))
+        return issue.key
+
+    def created_snapshot(self, key: str) -> IssueSnapshot | None:
+        """The issue as this gateway's create answered it (once; then forgotten): evaluating a
+        new request needs no read of what the create answer already says (issue 11.10)."""
+        return self._created.pop(key, None)
 
     async def _by_unique(self, unique: str) -> IssueSnapshot | None:
         try:
@@ -202,32 +278,71 @@ class Writes(abc.ABC):
         """R8: the comment, with its marker, at most once; returns the comment id."""
         kind: MarkerKind = "customer" if a.on_behalf_of else "bridge"
         text = with_marker(a.text, a.source_id, kind)
+        before: set[str] | None = None  # the comments there were before our first post
+        write = f"comment:{key}:{a.source_id}"
 
         async def attempt() -> str:
-            existing = await self._marked(key, a.source_id)
+            nonlocal before
+            comments = await self._once(remote.comments, key)
+            existing = _with_marker(comments, a.source_id)
+            if existing is None and before is not None:
+                existing = _unmarked_copy(comments, before, text)
             if existing is not None:
+                self._unanswered.pop(write, None)
                 return existing.id
-            return (await self._once(remote.post_comment, key, text, a.attachments)).id
+            if before is None:
+                before = {c.id for c in comments}
+            self._still_landing(write)
+            posted = await self._unknown_outcome(
+                write, self._once(remote.post_comment, key, text, a.attachments)
+            )
+            return posted.id
 
         return await self._retried("add_comment", attempt)
+
+    # --- writes whose answer never came ---------------------------------------------------------
+    async def _unknown_outcome(self, write: str, call: Awaitable[T]) -> T:
+        """Send a non-idempotent write; if no answer comes in time, remember when, so the write
+        is not sent again while Tracker may still apply it."""
+        try:
+            return await call
+        except TrackerUnavailable as exc:
+            # No answer within the timeout: Tracker may still be working on it. (A connection
+            # dropped or refused is answered by the immediate re-read: what Tracker did before
+            # closing is already visible.)
+            if exc.timed_out:
+                self._unanswered.setdefault(write, self._clock.now())
+            raise
+
+    def _still_landing(self, write: str) -> None:
+        """Refuse to send ``write`` again within :attr:`late_write_window` of an unanswered
+        send: a request Tracker took but answered too late (or not at all) can still be
+        applied. The caller has just re-read and not found it; this is transient — the retry
+        (or the journal's next try) re-reads again, and sends only after the window."""
+        sent = self._unanswered.get(write)
+        if sent is None:
+            return
+        wait = sent + self.late_write_window - self._clock.now()
+        if wait > timedelta(0):
+            raise TrackerUnavailable(
+                f"{write}: an earlier send got no answer at {sent.isoformat()}; re-reading, "
+                f"not re-sending, for {wait.total_seconds():.0f} s more"
+            )
+        del self._unanswered[write]
 
     async def comment_with_marker(self, key: str, source_id: str) -> CommentInfo | None:
         """The comment the bridge wrote for ``source_id``, if Tracker has it."""
         return await self._retried("comment_with_marker", lambda: self._marked(key, source_id))
 
     async def _marked(self, key: str, source_id: str) -> CommentInfo | None:
-        wanted = marker_id(source_id)
-        for comment in await self._once(remote.comments, key):
-            found = find_marker(comment.text)
-            if found is not None and found[1] == wanted:
-                return comment
-        return None
+        return _with_marker(await self._once(remote.comments, key), source_id)
 
     # --- transitions --------------------------------------------------------------------------
     async def transition(self, a: Transition, key: str) -> bool:
         """Move to ``a.to`` by the workflow's transition into it; False if already there."""
         target = self._status_map.tracker_key(a.to)
         comment = with_marker(a.comment, a.event_id, "bridge") if a.comment else None
+        resolution = a.resolution or self.resolution_for(a.to)
         sent = False
 
         async def attempt() -> bool:
@@ -239,7 +354,7 @@ class Writes(abc.ABC):
             if choice is None:
                 raise NoTransitionError(key, issue.status, target, [t.id for t in offered])
             sent = True
-            await self._once(remote.execute_transition, key, choice.id, comment, a.resolution)
+            await self._once(remote.execute_transition, key, choice.id, comment, resolution)
             return True
 
         return await self._retried("transition", attempt)
@@ -263,14 +378,40 @@ class Writes(abc.ABC):
 
     async def _upload(self, key: str, file: Attachment) -> None:
         tries = 0
+        write = f"attach:{key}:{file.filename}:{file.size}"
 
         async def attempt() -> None:
             nonlocal tries
             tries += 1
-            if tries > 1:
+            if tries > 1 or write in self._unanswered:
                 files = await self._once(remote.attachments, key)
                 if any((x.name, x.size) == (file.filename, file.size) for x in files):
+                    self._unanswered.pop(write, None)
                     return
-            await self._once(remote.upload_to_issue, key, file)
+            self._still_landing(write)
+            await self._unknown_outcome(write, self._once(remote.upload_to_issue, key, file))
 
         await self._retried("attach", attempt)
+
+
+def _with_marker(comments: list[CommentInfo], source_id: str) -> CommentInfo | None:
+    wanted = marker_id(source_id)
+    for comment in comments:
+        found = find_marker(comment.text)
+        if found is not None and found[1] == wanted:
+            return comment
+    return None
+
+
+def _unmarked_copy(comments: list[CommentInfo], before: set[str], text: str) -> CommentInfo | None:
+    """A comment that appeared since our first post with our text but no marker: ours, from
+    a Tracker that strips HTML comments (unverified, TRACKER-API.md §2.3), whose answer was
+    lost. Only comments new since that post count, so an earlier identical one (a customer
+    writing "Спасибо" twice) is never taken for this one."""
+    wanted = " ".join(strip_marker(text).split())
+    for comment in comments:
+        if comment.id in before or find_marker(comment.text) is not None:
+            continue
+        if " ".join(comment.text.split()) == wanted:
+            return comment
+    return None

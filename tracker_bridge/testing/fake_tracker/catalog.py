@@ -58,8 +58,11 @@ class StatusDef:
 class TransitionDef:
     """A workflow transition: available when the issue's status is in ``sources``.
 
-    ``resolution`` is set by the transition itself when the caller gives none; a transition to a
-    done/cancelled status with no resolution from either side is rejected (422).
+    ``required``: the fields its screen makes mandatory (a 422 without them). Every transition
+    to a done or cancelled status requires ``resolution`` (docs new-transition.md; the standard
+    closing screens), whether listed or not. ``resolution`` is a value the workflow itself sets
+    (a transition action in the workflow editor) when the caller gives none; the default
+    workflow sets none, as a standard one does not.
     """
 
     id: str
@@ -67,6 +70,13 @@ class TransitionDef:
     to: str
     sources: frozenset[str]
     resolution: str | None = None
+    required: tuple[str, ...] = ()
+
+    def screen(self, target_type: str) -> tuple[str, ...]:
+        """The mandatory fields, given the type of the target status."""
+        if target_type in ("done", "cancelled") and "resolution" not in self.required:
+            return ("resolution", *self.required)
+        return self.required
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +179,6 @@ DEFAULT_TRANSITIONS: tuple[TransitionDef, ...] = (
         "Завершить",
         _K[Status.COMPLETED],
         frozenset({_PROD, _VERIFIED, _K[Status.IN_PROGRESS]}),
-        resolution="fixed",
     ),
     TransitionDef("close", "Закрыть", _K[Status.CLOSED], _NOT_TERMINAL),
     TransitionDef(
@@ -177,28 +186,24 @@ DEFAULT_TRANSITIONS: tuple[TransitionDef, ...] = (
         "Закрыть из-за отсутствия ответа",
         _K[Status.CLOSED_NO_RESPONSE],
         frozenset({_NEED_INFO, _TESTING}),
-        resolution="noResponse",
     ),
     TransitionDef(
         "mark_duplicate",
         "Дубликат",
         _K[Status.DUPLICATE],
         _OPEN_LIKE | {_NEED_INFO},
-        resolution="duplicate",
     ),
     TransitionDef(
         "mark_infeasible",
         "Невыполнимо",
         _K[Status.INFEASIBLE],
         _OPEN_LIKE | {_NEED_INFO, _ERROR},
-        resolution="infeasible",
     ),
     TransitionDef(
         "cancel",
         "Отменить в связи с невозможностью выполнения",
         _K[Status.CANCELLED],
         _OPEN_LIKE | {_NEED_INFO, _TESTING, _ERROR},
-        resolution="wontFix",
     ),
     TransitionDef("reopen", "Открыть повторно", _K[Status.REOPENED], _TERMINAL),
 )

@@ -33,6 +33,7 @@ from tracker_bridge.testing.fake_tracker.records import (
 )
 from tracker_bridge.testing.fake_tracker.server import Credentials, close_connections, handler_for
 from tracker_bridge.testing.fake_tracker.state import NowClock, Settings, TrackerState
+from tracker_bridge.testing.fake_tracker.switches import apply_profile
 from tracker_bridge.testing.fake_tracker.triggers import TriggerCall, TriggerRecord, TriggerRunner
 from tracker_bridge.testing.fake_tracker.workflow_ops import add_comment, execute_transition
 from tracker_bridge.testing.http import Lifecycle, ThreadedServer
@@ -58,9 +59,12 @@ class FakeTracker(Lifecycle):
         trigger_delay: tuple[float, float] = (0.02, 0.15),
         trigger_loss: float = 0.0,
         trigger_secrets_readable: bool = False,
+        **switches: Any,
     ) -> None:
         """``trigger_delay`` (real seconds, uniform) and ``trigger_loss`` (the share of trigger
-        calls lost) are switches for what Tracker's docs leave open (triggers.py)."""
+        calls lost) are switches for what Tracker's docs leave open (triggers.py);
+        ``switches``: any other behaviour the docs leave open, by its :class:`Settings` name
+        (``marker_rendering="strip"``, …; :mod:`.switches` lists them all)."""
         settings = Settings(
             comment_bumps_updated=comment_bumps_updated,
             version_conflict_status=version_conflict_status,
@@ -68,6 +72,7 @@ class FakeTracker(Lifecycle):
             query_tz=query_tz,
             trigger_secrets_readable=trigger_secrets_readable,
         )
+        apply_profile(settings, switches)
         self.state = TrackerState(clock=clock or SystemClock(), settings=settings)
         self.trigger_runner = TriggerRunner(self.state, delay=trigger_delay, loss=trigger_loss)
         self.state.listeners.append(self.trigger_runner.on_change)
@@ -148,6 +153,12 @@ class FakeTracker(Lifecycle):
         return self.state.requests
 
     @property
+    def sent(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """Every request as sent: (method, path as given — ``/v3`` kept — without a trailing
+        slash, the query parameter names with repeats)."""
+        return self.state.sent
+
+    @property
     def peak_in_flight(self) -> int:
         """The most requests the fake served at the same moment (since the last reset)."""
         return self.state.peak_in_flight
@@ -179,6 +190,11 @@ class FakeTracker(Lifecycle):
     @property
     def settings(self) -> Settings:
         return self.state.settings
+
+    def configure(self, **switches: Any) -> None:
+        """Move switches (:mod:`.switches`) on a running fake."""
+        with self.lock:
+            apply_profile(self.state.settings, switches)
 
     # --- configuration ------------------------------------------------------------------------
     def add_queue(
@@ -303,6 +319,11 @@ class FakeTracker(Lifecycle):
     def drop_next(self, route: str, times: int = 1) -> None:
         """Close the connection without answering (the change is not made)."""
         self._faults.arm("drop", route, times)
+
+    def hang_next(self, route: str, seconds: float, times: int = 1) -> None:
+        """Wait ``seconds`` of real time, then close the connection without answering and
+        without making the change (past the client's timeout: an outcome it cannot know)."""
+        self._faults.arm("hang", route, times, seconds=seconds)
 
     def delay_next(self, route: str, seconds: float, times: int = 1) -> None:
         """Wait ``seconds`` of real time, then answer normally."""

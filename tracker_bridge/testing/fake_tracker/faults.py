@@ -22,7 +22,8 @@ class Fault:
     ``kind``: ``fail`` (answer ``status`` without touching state), ``drop`` (close the socket
     with no answer), ``delay`` (wait ``seconds`` of real time, then answer normally),
     ``apply_then_fail`` (make the change, then answer ``status``), ``invalid_json`` (a 200 whose
-    body is not JSON, as a proxy error page would be).
+    body is not JSON, as a proxy error page would be), ``hang`` (wait ``seconds``, then close
+    the socket with no answer and no change: a request lost after the client gave up).
     """
 
     kind: str

@@ -119,6 +119,8 @@ def check_query(state: TrackerState, node: Node) -> None:
             check_query(state, part)
         return
     field = node.field.casefold()
+    if field == "last comment" and state.settings.last_comment_query == "rejected":
+        raise ApiError(400, f"Ошибка в запросе: неизвестное поле {node.field!r}")
     if field in _DATES:
         for term in node.terms:
             for lit in (term.value, term.upper):

@@ -7,6 +7,8 @@ are left out, as Tracker does; the client fills them from ``/v2/fields``.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +33,7 @@ __all__ = [
     "issue_ref",
     "link_json",
     "queue_ref",
+    "screen_json",
     "status_ref",
     "transition_json",
     "user_ref",
@@ -182,13 +185,35 @@ def issue_json(state: TrackerState, issue: IssueRecord, expand: str = "") -> dic
 
 
 def transition_json(state: TrackerState, issue: IssueRecord, tr: TransitionDef) -> dict[str, Any]:
-    """docs get-transitions.md."""
-    return {
+    """docs get-transitions.md; ``screen`` (a reference) when the transition asks for fields."""
+    body: dict[str, Any] = {
         "self": _self(state, f"/v2/issues/{issue.key}/transitions/{tr.id}"),
         "id": tr.id,
         "display": tr.display,
         "to": status_ref(state, tr.to),
     }
+    if tr.screen(state.status(tr.to).type):
+        body["screen"] = {"self": _self(state, f"/v2/screens/{tr.id}"), "id": tr.id}
+    return body
+
+
+def screen_json(state: TrackerState, tr: TransitionDef) -> dict[str, Any]:
+    """A transition's screen as the v3 workflow action carries it: the fields, each with
+    ``required`` (the element shape is [unverified]; docs api/queues/workflows/get-workflow.md
+    names the screen, not its body)."""
+    fields = tr.screen(state.status(tr.to).type)
+    return {
+        "id": tr.id,
+        "elements": [{"field": {"id": f, "display": f}, "required": True} for f in fields],
+    }
+
+
+def _html(state: TrackerState, text: str) -> str:
+    """The rendered text: an HTML comment is invisible (``keep``) or shown as text (``show``),
+    the ``marker_rendering`` switch (unverified, TRACKER-API.md §2.3)."""
+    if state.settings.marker_rendering == "show":
+        return f"<p>{html.escape(text)}</p>"
+    return f"<p>{re.sub(r'<!--.*?-->', '', text, flags=re.DOTALL)}</p>"
 
 
 def comment_json(state: TrackerState, comment: CommentRecord, expand: str = "") -> dict[str, Any]:
@@ -211,7 +236,7 @@ def comment_json(state: TrackerState, comment: CommentRecord, expand: str = "") 
     if comment.email is not None:
         body["email"] = comment.email
     if "html" in expand or "all" in expand:
-        body["textHtml"] = f"<p>{comment.text}</p>"
+        body["textHtml"] = _html(state, comment.text)
     if comment.attachment_ids:
         files = [state.attachments[a] for a in comment.attachment_ids]
         body["attachments"] = [_attachment_ref(state, a) for a in files]

@@ -7,7 +7,13 @@ from typing import Any
 from tracker_bridge.testing.fake_tracker import catalog
 from tracker_bridge.testing.fake_tracker.catalog import Entry, FieldDef
 from tracker_bridge.testing.fake_tracker.records import QueueRecord, UserRecord
-from tracker_bridge.testing.fake_tracker.render import entry_ref, queue_ref, status_ref, user_ref
+from tracker_bridge.testing.fake_tracker.render import (
+    entry_ref,
+    queue_ref,
+    screen_json,
+    status_ref,
+    user_ref,
+)
 from tracker_bridge.testing.fake_tracker.state import TrackerState, entry
 
 __all__ = ["entry_json", "field_json", "queue_json", "status_json", "user_json", "workflow_json"]
@@ -50,7 +56,7 @@ def queue_json(state: TrackerState, queue: QueueRecord, expand: str = "") -> dic
     """docs get-queue.md; ``expand=workflows|issueTypesConfig|all`` adds the workflow binding."""
     types = [entry_ref(state, "issuetypes", t) for t in catalog.ISSUE_TYPES]
     workflow_ref = {
-        "self": _self(state, f"/v2/workflows/{queue.workflow.id}"),
+        "self": _self(state, f"/v3/workflows/{queue.workflow.id}"),
         "id": queue.workflow.id,
         "display": queue.workflow.name,
     }
@@ -86,22 +92,28 @@ def queue_json(state: TrackerState, queue: QueueRecord, expand: str = "") -> dic
 def workflow_json(state: TrackerState, queue: QueueRecord) -> dict[str, Any]:
     """A workflow as steps: each status with the transitions leaving it.
 
-    The v2 docs do not describe this body; the shape follows the v3 workflow pages
-    (get-workflow.md: steps, initialAction) so `tracker-bridge check` can read the graph.
+    Served under ``/v3`` only (docs api/queues/workflows/get-workflow.md: steps,
+    initialAction); each action carries its screen (:func:`.render.screen_json`) so
+    ``tracker-bridge check`` can tell which fields a transition needs.
     """
     flow = queue.workflow
     steps = [
         {
             "status": status_ref(state, key),
             "actions": [
-                {"id": t.id, "display": t.display, "target": status_ref(state, t.to)}
+                {
+                    "id": t.id,
+                    "display": t.display,
+                    "target": status_ref(state, t.to),
+                    "screen": screen_json(state, t),
+                }
                 for t in flow.available(key)
             ],
         }
         for key in flow.statuses
     ]
     return {
-        "self": _self(state, f"/v2/workflows/{flow.id}"),
+        "self": _self(state, f"/v3/workflows/{flow.id}"),
         "id": flow.id,
         "version": 1,
         "name": flow.name,

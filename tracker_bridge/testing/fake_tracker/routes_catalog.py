@@ -151,22 +151,23 @@ def get_local_field(state: TrackerState, req: Request, ref: str, field: str) -> 
     return Response(200, field_json(state, found, queue))
 
 
-@ROUTER.route("GET", "/queues" + _ID + "/workflows")
+@ROUTER.route("GET", "/queues" + _ID + "/workflows", versions="3")
 def get_queue_workflows(state: TrackerState, req: Request, ref: str) -> Response:
-    """Workflow id → issue types (docs api/queues/workflows/get-queue-workflows.md, v3)."""
+    """Workflow id → issue types (docs api/queues/workflows/get-queue-workflows.md): under
+    ``/v3`` only, as the docs put it; ``/v2/…/workflows`` is a 404."""
     queue = _queue(state, ref)
     types = [entry_json(state, "issuetypes", t) for t in catalog.ISSUE_TYPES]
     return Response(200, {queue.workflow.id: types})
 
 
-@ROUTER.route("GET", "/workflows")
+@ROUTER.route("GET", "/workflows", versions="3")
 def get_workflows(state: TrackerState, req: Request) -> Response:
     """All workflows (docs api/queues/workflows/get-workflows.md, v3)."""
     seen = {q.workflow.id: q for q in state.queues.values()}
     return Response(200, [workflow_json(state, q) for q in seen.values()])
 
 
-@ROUTER.route("GET", "/workflows" + _ID)
+@ROUTER.route("GET", "/workflows" + _ID, versions="3")
 def get_workflow(state: TrackerState, req: Request, ref: str) -> Response:
     """One workflow: statuses with the transitions leaving each (docs
     api/queues/workflows/get-workflow.md, v3)."""

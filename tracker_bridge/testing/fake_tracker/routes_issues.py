@@ -76,7 +76,8 @@ def get_issue(state: TrackerState, req: Request, key: str) -> Response:
 @ROUTER.route("PATCH", _KEY)
 def patch_issue(state: TrackerState, req: Request, key: str) -> Response:
     """Edit fields; If-Match or ``?version`` must match (docs concepts/issues/patch-issue.md)."""
-    issue = update_issue(state, state.issue(key), req.json(), req.user, req.if_match())
+    honour = state.settings.if_match == "honoured"
+    issue = update_issue(state, state.issue(key), req.json(), req.user, req.if_match(honour))
     return Response(200, issue_json(state, issue))
 
 
@@ -149,7 +150,7 @@ def patch_comment(state: TrackerState, req: Request, key: str, cid: str) -> Resp
         find_comment(state, issue, cid),
         req.json(),
         req.user,
-        expected_version=req.if_match(),
+        expected_version=req.if_match(state.settings.if_match == "honoured"),
     )
     return Response(200, comment_json(state, comment))
 
@@ -164,21 +165,39 @@ def delete_comment_route(state: TrackerState, req: Request, key: str, cid: str) 
 
 @ROUTER.route("GET", _KEY + "/changelog")
 def get_changelog(state: TrackerState, req: Request, key: str) -> Response:
-    """History, ascending, cursor-paged by ``id``/``perPage``; ``field`` and ``type`` filter
-    (repeatable), ``sort=updated.desc`` reverses (docs concepts/issues/get-changelog.md)."""
+    """History, ascending, cursor-paged by ``id``/``perPage``; ``field`` and ``type`` filter,
+    ``sort=updated.desc`` reverses (docs concepts/issues/get-changelog.md).
+
+    The docs define ``field`` and ``type`` as one string each. A repeated one is read as the
+    server frameworks read a single-valued parameter (``settings.repeated_param``): the last
+    value (default), the first, or a 400.
+    """
     issue = state.issue(key)
     entries = list(state.changelog[issue.key])
-    if req.query.get("type"):
-        entries = [e for e in entries if e.type in req.query["type"]]
-    if req.query.get("field"):
-        wanted = set(req.query["field"])
-        entries = [e for e in entries if wanted & {f.field for f in e.fields}]
+    kind = _single(state, req, "type")
+    if kind:
+        entries = [e for e in entries if e.type == kind]
+    field = _single(state, req, "field")
+    if field:
+        entries = [e for e in entries if field in {f.field for f in e.fields}]
     if req.params.get("sort", "").endswith("desc"):
         entries.reverse()
     page, headers = cursor_page(
         state, entries, _entry_id, req.params, f"/v2/issues/{issue.key}/changelog"
     )
     return Response(200, [_changelog_json(state, e) for e in page], headers)
+
+
+def _single(state: TrackerState, req: Request, name: str) -> str | None:
+    values = req.query.get(name) or []
+    if not values:
+        return None
+    if len(values) > 1:
+        mode = state.settings.repeated_param
+        if mode == "error":
+            raise ApiError(400, f"Параметр {name} должен быть строкой")
+        return values[0] if mode == "first" else values[-1]
+    return values[0]
 
 
 def _entry_id(record: ChangelogRecord) -> str:

@@ -42,12 +42,15 @@ class Request:
             raise ApiError(400, "Ожидался JSON-объект")
         return value
 
-    def if_match(self) -> str | None:
-        """The expected version from ``If-Match: "<v>"`` (client) or ``?version=`` (docs)."""
+    def if_match(self, honour_header: bool = True) -> str | None:
+        """The expected version from ``?version=`` (docs patch-issue.md) or, when honoured
+        (the ``if_match`` switch: unverified, TRACKER-API.md §3), ``If-Match: "<v>"``."""
+        if "version" in self.params:
+            return self.params["version"]
         header = next((v for k, v in self.headers.items() if k.lower() == "if-match"), None)
-        if header is not None:
+        if header is not None and honour_header:
             return header.strip().removeprefix("W/").strip('"')
-        return self.params.get("version")
+        return None
 
 
 @dataclass(slots=True)
@@ -76,8 +79,12 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
-        regex = re.compile(r"/v[23]" + pattern + r"/?")
+    def route(
+        self, method: str, pattern: str, versions: str = "23"
+    ) -> Callable[[Handler], Handler]:
+        """``versions``: the API versions the docs put this path under ("3" for the v3-only
+        workflow pages; any other version is a 404 there)."""
+        regex = re.compile(rf"/v[{versions}]" + pattern + r"/?")
 
         def register(handler: Handler) -> Handler:
             self.routes.append((method, regex, handler))

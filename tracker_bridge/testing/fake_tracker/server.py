@@ -99,6 +99,9 @@ class TrackerHandler(BaseHTTPRequestHandler):
         request = self._read()
         with self.state.lock:
             self.state.requests.append((request.method, normalize_path(request.path)))
+            names = tuple(k for k, values in request.query.items() for _ in values)
+            path = request.path.rstrip("/") or "/"
+            self.state.sent.append((request.method, path, names))
             self.state.in_flight += 1
             self.state.peak_in_flight = max(self.state.peak_in_flight, self.state.in_flight)
         try:
@@ -111,6 +114,10 @@ class TrackerHandler(BaseHTTPRequestHandler):
         fault = self.faults.take(request.method, request.path)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)  # real time on purpose: the client's timeout is real
+        if fault is not None and fault.kind == "hang":
+            time.sleep(fault.seconds)
+            self.close_connection = True
+            return
         if fault is not None and fault.kind == "drop":
             self.close_connection = True  # the server closes the socket without an answer
             return

@@ -70,7 +70,8 @@ def tracker_time(value: datetime) -> str:
 
 @dataclass(slots=True)
 class Settings:
-    """Behaviour switches that the real API leaves open (TRACKER-API.md marks them unverified)."""
+    """Behaviour switches that the real API leaves open (TRACKER-API.md marks them unverified);
+    :mod:`.switches` lists each with its candidates and doc page."""
 
     comment_bumps_updated: bool = False
     version_conflict_status: int = 412
@@ -79,6 +80,10 @@ class Settings:
     max_search_results: int = 10_000
     # whether a trigger's authContext secrets read back in clear (undocumented; triggers.py)
     trigger_secrets_readable: bool = False
+    repeated_param: str = "last"  # a single-valued parameter given twice: last, first, error
+    marker_rendering: str = "keep"  # HTML comments in comment text: keep, strip, show
+    if_match: str = "honoured"  # the client's If-Match header: honoured or ignored
+    last_comment_query: str = "supported"  # "Last comment" in queries: supported, rejected
 
 
 @dataclass
@@ -100,6 +105,9 @@ class TrackerState:
     uniques: dict[str, str] = field(default_factory=dict)
     scrolls: dict[str, ScrollRecord] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # every request as sent: (method, path without trailing slash, query parameter names in
+    # order, repeats kept) — what the documentation audit reads
+    sent: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     in_flight: int = 0  # requests being served right now
     peak_in_flight: int = 0  # the most ever served at once (how parallel the client was)
     token_user: str = ""

@@ -3,6 +3,7 @@ delete-comment.md). Call with ``state.lock`` held."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,7 +20,26 @@ from tracker_bridge.testing.fake_tracker.records import CommentRecord, FieldChan
 from tracker_bridge.testing.fake_tracker.render import field_value
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState, entry
 
-__all__ = ["add_comment", "delete_comment", "edit_comment", "execute_transition", "find_comment"]
+__all__ = [
+    "add_comment",
+    "delete_comment",
+    "edit_comment",
+    "execute_transition",
+    "find_comment",
+    "required_fields",
+    "stored_text",
+]
+
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def stored_text(state: TrackerState, text: str) -> str:
+    """A comment's text as Tracker keeps it: verbatim, or without HTML comments when the
+    ``marker_rendering`` switch says Tracker strips them (TRACKER-API.md §2.3: unverified)."""
+    if state.settings.marker_rendering == "strip":
+        return _HTML_COMMENT.sub("", text).rstrip()
+    return text
+
 
 _WORKFLOW_FIELDS = ("status", "previousStatus", "statusStartTime", "resolution")
 _FINAL_TYPES = frozenset({"done", "cancelled"})
@@ -47,6 +67,7 @@ def execute_transition(
     extra = {k: v for k, v in body.items() if k not in ("comment", "resolution")}
     before = snapshot(state, issue, [*_WORKFLOW_FIELDS, *extra])
     resolution = _resolution(state, transition, body.get("resolution"))
+    _check_required(state, transition, body)
     comment_text = body.get("comment")
     if comment_text is not None and not isinstance(comment_text, str):
         raise ApiError(422, "Комментарий должен быть строкой", errors={"comment": "invalid"})
@@ -65,6 +86,11 @@ def execute_transition(
     return flow.available(issue.status)
 
 
+def required_fields(state: TrackerState, transition: TransitionDef) -> tuple[str, ...]:
+    """The fields the transition's screen makes mandatory (resolution for a done target)."""
+    return transition.screen(state.status(transition.to).type)
+
+
 def _resolution(state: TrackerState, transition: TransitionDef, given: Any) -> str | None:
     if state.status(transition.to).type not in _FINAL_TYPES:
         return None
@@ -72,6 +98,22 @@ def _resolution(state: TrackerState, transition: TransitionDef, given: Any) -> s
     if chosen is None:
         raise ApiError(422, "Не заполнено поле «Резолюция»", errors={"resolution": "required"})
     return entry(catalog.RESOLUTIONS, chosen, "resolution").key
+
+
+def _check_required(
+    state: TrackerState, transition: TransitionDef, body: Mapping[str, Any]
+) -> None:
+    missing = [
+        f
+        for f in required_fields(state, transition)
+        if f != "resolution" and body.get(f) in (None, "", [])
+    ]
+    if missing:
+        raise ApiError(
+            422,
+            f"Не заполнены обязательные поля: {', '.join(missing)}",
+            errors=dict.fromkeys(missing, "required"),
+        )
 
 
 def _move(
@@ -139,7 +181,7 @@ def _new_comment(
         id=number,
         long_id=f"{number:024x}",
         issue=issue.key,
-        text=str(text),
+        text=stored_text(state, str(text)),
         created_at=now,
         created_by=by,
         updated_at=now,
@@ -180,7 +222,7 @@ def edit_comment(
     text = body.get("text")
     if not isinstance(text, str):
         raise ApiError(422, "Не заполнен текст комментария", errors={"text": "required"})
-    comment.text = text
+    comment.text = stored_text(state, text)
     comment.version += 1
     comment.updated_at = state.now()
     comment.updated_by = by
