@@ -278,7 +278,7 @@ async def test_r20_an_answer_closed_by_mistake_reopens_never_appends(tmp_path: P
         _reply(world, testing, "Проверено, ошибок нет.", CHIEF)
         world.clock.set(msk("2026-03-16 12:01"))
         # closed while the bridge was down (a person, or another tool, ran the close)
-        world.tracker.transition("SUP-1", "close_no_response", by="ivanov")
+        world.tracker.transition("SUP-1", "close_no_response", by="ivanov", resolution="fixed")
         world.clock.set(msk("2026-03-16 12:10"))
         await world.restart()
         await world.run_until(lambda: _status(world) == "reopened")
