@@ -45,6 +45,7 @@ from tracker_bridge.regulation.actions import (
 )
 from tracker_bridge.regulation.digest import TelegramDigest
 from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.records import QueuedNotice
 
 __all__ = [
     "BatchResult",
@@ -103,6 +104,8 @@ class BatchResult:
     queued: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)  # unique → issue key
+    # with ``queue_notices=False``: the notices for the caller to commit with its own records
+    notices: list[QueuedNotice] = field(default_factory=list)
 
     @property
     def issue_key(self) -> str | None:
@@ -145,6 +148,7 @@ class Effects:
         customer: str = "",
         issue_key: str = "",
         reopen: bool = False,
+        queue_notices: bool = True,
     ) -> BatchResult:
         """Carry out ``actions`` in order; a transient failure stops the batch and is raised.
 
@@ -155,19 +159,23 @@ class Effects:
         Batches on one issue run one after another (a lock per issue: the intake's comment and
         the rules' transition never interleave); batches on different issues run side by side.
         The order of messages per customer is the caller's (:mod:`tracker_bridge.lanes`).
-        ``customer`` only names the batch in the log.
+        ``customer`` only names the batch in the log. With ``queue_notices=False`` the emails
+        are not queued but handed back in :attr:`BatchResult.notices`, for the caller to commit
+        in one transaction with the rest of its outcome (the intake: one unit per mail).
         """
         result = BatchResult()
         name = _lock_of(actions, issue_key)
         async with self._locks.held(name):
             for action in actions:
-                await self._one(action, result, reopen)
+                await self._one(action, result, reopen, queue_notices)
         return result
 
-    async def _one(self, action: ExecutedAction, result: BatchResult, reopen: bool) -> None:
+    async def _one(
+        self, action: ExecutedAction, result: BatchResult, reopen: bool, queue: bool
+    ) -> None:
         key = self._resolve(_ref_of(action), result)
         if isinstance(action, Notify):
-            self._queue(action, key, result)
+            self._queue(action, key, result, commit=queue)
             return
         if isinstance(action, Quarantine | Ignore):
             return  # recorded by the intake with the message itself
@@ -261,14 +269,17 @@ class Effects:
         result.created[action.unique] = key
         log.info("issue.created", issue=key, unique=action.unique, queue=action.queue)
 
-    def _queue(self, action: Notify, key: str | None, result: BatchResult) -> None:
+    def _queue(self, action: Notify, key: str | None, result: BatchResult, *, commit: bool) -> None:
         """Hand an email to the outbox: once queued (or sent), it is never queued again."""
         existing = self._store.journal_get(action.key)
         if existing is not None and (existing.settled or existing.state == "pending"):
             result.skipped.append(action.key)
             return
-        payload = notify_payload(action, key)
-        self._store.journal_begin(action.key, "notify", key, payload, self._clock.now())
+        notice = QueuedNotice(action.key, key, notify_payload(action, key))
+        if commit:
+            self._store.journal_begin(notice.key, "notify", key, notice.payload, self._clock.now())
+        else:
+            result.notices.append(notice)
         result.queued.append(action.key)
 
     async def _perform(self, action: ExecutedAction, key: str | None) -> str | None:

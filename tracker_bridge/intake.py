@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 import structlog
@@ -30,7 +31,12 @@ from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.triage import Decision, route, triage
 from tracker_bridge.store.protocol import Store
-from tracker_bridge.store.records import ProcessedMessage
+from tracker_bridge.store.records import (
+    MailOutcome,
+    ProcessedMessage,
+    QuarantineItem,
+    TrackedIssue,
+)
 
 __all__ = ["Intake", "IntakeResult", "IssueReader", "PreparedMessage"]
 
@@ -130,7 +136,10 @@ class Intake:
         # a released message's actions run again even where they were settled as failed: the
         # person who released it fixed what failed them (a token, a field, a workflow)
         batch = await self._effects.run(
-            decision.actions, customer=customer.name if customer else "", reopen=released
+            decision.actions,
+            customer=customer.name if customer else "",
+            reopen=released,
+            queue_notices=False,
         )
         return self._commit(message, mail, decision, batch, issue=issue, customer=customer)
 
@@ -139,13 +148,12 @@ class Intake:
         reason, so it never blocks the mail behind it and a person can release it later."""
         mail = parse_message(message.raw)
         now = self._clock.now()
-        self._store.quarantine_add(
-            mail.message_id, message.source_id, reason=reason, sender=mail.sender,
-            subject=mail.subject, at=now, raw=message.raw,
+        self._store.commit_mail(
+            MailOutcome(
+                mail.message_id, "quarantined", now, source_id=message.source_id, reason=reason,
+                quarantine=_held(message, mail, reason, now),
+            )
         )  # fmt: skip
-        self._store.record_message(
-            mail.message_id, "quarantined", at=now, source_id=message.source_id, reason=reason
-        )
         # the mail is kept aside for a person: a finding about the mail, not the daemon's error
         log.warning("mail.quarantined", message_id=mail.message_id, reason=reason)
         return IntakeResult(mail.message_id, "quarantined", "quarantine", None, reason)
@@ -200,30 +208,33 @@ class Intake:
         issue: IssueView | None,
         customer: Customer | None,
     ) -> IntakeResult:
+        """Record the mail's whole outcome as one unit of work (issue 13.3): the processed mark,
+        its thread entry, the issue now tracked, the answer counters, a quarantine item and the
+        queued notices are all committed together, or — a crash before — none of them, and the
+        redelivered mail is handled afresh (the journal and Tracker's ``unique`` make the Tracker
+        side a no-op the second time)."""
         now = self._clock.now()
         key = batch.issue_key or (issue.key if issue else None)
         outcome = _outcome(decision, batch)
-        if outcome == "quarantined":
-            self._store.quarantine_add(
-                mail.message_id, message.source_id, reason=decision.reason, sender=mail.sender,
-                subject=mail.subject, at=now, raw=message.raw,
-            )  # fmt: skip
-        if key:
-            self._store.remember_inbound(mail.message_id, key, now)
+        tracked = None
         created = next((a for a in decision.actions if isinstance(a, CreateIssue)), None)
         if created and key and customer:
             # watched from before the create was sent, not from now: whatever support did in
             # between (more than a moment if a crash came before this commit) is news to tell
             begun = self._store.journal_get(created.key)
             since = begun.created_at if begun is not None else now
-            self._store.track(key, customer.name, created.requester, since)
-        day = now.astimezone(self._cal.tz).date()
-        for action in decision.actions:
-            if isinstance(action, Notify) and action.template in RESPONSE_TEMPLATES:
-                self._store.count_answer(action.to, day)
-        self._store.record_message(
-            mail.message_id, outcome, at=now, issue_key=key, source_id=message.source_id,
-            reason=decision.reason,
+            tracked = TrackedIssue(key, customer.name, created.requester, since)
+        answered = tuple(
+            a.to for a in decision.actions
+            if isinstance(a, Notify) and a.template in RESPONSE_TEMPLATES
+        )  # fmt: skip
+        held = _held(message, mail, decision.reason, now) if outcome == "quarantined" else None
+        self._store.commit_mail(
+            MailOutcome(
+                mail.message_id, outcome, now, issue_key=key, source_id=message.source_id,
+                reason=decision.reason, quarantine=held, tracked=tracked, answered=answered,
+                day=now.astimezone(self._cal.tz).date(), notices=tuple(batch.notices),
+            )
         )  # fmt: skip
         log.info(
             "mail.handled", message_id=mail.message_id, outcome=outcome, issue=key,
@@ -236,6 +247,13 @@ class Intake:
             )  # fmt: skip
         settle: Outcome = "quarantine" if outcome == "quarantined" else "done"
         return IntakeResult(mail.message_id, outcome, settle, key, decision.reason)
+
+
+def _held(message: IncomingMessage, mail: InboundMail, reason: str, at: datetime) -> QuarantineItem:
+    """The quarantine item for ``message`` (the store assigns its id)."""
+    return QuarantineItem(
+        0, mail.message_id, message.source_id, reason, mail.sender, mail.subject, at, message.raw
+    )
 
 
 def _outcome(decision: Decision, batch: BatchResult) -> str:

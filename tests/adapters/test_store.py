@@ -20,6 +20,7 @@ from tracker_bridge.store import (
     StoreClosedError,
     TrackedIssue,
 )
+from tracker_bridge.store.records import MailOutcome, QuarantineItem, QueuedNotice
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MSK = timezone(timedelta(hours=3), "MSK")
@@ -496,3 +497,85 @@ class TestUnicode:
         assert store.tracked("SUP-1") == TrackedIssue(
             "SUP-1", "Клиника «Здоровье»", "врач@клиника.рф", AT
         )
+
+
+class TestCommitMail:
+    """Issue 13.3: one mail's outcome is one unit of work, all of it or nothing."""
+
+    def outcome(self, **changes: Any) -> MailOutcome:
+        fields: dict[str, Any] = {
+            "message_id": "<m1@clinic>",
+            "outcome": "created",
+            "at": AT,
+            "issue_key": "SUP-1",
+            "source_id": "imap:1:7",
+            "reason": "new request",
+            "tracked": TrackedIssue("SUP-1", "clinic", "doc@clinic", AT - timedelta(seconds=3)),
+            "answered": ("Doc@Clinic",),
+            "day": DAY,
+            "notices": (QueuedNotice("notify:ack:SUP-1", "SUP-1", '{"template": "ack"}'),),
+        }
+        return MailOutcome(**(fields | changes))
+
+    def test_every_part_of_the_outcome_is_written(self, store: Store) -> None:
+        assert store.commit_mail(self.outcome())
+        assert store.message_outcome("<m1@clinic>") == ProcessedMessage(
+            "<m1@clinic>", "created", AT, "SUP-1", "imap:1:7", "new request"
+        )
+        assert store.issue_for_message("<m1@clinic>") == "SUP-1"
+        tracked = store.tracked("SUP-1")
+        assert tracked is not None and tracked.since == AT - timedelta(seconds=3)
+        assert store.answers("doc@clinic", DAY) == 1
+        (queued,) = store.journal_pending()
+        assert (queued.key, queued.kind, queued.issue_key) == (
+            "notify:ack:SUP-1",
+            "notify",
+            "SUP-1",
+        )
+        assert store.quarantine_list() == []
+
+    def test_a_malformed_part_writes_nothing_at_all(self, store: Store) -> None:
+        """The last notice's payload is not JSON: the processed mark, thread entry, tracked
+        issue and counters before it are not written either."""
+        bad = (*self.outcome().notices, QueuedNotice("notify:x", "SUP-1", "not json"))
+        with pytest.raises(ValueError, match="JSON"):
+            store.commit_mail(self.outcome(notices=bad))
+        assert store.message_outcome("<m1@clinic>") is None
+        assert store.issue_for_message("<m1@clinic>") is None
+        assert store.tracked("SUP-1") is None
+        assert store.answers("doc@clinic", DAY) == 0
+        assert store.journal_pending() == []
+
+    def test_a_quarantined_mail_is_held_with_its_raw_bytes(self, store: Store) -> None:
+        held = QuarantineItem(0, "<m1@clinic>", "imap:1:7", "unknown sender", "x@y", "Тема", AT,
+                              b"\xff raw")  # fmt: skip
+        outcome = self.outcome(outcome="quarantined", issue_key=None, tracked=None, answered=(),
+                               notices=(), quarantine=held)  # fmt: skip
+        assert store.commit_mail(outcome)
+        (item,) = store.quarantine_list()
+        assert (item.message_id, item.reason, item.raw, item.at) == (
+            "<m1@clinic>",
+            "unknown sender",
+            b"\xff raw",
+            AT,
+        )
+        assert not store.commit_mail(outcome)  # already recorded, already held: one item
+        assert len(store.quarantine_list()) == 1
+
+    def test_a_second_commit_keeps_the_first_record_and_queues_nothing_twice(
+        self, store: Store
+    ) -> None:
+        assert store.commit_mail(self.outcome())
+        store.journal_done("notify:ack:SUP-1", "<sent@x>", later(1))
+        assert not store.commit_mail(self.outcome(outcome="commented", at=later(2)))
+        record = store.message_outcome("<m1@clinic>")
+        assert record is not None and record.outcome == "created"
+        entry = store.journal_get("notify:ack:SUP-1")
+        assert entry is not None and entry.state == "done" and entry.attempts == 1
+
+    def test_a_notice_that_failed_for_now_is_queued_again(self, store: Store) -> None:
+        store.journal_begin("notify:ack:SUP-1", "notify", "SUP-1", "{}", AT)
+        store.journal_failed("notify:ack:SUP-1", "smtp down", False, AT)
+        store.commit_mail(self.outcome())
+        entry = store.journal_get("notify:ack:SUP-1")
+        assert entry is not None and (entry.state, entry.attempts) == ("pending", 2)

@@ -22,7 +22,7 @@ from tracker_bridge.store import (
     StoreError,
 )
 from tracker_bridge.store.migrations import MIGRATIONS, migrate, statements
-from tracker_bridge.store.records import TrackedIssue
+from tracker_bridge.store.records import MailOutcome, QuarantineItem, QueuedNotice, TrackedIssue
 from tracker_bridge.store.sqlite import CACHE_KIB
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -275,3 +275,36 @@ class TestCrash:
         assert len(pending) <= 1 and all(e.key == everything[-1] for e in pending)
         with raw_connection(path) as db:
             assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_one_mail_is_one_transaction_a_failure_at_its_last_write_leaves_no_trace(
+    path: Path,
+) -> None:
+    """Issue 13.3: the processed mark is written last; when SQLite refuses it (here a trigger,
+    as a full disk or an I/O error would), the thread entry, tracked issue, counter, quarantine
+    item and queued notice written before it in the same unit are rolled back with it."""
+    day = date(2026, 3, 2)
+    with SqliteStore(path) as store:
+        with raw_connection(path) as db:
+            db.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON processed_messages "
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        outcome = MailOutcome(
+            "<m1@clinic>", "created", AT, issue_key="SUP-1", source_id="imap:1:7",
+            tracked=TrackedIssue("SUP-1", "clinic", "doc@clinic", AT), answered=("doc@clinic",),
+            day=day, notices=(QueuedNotice("notify:ack", "SUP-1", "{}"),),
+            quarantine=QuarantineItem(0, "<m1@clinic>", "imap:1:7", "r", "s", "t", AT, b"raw"),
+        )  # fmt: skip
+        with pytest.raises(sqlite3.IntegrityError, match="disk I/O error"):
+            store.commit_mail(outcome)
+        assert store.issue_for_message("<m1@clinic>") is None
+        assert store.tracked("SUP-1") is None
+        assert store.answers("doc@clinic", day) == 0
+        assert store.journal_pending() == []
+        assert store.quarantine_list() == []
+        with raw_connection(path) as db:
+            db.execute("DROP TRIGGER refuse")
+        assert store.commit_mail(outcome)  # the redelivered mail commits whole
+        assert store.issue_for_message("<m1@clinic>") == "SUP-1"
+        assert [e.key for e in store.journal_pending()] == ["notify:ack"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from tracker_bridge.store.records import JournalEntry, check_json, utc
 
-__all__ = ["COMMENT_KIND", "Change", "begin", "mark_done", "mark_failed", "own_comments"]
+__all__ = ["COMMENT_KIND", "Change", "begin", "mark_done", "mark_failed", "own_comments", "queue"]
 
 # The journal kind of an AddComment action (effects.py names kinds by the action's class).
 COMMENT_KIND = "AddComment"
@@ -47,6 +47,16 @@ def begin(
     if entry.settled:
         return entry
     return replace(entry, state="pending", attempts=entry.attempts + 1, updated_at=at)
+
+
+def queue(
+    entry: JournalEntry | None, key: str, *, issue_key: str | None, payload: str, at: datetime
+) -> JournalEntry:
+    """A notification handed to the outbox: queued once. One already queued (pending) or
+    settled is left as it is; one whose last attempt failed for now is queued again."""
+    if entry is not None and (entry.settled or entry.state == "pending"):
+        return entry
+    return begin(entry, key, kind="notify", issue_key=issue_key, payload=payload, at=at)
 
 
 def mark_done(

@@ -20,6 +20,7 @@ from tracker_bridge.store.base import StoreBase
 from tracker_bridge.store.records import (
     CardRecord,
     JournalEntry,
+    MailOutcome,
     ProcessedMessage,
     QuarantineItem,
     StoreClosedError,
@@ -82,6 +83,37 @@ class MemoryStore(StoreBase):
     def message_outcome(self, message_id: str) -> ProcessedMessage | None:
         with self._open():
             return self._messages.get(message_id)
+
+    def commit_mail(self, outcome: MailOutcome) -> bool:
+        outcome.check()  # everything that could fail fails here, before a dict is touched
+        o, at = outcome, utc(outcome.at)
+        with self._open():
+            if (held := o.quarantine) is not None and not any(
+                i.message_id == o.message_id and not i.released for i in self._quarantine.values()
+            ):
+                item_id = len(self._quarantine) + 1
+                raw = None if held.raw is None else bytes(held.raw)
+                self._quarantine[item_id] = replace(
+                    held, id=item_id, message_id=o.message_id, at=at, raw=raw, released_at=None
+                )
+            if o.issue_key:
+                self._threads.setdefault(o.message_id, o.issue_key)
+            if (t := o.tracked) is not None:
+                self._tracked.setdefault(t.issue_key, replace(t, since=utc(t.since)))
+            for sender in o.answered:
+                slot = (address_key(sender), check_day(o.day))  # type: ignore[arg-type]
+                self._answers[slot] = self._answers.get(slot, 0) + 1
+            for n in o.notices:
+                old = self._journal.get(n.key)
+                self._journal[n.key] = journal.queue(
+                    old, n.key, issue_key=n.issue_key, payload=n.payload, at=at
+                )
+            if o.message_id in self._messages:
+                return False
+            self._messages[o.message_id] = ProcessedMessage(
+                o.message_id, o.outcome, at, o.issue_key, o.source_id, o.reason
+            )
+            return True
 
     # --- 2. thread map ---------------------------------------------------------------------
     def remember_outgoing(self, message_id: str, issue_key: str, at: datetime) -> bool:

@@ -16,6 +16,7 @@ from tracker_bridge.mail.source import Watermark
 from tracker_bridge.store.records import (
     CardRecord,
     JournalEntry,
+    MailOutcome,
     ProcessedMessage,
     QuarantineItem,
     TrackedIssue,
@@ -48,6 +49,13 @@ class Store(Protocol):
         ...
 
     def message_outcome(self, message_id: str) -> ProcessedMessage | None: ...
+
+    def commit_mail(self, outcome: MailOutcome) -> bool:
+        """Write one mail's whole outcome (processed mark, thread entry, tracked issue, answer
+        counters, quarantine item, queued notices) in one transaction: all or nothing. ``False``
+        if the message was already recorded (its first record kept; the other parts are still
+        written with their own keep-the-first rules)."""
+        ...
 
     # --- 2. thread map ---------------------------------------------------------------------
     def remember_outgoing(self, message_id: str, issue_key: str, at: datetime) -> bool:

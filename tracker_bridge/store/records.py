@@ -19,8 +19,10 @@ __all__ = [
     "CardRecord",
     "JournalEntry",
     "JournalState",
+    "MailOutcome",
     "ProcessedMessage",
     "QuarantineItem",
+    "QueuedNotice",
     "SchemaTooNewError",
     "StoreClosedError",
     "StoreError",
@@ -127,6 +129,51 @@ class TrackedIssue:
     requester: str
     since: datetime
     finished: str | None = None
+
+
+@dataclass(frozen=True)
+class QueuedNotice:
+    """A notification for the outbox: a pending ``notify`` journal entry once committed."""
+
+    key: str
+    issue_key: str | None
+    payload: str  # JSON text (effects.notify_payload)
+
+
+@dataclass(frozen=True)
+class MailOutcome:
+    """Everything one inbound mail leaves in the store, written as one unit of work by
+    :meth:`~tracker_bridge.store.protocol.Store.commit_mail`: all of it, or (a crash, an error)
+    none of it, so a redelivered mail is either a known duplicate or handled afresh.
+
+    Each part keeps the store's "first write wins" rule: the processed mark, the thread entry
+    (``message_id`` → ``issue_key``), the tracked issue; a quarantine item only if the message
+    is not already held; a notice only if its key was never queued (or only failed for now).
+    """
+
+    message_id: str
+    outcome: str
+    at: datetime
+    issue_key: str | None = None
+    source_id: str | None = None
+    reason: str | None = None
+    quarantine: QuarantineItem | None = None  # id and released_at are ignored
+    tracked: TrackedIssue | None = None
+    answered: tuple[str, ...] = ()  # one automatic answer more to each, on ``day``
+    day: date | None = None
+    notices: tuple[QueuedNotice, ...] = ()
+
+    def check(self) -> None:
+        """Refuse a malformed outcome before anything is written (so a unit never half-fails)."""
+        utc(self.at)
+        if self.tracked is not None:
+            utc(self.tracked.since)
+        if self.answered and self.day is None:
+            raise ValueError("answers counted without a day")
+        if self.day is not None:
+            check_day(self.day)
+        for notice in self.notices:
+            check_json(notice.payload)
 
 
 def utc(at: datetime) -> datetime:

@@ -28,6 +28,7 @@ from tracker_bridge.store.migrations import migrate
 from tracker_bridge.store.records import (
     CardRecord,
     JournalEntry,
+    MailOutcome,
     ProcessedMessage,
     QuarantineItem,
     StoreClosedError,
@@ -141,6 +142,33 @@ class SqliteStore(StoreBase):
     def message_outcome(self, message_id: str) -> ProcessedMessage | None:
         row = self._one(sql.MESSAGE_GET, message_id)
         return None if row is None else sql.message(row)
+
+    def commit_mail(self, outcome: MailOutcome) -> bool:
+        outcome.check()
+        o, at = outcome, to_text(outcome.at)
+        with self._tx(durable=True) as db:
+            held = o.quarantine
+            if held and db.execute(sql.QUARANTINE_HELD_ID, (o.message_id,)).fetchone() is None:
+                fields = (o.message_id, held.source_id, held.reason, held.sender, held.subject,
+                          at, held.raw)  # fmt: skip
+                db.execute(sql.QUARANTINE_ADD, fields).fetchone()
+            if o.issue_key:
+                db.execute(sql.THREAD_ADD, (o.message_id, o.issue_key, "in", at))
+            if (t := o.tracked) is not None:
+                db.execute(sql.TRACKED_ADD, (t.issue_key, t.customer, t.requester,
+                                             to_text(t.since)))  # fmt: skip
+            for sender in o.answered:
+                assert o.day is not None  # MailOutcome.check
+                db.execute(sql.ANSWER_COUNT, (address_key(sender), check_day(o.day))).fetchone()
+            for notice in o.notices:
+                row = db.execute(sql.JOURNAL_GET, (notice.key,)).fetchone()
+                old = None if row is None else sql.entry(row)
+                new = journal.queue(old, notice.key, issue_key=notice.issue_key,
+                                    payload=notice.payload, at=o.at)  # fmt: skip
+                if new is not old:
+                    db.execute(sql.JOURNAL_PUT, sql.entry_row(new))
+            row = (o.message_id, o.outcome, o.issue_key, o.source_id, o.reason, at)
+            return db.execute(sql.MESSAGE_ADD, row).rowcount > 0
 
     # --- 2. thread map ---------------------------------------------------------------------
     def remember_outgoing(self, message_id: str, issue_key: str, at: datetime) -> bool:
