@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from tracker_bridge.effects import notify_payload
 from tracker_bridge.mail.envelope import message_ids
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.mail.sent_folder import MaildirSentFolder
 from tracker_bridge.outbox import QUEUE_LIFETIME, Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.store.memory import MemoryStore
@@ -153,3 +155,63 @@ async def test_a_permanent_refusal_marks_the_address_bounced_and_stops_mailing_i
     for notify in (first, second):
         entry = store.journal_get(notify.key)
         assert entry is not None and entry.state == "failed" and entry.permanent
+
+
+def with_sent(outbox: Outbox, sent: MaildirSentFolder, store: MemoryStore | None = None) -> Outbox:
+    """The same outbox (on ``store`` if given), filing copies in (and consulting) ``sent``."""
+    return Outbox(
+        store or outbox._store, outbox._clock, outbox._renderer, outbox._sender,
+        outbox._identity, sent=sent,
+    )  # fmt: skip
+
+
+async def test_a_sent_notification_is_filed_in_the_sent_folder(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, tmp_path: Path
+) -> None:
+    """Issue 13.2: the copy in Sent carries the very Message-ID the requester got."""
+    sent = MaildirSentFolder(tmp_path / "Maildir")
+    queue(store)
+    assert await with_sent(outbox, sent).drain() == 1
+    (message,) = smtp.messages
+    copy = await sent.find(str(message["Message-ID"]))
+    assert copy is not None and copy.issue_key == "SUP-7"
+
+
+async def test_a_notification_the_journal_forgot_is_found_in_sent_and_not_sent_again(
+    outbox: Outbox, smtp: SmtpCapture, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Issue 13.2: the state database is lost after the email went out; the same event queued
+    again in a fresh store is settled from the Sent folder's copy, and nothing is sent."""
+    sent = MaildirSentFolder(tmp_path / "Maildir")
+    first = MemoryStore()
+    queue(first)
+    assert await with_sent(outbox, sent, first).drain() == 1
+    fresh = MemoryStore()  # the database deleted, or an older backup restored
+    notify = queue(fresh)
+    assert await with_sent(outbox, sent, fresh).drain() == 0
+    assert len(smtp.messages) == 1
+    entry = fresh.journal_get(notify.key)
+    assert entry is not None and entry.state == "done"
+    assert entry.result == str(smtp.messages[0]["Message-ID"])
+    # and a reply to it still threads: the thread map learnt the id again
+    assert fresh.issue_for_message(entry.result.strip("<>")) == "SUP-7"
+
+
+async def test_a_sent_folder_that_cannot_be_read_delays_the_notification(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Not being able to look is not "not there": the email waits (R22) instead of risking a
+    second copy, and goes out once the folder can be read."""
+    sent = MaildirSentFolder(tmp_path / "Maildir")
+    sent.path.mkdir(parents=True)
+    blocker = sent.path / "cur"
+    blocker.write_text("not a directory")  # the folder cannot be listed
+    notify = queue(store)
+    assert await with_sent(outbox, sent).drain() == 0
+    assert smtp.messages == []
+    entry = store.journal_get(notify.key)
+    assert entry is not None and entry.state == "pending"
+    blocker.unlink()
+    clock.advance(timedelta(minutes=5))
+    assert await with_sent(outbox, sent).drain() == 1
+    assert len(smtp.messages) == 1

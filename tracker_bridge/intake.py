@@ -19,10 +19,12 @@ from typing import Protocol
 import structlog
 
 from tracker_bridge.clock import Clock
-from tracker_bridge.effects import BatchResult, Effects
+from tracker_bridge.effects import BatchResult, Effects, TransientEffectError
+from tracker_bridge.mail.errors import TransientMailError
 from tracker_bridge.mail.loop_guard import should_answer
-from tracker_bridge.mail.outbound import RESPONSE_TEMPLATES
+from tracker_bridge.mail.outbound import OUR_ID_PREFIX, RESPONSE_TEMPLATES
 from tracker_bridge.mail.parse import parse_message
+from tracker_bridge.mail.sent_folder import SentFolder, bare_id
 from tracker_bridge.mail.source import IncomingMessage, Outcome
 from tracker_bridge.mail.thread_match import subject_keys
 from tracker_bridge.regulation.actions import CreateIssue, Notify, Quarantine
@@ -91,10 +93,12 @@ class Intake:
         effects: Effects,
         issues: IssueReader,
         own_addresses: frozenset[str],
+        sent: SentFolder | None = None,
     ) -> None:
         self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
         self._customers = tuple(customers)
         self._effects, self._issues, self._own = effects, issues, own_addresses
+        self._sent = sent
 
     def prepare(self, message: IncomingMessage) -> PreparedMessage:
         """Parse ``message`` and name what it depends on (no I/O beyond the store)."""
@@ -184,10 +188,13 @@ class Intake:
     async def _thread(self, mail: InboundMail, customer: Customer | None) -> IssueView | None:
         """The issue this mail replies to: by In-Reply-To/References, then by a key in the
         subject when the sender belongs to that issue's customer."""
-        for message_id in (mail.in_reply_to, *reversed(mail.references)):
-            key = self._store.issue_for_message(message_id) if message_id else None
+        answered = [m for m in (mail.in_reply_to, *reversed(mail.references)) if m]
+        for message_id in answered:
+            key = self._store.issue_for_message(message_id)
             if key:
                 return await self._issues.view(key)
+        if key := await self._thread_from_sent(answered):
+            return await self._issues.view(key)
         if customer is None:
             return None
         for key in subject_keys(mail.subject):
@@ -196,6 +203,24 @@ class Intake:
             view = await self._issues.view(key)
             if view is not None and view.customer == customer.name:
                 return view
+        return None
+
+    async def _thread_from_sent(self, answered: Sequence[str]) -> str | None:
+        """The issue of one of our notifications the store no longer knows (a lost or restored
+        database), read from its copy in the Sent folder; the thread map learns it again."""
+        if self._sent is None:
+            return None
+        for message_id in answered:
+            if not bare_id(message_id).startswith(OUR_ID_PREFIX):
+                continue  # not one of ours: no need to ask the server
+            try:
+                copy = await self._sent.find(message_id)
+            except TransientMailError as exc:  # look again later rather than misthread
+                raise TransientEffectError(str(exc)) from exc
+            if copy is not None and copy.issue_key:
+                self._store.remember_outgoing(copy.message_id, copy.issue_key, self._clock.now())
+                log.info("mail.thread_from_sent", message_id=message_id, issue=copy.issue_key)
+                return copy.issue_key
         return None
 
     def _commit(

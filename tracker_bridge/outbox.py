@@ -13,6 +13,10 @@ mailbox full: :class:`~tracker_bridge.mail.errors.RecipientRefused`) settles the
 suppresses the address — visibly, until ``tracker-bridge suppressions lift`` lifts it.
 A crash between sending and journaling can repeat one email: the only duplicate the design
 allows, and the same Message-ID lets mail clients fold it.
+
+With a Sent folder (:mod:`tracker_bridge.mail.sent_folder`) each sent email is also filed there,
+and before sending the outbox looks for its Message-ID: an email the journal forgot (the state
+database lost, or restored from an older backup) is found and settled instead of sent again.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tracker_bridge.failures import Failure, classify
 from tracker_bridge.mail.errors import MailError, RecipientRefused, TransientMailError
 from tracker_bridge.mail.outbound import build_notification
 from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.mail.sent_folder import SentFolder
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.outages import Outages
 from tracker_bridge.regulation.actions import Notify
@@ -76,12 +81,14 @@ class Outbox:
         *,
         lifetime: timedelta = QUEUE_LIFETIME,
         metrics: Metrics | None = None,
+        sent: SentFolder | None = None,
     ) -> None:
         self._store, self._clock = store, clock
         self._metrics = metrics
         self._renderer, self._sender, self._identity = renderer, sender, identity
         self._lifetime = lifetime
         self.outages: Outages | None = None  # told every send's outcome (the daemon's record)
+        self._sent = sent
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""
@@ -118,6 +125,11 @@ class Outbox:
             bare = str(message["Message-ID"]).strip().strip("<>")
             self._store.remember_outgoing(bare, issue_key, now)
         try:
+            if await self._already_sent(entry, message):
+                return 0
+        except TransientMailError as exc:  # the Sent folder unreadable: not an SMTP outage
+            return self._retry_later(entry, exc)
+        try:
             await self._sender.send(message)
         except TransientMailError as exc:
             self._note(exc)
@@ -136,6 +148,7 @@ class Outbox:
             self._settle_failed(entry, str(exc), now)
             return 0
         self._note(None)
+        await self._keep_copy(entry, message)
         self._store.journal_done(entry.key, str(message["Message-ID"]), self._clock.now())
         log.info("notification.sent", key=entry.key, template=notify.template, issue=issue_key)
         if self._metrics is not None:
@@ -146,6 +159,28 @@ class Outbox:
     def _note(self, error: BaseException | None) -> None:
         if self.outages is not None:
             self.outages.note("smtp", error, self._clock.now())
+
+    async def _already_sent(self, entry: JournalEntry, message: EmailMessage) -> bool:
+        """Is a copy with this Message-ID in the Sent folder (sent before the journal forgot)?
+        Then it is settled as sent, not sent again. A Sent folder that cannot be read is a
+        transient failure: better late than twice."""
+        if self._sent is None:
+            return False
+        message_id = str(message["Message-ID"])
+        if await self._sent.find(message_id) is None:
+            return False
+        self._store.journal_done(entry.key, message_id, self._clock.now())
+        log.warning("notification.already_sent", key=entry.key, message_id=message_id)
+        return True
+
+    async def _keep_copy(self, entry: JournalEntry, message: EmailMessage) -> None:
+        """File the sent email in the Sent folder; a failure costs only the record (logged)."""
+        if self._sent is None:
+            return
+        try:
+            await self._sent.keep(message)
+        except (MailError, OSError) as exc:
+            log.warning("notification.sent_copy_failed", key=entry.key, error=str(exc))
 
     def _build(self, notify: Notify, issue_key: str | None, now: datetime) -> EmailMessage:
         extra = {"key": issue_key} if issue_key else {}

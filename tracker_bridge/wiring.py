@@ -32,6 +32,7 @@ from tracker_bridge.mail.maildir_source import MaildirSource
 from tracker_bridge.mail.outbound import SmtpSender, blames_recipient
 from tracker_bridge.mail.outbound import SmtpSettings as SenderSettings
 from tracker_bridge.mail.render import TemplateRenderer
+from tracker_bridge.mail.sent_folder import ImapSentFolder, MaildirSentFolder, SentFolder
 from tracker_bridge.mail.source import MailSource, MailSourceError
 from tracker_bridge.metrics import Metrics
 from tracker_bridge.outages import Outage, Outages
@@ -174,9 +175,29 @@ def _source(
             quarantine_folder=mail.folders.quarantine,
             poll_interval=min(1.0, mail.poll_interval.total_seconds()),
         )
+    return ImapSource(
+        _imap_settings(settings, overrides),
+        clock=clock,
+        store=store,
+        on_retry=lambda: metrics.retries.labels(system="imap").inc(),
+    )
+
+
+def _sent_folder(settings: Settings, overrides: Overrides) -> SentFolder | None:
+    """Where copies of notifications are filed and looked up (``mail.keep_sent``)."""
+    mail = settings.mail
+    if not mail.keep_sent:
+        return None
+    if mail.maildir is not None:
+        return MaildirSentFolder(mail.maildir, mail.folders.sent)
+    return ImapSentFolder(_imap_settings(settings, overrides), mail.folders.sent)
+
+
+def _imap_settings(settings: Settings, overrides: Overrides) -> ImapSettings:
+    mail = settings.mail
     endpoint = mail.imap
     assert endpoint is not None  # config guarantees one of the two
-    imap = ImapSettings(
+    return ImapSettings(
         host=endpoint.host,
         user=endpoint.username,
         password=secret_of(settings.imap_password) or "",
@@ -189,16 +210,16 @@ def _source(
         idle_renew=mail.idle_timeout.total_seconds(),
         poll_interval=mail.poll_interval.total_seconds(),
     )
-    return ImapSource(
-        imap,
-        clock=clock,
-        store=store,
-        on_retry=lambda: metrics.retries.labels(system="imap").inc(),
-    )
 
 
 def _outbox(
-    settings: Settings, store: Store, clock: Clock, overrides: Overrides, metrics: Metrics
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    overrides: Overrides,
+    metrics: Metrics,
+    *,
+    sent: SentFolder | None,
 ) -> Outbox:
     smtp = settings.smtp
     sender = SmtpSender(
@@ -218,7 +239,7 @@ def _outbox(
     domain = overrides.mail_domain or smtp.from_address.rpartition("@")[2]
     identity = OutboxIdentity(smtp.from_address, smtp.from_name, domain, smtp.reply_to)
     renderer = TemplateRenderer(settings.template_dir)
-    return Outbox(store, clock, renderer, sender, identity, metrics=metrics)
+    return Outbox(store, clock, renderer, sender, identity, metrics=metrics, sent=sent)
 
 
 def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozenset[str]:
@@ -466,6 +487,9 @@ async def open_bridge(
             rules.schedule.set(tracked.issue_key, clock.now())
         source = _source(settings, store, clock, over, metrics)
         stack.push_async_callback(source.close)
+        sent = _sent_folder(settings, over)
+        if sent is not None:
+            stack.push_async_callback(sent.close)
         intake = Intake(
             store=store,
             clock=clock,
@@ -475,6 +499,7 @@ async def open_bridge(
             effects=effects,
             issues=reader,
             own_addresses=_own_addresses(settings, customers),
+            sent=sent,
         )
         sync = TrackerSync(
             gateway,
@@ -483,7 +508,7 @@ async def open_bridge(
             tracked=lambda: [t.issue_key for t in store.tracked_issues()],
             now=clock.now,
         )
-        outbox = _outbox(settings, store, clock, over, metrics)
+        outbox = _outbox(settings, store, clock, over, metrics, sent=sent)
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
         mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())
         hook = _webhook(settings, clock, metrics, gateway, sync, reader, customers)

@@ -142,6 +142,9 @@ class MailFolders(Section):
     # A top-level folder: "INBOX.Processed" would break on servers whose separator is "/"
     done: NonEmpty | None = None
     quarantine: NonEmpty = "Quarantine"
+    # Where a copy of every notification is filed (mail.keep_sent): support sees what went out,
+    # and a lost or restored state database is not a reason to send it again
+    sent: NonEmpty = "Sent"
 
 
 class MailSettings(Section):
@@ -151,6 +154,7 @@ class MailSettings(Section):
     folders: MailFolders = Field(default_factory=MailFolders)
     idle_timeout: Duration = IDLE_LIMIT
     poll_interval: Duration = timedelta(minutes=1)
+    keep_sent: bool = True
 
     @model_validator(mode="after")
     def _idle_within_limit(self) -> Self:

@@ -19,7 +19,7 @@ from typing import Literal
 import structlog
 from imapclient import DELETED, IMAPClient
 
-__all__ = ["ImapSession", "ImapSettings", "Scan"]
+__all__ = ["ImapSession", "ImapSettings", "Scan", "connect_client"]
 
 log = structlog.get_logger(__name__)
 
@@ -234,6 +234,11 @@ class ImapSession:
             self._client.create_folder(folder)
             log.info("imap.folder_created", folder=folder)
         self._folders.add(folder)
+
+
+def connect_client(s: ImapSettings) -> IMAPClient:
+    """A logged-in client, as a session's (for a second connection: the Sent folder)."""
+    return _connect(s)
 
 
 def _connect(s: ImapSettings) -> IMAPClient:

@@ -50,6 +50,7 @@ from tracker_bridge.mail.render import RenderedMail
 from tracker_bridge.regulation.actions import Notify
 
 __all__ = [
+    "OUR_ID_PREFIX",
     "RESPONSE_TEMPLATES",
     "SmtpSender",
     "SmtpSettings",
@@ -67,10 +68,14 @@ RESPONSE_TEMPLATES = frozenset({"registered", "reply_ignored", "confirmation_not
 Security = Literal["ssl", "starttls", "none"]
 
 
+# How our Message-IDs begin (bare): the intake asks the Sent folder only about ids like these.
+OUR_ID_PREFIX = "tb."
+
+
 def message_id_for(notify: Notify, domain: str) -> str:
     """The Message-ID of ``notify``'s email: the same action always gets the same one."""
     digest = hashlib.sha256(notify.key.encode()).hexdigest()[:24]
-    return f"<tb.{digest}@{domain}>"
+    return f"<{OUR_ID_PREFIX}{digest}@{domain}>"
 
 
 def build_notification(
