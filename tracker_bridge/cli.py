@@ -85,6 +85,12 @@ def _cmd_webhook(args: argparse.Namespace) -> int:
     return webhook.main(args)
 
 
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from tracker_bridge.commands import backup
+
+    return backup.main(args)
+
+
 def _moment(text: str) -> datetime:
     """``--now``: an ISO 8601 moment with its zone offset (without one it would be a guess)."""
     try:
@@ -166,6 +172,11 @@ def _add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "install", parents=common, help="create or update each queue's trigger (idempotent)"
     )
     install.add_argument("--dry-run", action="store_true", help="only say what would be done")
+    backup = add("backup", _cmd_backup, "a consistent copy of the state database, while it runs")
+    backup.add_argument(
+        "target", nargs="?", metavar="TARGET",
+        help="a file, or a directory for state-<time>.sqlite3 (default: backups/ by the store)",
+    )  # fmt: skip
 
 
 def _add_quarantine(parser: argparse.ArgumentParser) -> None:
