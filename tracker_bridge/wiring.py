@@ -46,6 +46,7 @@ from tracker_bridge.store.instance import InstanceLock
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import StoreError
 from tracker_bridge.store.sqlite import SqliteStore
+from tracker_bridge.telegram.card_ledger import CardLedger, TrackerCardLedger
 from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
 from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient
 from tracker_bridge.tracker.gateway import Credential, TrackerGateway
@@ -310,6 +311,7 @@ def _mirror(
     views: dict[str, IssueView],
     commands: _Commands,
     on_contact: Callable[[bool], None],
+    ledger: CardLedger,
     paced: bool = True,
 ) -> TelegramMirror | None:
     tg = settings.telegram
@@ -332,6 +334,7 @@ def _mirror(
         views=views,
         on_actions=commands.on_actions,
         on_contact=on_contact,
+        ledger=ledger,
     )
 
 
@@ -458,6 +461,7 @@ async def open_bridge(
             views=views,
             commands=commands,
             on_contact=telegram_contact,
+            ledger=TrackerCardLedger(gateway),
             paced=over.telegram_pacing,
         )
         effects = Effects(

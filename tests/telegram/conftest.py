@@ -152,6 +152,7 @@ def make_mirror_fixture(
     ) -> TelegramMirror:
         options: dict[str, Any] = {"poll_timeout": 1, "max_retries": 3} | overrides
         hook = options.pop("on_chat_unavailable", None)
+        ledger = options.pop("ledger", None)
         return TelegramMirror(
             settings or MirrorSettings.from_base(TOKEN, tg.url + "/bot", **options),
             access=ACCESS,
@@ -162,6 +163,7 @@ def make_mirror_fixture(
             views=views,
             on_actions=recorder,
             on_chat_unavailable=hook,
+            ledger=ledger,
         )
 
     return make

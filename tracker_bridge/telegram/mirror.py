@@ -43,6 +43,7 @@ from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.sla import read_clocks
 from tracker_bridge.store.records import CardRecord, TrackedIssue
+from tracker_bridge.telegram.card_ledger import CardLedger, card_in_tags
 from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.coalesce import Coalescer
 from tracker_bridge.telegram.commands import Access, Situation
@@ -114,10 +115,12 @@ class TelegramMirror:
         on_actions: OnActions,
         on_chat_unavailable: OnChatUnavailable | None = None,
         on_contact: OnContact | None = None,
+        ledger: CardLedger | None = None,
     ) -> None:
         """``on_contact`` is told of every successful Bot API exchange (True for a poll)."""
         self._settings = settings
         self._on_contact = on_contact
+        self._ledger = ledger
         self._access = access
         self._cards = cards
         self._clock, self._cal, self._policy = clock, calendar, policy
@@ -254,7 +257,7 @@ class TelegramMirror:
         chat_id, sender, now = self._chat(card.customer), self._need_sender(), self._clock.now()
         clocks = read_clocks(view, now, self._cal, self._policy)
         shown = render_card(view, clocks, now, self._cal, self._settings.cards)
-        record = self._cards.card(key)
+        record = self._cards.card(key) or _recorded_in_tracker(key, chat_id, view, now)
         if record is not None and record.chat_id == chat_id:
             if record.fingerprint == shown.fingerprint:
                 return record.message_id
@@ -267,7 +270,13 @@ class TelegramMirror:
         message_id = await sender.send(chat_id, shown.html, buttons=shown.buttons)
         self._cards.save_card(key, chat_id, message_id, shown.fingerprint, now)
         log.info("telegram.card_posted", issue=key, chat_id=chat_id, message_id=message_id)
+        await self._note(key, chat_id, message_id)
         return message_id
+
+    async def _note(self, key: str, chat_id: int, message_id: int) -> None:
+        """Record the new card on its issue too (it survives the state database)."""
+        if self._ledger is not None:
+            await self._ledger.note(key, chat_id, message_id)
 
     def _chat(self, customer: str) -> int:
         chat_id = self._chat_of.get(customer)
@@ -299,3 +308,16 @@ class TelegramMirror:
             log.warning("telegram.polling_error", error=repr(error))  # PTB retries polling
             return
         log.error("telegram.handler_failed", error=repr(error), update=repr(update)[:500])
+
+
+def _recorded_in_tracker(
+    key: str, chat_id: int, view: IssueView, now: datetime
+) -> CardRecord | None:
+    """The card the issue's tags name, when the store has none (a lost or restored database):
+    it is edited in place rather than posted again. Its fingerprint is unknown, so the edit
+    always goes out (and shows the card as it is now)."""
+    message_id = card_in_tags(view.tags, chat_id)
+    if message_id is None:
+        return None
+    log.info("telegram.card_from_tracker", issue=key, chat_id=chat_id, message_id=message_id)
+    return CardRecord(key, chat_id, message_id, "", now)
