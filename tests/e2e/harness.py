@@ -245,12 +245,15 @@ class World:
         self.clock.set(when)
         await self.settle(120.0, step)
 
-    async def restart(self) -> None:
+    async def restart(self, *, meanwhile: Callable[[], None] | None = None) -> None:
         """Stop the daemon, close its bridge, and run a second bridge on the same store path
-        (a service restart: only what the SQLite store and the remote systems hold survives)."""
+        (a service restart: only what the SQLite store and the remote systems hold survives).
+        ``meanwhile`` runs while nothing is open: an operator deleting or restoring the store."""
         assert self.settings is not None and self.bridges is not None
         await self.stop_daemon()
         await self.bridges.aclose()
+        if meanwhile is not None:
+            meanwhile()
         self.bridges = contextlib.AsyncExitStack()
         self.bridge = await self.bridges.enter_async_context(
             open_bridge(self.settings, clock=self.clock, overrides=self.overrides)

@@ -1,0 +1,156 @@
+"""Issue 13.2: a lost or restored state database re-sends nothing (R12, R5, R8).
+
+The whole daemon on the fakes, then the operator's two accidents: ``state.sqlite3`` deleted, and
+``state.sqlite3`` replaced by a backup (``tracker-bridge backup``'s online copy) taken an hour
+earlier. After the restart and many rounds of every loop: no notification is sent a second time
+(none at all that was not owed), no second Telegram card appears, and a requester's reply to one
+of our emails the database no longer knows still lands on its issue.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from tests.e2e.harness import CHAT, DOCTOR, World, running_world
+from tracker_bridge.store.backup import backup_sqlite
+from tracker_bridge.testing.fake_telegram import FakeMessage
+
+
+def cards(world: World, key: str) -> list[FakeMessage]:
+    """The bot's live messages with buttons for ``key``: its cards (alerts have none)."""
+    assert world.telegram is not None
+    return [
+        m
+        for m in world.telegram.bot_messages(CHAT)
+        if m.buttons and key in m.text and not m.deleted
+    ]
+
+
+def sent_ids(world: World) -> Counter[str]:
+    return Counter(str(m["Message-ID"]) for m in world.smtp.messages)
+
+
+def ack_of(world: World, key: str) -> str:
+    """The Message-ID of the acknowledgment for ``key`` (its subject names the key)."""
+    (ack,) = [m for m in world.mails_to(DOCTOR) if f"[{key}]" in str(m["Subject"])][:1]
+    return str(ack["Message-ID"])
+
+
+def store_files(root: Path) -> list[Path]:
+    return [root / f"state.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
+
+
+def delete_store(root: Path) -> Callable[[], None]:
+    def delete() -> None:
+        for path in store_files(root):
+            path.unlink(missing_ok=True)
+
+    return delete
+
+
+def restore_store(root: Path, backup: Path) -> Callable[[], None]:
+    """What docs/operations.md tells the operator: the backup in place, -wal/-shm removed."""
+
+    def restore() -> None:
+        delete_store(root)()
+        (root / "state.sqlite3").write_bytes(backup.read_bytes())
+
+    return restore
+
+
+async def _urgent(world: World, n: int) -> str:
+    world.mail(subject=f"СРОЧНО не работает регистратура {n} - Терапия", body="Логин: ivanova")
+    key = f"SUP-{n}"
+    await world.run_until(lambda: bool(cards(world, key)) and _acked(world, key))
+    return key
+
+
+async def _plain(world: World, n: int) -> str:
+    world.mail(subject=f"Не печатается рецепт {n}", body="Логин: ivanova\nОтделение: Терапия")
+    key = f"SUP-{n}"
+    await world.run_until(lambda: _acked(world, key))
+    return key
+
+
+def _acked(world: World, key: str) -> bool:
+    return any(f"[{key}]" in str(m["Subject"]) for m in world.mails_to(DOCTOR))
+
+
+async def _ask_and_answer(world: World, key: str) -> None:
+    """Support asks (a «Нужна дополнительная информация» email), the doctor answers it."""
+    before = len(world.mails_to(DOCTOR))
+    world.tracker.transition(key, "request_info", by="ivanov", comment="Какой кабинет?")
+    await world.run_until(lambda: len(world.mails_to(DOCTOR)) > before, step=5.0)
+    question = world.mails_to(DOCTOR)[-1]
+    assert "Нужна дополнительная информация" in str(question["Subject"])
+    comments = len(world.comments(key))
+    world.mail(
+        subject=f"Re: {question['Subject']}", body="Кабинет 12.",
+        in_reply_to=str(question["Message-ID"]),
+    )  # fmt: skip
+    await world.run_until(lambda: len(world.comments(key)) > comments, step=5.0)
+
+
+async def _reply_lands_on(world: World, key: str, to_message_id: str) -> None:
+    """A reply to one of our emails becomes a comment on ``key``, and no new issue."""
+    issues = len(world.tracker.issues)
+    comments = len(world.comments(key))
+    world.mail(subject="Re: ваше письмо", body="Спасибо, ещё деталь: кабинет 14.",
+               in_reply_to=to_message_id)  # fmt: skip
+    await world.run_until(lambda: len(world.comments(key)) > comments, step=5.0)
+    assert "кабинет 14" in world.comments(key)[-1]
+    assert len(world.tracker.issues) == issues
+
+
+async def test_a_deleted_database_re_sends_nothing_and_old_replies_still_thread(
+    tmp_path: Path,
+) -> None:
+    async with running_world(tmp_path, telegram=True) as world:
+        urgent = await _urgent(world, 1)
+        plain = await _plain(world, 2)
+        await _ask_and_answer(world, plain)
+        world.tracker.transition(urgent, "start_progress", by="ivanov")
+        await world.settle(300.0, 10.0)
+        sent, card = sent_ids(world), cards(world, urgent)
+        assert len(card) == 1
+
+        await world.restart(meanwhile=delete_store(tmp_path))
+        await world.settle(600.0, 10.0)
+        assert sent_ids(world) == sent  # nothing at all sent again
+        assert cards(world, urgent) == card  # the same card, edited at most
+        await _reply_lands_on(world, plain, ack_of(world, plain))
+        assert max(sent_ids(world).values()) == 1
+
+
+async def test_an_hour_old_backup_re_sends_nothing_of_the_hour_it_missed(tmp_path: Path) -> None:
+    """The backup knows SUP-1 and SUP-2 as they were; in the hour after it SUP-3 came (a card,
+    an acknowledgment), SUP-2 was asked and answered, SUP-1 taken into work. Restored, the
+    daemon meets all of that as unfinished business — and sends none of it again."""
+    backup = tmp_path / "backups" / "state-hour-ago.sqlite3"
+    async with running_world(tmp_path, telegram=True) as world:
+        first = await _urgent(world, 1)
+        plain = await _plain(world, 2)
+        await world.settle(120.0, 10.0)
+        backup_sqlite(tmp_path / "state.sqlite3", backup)
+
+        world.clock.advance(timedelta(minutes=10))
+        late = await _urgent(world, 3)
+        await _ask_and_answer(world, plain)
+        world.tracker.transition(first, "start_progress", by="ivanov")
+        await world.run_until(lambda: "В работе" in cards(world, first)[0].text, step=5.0)
+        world.clock.advance(timedelta(minutes=30))
+        await world.settle(300.0, 10.0)
+        sent = sent_ids(world)
+        live = {key: cards(world, key) for key in (first, late)}
+        assert all(len(c) == 1 for c in live.values())
+
+        await world.restart(meanwhile=restore_store(tmp_path, backup))
+        await world.settle(900.0, 10.0)
+        assert sent_ids(world) == sent
+        assert {key: cards(world, key) for key in (first, late)} == live
+        # the doctor answers the acknowledgment of SUP-3, which the old database never saw
+        await _reply_lands_on(world, late, ack_of(world, late))
+        assert max(sent_ids(world).values()) == 1
