@@ -118,7 +118,9 @@ class Outbox:
         if self._store.is_bounced(notify.to):
             self._settle_failed(entry, f"{notify.to} bounces permanently", now)
             return 0
-        message = self._build(notify, issue_key, now)
+        # dated when it was queued, not when this attempt runs: a repeat after a crash in the
+        # window between SMTP's acceptance and the journal is then the very same bytes
+        message = self._build(notify, issue_key, entry.created_at)
         self._store.journal_begin(entry.key, entry.kind, issue_key, entry.payload, now)
         if issue_key:
             # bare, as the intake reads In-Reply-To/References (mail.envelope.message_ids)

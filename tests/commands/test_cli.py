@@ -20,6 +20,7 @@ COMMANDS = (
     "quarantine",
     "replay",
     "webhook",
+    "backup",
 )
 
 

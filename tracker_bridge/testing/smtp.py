@@ -22,6 +22,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -111,7 +112,11 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if (fault := self._capture._take_fault("data", server)) is not None:
             return fault
-        self._capture._keep(session, envelope)
+        message = self._capture._keep(session, envelope)
+        if self._capture.on_accept is not None:
+            # before the 250 goes out: a test can kill the sender in the window between the
+            # server taking the message and the sender learning it did
+            self._capture.on_accept(message)
         return "250 Message accepted for delivery"
 
 
@@ -135,6 +140,8 @@ class SmtpCapture:
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.cert_path: Path | None = None
         self._controller: Controller | None = None
+        # called with each accepted message before the server answers 250
+        self.on_accept: Callable[[EmailMessage], None] | None = None
 
     # -- what tests read ------------------------------------------------------------------
     @property
@@ -234,7 +241,7 @@ class SmtpCapture:
             server.transport.abort()  # like a crashed peer: no reply, the socket just goes
         return "421 connection dropped"  # never reaches the client
 
-    def _keep(self, session: Session, envelope: Envelope) -> None:
+    def _keep(self, session: Session, envelope: Envelope) -> EmailMessage:
         raw = envelope.original_content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
@@ -249,6 +256,7 @@ class SmtpCapture:
         )
         with self._lock:
             self._received.append(received)
+        return message
 
 
 _DEFAULT_TEXT = {4: "4.3.0 Temporary failure, try again later", 5: "5.1.1 Mailbox unavailable"}
