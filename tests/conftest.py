@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests import shared_corpus
+from tracker_bridge.testing.postgres import PostgresCluster, PostgresMissingError
 
 _left_out: list[pytest.Item] = []
 
@@ -26,3 +29,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"shared corpus not found at {shared_corpus.CORPUS}: its {len(_left_out)} "
             f"conformance tests were skipped; to run them, {shared_corpus.HOW_TO_GET}"
         )
+
+
+@pytest.fixture(scope="session", name="postgres")
+def fixture_postgres() -> Iterator[PostgresCluster]:
+    """One private PostgreSQL cluster on loopback for the session; a test asks it for its own
+    database (``postgres.create_database()``). Missing server programs fail the test (never
+    skip) and say how to install them, as Dovecot's fixture does."""
+    try:
+        cluster = PostgresCluster().__enter__()
+    except PostgresMissingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield cluster
+    cluster.close()

@@ -3,7 +3,8 @@
 ``pip install tracker-bridge`` carries what the daemon needs and no more. ``sla-report --png``
 needs matplotlib (the ``report`` extra); ``demo`` needs the local SMTP server the fakes use
 (aiosmtpd, the ``demo`` extra; ``testing`` carries the same for the fakes in other projects'
-tests). A command that lacks its extra says which one, before it does any work.
+tests); a PostgreSQL store (``store_url``) needs psycopg (the ``postgres`` extra). A command
+that lacks its extra says which one, before it does any work.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "report": ("matplotlib",),
     "demo": ("aiosmtpd",),
     "testing": ("aiosmtpd",),
+    "postgres": ("psycopg",),
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +23,7 @@ from tracker_bridge.clock import Clock
 from tracker_bridge.config import Settings
 from tracker_bridge.daemon import Daemon, Intervals
 from tracker_bridge.effects import Effects, TransientEffectError
+from tracker_bridge.extras import require_extra
 from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
 from tracker_bridge.intake import Intake
 from tracker_bridge.issue_reader import TrackerIssueReader
@@ -162,6 +163,27 @@ def gateway_for(
         resolution=tracker.resolution,
         resolutions=tracker.resolutions_by_status(),
     )
+
+
+def _open_store(settings: Settings, stack: ExitStack | AsyncExitStack, clock: Clock) -> Store:
+    """The configured store, once this daemon holds it: exactly one active daemon per store,
+    a second one refuses before it reads the inbox or opens the store. SQLite (``store_path``)
+    by default; PostgreSQL when ``store_url`` is set."""
+    if settings.store_url is None:
+        lock = stack.enter_context(InstanceLock(settings.store_path))
+        holder = lock.acquire(since=clock.now())
+        log.info("instance.acquired", lock=str(lock.path), pid=holder.pid, host=holder.host)
+        return stack.enter_context(SqliteStore(settings.store_path))
+    # psycopg is imported only for a PostgreSQL store (an optional dependency)
+    require_extra("postgres", "a PostgreSQL store (store_url)")
+    from tracker_bridge.store.pg_instance import PostgresInstanceLock  # noqa: PLC0415
+    from tracker_bridge.store.postgres import PostgresStore  # noqa: PLC0415
+
+    password = secret_of(settings.store_password)
+    pg_lock = stack.enter_context(PostgresInstanceLock(settings.store_url, password=password))
+    holder = pg_lock.acquire(since=clock.now())
+    log.info("instance.acquired", lock=pg_lock.name, pid=holder.pid, host=holder.host)
+    return stack.enter_context(PostgresStore(settings.store_url, password=password))
 
 
 def _source(
@@ -423,13 +445,7 @@ async def open_bridge(
     """Build every part from ``settings``; close them all on exit."""
     over = overrides or Overrides()
     async with AsyncExitStack() as stack:
-        if over.store is None:
-            # exactly one active daemon per store: a second one refuses here, before it reads
-            # the inbox or opens the store (tracker_bridge.store.instance)
-            lock = stack.enter_context(InstanceLock(settings.store_path))
-            holder = lock.acquire(since=clock.now())
-            log.info("instance.acquired", lock=str(lock.path), pid=holder.pid, host=holder.host)
-        store = over.store or stack.enter_context(SqliteStore(settings.store_path))
+        store = over.store or _open_store(settings, stack, clock)
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()
         metrics = Metrics()

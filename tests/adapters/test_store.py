@@ -1,4 +1,5 @@
-"""The Store contract, run against both implementations (in memory and SQLite)."""
+"""The Store contract, run against every implementation: in memory, SQLite and PostgreSQL (a
+real private cluster on loopback)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tracker_bridge.store import (
     StoreClosedError,
     TrackedIssue,
 )
+from tracker_bridge.store.postgres import PostgresStore
 from tracker_bridge.store.records import MailOutcome, QuarantineItem, QueuedNotice
 
 AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -30,14 +32,20 @@ DAY = date(2026, 3, 2)
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(name="make_store", params=["memory", "sqlite"])
+@pytest.fixture(name="make_store", params=["memory", "sqlite", "postgres"])
 def fixture_make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
-    """A factory of fresh stores of one implementation; every store made is closed afterwards."""
+    """A factory of fresh stores of one implementation; every store made is closed afterwards.
+    PostgreSQL: a fresh database in the session's private cluster for each store."""
     made: list[Store] = []
 
     def make() -> Store:
-        path = tmp_path / f"store{len(made)}.db"
-        store: Store = MemoryStore() if request.param == "memory" else SqliteStore(path)
+        store: Store
+        if request.param == "memory":
+            store = MemoryStore()
+        elif request.param == "sqlite":
+            store = SqliteStore(tmp_path / f"store{len(made)}.db")
+        else:
+            store = PostgresStore(request.getfixturevalue("postgres").create_database())
         made.append(store)
         return store
 

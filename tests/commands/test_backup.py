@@ -79,3 +79,11 @@ def test_without_a_store_there_is_nothing_to_back_up(tmp_path: Path) -> None:
         f"tracker-bridge backup: {tmp_path / 'state.sqlite3'}: no store to back up"
     )
     assert not (tmp_path / "copy.sqlite3").exists()
+
+
+def test_a_postgresql_store_is_left_to_postgresqls_own_tools(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    config.write_text('store_url = "postgresql://tb@db.example/tb"\n' + config.read_text())
+    result = run_cli("backup", "--config", str(config))
+    assert result.code == 1
+    assert "pg_dump" in result.err and len(result.err.splitlines()) == 1

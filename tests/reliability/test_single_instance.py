@@ -23,13 +23,16 @@ from tests.reliability.support import (
     write_config,
 )
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.store.instance import (
     EX_ANOTHER_INSTANCE,
     AnotherInstanceError,
     InstanceLock,
     lock_path_for,
 )
+from tracker_bridge.store.postgres import PostgresStore, redacted
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture
 
 MAILS = 10
@@ -114,3 +117,37 @@ def test_the_lock_is_exclusive_per_store_and_released_on_close(tmp_path: Path) -
     with InstanceLock(store) as again:
         again.acquire(since=since)
         assert again.held
+
+
+async def test_on_postgresql_too_a_second_daemon_refuses_and_the_first_works(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
+    """Issue 13.1 + 13.4: two real daemons on one PostgreSQL store (``store_url``): the
+    second exits 75 naming the first; the first registers mail with its state in PostgreSQL."""
+    url = postgres.create_database()
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        config.write_text(f'store_url = "{url}"\n' + config.read_text(encoding="utf-8"))
+        first = DaemonChild(config, tmp_path / "first.log")
+        second = DaemonChild(config, tmp_path / "second.log")
+        try:
+            await first.start()
+            pid = first.pid
+            await second.start(wait_ready=False)
+            assert await second.exit_code(within=60) == EX_ANOTHER_INSTANCE
+            line = (tmp_path / "second.log").read_text(encoding="utf-8").strip()
+            _, raw = email(subject="Не открывается карта PG", body="Карта 1.")
+            deliver(tmp_path / "Maildir", raw)
+            await eventually(lambda: len(smtp.messages) == 1, 30, "acknowledged")
+            assert await first.stop() == 0
+        finally:
+            await first.close()
+            await second.close()
+    assert line.splitlines() == [
+        f"tracker-bridge: another daemon is already active on the store {redacted(url)} "
+        f"(pid {pid} on {socket.gethostname()} since {line.split(' since ')[1].split(')')[0]}); "
+        "refusing to start a second one"
+    ]
+    assert not (tmp_path / "state.sqlite3").exists()  # the state went to PostgreSQL
+    with PostgresStore(url) as store:
+        assert store.message_outcome(str(parse_message(raw).message_id)) is not None

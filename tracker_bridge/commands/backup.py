@@ -29,6 +29,12 @@ def target_path(store: Path, target: str | None, stamp: str) -> Path:
 
 def main(args: argparse.Namespace) -> int:
     settings = settings_of(args)
+    if settings.store_url is not None:
+        sys.stderr.write(
+            "tracker-bridge backup: the store is in PostgreSQL: back it up with PostgreSQL's own"
+            " tools (pg_dump -Fc, or continuous archiving); see docs/operations.md\n"
+        )
+        return 1
     stamp = clock_of(args).now().strftime("%Y%m%dT%H%M%SZ")
     target = target_path(settings.store_path, args.target, stamp)
     with quiet_logging(args):

@@ -31,6 +31,7 @@ from tracker_bridge.clock import Clock, SystemClock
 from tracker_bridge.commands.common import settings_of
 from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS, Settings
 from tracker_bridge.daemon import Daemon, Heartbeat, Intervals
+from tracker_bridge.extras import MissingExtraError
 from tracker_bridge.health import Health
 from tracker_bridge.log import configure_logging, register_secret
 from tracker_bridge.metrics import serve_metrics
@@ -187,6 +188,8 @@ def main(args: argparse.Namespace) -> int:
     except LocalConfigError as exc:
         sys.stderr.write(f"{exc}\n")  # one line: a restart cannot fix it, systemd must not loop
         return EX_CONFIG
+    except MissingExtraError:
+        raise  # an install to complete, not a crash: the CLI names the extra (exit 69)
     except Exception:
         log.exception("daemon.crashed")
         with contextlib.suppress(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -34,6 +35,19 @@ from tracker_bridge.regulation.statuses import StatusMap
 
 __all__ = ["DEFAULT_STORE_PATH", "SECRET_FIELDS", "Settings", "redacted_dump"]
 
+
+def _store_url(value: str) -> str:
+    """A ``postgresql://user@host[:port]/database`` URL, without a password."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("a postgresql://user@host:5432/database URL (or leave it out for SQLite)")
+    if parts.password is not None:
+        raise ValueError("do not put the password in the URL: give it as store_password")
+    if not parts.hostname or parts.path in ("", "/"):
+        raise ValueError("the URL needs a host and a database: postgresql://user@host/database")
+    return value.strip()
+
+
 DEFAULT_STORE_PATH = Path("/var/lib/tracker-bridge") / sources.STORE_FILE_NAME
 SECRET_FIELDS = (
     "tracker_token",
@@ -42,6 +56,7 @@ SECRET_FIELDS = (
     "smtp_password",
     "telegram_bot_token",
     "webhook_secret",
+    "store_password",
 )
 REDACTED = "***"
 MIN_WEBHOOK_SECRET = 24  # the webhook's only protection against forged calls
@@ -77,6 +92,7 @@ class Settings(BaseSettings):
     smtp_password: Secret | None = None
     telegram_bot_token: Secret | None = None
     webhook_secret: Secret | None = None
+    store_password: Secret | None = None
 
     tracker: TrackerSettings
     mail: MailSettings
@@ -88,6 +104,7 @@ class Settings(BaseSettings):
     statuses: StatusSettings = Field(default_factory=StatusSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     store_path: Path = DEFAULT_STORE_PATH
+    store_url: Annotated[str, AfterValidator(_store_url)] | None = None
     metrics_listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:9464"
     template_dir: Annotated[Path, AfterValidator(_directory)] | None = None
 

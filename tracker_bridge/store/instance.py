@@ -32,6 +32,7 @@ from tracker_bridge.store.records import StoreError, to_text
 __all__ = [
     "EX_ANOTHER_INSTANCE",
     "AnotherInstanceError",
+    "HeldLock",
     "InstanceHolder",
     "InstanceLock",
     "lock_path_for",
@@ -72,7 +73,23 @@ def lock_path_for(store_path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name + ".lock")
 
 
-class InstanceLock:
+class HeldLock:
+    """A claim released by :meth:`release`, also on leaving a ``with`` block."""
+
+    def release(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        self.release()
+
+
+class InstanceLock(HeldLock):
     """The exclusive claim of one daemon process on one store, held until :meth:`release`."""
 
     def __init__(self, store_path: str | os.PathLike[str]) -> None:
@@ -116,15 +133,6 @@ class InstanceLock:
             with contextlib.suppress(OSError):
                 os.ftruncate(fd, 0)
             os.close(fd)  # closing the last descriptor drops the flock
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.release()
 
 
 def _read_holder(fd: int) -> InstanceHolder:

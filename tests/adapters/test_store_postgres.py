@@ -1,0 +1,153 @@
+"""What only the PostgreSQL store does (issue 13.4): migrations, atomic units under a real
+server's failure, a broken connection, the instance lock. A real private cluster on loopback."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tracker_bridge.store.instance import AnotherInstanceError
+from tracker_bridge.store.pg_instance import PostgresInstanceLock
+from tracker_bridge.store.pg_migrations import SCHEMA_VERSION
+from tracker_bridge.store.postgres import PostgresStore, redacted
+from tracker_bridge.store.records import (
+    MailOutcome,
+    QueuedNotice,
+    SchemaTooNewError,
+    StoreError,
+    TrackedIssue,
+)
+from tracker_bridge.testing.postgres import PostgresCluster
+
+AT = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def version_of(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_a_new_database_is_migrated_once_even_by_two_openers_at_once(
+    postgres: PostgresCluster,
+) -> None:
+    url = postgres.create_database()
+    errors: list[BaseException] = []
+    stores: list[PostgresStore] = []
+
+    def open_one() -> None:
+        try:
+            stores.append(PostgresStore(url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert errors == []
+    assert version_of(url) == SCHEMA_VERSION
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_database_from_a_newer_tracker_bridge_is_refused(postgres: PostgresCluster) -> None:
+    url = postgres.create_database()
+    PostgresStore(url).close()
+    with psycopg.connect(url) as conn:
+        conn.execute("INSERT INTO schema_version VALUES (%s)", (SCHEMA_VERSION + 1,))
+    with pytest.raises(SchemaTooNewError, match="newer than this tracker-bridge knows"):
+        PostgresStore(url)
+
+
+def test_everything_survives_closing_and_reopening(postgres: PostgresCluster) -> None:
+    url = postgres.create_database()
+    with PostgresStore(url) as store:
+        store.commit_mail(MailOutcome("<m@x>", "created", AT, issue_key="SUP-1"))
+        store.save_card("SUP-1", -100123, 77, "fp", AT)
+    with PostgresStore(url) as again:
+        assert again.issue_for_message("<m@x>") == "SUP-1"
+        card = again.card("SUP-1")
+        assert card is not None and (card.chat_id, card.message_id) == (-100123, 77)
+
+
+def test_one_mail_is_one_transaction_a_failure_at_its_last_write_leaves_no_trace(
+    postgres: PostgresCluster,
+) -> None:
+    """Issue 13.3 on PostgreSQL: the server refuses the processed mark (a trigger, as a full
+    disk would); every part written before it in the unit is rolled back."""
+    url = postgres.create_database()
+    day = date(2026, 3, 2)
+    with PostgresStore(url) as store:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+            )
+            conn.execute(
+                "CREATE TRIGGER refuse BEFORE INSERT ON processed_messages "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        outcome = MailOutcome(
+            "<m1@clinic>", "created", AT, issue_key="SUP-1",
+            tracked=TrackedIssue("SUP-1", "clinic", "doc@clinic", AT), answered=("doc@clinic",),
+            day=day, notices=(QueuedNotice("notify:ack", "SUP-1", "{}"),),
+        )  # fmt: skip
+        with pytest.raises(psycopg.errors.RaiseException, match="disk full"):
+            store.commit_mail(outcome)
+        assert store.issue_for_message("<m1@clinic>") is None
+        assert store.tracked("SUP-1") is None
+        assert store.answers("doc@clinic", day) == 0
+        assert store.journal_pending() == []
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("DROP TRIGGER refuse ON processed_messages")
+        assert store.commit_mail(outcome)
+        assert [e.key for e in store.journal_pending()] == ["notify:ack"]
+
+
+def test_a_server_restart_is_an_outage_and_the_store_reconnects_after() -> None:
+    """The call that meets the dropped connection raises StoreError (the daemon waits it out);
+    the next one, with the server back, reconnects and sees everything committed before."""
+    with PostgresCluster() as own:
+        url = own.create_database()
+        with PostgresStore(url) as store:
+            store.set_cursor("sync", "a")
+            own.stop(mode="immediate")  # a crash of the server
+            with pytest.raises(StoreError, match=redacted(url)):
+                store.get_cursor("sync")
+            own.start()
+            assert store.get_cursor("sync") == "a"
+
+
+def test_the_instance_lock_admits_one_daemon_and_names_it(postgres: PostgresCluster) -> None:
+    """Issue 13.1 on PostgreSQL: a second claim is refused with the holder's pid, host and
+    since; when the holder's connection ends (its process died) the store is free at once."""
+    url = postgres.create_database()
+    first = PostgresInstanceLock(url)
+    me = first.acquire(since=AT)
+    try:
+        with pytest.raises(AnotherInstanceError) as refused:
+            PostgresInstanceLock(url).acquire(since=AT)
+        assert refused.value.holder == me
+        assert "since 2026-03-02T09:30:00.000000+00:00" in str(refused.value)
+        with psycopg.connect(url, autocommit=True) as admin:  # the holder's backend killed
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+            )
+        second = PostgresInstanceLock(url)
+        second.acquire(since=AT)
+        second.release()
+    finally:
+        first.release()
+
+
+def test_redacted_urls_carry_no_password(tmp_path: Path) -> None:
+    assert redacted("postgresql://bridge:s3cret@db:5432/tb") == "postgresql://bridge@db:5432/tb"
