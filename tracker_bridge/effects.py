@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NoReturn, Protocol
 
@@ -129,9 +129,13 @@ class Effects:
         transient: tuple[type[Exception], ...] = (),
         permanent: tuple[type[Exception], ...] = (),
         metrics: Metrics | None = None,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """``transient``/``permanent``: error classes without a :mod:`~tracker_bridge.failures`
-        marker to read as transient or permanent (the adapters' own errors carry one)."""
+        marker to read as transient or permanent (the adapters' own errors carry one).
+        ``fence``: awaited before every external effect; raises when this daemon may no longer
+        act (a former leader, :mod:`tracker_bridge.store.leadership`)."""
+        self._fence = fence
         self._transient: tuple[type[Exception], ...] = (TransientEffectError, *transient)
         self._permanent: tuple[type[Exception], ...] = (PermanentEffectError, *permanent)
         self._metrics = metrics
@@ -179,6 +183,8 @@ class Effects:
             return
         if isinstance(action, Quarantine | Ignore):
             return  # recorded by the intake with the message itself
+        if self._fence is not None:
+            await self._fence()  # before the journal too: a former leader writes nothing
         entry = self._store.journal_begin(
             action.key, _kind(action), key, _payload(action), self._clock.now()
         )

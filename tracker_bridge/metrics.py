@@ -59,6 +59,9 @@ OUTAGE_SYSTEMS = (*SYSTEMS, "store")
 LOOPS = ("intake", "tracker_sync", "rules", "outbox")
 
 
+ROLES = ("active", "standby", "fenced")
+
+
 class Metrics:
     """Every metric the daemon exports; the attributes are prometheus_client objects."""
 
@@ -137,6 +140,13 @@ class Metrics:
         for loop in LOOPS:
             self.backlog.labels(loop=loop).set(0)
             self.oldest_waiting.labels(loop=loop).set(0)
+        self.role = Gauge(
+            f"{PREFIX}_role",
+            "1 for the role this instance holds: active (the leader), standby, fenced.",
+            ["role"],
+            registry=r,
+        )
+        self.set_role("active")
         for outcome in MESSAGE_OUTCOMES:
             self.messages.labels(outcome=outcome)
         for system in SYSTEMS:
@@ -144,6 +154,12 @@ class Metrics:
         info = Gauge(f"{PREFIX}_build_info", "The running version.", ["version"], registry=r)
         info.labels(version=__version__).set(1)
         self.set_clocks({})
+
+    def set_role(self, role: str) -> None:
+        """This instance now holds ``role`` (the others read 0)."""
+        self.current_role = role
+        for name in ROLES:
+            self.role.labels(role=name).set(1 if name == role else 0)
 
     def mark_contact(self, system: str, at: datetime) -> None:
         """A successful exchange with ``system`` (imap, smtp, tracker, telegram) at ``at``."""
@@ -276,7 +292,8 @@ def _handler_class(metrics: Metrics, health: Health, clock: Clock) -> type[BaseH
             elif path == "/healthz":
                 report = health.check(clock.now())
                 status = HTTPStatus.OK if report.ok else HTTPStatus.SERVICE_UNAVAILABLE
-                self._send_json(status, report.to_json())
+                # which role this instance holds on a shared store (active, or fenced)
+                self._send_json(status, {**report.to_json(), "role": metrics.current_role})
             else:
                 self._send_json(HTTPStatus.NOT_FOUND, {"error": "try /metrics or /healthz"})
 

@@ -21,6 +21,7 @@ database lost, or restored from an older backup) is found and settled instead of
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -89,6 +90,8 @@ class Outbox:
         self._lifetime = lifetime
         self.outages: Outages | None = None  # told every send's outcome (the daemon's record)
         self._sent = sent
+        # awaited before each email: raises once this daemon may no longer act (leadership)
+        self.fence: Callable[[], Awaitable[None]] | None = None
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""
@@ -113,6 +116,8 @@ class Outbox:
         return self._clock.now() < entry.updated_at + delay
 
     async def _attempt(self, entry: JournalEntry) -> int:
+        if self.fence is not None:
+            await self.fence()
         notify, issue_key = notify_from_payload(entry.payload)
         now = self._clock.now()
         if self._store.is_bounced(notify.to):

@@ -8,10 +8,11 @@ resource it opened, so tests, the demo and ``tracker-bridge run`` shut down the 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +61,7 @@ from tracker_bridge.webhook.reads import WebhookReads
 
 if TYPE_CHECKING:
     from tracker_bridge.effects import TelegramPort
+    from tracker_bridge.store.leadership import Leadership
     from tracker_bridge.telegram.mirror import TelegramMirror
     from tracker_bridge.webhook.server import WebhookServer
 
@@ -106,6 +108,58 @@ class Bridge:
     health: Health
     webhook: WebhookReads | None = None
     webhook_server: WebhookServer | None = None
+    # on a PostgreSQL store: this daemon's leadership (role, epoch, the fence)
+    leadership: Leadership | None = None
+
+
+def _step_down_when_lost(leader: Leadership | None, daemon: Daemon, metrics: Metrics) -> None:
+    """A leader that loses the store stops its daemon (told from the thread that met it)."""
+    if leader is None:
+        return
+    loop = asyncio.get_running_loop()
+
+    def lost() -> None:
+        loop.call_soon_threadsafe(_step_down, daemon, metrics)
+
+    leader.on_lost = lost
+
+
+def _step_down(daemon: Daemon, metrics: Metrics) -> None:
+    """Leadership lost: act no more; the process ends (and, restarted, waits as a standby)."""
+    metrics.set_role("fenced")
+    daemon.stop()
+
+
+class _LeaseKeeper:
+    """Renews the leader's lease while the daemon runs (a daemon service)."""
+
+    def __init__(self, leader: Leadership) -> None:
+        self._leader = leader
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._leader.keep(), name="lease")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _keeper(leader: Leadership | None, metrics: Metrics) -> _LeaseKeeper | None:
+    if leader is None:
+        return None
+    metrics.set_role(leader.role)
+    return _LeaseKeeper(leader)
+
+
+def _fence_of(leader: Leadership) -> Callable[[], Awaitable[None]]:
+    """The check every external effect makes first: still the leader? (one round trip)"""
+
+    async def fence() -> None:
+        await asyncio.to_thread(leader.check)
+
+    return fence
 
 
 def field_ids_of(settings: Settings) -> dict[str, str]:
@@ -165,25 +219,31 @@ def gateway_for(
     )
 
 
-def _open_store(settings: Settings, stack: ExitStack | AsyncExitStack, clock: Clock) -> Store:
-    """The configured store, once this daemon holds it: exactly one active daemon per store,
-    a second one refuses before it reads the inbox or opens the store. SQLite (``store_path``)
-    by default; PostgreSQL when ``store_url`` is set."""
+async def _open_store(
+    settings: Settings, stack: AsyncExitStack, clock: Clock
+) -> tuple[Store, Leadership | None]:
+    """The configured store, once this daemon may act on it: exactly one active daemon per
+    store. SQLite (``store_path``): a second daemon refuses before it reads the inbox or opens
+    the store. PostgreSQL (``store_url``): a second daemon waits as a hot standby and takes
+    over when the leader dies or stops renewing its lease (tracker_bridge.store.leadership)."""
     if settings.store_url is None:
         lock = stack.enter_context(InstanceLock(settings.store_path))
         holder = lock.acquire(since=clock.now())
         log.info("instance.acquired", lock=str(lock.path), pid=holder.pid, host=holder.host)
-        return stack.enter_context(SqliteStore(settings.store_path))
+        return stack.enter_context(SqliteStore(settings.store_path)), None
     # psycopg is imported only for a PostgreSQL store (an optional dependency)
     require_extra("postgres", "a PostgreSQL store (store_url)")
-    from tracker_bridge.store.pg_instance import PostgresInstanceLock  # noqa: PLC0415
+    from tracker_bridge.store.leadership import Leadership, LeaseSettings  # noqa: PLC0415
     from tracker_bridge.store.postgres import PostgresStore  # noqa: PLC0415
 
     password = secret_of(settings.store_password)
-    pg_lock = stack.enter_context(PostgresInstanceLock(settings.store_url, password=password))
-    holder = pg_lock.acquire(since=clock.now())
-    log.info("instance.acquired", lock=pg_lock.name, pid=holder.pid, host=holder.host)
-    return stack.enter_context(PostgresStore(settings.store_url, password=password))
+    failover = settings.failover
+    lease = LeaseSettings(failover.lease, failover.check_interval)
+    leader = Leadership(settings.store_url, clock=clock, lease=lease, password=password)
+    stack.callback(leader.release)
+    holder = await leader.acquire(since=clock.now())
+    log.info("instance.acquired", lock=leader.name, pid=holder.pid, host=holder.host)
+    return stack.enter_context(PostgresStore(settings.store_url, password=password)), leader
 
 
 def _source(
@@ -445,7 +505,12 @@ async def open_bridge(
     """Build every part from ``settings``; close them all on exit."""
     over = overrides or Overrides()
     async with AsyncExitStack() as stack:
-        store = over.store or _open_store(settings, stack, clock)
+        store, leader = (
+            (over.store, None)
+            if over.store is not None
+            else await _open_store(settings, stack, clock)
+        )
+        fence = None if leader is None else _fence_of(leader)
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
         policy, customers = settings.policy(), settings.customers_core()
         metrics = Metrics()
@@ -488,6 +553,7 @@ async def open_bridge(
             transient=(TrackerTransient, TelegramTransient),
             permanent=(TrackerPermanent, TelegramPermanent),
             metrics=metrics,
+            fence=fence,
         )
         rules = RulesPass(
             clock=clock,
@@ -529,6 +595,7 @@ async def open_bridge(
             now=clock.now,
         )
         outbox = _outbox(settings, store, clock, over, metrics, sent=sent)
+        outbox.fence = fence
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
         mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())
         hook = _webhook(settings, clock, metrics, gateway, sync, reader, customers)
@@ -547,7 +614,11 @@ async def open_bridge(
             rules=rules,
             outbox=outbox,
             customers=tuple(c.name for c in customers if c.telegram_chat_id is not None),
-            services=tuple(s for s in (mirror, hook[1] if hook else None) if s is not None),
+            services=tuple(
+                x
+                for x in (mirror, hook[1] if hook else None, _keeper(leader, metrics))
+                if x is not None
+            ),
             heartbeat=health,
             backlog=health,
             outages=outages,
@@ -561,8 +632,9 @@ async def open_bridge(
             concurrency=settings.tracker.concurrency,
             transient_errors=TRANSIENT,
         )
+        _step_down_when_lost(leader, daemon, metrics)
         yield Bridge(
             settings, clock, store, calendar, customers, gateway, reader, effects, intake,
             sync, rules, outbox, source, mirror, daemon, metrics, health,
-            hook[0] if hook else None, hook[1] if hook else None,
+            hook[0] if hook else None, hook[1] if hook else None, leader,
         )  # fmt: skip

@@ -3,15 +3,18 @@ server's failure, a broken connection, the instance lock. A real private cluster
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from datetime import UTC, date, datetime
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from tracker_bridge.clock import SystemClock
 from tracker_bridge.store.instance import AnotherInstanceError
-from tracker_bridge.store.pg_instance import PostgresInstanceLock
+from tracker_bridge.store.leadership import FencedError, Leadership, LeaseSettings
 from tracker_bridge.store.pg_migrations import SCHEMA_VERSION
 from tracker_bridge.store.postgres import PostgresStore, redacted
 from tracker_bridge.store.records import (
@@ -126,27 +129,82 @@ def test_a_server_restart_is_an_outage_and_the_store_reconnects_after() -> None:
             assert store.get_cursor("sync") == "a"
 
 
-def test_the_instance_lock_admits_one_daemon_and_names_it(postgres: PostgresCluster) -> None:
-    """Issue 13.1 on PostgreSQL: a second claim is refused with the holder's pid, host and
-    since; when the holder's connection ends (its process died) the store is free at once."""
+async def test_the_leadership_admits_one_daemon_and_names_it(postgres: PostgresCluster) -> None:
+    """Issue 13.1 on PostgreSQL, with standby off: a second claim is refused with the holder's
+    pid, host and since; when the holder's connection ends (its process died) the store is
+    free at once."""
     url = postgres.create_database()
-    first = PostgresInstanceLock(url)
-    me = first.acquire(since=AT)
+    clock = SystemClock()
+    first = Leadership(url, clock=clock)
+    me = await first.acquire(since=AT)
     try:
+        refusing = Leadership(url, clock=clock, lease=LeaseSettings(standby=False))
         with pytest.raises(AnotherInstanceError) as refused:
-            PostgresInstanceLock(url).acquire(since=AT)
+            await refusing.acquire(since=AT)
         assert refused.value.holder == me
         assert "since 2026-03-02T09:30:00.000000+00:00" in str(refused.value)
-        with psycopg.connect(url, autocommit=True) as admin:  # the holder's backend killed
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks"
-                " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
-            )
-        second = PostgresInstanceLock(url)
-        second.acquire(since=AT)
+        _terminate_leader(url)
+        second = Leadership(url, clock=clock, lease=LeaseSettings(standby=False))
+        await second.acquire(since=AT)
+        assert second.epoch == first.epoch + 1  # the fencing token moved on
         second.release()
     finally:
         first.release()
+
+
+async def test_a_former_leader_is_fenced_and_told(postgres: PostgresCluster) -> None:
+    """Issue 13.5: once a newer leader holds the store, every check of the old one fails —
+    its effects are refused before they start — and it is told once (to stop its daemon)."""
+    url = postgres.create_database()
+    clock = SystemClock()
+    old = Leadership(url, clock=clock)
+    await old.acquire(since=AT)
+    lost: list[str] = []
+    old.on_lost = lambda: lost.append("lost")
+    old.check()  # the leader acts
+    _terminate_leader(url)  # as a standby does once the lease ran out
+    new = Leadership(url, clock=clock)
+    await new.acquire(since=AT)
+    try:
+        with pytest.raises(FencedError):
+            old.check()
+        with pytest.raises(FencedError):
+            old.check()
+        assert lost == ["lost"] and old.role == "fenced"
+        new.check()
+    finally:
+        new.release()
+        old.release()
+
+
+async def test_a_standby_takes_over_from_a_leader_that_stopped_renewing(
+    postgres: PostgresCluster,
+) -> None:
+    """A leader whose connection stays open but who renews nothing (paused) keeps the role
+    for its lease only; the standby then ends its backend and leads. A shortened lease (1 s,
+    checks every 0.2 s); the production values are in tests/reliability/test_failover.py."""
+    url = postgres.create_database()
+    clock = SystemClock()
+    quick = LeaseSettings(lease=timedelta(seconds=1), check_interval=timedelta(seconds=0.2))
+    silent = Leadership(url, clock=clock, lease=quick)
+    await silent.acquire(since=AT)  # and never renews
+    standby = Leadership(url, clock=clock, lease=quick)
+    started = time.monotonic()
+    await asyncio.wait_for(standby.acquire(since=AT), 10)
+    try:
+        assert 1.0 <= time.monotonic() - started <= 5.0
+        assert standby.role == "active" and standby.epoch == silent.epoch + 1
+        with pytest.raises(FencedError):
+            silent.check()
+    finally:
+        standby.release()
+        silent.release()
+
+
+def _terminate_leader(url: str) -> None:
+    """End the leader's connection from outside (a crash of its process, seen by the server)."""
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(backend_pid) FROM instance_holder")
 
 
 def test_redacted_urls_carry_no_password(tmp_path: Path) -> None:

@@ -154,10 +154,13 @@ class DaemonChild:
                 stdout=asyncio.subprocess.PIPE, stderr=log, env=child_environment(),
             )  # fmt: skip
         self.started += 1
-        if not wait_ready:
-            return
-        assert self._proc.stdout is not None
-        line = await asyncio.wait_for(self._proc.stdout.readline(), ready_timeout)
+        if wait_ready:
+            await self.wait_ready(ready_timeout)
+
+    async def wait_ready(self, within: float = 30.0) -> None:
+        """Wait for the READY line (a standby prints it once it became the leader)."""
+        assert self._proc is not None and self._proc.stdout is not None
+        line = await asyncio.wait_for(self._proc.stdout.readline(), within)
         assert line.decode().strip() == READY_LINE, f"not ready: {line!r}\n{self.log_tail()}"
 
     async def kill(self) -> None:

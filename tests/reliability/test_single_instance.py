@@ -30,7 +30,7 @@ from tracker_bridge.store.instance import (
     InstanceLock,
     lock_path_for,
 )
-from tracker_bridge.store.postgres import PostgresStore, redacted
+from tracker_bridge.store.postgres import PostgresStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -119,11 +119,12 @@ def test_the_lock_is_exclusive_per_store_and_released_on_close(tmp_path: Path) -
         assert again.held
 
 
-async def test_on_postgresql_too_a_second_daemon_refuses_and_the_first_works(
+async def test_on_postgresql_a_second_daemon_waits_as_a_standby_and_acts_only_once_it_leads(
     tmp_path: Path, postgres: PostgresCluster
 ) -> None:
-    """Issue 13.1 + 13.4: two real daemons on one PostgreSQL store (``store_url``): the
-    second exits 75 naming the first; the first registers mail with its state in PostgreSQL."""
+    """Issue 13.1 + 13.4: on one PostgreSQL store (``store_url``) the second daemon never acts
+    while the first leads — it waits as a hot standby, logging who leads — and takes over when
+    the first stops. Mail goes to exactly one of them: one issue and one acknowledgment each."""
     url = postgres.create_database()
     with FakeTracker() as tracker, SmtpCapture() as smtp:
         config = write_config(tmp_path, tracker, smtp)
@@ -134,20 +135,29 @@ async def test_on_postgresql_too_a_second_daemon_refuses_and_the_first_works(
             await first.start()
             pid = first.pid
             await second.start(wait_ready=False)
-            assert await second.exit_code(within=60) == EX_ANOTHER_INSTANCE
-            line = (tmp_path / "second.log").read_text(encoding="utf-8").strip()
-            _, raw = email(subject="Не открывается карта PG", body="Карта 1.")
-            deliver(tmp_path / "Maildir", raw)
-            await eventually(lambda: len(smtp.messages) == 1, 30, "acknowledged")
+            await eventually(
+                lambda: '"leadership.standby"' in (tmp_path / "second.log").read_text(), 30,
+                "the second daemon waiting as a standby",
+            )  # fmt: skip
+            for n in range(3):
+                _, raw = email(subject=f"Не открывается карта PG {n}", body="Карта 1.")
+                deliver(tmp_path / "Maildir", raw)
+            await eventually(lambda: len(smtp.messages) == 3, 30, "acknowledged")
+            standby_log = (tmp_path / "second.log").read_text(encoding="utf-8")
+            assert '"leadership.standby"' in standby_log
+            assert f"pid {pid} on {socket.gethostname()}" in standby_log
+            assert '"mail.handled"' not in standby_log  # it never acted
             assert await first.stop() == 0
+            await second.wait_ready(30)  # the lock is free: it leads within a check interval
+            _, raw = email(subject="После смены ведущего", body="Карта 2.")
+            deliver(tmp_path / "Maildir", raw)
+            await eventually(lambda: len(smtp.messages) == 4, 30, "acknowledged by the new leader")
+            assert await second.stop() == 0
         finally:
             await first.close()
             await second.close()
-    assert line.splitlines() == [
-        f"tracker-bridge: another daemon is already active on the store {redacted(url)} "
-        f"(pid {pid} on {socket.gethostname()} since {line.split(' since ')[1].split(')')[0]}); "
-        "refusing to start a second one"
-    ]
+    assert len(tracker.issues) == 4
+    assert sorted(message_id_counts(smtp.messages).values()) == [1] * 4
     assert not (tmp_path / "state.sqlite3").exists()  # the state went to PostgreSQL
     with PostgresStore(url) as store:
-        assert store.message_outcome(str(parse_message(raw).message_id)) is not None
+        assert store.message_outcome(parse_message(raw).message_id) is not None

@@ -35,7 +35,12 @@ from tracker_bridge.extras import MissingExtraError
 from tracker_bridge.health import Health
 from tracker_bridge.log import configure_logging, register_secret
 from tracker_bridge.metrics import serve_metrics
-from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, AnotherInstanceError
+from tracker_bridge.store.instance import (
+    EX_ANOTHER_INSTANCE,
+    AnotherInstanceError,
+    LeadershipLost,
+    raise_if_fenced,
+)
 from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 __all__ = ["FanOut", "Liveness", "liveness_thresholds", "main", "serve", "status_text"]
@@ -153,6 +158,9 @@ async def serve(settings: Settings, *, clock: Clock, overrides: Overrides | None
             ]
             try:
                 await daemon.run()
+                leader = bridge.leadership
+                if leader is not None:
+                    raise_if_fenced(leader.role, leader.name)
             finally:
                 systemd.stopping("stopping")
                 for task in helpers:
@@ -182,7 +190,7 @@ def main(args: argparse.Namespace) -> int:
     _register_secrets(settings)
     try:
         asyncio.run(serve(settings, clock=SystemClock(), overrides=_overrides(args)))
-    except AnotherInstanceError as exc:
+    except (AnotherInstanceError, LeadershipLost) as exc:
         sys.stderr.write(f"{exc}\n")  # one line, no traceback: nothing crashed
         return EX_ANOTHER_INSTANCE
     except LocalConfigError as exc:

@@ -179,6 +179,15 @@ class MailSettings(Section):
         return "Processed"
 
 
+class FailoverSettings(Section):
+    """Active/passive on a PostgreSQL store (``store_url``): one leader, the others standby."""
+
+    # a leader that stops renewing (paused, hung) keeps the role this long
+    lease: Duration = timedelta(seconds=20)
+    # how often a standby tries to take over (a killed leader's lock is free at once)
+    check_interval: Duration = timedelta(seconds=5)
+
+
 class SmtpSettings(Section):
     """How notifications are sent (R12); the password is ``smtp_password``."""
 

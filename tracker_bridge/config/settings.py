@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from tracker_bridge.config import sources
 from tracker_bridge.config.connections import (
+    FailoverSettings,
     MailSettings,
     SmtpSettings,
     TelegramSettings,
@@ -105,6 +106,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     store_path: Path = DEFAULT_STORE_PATH
     store_url: Annotated[str, AfterValidator(_store_url)] | None = None
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
     metrics_listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:9464"
     template_dir: Annotated[Path, AfterValidator(_directory)] | None = None
 

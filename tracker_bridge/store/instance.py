@@ -35,7 +35,9 @@ __all__ = [
     "HeldLock",
     "InstanceHolder",
     "InstanceLock",
+    "LeadershipLost",
     "lock_path_for",
+    "raise_if_fenced",
 ]
 
 # EX_TEMPFAIL: not a broken configuration (that is 78) but a state that passes once the other
@@ -64,6 +66,20 @@ class AnotherInstanceError(StoreError):
         super().__init__(
             f"tracker-bridge: another daemon is already active on the store {store} "
             f"({holder.describe()}); refusing to start a second one"
+        )
+
+
+class LeadershipLost(StoreError):
+    """This daemon led a shared store and lost it (a newer leader took over while it was
+    silent): it stopped acting and ends, to come back as a standby."""
+
+
+def raise_if_fenced(role: str | None, store: str) -> None:
+    """After the daemon stopped: end with :class:`LeadershipLost` if leadership was lost."""
+    if role == "fenced":
+        raise LeadershipLost(
+            f"tracker-bridge: leadership of the store {store} was lost to a newer leader; "
+            "stopped acting, exiting to wait as a standby"
         )
 
 

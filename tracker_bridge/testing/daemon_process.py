@@ -27,7 +27,12 @@ from tracker_bridge.config.loading import EX_CONFIG
 from tracker_bridge.daemon import Intervals
 from tracker_bridge.log import configure_logging
 from tracker_bridge.retry import RetryPolicy
-from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, AnotherInstanceError
+from tracker_bridge.store.instance import (
+    EX_ANOTHER_INSTANCE,
+    AnotherInstanceError,
+    LeadershipLost,
+    raise_if_fenced,
+)
 from tracker_bridge.wiring import Overrides, open_bridge
 
 __all__ = ["FAST_INTERVALS", "READY_LINE", "main", "overrides_for"]
@@ -62,6 +67,9 @@ async def _serve(config: Path, *, fast: bool) -> None:
         bridge.daemon.on_ready = _ready
         bridge.daemon.install_signal_handlers()
         await bridge.daemon.run()
+        leader = bridge.leadership
+        if leader is not None:
+            raise_if_fenced(leader.role, leader.name)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return EX_CONFIG
-    except AnotherInstanceError as exc:
+    except (AnotherInstanceError, LeadershipLost) as exc:
         sys.stderr.write(f"{exc}\n")
         return EX_ANOTHER_INSTANCE
     log.info("daemon_process.exit")

@@ -53,7 +53,9 @@ class PostgresCluster:
     host = "127.0.0.1"
     superuser = "bridge"
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        """``durable``: keep PostgreSQL's fsync and full-page writes (benchmarks compare it with
+        SQLite's durable commits); the tests run without them."""
         initdb, pg_ctl = find_binary("initdb"), find_binary("pg_ctl")
         if initdb is None or pg_ctl is None:
             raise PostgresMissingError(MISSING_HINT)
@@ -63,6 +65,7 @@ class PostgresCluster:
         self.port = 0
         self._running = False
         self._databases = 0
+        self._durable = durable
 
     @property
     def data_dir(self) -> Path:
@@ -90,8 +93,9 @@ class PostgresCluster:
         if not self.port:
             self.port = _free_port()
         options = f"-c listen_addresses={self.host} -c port={self.port}"
-        options += f" -c unix_socket_directories={self._dir} -c fsync=off"
-        options += " -c full_page_writes=off -c max_connections=200"
+        options += f" -c unix_socket_directories={self._dir} -c max_connections=200"
+        if not self._durable:
+            options += " -c fsync=off -c full_page_writes=off"
         self._run(
             self._pg_ctl, "start", "-w", "-t", str(int(START_TIMEOUT)), "-D", str(self.data_dir),
             "-l", str(self._dir / "server.log"), "-o", options,
