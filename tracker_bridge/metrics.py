@@ -290,6 +290,9 @@ def _handler_class(metrics: Metrics, health: Health, clock: Clock) -> type[BaseH
             if path == "/metrics":
                 self._send(HTTPStatus.OK, CONTENT_TYPE_LATEST, metrics.render())
             elif path == "/healthz":
+                if metrics.current_role == "standby":  # waiting, as it should: no loops yet
+                    self._send_json(HTTPStatus.OK, {"status": "standby", "role": "standby"})
+                    return
                 report = health.check(clock.now())
                 status = HTTPStatus.OK if report.ok else HTTPStatus.SERVICE_UNAVAILABLE
                 # which role this instance holds on a shared store (active, or fenced)

@@ -83,6 +83,8 @@ class Overrides:
     mail_domain: str | None = None
     # Telegram's flood limits paced in real time; a fake Bot API on a fast clock needs none
     telegram_pacing: bool = True
+    # on a PostgreSQL store, called once if this daemon has to wait as a standby (who leads)
+    on_standby: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -220,7 +222,10 @@ def gateway_for(
 
 
 async def _open_store(
-    settings: Settings, stack: AsyncExitStack, clock: Clock
+    settings: Settings,
+    stack: AsyncExitStack,
+    clock: Clock,
+    on_standby: Callable[[str], None] | None = None,
 ) -> tuple[Store, Leadership | None]:
     """The configured store, once this daemon may act on it: exactly one active daemon per
     store. SQLite (``store_path``): a second daemon refuses before it reads the inbox or opens
@@ -241,7 +246,7 @@ async def _open_store(
     lease = LeaseSettings(failover.lease, failover.check_interval)
     leader = Leadership(settings.store_url, clock=clock, lease=lease, password=password)
     stack.callback(leader.release)
-    holder = await leader.acquire(since=clock.now())
+    holder = await leader.acquire(since=clock.now(), on_standby=on_standby)
     log.info("instance.acquired", lock=leader.name, pid=holder.pid, host=holder.host)
     return stack.enter_context(PostgresStore(settings.store_url, password=password)), leader
 
@@ -508,7 +513,7 @@ async def open_bridge(
         store, leader = (
             (over.store, None)
             if over.store is not None
-            else await _open_store(settings, stack, clock)
+            else await _open_store(settings, stack, clock, over.on_standby)
         )
         fence = None if leader is None else _fence_of(leader)
         calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ from tests.commands.world import email, write_config
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, InstanceLock
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
 
 
@@ -150,3 +153,88 @@ def test_run_refuses_with_75_and_one_line_while_another_daemon_holds_the_store(
         f"since 2026-12-07T08:00:00.000000+00:00); refusing to start a second one"
     ]
     assert not (tmp_path / "state.sqlite3").exists()  # the store was never opened
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:  # between the standby's endpoint and the leader's: nobody answers
+        return 0, "{}"
+
+
+def test_run_on_postgresql_a_standby_is_started_for_systemd_and_says_so(
+    tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster
+) -> None:
+    """Issue 13.5 under systemd: the second ``tracker-bridge run`` on a PostgreSQL store waits
+    as a standby — READY=1 with a STATUS naming the leader, watchdog pings, ``/healthz`` 200
+    ``standby`` and ``tracker_bridge_role{role="standby"} 1`` — so the unit is active rather
+    than timed out; when the leader stops it leads: ``/healthz`` and the metrics say active."""
+    url = postgres.create_database()
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        roots, ports, processes, managers = [], [], [], []
+        for name in ("a", "b"):
+            root = tmp_path_factory.mktemp(name)
+            port = free_port()
+            config = write_config(root, tracker, smtp, metrics_port=port)
+            config.write_text(f'store_url = "{url}"\n' + config.read_text(encoding="utf-8"))
+            sock_dir = tmp_path_factory.mktemp(f"sd{name}")
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(str(sock_dir / "n.sock"))
+            sock.setblocking(False)
+            roots.append(root)
+            ports.append(port)
+            managers.append(Manager(sock))
+            processes.append((config, str(sock_dir / "n.sock"), sock))
+
+        def drained(done: Callable[[], bool]) -> Callable[[], bool]:
+            """``done``, reading both notify sockets first: an unread one (its queue is ten
+            datagrams) would block its daemon's next sd_notify, as no real systemd does."""
+
+            def check() -> bool:
+                for manager in managers:
+                    manager.received()
+                return done()
+
+            return check
+
+        first = start(processes[0][0], processes[0][1], roots[0])
+        second: subprocess.Popen[bytes] | None = None
+        try:
+            wait_for(drained(lambda: "READY=1" in managers[0].lines), 30, "the leader READY")
+            second = start(processes[1][0], processes[1][1], roots[1])
+            wait_for(drained(lambda: "READY=1" in managers[1].lines), 30, "the standby READY")
+            assert any(
+                line.startswith("STATUS=standby; the leader is pid ") for line in managers[1].lines
+            )
+            wait_for(drained(lambda: "WATCHDOG=1" in managers[1].lines), 5, "standby pings")
+            status, body = _get(f"http://127.0.0.1:{ports[1]}/healthz")
+            assert (status, json.loads(body)) == (200, {"status": "standby", "role": "standby"})
+            _, metrics = _get(f"http://127.0.0.1:{ports[1]}/metrics")
+            assert 'tracker_bridge_role{role="standby"} 1.0' in metrics
+            _, leader_metrics = _get(f"http://127.0.0.1:{ports[0]}/metrics")
+            assert 'tracker_bridge_role{role="active"} 1.0' in leader_metrics
+            managers[0].received()
+            first.send_signal(signal.SIGTERM)
+            wait_for(drained(lambda: first.poll() is not None), 15, "the leader stopped")
+            assert first.returncode == 0
+
+            def leads() -> bool:
+                code, text = _get(f"http://127.0.0.1:{ports[1]}/healthz")
+                return code in (200, 503) and json.loads(text).get("role") == "active"
+
+            wait_for(drained(leads), 30, "the standby leading")
+            _, metrics = _get(f"http://127.0.0.1:{ports[1]}/metrics")
+            assert 'tracker_bridge_role{role="active"} 1.0' in metrics
+            second.send_signal(signal.SIGTERM)
+            wait_for(drained(lambda: second.poll() is not None), 15, "the new leader stopped")
+            assert second.returncode == 0
+        finally:
+            for process in (first, second):
+                if process is not None and process.poll() is None:
+                    process.kill()
+                    process.wait()
+            for _, _, sock in processes:
+                sock.close()

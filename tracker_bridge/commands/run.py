@@ -32,9 +32,9 @@ from tracker_bridge.commands.common import settings_of
 from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS, Settings
 from tracker_bridge.daemon import Daemon, Heartbeat, Intervals
 from tracker_bridge.extras import MissingExtraError
-from tracker_bridge.health import Health
+from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
 from tracker_bridge.log import configure_logging, register_secret
-from tracker_bridge.metrics import serve_metrics
+from tracker_bridge.metrics import Metrics, MetricsServer, serve_metrics
 from tracker_bridge.store.instance import (
     EX_ANOTHER_INSTANCE,
     AnotherInstanceError,
@@ -136,36 +136,79 @@ def _register_secrets(settings: Settings) -> None:
             register_secret(value.get_secret_value())
 
 
+class StandbyPhase:
+    """While a daemon waits as a standby (a PostgreSQL store, another daemon leads): tell
+    systemd it started (READY=1, STATUS naming the leader) and keep its watchdog fed, so the
+    unit is active rather than timed out; answer ``/healthz`` and ``/metrics`` with the role."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        self._settings, self._clock = settings, clock
+        self._server: MetricsServer | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+
+    def begin(self, leader: str) -> None:
+        systemd.ready(f"standby; the leader is {leader}")
+        metrics = Metrics()
+        metrics.set_role("standby")
+        # not consulted while the role is standby (/healthz answers for it); the server needs one
+        health = Health(self._clock.now(), {"intake": DEFAULT_THRESHOLDS["intake"]})
+        host, port = self._settings.metrics_host, self._settings.metrics_port
+        self._server = serve_metrics(metrics, health, self._clock, host, port)
+        log.info("metrics.serving", url=self._server.url, role="standby")
+        self._watchdog = asyncio.get_running_loop().create_task(
+            systemd.watchdog_loop(self._clock, lambda: True), name="standby-watchdog"
+        )
+
+    async def end(self) -> None:
+        """Leading now (or stopping): the bridge serves its own endpoint from here."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+        if self._server is not None:
+            self._server.stop()
+        self._server = self._watchdog = None
+
+
 async def serve(settings: Settings, *, clock: Clock, overrides: Overrides | None = None) -> None:
     """Run the daemon until a signal stops it, speaking sd_notify all along."""
-    over = overrides or Overrides()
-    async with open_bridge(settings, clock=clock, overrides=over) as bridge:
-        daemon = bridge.daemon
-        liveness = Liveness(daemon, clock, over.intervals)
-        daemon.heartbeat = FanOut(bridge.health, liveness.health)
-        daemon.on_ready = lambda: _ready(bridge)
-        host, port = settings.metrics_host, settings.metrics_port
+    standby = StandbyPhase(settings, clock)
+    over = replace(overrides or Overrides(), on_standby=standby.begin)
+    try:
+        async with open_bridge(settings, clock=clock, overrides=over) as bridge:
+            await standby.end()
+            await _lead(bridge, settings, clock, over)
+    finally:
+        await standby.end()
+
+
+async def _lead(bridge: Bridge, settings: Settings, clock: Clock, over: Overrides) -> None:
+    """The daemon's life once this instance may act: loops, endpoint, watchdog."""
+    daemon = bridge.daemon
+    liveness = Liveness(daemon, clock, over.intervals)
+    daemon.heartbeat = FanOut(bridge.health, liveness.health)
+    daemon.on_ready = lambda: _ready(bridge)
+    host, port = settings.metrics_host, settings.metrics_port
+    try:
+        metrics_server = serve_metrics(bridge.metrics, bridge.health, clock, host, port)
+    except OSError as exc:  # taken, or not an address of this host: no wait can fix it
+        raise LocalConfigError(f"metrics_listen {host}:{port}: {exc.strerror or exc}") from exc
+    with metrics_server as server:
+        log.info("metrics.serving", url=server.url)
+        daemon.install_signal_handlers()
+        helpers = [
+            asyncio.create_task(_watchdog(clock, liveness), name="watchdog"),
+            asyncio.create_task(_status_loop(bridge), name="status"),
+        ]
         try:
-            metrics_server = serve_metrics(bridge.metrics, bridge.health, clock, host, port)
-        except OSError as exc:  # taken, or not an address of this host: no wait can fix it
-            raise LocalConfigError(f"metrics_listen {host}:{port}: {exc.strerror or exc}") from exc
-        with metrics_server as server:
-            log.info("metrics.serving", url=server.url)
-            daemon.install_signal_handlers()
-            helpers = [
-                asyncio.create_task(_watchdog(clock, liveness), name="watchdog"),
-                asyncio.create_task(_status_loop(bridge), name="status"),
-            ]
-            try:
-                await daemon.run()
-                leader = bridge.leadership
-                if leader is not None:
-                    raise_if_fenced(leader.role, leader.name)
-            finally:
-                systemd.stopping("stopping")
-                for task in helpers:
-                    task.cancel()
-                await asyncio.gather(*helpers, return_exceptions=True)
+            await daemon.run()
+            leader = bridge.leadership
+            if leader is not None:
+                raise_if_fenced(leader.role, leader.name)
+        finally:
+            systemd.stopping("stopping")
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
 
 
 class LocalConfigError(Exception):

@@ -102,9 +102,12 @@ class Leadership(HeldLock):
         return self._conn is not None and not self._conn.closed
 
     # --- becoming the leader ---------------------------------------------------------------
-    async def acquire(self, *, since: datetime) -> InstanceHolder:
+    async def acquire(
+        self, *, since: datetime, on_standby: Callable[[str], None] | None = None
+    ) -> InstanceHolder:
         """Become the leader, waiting as a standby while another one is alive (or refuse with
-        :class:`AnotherInstanceError` when ``standby`` is off)."""
+        :class:`AnotherInstanceError` when ``standby`` is off). ``on_standby`` hears once that
+        this daemon waits, and who leads."""
         announced = False
         while True:
             me, holder = await asyncio.to_thread(self._try, since)
@@ -119,6 +122,8 @@ class Leadership(HeldLock):
                 self.role = "standby"
                 log.info("leadership.standby", holder=holder.describe(), store=self.name)
                 announced = True
+                if on_standby is not None:
+                    on_standby(holder.describe())
             await self._clock.sleep(self.lease.check_interval.total_seconds())
 
     def _try(self, since: datetime) -> tuple[InstanceHolder | None, InstanceHolder | None]:
