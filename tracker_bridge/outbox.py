@@ -136,25 +136,8 @@ class Outbox:
                 return 0
         except TransientMailError as exc:  # the Sent folder unreadable: not an SMTP outage
             return self._retry_later(entry, exc)
-        try:
-            await self._sender.send(message)
-        except TransientMailError as exc:
-            self._note(exc)
-            return self._retry_later(entry, exc)
-        except RecipientRefused as exc:
-            self._note(None)  # the server answered: only this address is refused
-            self._store.mark_bounced(notify.to, str(exc), now)
-            log.warning("notification.suppressed", key=entry.key, to=notify.to, error=str(exc))
-            self._settle_failed(entry, str(exc), now)
+        if not await self._send(entry, notify, message, now):
             return 0
-        except MailError as exc:
-            if classify(exc) is not Failure.PERMANENT:  # the server's refusal: wait for a fix
-                self._note(exc)
-                log.warning("notification.retry", key=entry.key, error=str(exc), kind="operator")
-                return 0
-            self._settle_failed(entry, str(exc), now)
-            return 0
-        self._note(None)
         await self._keep_copy(entry, message)
         self._store.journal_done(entry.key, str(message["Message-ID"]), self._clock.now())
         log.info("notification.sent", key=entry.key, template=notify.template, issue=issue_key)
@@ -166,6 +149,32 @@ class Outbox:
     def _note(self, error: BaseException | None) -> None:
         if self.outages is not None:
             self.outages.note("smtp", error, self._clock.now())
+
+    async def _send(
+        self, entry: JournalEntry, notify: Notify, message: EmailMessage, now: datetime
+    ) -> bool:
+        """Hand ``message`` to SMTP; ``False`` when it did not go out (retried or settled)."""
+        try:
+            await self._sender.send(message)
+        except TransientMailError as exc:
+            self._note(exc)
+            self._retry_later(entry, exc)
+            return False
+        except RecipientRefused as exc:
+            self._note(None)  # the server answered: only this address is refused
+            self._store.mark_bounced(notify.to, str(exc), now)
+            log.warning("notification.suppressed", key=entry.key, to=notify.to, error=str(exc))
+            self._settle_failed(entry, str(exc), now)
+            return False
+        except MailError as exc:
+            if classify(exc) is not Failure.PERMANENT:  # the server's refusal: wait for a fix
+                self._note(exc)
+                log.warning("notification.retry", key=entry.key, error=str(exc), kind="operator")
+                return False
+            self._settle_failed(entry, str(exc), now)
+            return False
+        self._note(None)
+        return True
 
     async def _already_sent(self, entry: JournalEntry, message: EmailMessage) -> bool:
         """Is a copy with this Message-ID in the Sent folder (sent before the journal forgot)?
