@@ -206,14 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from tracker_bridge.config import EX_CONFIG, ConfigError
-    from tracker_bridge.extras import MissingExtraError
-
     args = build_parser().parse_args(argv)
     for name, default in (("config", None), ("verbose", False), ("now", None)):
         if not hasattr(args, name):
             setattr(args, name, default)
+    from tracker_bridge.commands.terminal import safe_output
+
     handler: Handler = args.handler
+    with safe_output():  # mail text shown to the operator must not drive the terminal
+        return _run(handler, args)
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    from tracker_bridge.config import EX_CONFIG, ConfigError
+    from tracker_bridge.extras import MissingExtraError
+
     try:
         return handler(args)
     except ConfigError as exc:

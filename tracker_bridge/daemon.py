@@ -42,7 +42,7 @@ from tracker_bridge.calendar_watch import CalendarWatch
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import TransientEffectError
 from tracker_bridge.failures import waits
-from tracker_bridge.intake import Intake, PreparedMessage
+from tracker_bridge.intake import Intake, IntakeResult, PreparedMessage, RetryLater
 from tracker_bridge.lanes import Job, run_ordered
 from tracker_bridge.mail.source import IncomingMessage, MailSource
 from tracker_bridge.metrics import Metrics
@@ -66,6 +66,13 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 UNWATCHED_LOOPS = frozenset({"webhook"})
+
+Admitted = PreparedMessage | IntakeResult | RetryLater
+
+# How long a round waits for the parses of its batch before going on with those that are done
+# (each parse is bounded far below this; one that is not finishes in the background and its
+# message is handled in a later round: one slow message holds up none of the others).
+PARSE_WINDOW = 2.0
 
 # The longest the intake waits for mail before it looks again. Each wait that ends (IDLE
 # re-issued, Maildir polled) and the fetch after it are a round trip that proves the mailbox is
@@ -184,6 +191,8 @@ class Daemon:
     _retry: list[IncomingMessage] = field(default_factory=list, init=False)
     # when each message kept in hand first failed (the intake's oldest waiting item)
     _waiting_since: dict[str, datetime] = field(default_factory=dict, init=False)
+    # parses still running when their round went on without them (by source id)
+    _parsing: dict[str, asyncio.Task[Admitted]] = field(default_factory=dict, init=False)
     _unevaluated: list[str] = field(default_factory=list, init=False)
     # the digest counts the views, which only the first sync fills: before it, "0 open" is a lie
     _synced: bool = field(default=False, init=False)
@@ -390,8 +399,9 @@ class Daemon:
         self._mail_wait_since = started if not failed_before else None
         waiter = asyncio.ensure_future(self.source.wait_for_new(wait))
         stopper = asyncio.ensure_future(self._stop.wait())
+        stragglers = set(self._parsing.values())  # one finishing starts the next round
         try:
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, stopper, *stragglers}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stopper.cancel()
             if not waiter.done():
@@ -400,6 +410,7 @@ class Daemon:
             self._mail_taken_until = self.mail_taken_until()
             self._mail_wait_since = None
         if self._stop.is_set():
+            await self._drop_parses()
             return
         if self.clock.now() - started >= timedelta(seconds=self.intervals.mail_wait):
             self._lag("intake", started + timedelta(seconds=self.intervals.mail_wait))
@@ -419,11 +430,17 @@ class Daemon:
             self.outages.note("imap", None, self.clock.now())
         if self.metrics is not None:
             self.metrics.mark_contact(self.mail_system, self.clock.now())
-        # parsing cannot fail (the parser falls back to headers, then to the bytes); a store
-        # error here leaves the whole batch for the next round
-        jobs = [Job(p.keys, partial(self._one_message, p)) for p in map(self.intake.prepare, batch)]
+        # Parsed side by side, off the event loop (a parser pool): one slow message holds up
+        # none of the others. Parsing cannot fail (the parser falls back to headers, then to the
+        # bytes); a parse past its bound is a failed attempt the breaker counts (RetryLater, or
+        # quarantined unparsed once it has failed too often). A store error here leaves the
+        # whole batch for the next round.
+        admitted, waiting = await self._admit(batch)
+        prepared = [p for _, p in admitted if isinstance(p, PreparedMessage)]
+        jobs = [Job(p.keys, partial(self._one_message, p)) for p in prepared]
         results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
-        self._retry = [m for m, r in zip(batch, results, strict=True) if not r.ok]
+        self._retry = [p.message for p, r in zip(prepared, results, strict=True) if not r.ok]
+        self._retry += [v.message for _, v in admitted if isinstance(v, RetryLater)] + waiting
         now = self.clock.now()
         self._waiting_since = {
             m.source_id: self._waiting_since.get(m.source_id, now) for m in self._retry
@@ -431,6 +448,38 @@ class Daemon:
         failure = next((r.error for r in results if r.error is not None), None)
         if failure is not None:
             raise failure  # the supervisor logs it and backs off; nothing left the inbox
+
+    async def _admit(
+        self, batch: list[IncomingMessage]
+    ) -> tuple[list[tuple[IncomingMessage, Admitted]], list[IncomingMessage]]:
+        """Each message through the breaker and the parser, side by side: the verdicts of
+        those done within :data:`PARSE_WINDOW`, and the messages whose parse goes on."""
+        for message in batch:
+            if message.source_id not in self._parsing:
+                self._parsing[message.source_id] = asyncio.ensure_future(self.intake.admit(message))
+        tasks = [self._parsing[m.source_id] for m in batch]
+        if tasks:
+            await asyncio.wait(tasks, timeout=PARSE_WINDOW)
+        admitted: list[tuple[IncomingMessage, Admitted]] = []
+        waiting: list[IncomingMessage] = []
+        for message, task in zip(batch, tasks, strict=True):
+            if not task.done():
+                log.warning("intake.parse_pending", source_id=message.source_id)
+                waiting.append(message)
+                continue
+            del self._parsing[message.source_id]
+            verdict = task.result()  # a store error fails the round
+            if isinstance(verdict, IntakeResult):  # quarantined unparsed by the breaker
+                await self._settled(message, verdict)
+            admitted.append((message, verdict))
+        return admitted, waiting
+
+    async def _drop_parses(self) -> None:
+        """A stop: the parses still running are abandoned (their messages stay in the inbox)."""
+        for task in self._parsing.values():
+            task.cancel()
+        await asyncio.gather(*self._parsing.values(), return_exceptions=True)
+        self._parsing.clear()
 
     async def _one_message(self, prepared: PreparedMessage) -> None:
         """Handle one message and settle it out of the inbox; raises only what should make the
@@ -455,7 +504,11 @@ class Daemon:
                 kept="quarantine",
             )  # fmt: skip
             self._count_message("failed")
-            result = self.intake.quarantine(message, f"could not be handled: {exc!r}")
+            result = self.intake.quarantine(prepared, f"could not be handled: {exc!r}")
+        await self._settled(message, result)
+
+    async def _settled(self, message: IncomingMessage, result: IntakeResult) -> None:
+        """Move a handled message out of the inbox and count it."""
         await self.source.settle(message, result.settle)
         self._count_message(result.outcome)
         if self.metrics is not None and result.outcome == "created":

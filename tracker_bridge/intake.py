@@ -10,27 +10,46 @@ a crash anywhere before leaves it to be handled again — and the duplicate guar
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 import structlog
 
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import BatchResult, Effects, TransientEffectError
+from tracker_bridge.mail.attachment_cap import cap_attachments
 from tracker_bridge.mail.errors import TransientMailError
-from tracker_bridge.mail.loop_guard import should_answer
+from tracker_bridge.mail.glance import glance
+from tracker_bridge.mail.loop_guard import (
+    LoopCaps,
+    domain_key,
+    request_cap,
+    robot_key,
+    should_answer,
+)
 from tracker_bridge.mail.outbound import OUR_ID_PREFIX, RESPONSE_TEMPLATES
 from tracker_bridge.mail.parse import parse_message
+from tracker_bridge.mail.parse_pool import ParseBoundExceeded
 from tracker_bridge.mail.sent_folder import SentFolder, bare_id
 from tracker_bridge.mail.source import IncomingMessage, Outcome
 from tracker_bridge.mail.thread_match import subject_keys
-from tracker_bridge.regulation.actions import CreateIssue, Notify, Quarantine
+from tracker_bridge.regulation.actions import (
+    CreateIssue,
+    Ignore,
+    Notify,
+    Quarantine,
+    TelegramAlert,
+    Transition,
+)
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
 from tracker_bridge.regulation.policy import Policy
+from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.regulation.triage import Decision, route, triage
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import (
@@ -40,7 +59,7 @@ from tracker_bridge.store.records import (
     TrackedIssue,
 )
 
-__all__ = ["Intake", "IntakeResult", "IssueReader", "PreparedMessage"]
+__all__ = ["Intake", "IntakeResult", "IssueReader", "PreparedMessage", "RetryLater"]
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +89,26 @@ class PreparedMessage:
     message: IncomingMessage
     mail: InboundMail
     keys: frozenset[str]
+    digest: str = ""  # SHA-256 of the raw bytes: the poison-mail breaker's record
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """A message whose attempt failed (its parse exceeded its bound) but that has tries left:
+    it stays in the inbox for the next round; the breaker has counted the attempt."""
+
+    message: IncomingMessage
+    reason: str
+
+
+_DEFAULT_CAPS = LoopCaps()
+# A parse running longer than this is recorded as an attempt in progress (the fuzz benchmark's
+# worst parse is well under it on this machine; ordinary mail takes milliseconds).
+ATTEMPT_GRACE = 1.0
+
+
+async def _parse_here(raw: bytes) -> InboundMail:
+    return parse_message(raw)
 
 
 class Intake:
@@ -94,25 +133,102 @@ class Intake:
         issues: IssueReader,
         own_addresses: frozenset[str],
         sent: SentFolder | None = None,
+        parse: Callable[[bytes], Awaitable[InboundMail]] = _parse_here,
+        poison_attempts: int = 2,
+        attachments: tuple[int, int] = (20, 50 * 1024 * 1024),  # per mail: files, bytes
+        loop_caps: LoopCaps = _DEFAULT_CAPS,
+        confirmation_authentication: str = "headers",
+        parse_slots: int = 2,
     ) -> None:
         self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
         self._customers = tuple(customers)
         self._effects, self._issues, self._own = effects, issues, own_addresses
         self._sent = sent
+        self._parse, self._poison_attempts = parse, poison_attempts
+        self._attachment_cap = attachments
+        self._caps = loop_caps
+        self._confirmations = confirmation_authentication
+        self._slots = asyncio.Semaphore(parse_slots)
+
+    async def admit(self, message: IncomingMessage) -> PreparedMessage | IntakeResult | RetryLater:
+        """The poison-mail breaker around the parse (issue 17).
+
+        The parse is where hostile input acts (CPU, memory), so that is what the breaker
+        watches: at most ``parse_slots`` messages are in it at once, and a parse still running
+        after :data:`ATTEMPT_GRACE` (longer than any ordinary parse) is put on record in the
+        store (it survives the process being killed) until it ends. A record still there at the
+        next try is an attempt that never finished — the daemon was killed or hung while
+        parsing that very message; a kill during an ordinary, quick parse marks nothing. A
+        message with ``poison_attempts`` failed attempts is quarantined without being parsed
+        again, with the reason, and the operator alerted (``mail.poison``, and the
+        ``quarantined`` outcome metric). A parse that exceeds its bound is a failed attempt too.
+        """
+        digest = hashlib.sha256(message.raw).hexdigest()
+        async with self._slots:
+            earlier, failure = self._store.attempt_get(digest)
+            if earlier >= self._poison_attempts:
+                why = failure or "the daemon stopped while parsing it"
+                return self._poisoned(message, digest, earlier, why)
+            parsing = asyncio.ensure_future(self._parse(message.raw))
+            recorded = False
+            try:
+                done, _ = await asyncio.wait({parsing}, timeout=ATTEMPT_GRACE)
+                if not done:  # longer than any ordinary parse: from now on it is on record
+                    self._record(message, digest)
+                    recorded = True
+                mail = await parsing
+            except asyncio.CancelledError:  # a stop, not a failure of this message
+                parsing.cancel()
+                if recorded:
+                    self._store.attempt_end(digest)
+                raise
+            except ParseBoundExceeded as exceeded:
+                if not recorded:
+                    self._record(message, digest)
+                self._store.attempt_failed(digest, str(exceeded))
+                log.warning("mail.attempt_failed", source_id=message.source_id,
+                            reason=str(exceeded), attempt=earlier + 1,
+                            limit=self._poison_attempts)  # fmt: skip
+                if earlier + 1 >= self._poison_attempts:
+                    return self._poisoned(message, digest, earlier + 1, str(exceeded))
+                return RetryLater(message, str(exceeded))
+            if recorded or earlier:
+                self._store.attempt_end(digest)
+        return self._prepared(message, mail, digest)
+
+    def _record(self, message: IncomingMessage, digest: str) -> None:
+        self._store.attempts_begin([(digest, message.source_id)], self._clock.now())
+
+    def _poisoned(
+        self, message: IncomingMessage, digest: str, failures: int, why: str
+    ) -> IntakeResult:
+        reason = f"poison mail: {failures} failed attempts ({why}); not parsed again"
+        result = self._quarantine_unparsed(message, reason)
+        self._store.attempt_end(digest)
+        log.error("mail.poison", source_id=message.source_id, message_id=result.message_id,
+                  attempts=failures, reason=why, alert="operator")  # fmt: skip
+        return result
 
     def prepare(self, message: IncomingMessage) -> PreparedMessage:
-        """Parse ``message`` and name what it depends on (no I/O beyond the store)."""
-        mail = parse_message(message.raw)
+        """Parse ``message`` in-process and name what it depends on (no I/O beyond the store)."""
+        return self._prepared(message, parse_message(message.raw), "")
+
+    def _prepared(
+        self, message: IncomingMessage, mail: InboundMail, digest: str
+    ) -> PreparedMessage:
         if message.received_at is not None:
             mail = dataclasses.replace(mail, received_at=message.received_at)
-        keys = {f"from:{mail.sender.lower()}", f"id:{mail.message_id}"}
+        files, size = self._attachment_cap
+        mail = cap_attachments(mail, count=files, total_bytes=size)
+        # one robot's +tag addresses share a lane: its loop caps are counted in order
+        keys = {f"from:{robot_key(mail.sender)}", f"id:{mail.message_id}"}
         for message_id in filter(None, (mail.in_reply_to, *mail.references)):
             keys.add(f"id:{message_id}")
             if known := self._store.issue_for_message(message_id):
                 keys.add(f"issue:{known}")
         keys.update(f"issue:{key}" for key in subject_keys(mail.subject))
         keys.update(f"issue:{key}" for key in mail.issue_keys)  # quoted requests get linked
-        return PreparedMessage(message, mail, frozenset(keys))
+        return PreparedMessage(message, mail, frozenset(keys), digest)
 
     async def handle(self, message: IncomingMessage | PreparedMessage) -> IntakeResult:
         """Process one message; raises (leaving it in the inbox) only on a transient failure."""
@@ -137,6 +253,9 @@ class Intake:
             may_answer=self._may_answer(mail),
             own_addresses=self._own,
         )
+        decision = self._bounded(mail, decision)
+        if issue is not None and customer is not None:
+            decision = self._authenticated(mail, issue, customer, decision)
         # a released message's actions run again even where they were settled as failed: the
         # person who released it fixed what failed them (a token, a field, a workflow)
         batch = await self._effects.run(
@@ -147,20 +266,34 @@ class Intake:
         )
         return self._commit(message, mail, decision, batch, issue=issue, customer=customer)
 
-    def quarantine(self, message: IncomingMessage, reason: str) -> IntakeResult:
+    def quarantine(self, message: IncomingMessage | PreparedMessage, reason: str) -> IntakeResult:
         """Keep aside a message that cannot be handled (a bug, a poison message), with the
-        reason, so it never blocks the mail behind it and a person can release it later."""
-        mail = parse_message(message.raw)
+        reason, so it never blocks the mail behind it and a person can release it later.
+        The message is not parsed again: its parse (if any) is reused, else the headers are
+        glanced at (bounded)."""
+        if isinstance(message, PreparedMessage):
+            mail = message.mail
+            return self._keep_aside(message.message, reason, mail.message_id, mail.sender,
+                                    mail.subject)  # fmt: skip
+        return self._quarantine_unparsed(message, reason)
+
+    def _quarantine_unparsed(self, message: IncomingMessage, reason: str) -> IntakeResult:
+        seen = glance(message.raw)
+        return self._keep_aside(message, reason, seen.message_id, seen.sender, seen.subject)
+
+    def _keep_aside(
+        self, message: IncomingMessage, reason: str, message_id: str, sender: str, subject: str
+    ) -> IntakeResult:
         now = self._clock.now()
         self._store.commit_mail(
             MailOutcome(
-                mail.message_id, "quarantined", now, source_id=message.source_id, reason=reason,
-                quarantine=_held(message, mail, reason, now),
+                message_id, "quarantined", now, source_id=message.source_id, reason=reason,
+                quarantine=_held(message, message_id, sender, subject, reason=reason, at=now),
             )
         )  # fmt: skip
         # the mail is kept aside for a person: a finding about the mail, not the daemon's error
-        log.warning("mail.quarantined", message_id=mail.message_id, reason=reason)
-        return IntakeResult(mail.message_id, "quarantined", "quarantine", None, reason)
+        log.warning("mail.quarantined", message_id=message_id, reason=reason)
+        return IntakeResult(message_id, "quarantined", "quarantine", None, reason)
 
     def _released(self, prior: ProcessedMessage) -> bool:
         """Was the message quarantined and then released (``tracker-bridge quarantine release``)?
@@ -172,18 +305,91 @@ class Intake:
                      default=None)  # fmt: skip
         return latest is not None and latest.released
 
-    def _may_answer(self, mail: InboundMail) -> bool:
-        day = self._clock.now().astimezone(self._cal.tz).date()
-        ok, why = should_answer(
-            mail,
-            own_addresses=self._own,
-            answers_today=self._store.answers(mail.sender, day),
-            limit=self._policy.auto_answers_per_day,
-            bounced=self._store.is_bounced(mail.sender),
+    def _bounded(self, mail: InboundMail, decision: Decision) -> Decision:
+        """No request is opened by automatic mail, nor past a loop cap (issue 17): the safety
+        rules above triage's per-address ones. A robot without RFC 3834 headers is known by
+        its no-reply address or auto-reply subject; a mail loop by its daily counts per robot
+        (the address without its +tag) and per domain — support is alerted when a cap is hit."""
+        if not any(isinstance(action, CreateIssue) for action in decision.actions):
+            return decision
+        ok, why = self._answer_verdict(mail)
+        if not ok and (why.startswith("automatic") or why == "no-reply sender"):
+            reason = f"automatic mail ({why}): opens no request"
+            return Decision((Ignore(mail.message_id, reason),), "safety", reason)
+        day = self._day()
+        capped = request_cap(
+            mail.sender,
+            by_sender=self._store.answers(f"created:{robot_key(mail.sender)}", day),
+            by_domain=self._store.answers(f"created:{domain_key(mail.sender)}", day),
+            caps=self._caps,
         )
+        if capped is None:
+            return decision
+        log.error("mail.loop_cap", message_id=mail.message_id, sender=mail.sender,
+                  reason=capped, alert="support")  # fmt: skip
+        return Decision((Quarantine(mail.message_id, capped),), "safety", capped)
+
+    def _authenticated(
+        self, mail: InboundMail, issue: IssueView, customer: Customer, decision: Decision
+    ) -> Decision:
+        """R15's sender check (issue 17): a confirmation moves the request only when the mail
+        shows it comes from the sender — a reply in the request's thread and, unless the
+        setting says the server adds no such header, an Authentication-Results pass for the
+        sender's domain. Otherwise the reply stays a comment and support is alerted."""
+        confirms = [
+            a for a in decision.actions
+            if isinstance(a, Transition) and a.to is Status.VERIFIED
+        ]  # fmt: skip
+        if not confirms:
+            return decision
+        threaded = any(
+            self._store.issue_for_message(m) == issue.key
+            for m in filter(None, (mail.in_reply_to, *mail.references))
+        )
+        why = None
+        if not threaded:
+            why = "it does not reply in the request's thread"
+        elif self._confirmations == "headers" and mail.sender_verified is not True:
+            why = (
+                "the receiving server's Authentication-Results shows no DKIM/SPF/DMARC pass for "
+                f"{mail.sender.rpartition('@')[2] or 'the sender'}"
+                if mail.sender_verified is False
+                else "the mail carries no Authentication-Results header"
+            )
+        if why is None:
+            return decision
+        reason = f"R15: confirmation from {mail.sender} not authenticated ({why}); support told"
+        log.warning("mail.confirmation_unauthenticated", message_id=mail.message_id,
+                    issue=issue.key, why=why)  # fmt: skip
+        kept = [a for a in decision.actions if a not in confirms]
+        alert = TelegramAlert(
+            issue.key, customer.name, "confirmation_refused", event=mail.message_id
+        )
+        return Decision((*kept, alert), "R15", reason)
+
+    def _day(self) -> date:
+        return self._clock.now().astimezone(self._cal.tz).date()
+
+    def _may_answer(self, mail: InboundMail) -> bool:
+        ok, why = self._answer_verdict(mail)
         if not ok:
             log.info("mail.no_answer", message_id=mail.message_id, sender=mail.sender, why=why)
         return ok
+
+    def _answer_verdict(self, mail: InboundMail) -> tuple[bool, str]:
+        """The loop guard's verdict, counted per address, per robot and per domain."""
+        day = self._day()
+        by_address = self._store.answers(mail.sender, day)
+        by_robot = self._store.answers(robot_key(mail.sender), day)
+        return should_answer(
+            mail,
+            own_addresses=self._own,
+            answers_today=max(by_address, by_robot),
+            limit=self._policy.auto_answers_per_day,
+            bounced=self._store.is_bounced(mail.sender),
+            domain_answers_today=self._store.answers(domain_key(mail.sender), day),
+            domain_limit=self._caps.answers_per_domain,
+        )
 
     async def _thread(self, mail: InboundMail, customer: Customer | None) -> IssueView | None:
         """The issue this mail replies to: by In-Reply-To/References, then by a key in the
@@ -249,16 +455,27 @@ class Intake:
             begun = self._store.journal_get(created.key)
             since = begun.created_at if begun is not None else now
             tracked = TrackedIssue(key, customer.name, created.requester, since)
-        answered = tuple(
-            a.to for a in decision.actions
-            if isinstance(a, Notify) and a.template in RESPONSE_TEMPLATES
-        )  # fmt: skip
-        held = _held(message, mail, decision.reason, now) if outcome == "quarantined" else None
+        # the loop guard's counters: an automatic answer counts for its address, the robot
+        # behind it (its +tag addresses as one) and its domain; a new request for the sender's
+        # robot and domain (issue 17) — all in the mail's one unit of work
+        counted: list[str] = []
+        for action in decision.actions:
+            if isinstance(action, Notify) and action.template in RESPONSE_TEMPLATES:
+                counted.extend(dict.fromkeys((action.to, robot_key(action.to))))
+                counted.append(domain_key(action.to))
+        if batch.created:  # the loop caps on new requests, per robot and per domain
+            counted.append(f"created:{robot_key(mail.sender)}")
+            counted.append(f"created:{domain_key(mail.sender)}")
+        held = None
+        if outcome == "quarantined":
+            held = _held(message, mail.message_id, mail.sender, mail.subject,
+                         reason=decision.reason, at=now)  # fmt: skip
         self._store.commit_mail(
             MailOutcome(
                 mail.message_id, outcome, now, issue_key=key, source_id=message.source_id,
-                reason=decision.reason, quarantine=held, tracked=tracked, answered=answered,
-                day=now.astimezone(self._cal.tz).date(), notices=tuple(batch.notices),
+                reason=decision.reason, quarantine=held, tracked=tracked,
+                answered=tuple(counted), day=now.astimezone(self._cal.tz).date(),
+                notices=tuple(batch.notices),
             )
         )  # fmt: skip
         log.info(
@@ -274,10 +491,13 @@ class Intake:
         return IntakeResult(mail.message_id, outcome, settle, key, decision.reason)
 
 
-def _held(message: IncomingMessage, mail: InboundMail, reason: str, at: datetime) -> QuarantineItem:
+def _held(
+    message: IncomingMessage, message_id: str, sender: str, subject: str, *, reason: str,
+    at: datetime,
+) -> QuarantineItem:  # fmt: skip
     """The quarantine item for ``message`` (the store assigns its id)."""
     return QuarantineItem(
-        0, mail.message_id, message.source_id, reason, mail.sender, mail.subject, at, message.raw
+        0, message_id, message.source_id, reason, sender, subject, at, message.raw
     )
 
 

@@ -30,9 +30,11 @@ from tracker_bridge.intake import Intake
 from tracker_bridge.issue_reader import TrackerIssueReader
 from tracker_bridge.mail.imap_session import ImapSettings
 from tracker_bridge.mail.imap_source import ImapSource
+from tracker_bridge.mail.loop_guard import LoopCaps
 from tracker_bridge.mail.maildir_source import MaildirSource
 from tracker_bridge.mail.outbound import SmtpSender, blames_recipient
 from tracker_bridge.mail.outbound import SmtpSettings as SenderSettings
+from tracker_bridge.mail.parse_pool import ParsePool, Parser, inline_parser
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.mail.sent_folder import ImapSentFolder, MaildirSentFolder, SentFolder
 from tracker_bridge.mail.source import MailSource, MailSourceError
@@ -85,6 +87,8 @@ class Overrides:
     telegram_pacing: bool = True
     # on a PostgreSQL store, called once if this daemon has to wait as a standby (who leads)
     on_standby: Callable[[str], None] | None = None
+    # what the parser workers run: a test injects a parser that hangs on a marked message
+    parser: Parser = inline_parser
 
 
 @dataclass
@@ -503,6 +507,25 @@ def _webhook(  # noqa: PLR0917 - the parts it joins, each built once in open_bri
     return reads, server
 
 
+def _parse_pool(settings: Settings, over: Overrides) -> ParsePool:
+    """The worker processes that parse mail off the event loop, bounded by mail.limits."""
+    limits = settings.mail.limits
+    return ParsePool(
+        workers=limits.parse_workers,
+        timeout=limits.parse_timeout.total_seconds(),
+        memory_mib=limits.parse_memory_mib,
+        parser=over.parser,
+    )
+
+
+def _loop_caps(settings: Settings) -> LoopCaps:
+    """The mail-loop caps per domain, per robot and per domain's new requests (mail.limits)."""
+    limits = settings.mail.limits
+    return LoopCaps(
+        limits.answers_per_domain, limits.requests_per_sender, limits.requests_per_domain
+    )
+
+
 @asynccontextmanager
 async def open_bridge(
     settings: Settings, *, clock: Clock, overrides: Overrides | None = None
@@ -581,6 +604,8 @@ async def open_bridge(
         sent = _sent_folder(settings, over)
         if sent is not None:
             stack.push_async_callback(sent.close)
+        parsers = _parse_pool(settings, over)
+        stack.push_async_callback(parsers.close)
         intake = Intake(
             store=store,
             clock=clock,
@@ -591,6 +616,12 @@ async def open_bridge(
             issues=reader,
             own_addresses=_own_addresses(settings, customers),
             sent=sent,
+            parse=parsers.parse,
+            poison_attempts=settings.mail.limits.poison_attempts,
+            attachments=(settings.mail.limits.attachments, settings.mail.limits.attachment_bytes),
+            confirmation_authentication=settings.mail.confirmation_authentication,
+            parse_slots=settings.mail.limits.parse_workers,
+            loop_caps=_loop_caps(settings),
         )
         sync = TrackerSync(
             gateway,

@@ -587,3 +587,19 @@ class TestCommitMail:
         store.commit_mail(self.outcome())
         entry = store.journal_get("notify:ack:SUP-1")
         assert entry is not None and (entry.state, entry.attempts) == ("pending", 2)
+
+
+# --- 12. intake attempts (the poison-mail breaker) --------------------------------------------
+def test_intake_attempts_count_until_ended(store: Store) -> None:
+    assert store.attempt_get("d1") == (0, None)
+    assert store.attempts_begin([("d1", "uid:1"), ("d2", "uid:2")], AT) == [(0, None), (0, None)]
+    store.attempt_failed("d1", "parse took longer than 10 s")
+    assert store.attempts_begin([("d1", "uid:1")], AT) == [(1, "parse took longer than 10 s")]
+    assert store.attempt_get("d1") == (2, "parse took longer than 10 s")
+    assert store.attempt_get("d2") == (1, None)
+    store.attempt_end("d1")
+    assert store.attempt_get("d1") == (0, None)
+    assert store.attempt_get("d2") == (1, None)
+    store.attempt_end("d1")  # ending twice is harmless
+    store.attempt_failed("unknown", "nothing to note")  # nor is a failure never begun
+    assert store.attempt_get("unknown") == (0, None)

@@ -74,3 +74,40 @@ def _held(path: Path) -> int:
         return 0
     with SqliteStore(path) as store:
         return len(store.quarantine_list())
+
+
+def test_raw_8bit_headers_and_terminal_escapes_are_stored_quarantined_and_shown_safely(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: a raw 8-bit byte in From:/To: no longer makes the store refuse the message
+    (nor its quarantine); the stranger's escape sequences reach the operator's terminal as
+    visible text, never as control characters."""
+    clock = ManualClock(msk("2026-03-02 11:00"))
+    maildir, store_path = tmp_path / "Maildir", tmp_path / "state.sqlite3"
+    raw = (
+        b"From: Ivan \xff <iv\xffan@elsewhere.example>\r\n"
+        b"To: support\xfe-clinic1@vendor.example\r\n"
+        b"Subject: \x1b]0;owned\x07\x1b[31mred\x1b[0m \xe2\x80\xaeevil\r\n"
+        b"Message-ID: <eight@elsewhere.example>\r\n"
+        b"Date: Mon, 02 Mar 2026 10:00:00 +0300\r\n\r\nbody\r\n"
+    )
+    with FakeTracker(clock=clock) as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        deliver(maildir, raw)
+
+        async def quarantine_it() -> None:
+            async with running(config, clock):
+                await run_until(clock, lambda: _held(store_path) == 1)
+
+        asyncio.run(quarantine_it())
+        with SqliteStore(store_path) as store:
+            (item,) = store.quarantine_list()
+            assert item.raw == raw  # the bytes themselves are kept whole
+            assert item.sender == "ivÿan@elsewhere.example"
+        listing = run_cli("quarantine", "list", "--config", str(config))
+        assert listing.code == 0
+        assert not any(ord(c) < 32 and c not in "\n\t" for c in listing.out)
+        assert "\x1b" not in listing.out and "\u202e" not in listing.out
+        assert "\\x1b]0;owned\\x07\\x1b[31mred" in listing.out
+        assert "\\u202eevil" in listing.out
+        assert not tracker.issues

@@ -70,6 +70,7 @@ def settings_for(
     webhook_port: int | None = None,
     adjust: Callable[[dict[str, Any]], None] | None = None,
     config: Mapping[str, Any] | None = None,
+    mail: dict[str, Any] | None = None,
 ) -> Settings:
     """A complete configuration pointing at the loopback fakes (one clinic, or two); mail from
     a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
@@ -101,6 +102,7 @@ def settings_for(
     if imap is not None:
         data["mail"] = {"source": f"imap://{imap.user}@{imap.host}:{imap.port}"}
         data["imap_password"] = imap.password
+    data["mail"].update(mail or {})
     if second_clinic:
         data["customers"].append(dict(SECOND_CLINIC))
     if concurrency is not None:
@@ -138,12 +140,21 @@ def email(
     when: datetime | None = None,
     cc: str | None = None,
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    authentication: str | None = "pass",
 ) -> tuple[str, bytes]:
     """A plain email as a clinic's mail client would send it; (Message-ID, bytes).
 
-    ``attachments`` are (file name, content, MIME type) triples.
+    ``attachments`` are (file name, content, MIME type) triples. ``authentication`` is the
+    receiving server's DKIM/SPF verdict on the sender's domain, in the Authentication-Results
+    header it adds on top (None: a server that adds none).
     """
     msg = EmailMessage()
+    if authentication is not None:
+        domain = sender.rpartition("@")[2].strip(">")
+        msg["Authentication-Results"] = (
+            f"mx.support.example; dkim={authentication} header.d={domain}; "
+            f"spf={authentication} smtp.mailfrom={sender}"
+        )
     msg["From"] = sender
     msg["To"] = to
     if cc:
@@ -330,6 +341,7 @@ async def running_world(
     config: Mapping[str, Any] | None = None,
     before_start: Callable[[FakeTracker, FakeTelegram | None], None] | None = None,
     tracker_switches: Mapping[str, Any] | None = None,
+    mail: dict[str, Any] | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -341,7 +353,7 @@ async def running_world(
     clock) instead of the fast ones; ``adjust`` edits the configuration's data before it is
     validated; ``before_start`` arms the fakes' faults before the daemon starts;
     ``tracker_switches`` moves FakeTracker's switches for behaviours the docs leave open (its
-    ``switches`` module)."""
+    ``switches`` module); ``mail`` adds keys of the ``[mail]`` table."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock, **dict(tracker_switches or {})))
@@ -363,6 +375,7 @@ async def running_world(
             webhook_port=free_port() if webhook else None,
             adjust=adjust,
             config=config,
+            mail=mail,
         )
         overrides = Overrides() if production else fast_overrides()
         if intervals is not None:

@@ -258,3 +258,20 @@ async def test_safety_our_own_notification_coming_back_is_never_answered(
         assert world.tracker.issues == {}
         assert world.smtp.messages == []
         assert world.bridge.store.quarantine_list() == []
+
+
+async def test_r7_attachments_beyond_the_per_mail_cap_are_listed_not_uploaded(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: a mail with 1,000 tiny attachments makes at most mail.limits.attachments
+    uploads (the production default, 20); the others are named in the description."""
+    files = [(f"file{n:04d}.txt", f"part {n}".encode(), "text/plain") for n in range(1000)]
+    async with running_world(tmp_path) as world:
+        world.mail(subject="Много файлов", body="Прикладываю логи.", attachments=files)
+        await world.run_until(lambda: bool(world.mails_to(DOCTOR)))
+        uploaded = sorted(a.name for a in world.tracker.attachments.values())
+        assert uploaded == [f"file{n:04d}.txt" for n in range(20)]
+        description = world.tracker.issues["SUP-1"].description or ""
+        assert "Вложения сверх ограничения (20 файлов, 50.0 МБ на письмо)" in description
+        assert "- file0020.txt (7 Б)" in description and "- file0069.txt" in description
+        assert "… и ещё 930" in description

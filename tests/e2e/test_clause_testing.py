@@ -99,3 +99,41 @@ async def test_r15_an_unclear_reply_is_kept_as_a_comment_and_support_is_told(
         assert world.tracker.issues["SUP-1"].status == "inProgress"
         assert any(t.startswith("А где это найти в меню?") for t in world.comments("SUP-1"))
         assert len(world.mails_to(DOCTOR)) == 3
+
+
+async def test_r15_a_spoofed_confirmation_changes_nothing_and_support_is_told(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: the responsible person's address in From: is not enough. A confirmation
+    whose receiving server found no DKIM/SPF pass for the domain, one with no
+    Authentication-Results at all, and one outside the request's thread leave the request in
+    testing; each is kept as a comment and support is alerted."""
+    async with running_world(tmp_path, telegram=True) as world:
+        testing = await _sent_to_testing(world)
+        thread = str(testing["Message-ID"])
+        subject = f"Re: {testing['Subject']}"
+        world.mail(subject=subject, body="Проверено, ошибок нет.", sender=CHIEF,
+                   in_reply_to=thread, authentication="fail")  # fmt: skip
+        world.mail(subject=subject, body="Проверено, ошибок нет!", sender=CHIEF,
+                   in_reply_to=thread, authentication=None)  # fmt: skip
+        world.mail(subject=subject, body="Проверено, ошибок нет!!", sender=CHIEF)
+        await world.run_until(lambda: len(world.comments("SUP-1")) >= 3)
+        await world.settle(60.0, 10.0)
+        assert world.tracker.issues["SUP-1"].status == "awaitingTesting"
+        assert len([t for t in world.chat_texts() if "Подтверждение не принято" in t]) == 3
+        assert not any("можно переносить" in t for t in world.chat_texts())
+
+
+async def test_r15_without_authentication_results_a_threaded_reply_confirms_when_set_so(
+    tmp_path: Path,
+) -> None:
+    """mail.confirmation_authentication = "thread" (a server that adds no such header): the
+    reply in the request's thread is enough; outside the thread it still is not."""
+    async with running_world(
+        tmp_path, telegram=True, mail={"confirmation_authentication": "thread"}
+    ) as world:
+        testing = await _sent_to_testing(world)
+        world.mail(subject=f"Re: {testing['Subject']}", body="Проверено, ошибок нет.",
+                   sender=CHIEF, in_reply_to=str(testing["Message-ID"]),
+                   authentication=None)  # fmt: skip
+        await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "verifiedNoErrors")

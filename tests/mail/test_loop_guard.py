@@ -164,3 +164,19 @@ class TestNoReplyAddress:
     def test_people_are_not_no_reply(self, address: str) -> None:
         """Ordinary mailboxes, even ones containing "reply" or "bounce", are people."""
         assert is_no_reply_address(address) is False
+
+
+def test_a_robot_rotating_its_address_is_one_key_and_its_domain_another() -> None:
+    """Issue 17: support+N@ counts as one robot; the domain counts on its own."""
+    from tracker_bridge.mail.loop_guard import LoopCaps, domain_key, request_cap, robot_key
+
+    assert robot_key("Support+417@Clinic.Example") == "support@clinic.example"
+    assert domain_key("support+417@clinic.example") == "@clinic.example"
+    caps = LoopCaps(requests_per_sender=3, requests_per_domain=5)
+    assert request_cap("a+1@x.example", by_sender=2, by_domain=4, caps=caps) is None
+    assert "3 requests from a@x.example" in str(
+        request_cap("a+9@x.example", by_sender=3, by_domain=3, caps=caps)
+    )
+    assert "5 requests from @x.example" in str(
+        request_cap("b@x.example", by_sender=0, by_domain=5, caps=caps)
+    )

@@ -34,6 +34,25 @@ CASES = {
     "label lines": mail("Логин\n" * (N // 6)),
     "attribution-like lines": mail(("> " + "x@y.z " * 40 + "wrote:\n") * 500),
     "header-like junk": ("Subject: x\r\n" + "X-A: b\r\nnot a header\r\n" * 5000 + "\r\nb").encode(),
+    # issue 17: the outside testers' bomb (600 KB), and what the fuzz run found after it
+    "conditional comment openers": mail("<![if " * N, kind="text/html"),
+    "unbalanced quotes in tags": mail("<a href='" * N, kind="text/html"),
+    "dense tags": mail("<td>|" * N, kind="text/html"),
+    "stray brackets": mail("<" * N, kind="text/html"),
+    "blank header run": mail("hi", "To: support" + " " * N + "x@vendor.example\r\n"),
+    "deep nesting": mail(
+        "hi",
+        'Content-Type: multipart/mixed; boundary="b0"\r\n'
+        + "".join(
+            f'--b{i}\r\nContent-Type: multipart/mixed; boundary="b{i + 1}"\r\n\r\n'
+            for i in range(1000)
+        ),
+    ),
+    "wide multipart": mail(
+        "",
+        'Content-Type: multipart/mixed; boundary="w"\r\n\r\n'
+        + "".join(f"--w\r\nContent-Type: text/plain\r\n\r\npart {i}\r\n" for i in range(20_000)),
+    ),
 }
 
 
@@ -44,3 +63,18 @@ def test_pathological_input_parses_quickly(case: str) -> None:
     mail_ = parse_message(CASES[case])
     assert time.perf_counter() - started < BUDGET_SECONDS
     assert mail_.message_id == "h@x" or case == "header-like junk"
+
+
+def test_the_bomb_from_the_outside_report_parses_with_its_text_cut_and_said_so() -> None:
+    """600 KB of "<![if " (issue 17): converted in part, the rest reduced to text, bounded."""
+    started = time.perf_counter()
+    bomb = parse_message(mail("<![if " * N, kind="text/html"))
+    assert time.perf_counter() - started < BUDGET_SECONDS
+    assert bomb.message_id == "h@x" and bomb.sender == "a@b.example"
+    assert bomb.text.startswith("<![if <![if")
+
+
+def test_a_wide_multipart_is_read_up_to_the_delimiter_cap_and_says_so() -> None:
+    wide = parse_message(CASES["wide multipart"])
+    assert "more than 2000 MIME delimiter lines: the rest not read" in wide.defects
+    assert "part 0" in wide.text

@@ -147,11 +147,27 @@ class MailFolders(Section):
     sent: NonEmpty = "Sent"
 
 
+class MailLimits(Section):
+    """Bounds on what one message may cost intake (issue 17: no email can stop the service)."""
+
+    parse_timeout: Duration = timedelta(seconds=10)
+    parse_workers: int = Field(default=2, ge=1, le=32)
+    parse_memory_mib: int = Field(default=1024, ge=0)
+    poison_attempts: int = Field(default=2, ge=1, le=10)
+    attachments: int = Field(default=20, ge=0)
+    attachment_bytes: int = Field(default=50 * 1024 * 1024, ge=0)
+    answers_per_domain: int = Field(default=1000, ge=0)
+    requests_per_sender: int = Field(default=30, ge=1)
+    requests_per_domain: int = Field(default=1000, ge=1)
+
+
 class MailSettings(Section):
     """The intake mailbox (R2): IMAP with IDLE, or a local Maildir."""
 
     source: Annotated[str, AfterValidator(_mail_source)]
     folders: MailFolders = Field(default_factory=MailFolders)
+    limits: MailLimits = Field(default_factory=MailLimits)
+    confirmation_authentication: Literal["headers", "thread"] = "headers"
     idle_timeout: Duration = IDLE_LIMIT
     poll_interval: Duration = timedelta(minutes=1)
     keep_sent: bool = True

@@ -7,7 +7,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_tz
 
-from tracker_bridge.mail.headers import decode_header_value, unfold
+from tracker_bridge.mail.charsets import decode_raw
+from tracker_bridge.mail.headers import decode_header_value, header_bytes, unfold
 
 __all__ = ["addresses", "message_ids", "parse_date", "synthetic_message_id"]
 
@@ -39,8 +40,8 @@ def _parse_one(value: str, hint: str | None) -> list[tuple[str, str]]:
     except Exception:  # stdlib address parser on hostile input
         pairs = []
     quoted = '"' in value
-    result = [(_display_name(n, hint, quoted), a.strip().lower()) for n, a in pairs if a]
-    bracketed = [re.sub(r"\s+", "", a).lower() for a in _BRACKETED.findall(value)]
+    result = [(_display_name(n, hint, quoted), _address_text(a, hint)) for n, a in pairs if a]
+    bracketed = [_address_text(re.sub(r"\s+", "", a), hint) for a in _BRACKETED.findall(value)]
     chunks = _chunks(value)
     valid = bool(result) and all(_ADDRESS.fullmatch(address) for _, address in result)
     if valid and len(result) == len(chunks) and set(bracketed) <= {a for _, a in result}:
@@ -67,14 +68,21 @@ def _chunk_address(chunk: str, hint: str | None) -> tuple[str, str] | None:
     if bracket:
         raw_name = chunk[: bracket.start()].strip()
         name = raw_name.strip('"').strip()
-        return _display_name(name, hint, '"' in raw_name), re.sub(
-            r"\s+", "", bracket.group(1)
-        ).lower()
+        address = _address_text(re.sub(r"\s+", "", bracket.group(1)), hint)
+        return _display_name(name, hint, '"' in raw_name), address
     bare = _ADDRESS.search(chunk)
     if bare is None:
         return None
     name = (chunk[: bare.start()] + chunk[bare.end() :]).strip().strip('"()').strip()
-    return _display_name(name, hint, quoted=False), bare.group(0).lower()
+    return _display_name(name, hint, quoted=False), _address_text(bare.group(0), hint)
+
+
+def _address_text(address: str, hint: str | None) -> str:
+    """The lower-cased address as text: raw 8-bit bytes in it (UTF-8 per RFC 6532, or junk)
+    decoded, so what the store, quarantine and logs get is always valid Unicode."""
+    if not address.isascii():
+        address = decode_raw(header_bytes(address), hint)
+    return address.strip().lower()
 
 
 def _display_name(raw: str, hint: str | None, quoted: bool) -> str:

@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tracker_bridge.regulation.model import InboundMail
 
-__all__ = ["DEFAULT_DAILY_LIMIT", "is_no_reply_address", "should_answer"]
+__all__ = [
+    "DEFAULT_DAILY_LIMIT",
+    "LoopCaps",
+    "domain_key",
+    "is_no_reply_address",
+    "request_cap",
+    "robot_key",
+    "should_answer",
+]
 
 DEFAULT_DAILY_LIMIT = 10
 
@@ -53,12 +62,15 @@ def should_answer(  # noqa: PLR0911 - one guard per rule, in order
     answers_today: int,
     limit: int = DEFAULT_DAILY_LIMIT,
     bounced: bool,
+    domain_answers_today: int = 0,
+    domain_limit: int | None = None,
 ) -> tuple[bool, str]:
     """``(True, "ok")`` if ``mail`` may get an automatic answer, else ``(False, why)``.
 
     ``own_addresses`` holds full addresses and ``@domain`` entries (every address there);
     ``answers_today`` is how many automatic answers this sender already got today;
-    ``bounced`` says a mail to this sender has bounced permanently.
+    ``bounced`` says a mail to this sender has bounced permanently;
+    ``domain_answers_today`` is how many its domain got, against ``domain_limit``.
     """
     sender = _plain(mail.sender)
     if mail.is_automatic:
@@ -73,7 +85,47 @@ def should_answer(  # noqa: PLR0911 - one guard per rule, in order
         return False, "bounced"
     if answers_today >= limit:
         return False, f"daily limit reached ({answers_today}/{limit})"
+    if domain_limit is not None and domain_answers_today >= domain_limit:
+        return False, f"daily domain limit reached ({domain_answers_today}/{domain_limit})"
     return True, "ok"
+
+
+@dataclass(frozen=True)
+class LoopCaps:
+    """Daily caps beyond the per-address answer limit (issue 17): a ticket system answering from
+    ``support+N@clinic.example`` rotates its address, so answers and new requests are also
+    counted per *robot* (the address without its ``+tag``) and per sending domain."""
+
+    answers_per_domain: int = 1000
+    requests_per_sender: int = 30
+    requests_per_domain: int = 1000
+
+
+def robot_key(address: str) -> str:
+    """The sender without a ``+tag``: one key for a robot that rotates ``local+N@domain``."""
+    local, at, domain = _plain(address).rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}" if at else _plain(address)
+
+
+def domain_key(address: str) -> str:
+    """``@domain`` of an address (the key of the per-domain counters)."""
+    return "@" + _plain(address).rpartition("@")[2]
+
+
+def request_cap(sender: str, *, by_sender: int, by_domain: int, caps: LoopCaps) -> str | None:
+    """Why a new request from ``sender`` may not be opened today (a mail loop), or None.
+    ``by_sender`` counts today's requests of its robot key, ``by_domain`` of its domain."""
+    if by_sender >= caps.requests_per_sender:
+        return (
+            f"loop cap: {by_sender} requests from {robot_key(sender)} today "
+            f"(mail.limits.requests_per_sender = {caps.requests_per_sender})"
+        )
+    if by_domain >= caps.requests_per_domain:
+        return (
+            f"loop cap: {by_domain} requests from {domain_key(sender)} today "
+            f"(mail.limits.requests_per_domain = {caps.requests_per_domain})"
+        )
+    return None
 
 
 def is_no_reply_address(address: str) -> bool:

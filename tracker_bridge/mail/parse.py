@@ -2,10 +2,11 @@
 
 Pure and total: any input gives an ``InboundMail`` with a non-empty ``message_id``; whatever was
 wrong with the message is listed in ``defects`` instead of raised. The work is split by job:
-:mod:`repair` (broken header blocks), :mod:`envelope` (addresses, ids, date), :mod:`headers` and
-:mod:`charsets` (encoded words, code pages), :mod:`structure` with :mod:`parts`, :mod:`html`,
-:mod:`flowed`, :mod:`filenames` and :mod:`tnef` (body vs attachments), :mod:`reply`,
-:mod:`automatic`, :mod:`keys`, :mod:`priority` and :mod:`fields`.
+:mod:`bounds` (size caps before any work), :mod:`repair` (broken header blocks), :mod:`envelope`
+(addresses, ids, date), :mod:`headers` and :mod:`charsets` (encoded words, code pages),
+:mod:`structure` with :mod:`parts`, :mod:`html`, :mod:`flowed`, :mod:`filenames` and :mod:`tnef`
+(body vs attachments), :mod:`reply`, :mod:`automatic`, :mod:`keys`, :mod:`priority` and
+:mod:`fields`.
 
 The stdlib parser runs with the compat32 policy: its header access never raises, and every value
 is decoded here rather than by the stdlib, which gives up on the charsets clinic mail uses.
@@ -18,7 +19,9 @@ import email.policy
 from email.message import Message
 from email.parser import BytesParser
 
+from tracker_bridge.mail.authentication import sender_verified
 from tracker_bridge.mail.automatic import automatic_reason
+from tracker_bridge.mail.bounds import bounded
 from tracker_bridge.mail.charsets import LATIN, lookup_codec
 from tracker_bridge.mail.envelope import addresses, message_ids, parse_date, synthetic_message_id
 from tracker_bridge.mail.fields import extract_fields, mentions_a_label
@@ -35,7 +38,12 @@ __all__ = ["parse_message"]
 
 
 def parse_message(raw: bytes) -> InboundMail:
-    """Parse one raw RFC 822 message. Never raises."""
+    """Parse one raw RFC 822 message. Never raises; every text in the result is valid Unicode
+    (a raw 8-bit byte the decoders could not place never reaches the store as a surrogate)."""
+    return _valid_unicode(_parse_any(raw))
+
+
+def _parse_any(raw: bytes) -> InboundMail:
     try:
         return _parse(raw)
     except Exception as error:  # a mail must never stop intake: retry with the headers only
@@ -53,9 +61,10 @@ def parse_message(raw: bytes) -> InboundMail:
 
 
 def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
-    repaired, repairs = repair_headers(raw)
+    readable, structured, cuts = bounded(raw)
+    repaired, repairs = repair_headers(readable)
     parser = BytesParser(policy=email.policy.compat32)
-    message = parser.parsebytes(repaired, headersonly=headers_only)
+    message = parser.parsebytes(repaired, headersonly=headers_only or not structured)
     headers = _Headers(message)
     envelope = _envelope(raw, headers, _charset_hint(message))
     layout = lay_out(message)
@@ -63,13 +72,14 @@ def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
     reply = reply_part(text)
     kind = content_type(message)
     reason = automatic_reason(headers.first, kind, envelope.sender, envelope.subject)
-    notes = (*repairs, *_python_defects(message), *layout.defects, *envelope.defects)
+    notes = (*cuts, *repairs, *_python_defects(message), *layout.defects, *envelope.defects)
     return dataclasses.replace(
         envelope,
         text=text,
         reply_text=reply,
         attachments=tuple(layout.attachments),
         is_automatic=reason is not None,
+        sender_verified=sender_verified(headers.first("authentication-results"), envelope.sender),
         automatic_reason=reason,
         issue_keys=issue_keys(envelope.subject, reply),
         priority_hint=priority_hint(headers.first, envelope.subject, reply),
@@ -77,6 +87,38 @@ def _parse(raw: bytes, headers_only: bool = False) -> InboundMail:
         fields=_fields(reply, layout),
         defects=tuple(dict.fromkeys(notes)),
     )
+
+
+def _valid_unicode(mail: InboundMail) -> InboundMail:
+    """``mail`` with lone surrogates (surrogate-escaped raw bytes) replaced by U+FFFD."""
+    changes: dict[str, object] = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(mail, name)
+        if isinstance(value, str):
+            fixed: object = _text(value)
+        elif isinstance(value, tuple):
+            fixed = tuple(_text(item) for item in value)
+        else:
+            continue
+        if fixed != value:
+            changes[name] = fixed
+    if any(_text(k) != k or _text(v) != v for k, v in mail.fields.items()):
+        changes["fields"] = {_text(k): _text(v) for k, v in mail.fields.items()}
+    return dataclasses.replace(mail, **changes) if changes else mail  # type: ignore[arg-type]
+
+
+_TEXT_FIELDS = (
+    "message_id", "sender", "subject", "text", "reply_text", "sender_name", "in_reply_to",
+    "references", "to", "cc", "delivered_to", "automatic_reason", "issue_keys", "defects",
+)  # fmt: skip
+
+
+def _text(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value
 
 
 def _fields(reply: str, layout: Layout) -> dict[str, str]:

@@ -77,6 +77,9 @@ class InboundMail:
     reply_priority_hint: str | None = None  # R9: what this mail's own new text asks for
     fields: Mapping[str, str] = field(default_factory=dict)
     defects: tuple[str, ...] = ()
+    # the receiving server's Authentication-Results verdict on the sender's domain (R15's
+    # guard against a spoofed From:): True pass, False fail, None no such header
+    sender_verified: bool | None = None
 
     def __post_init__(self) -> None:
         if self.date is not None:

@@ -8,7 +8,7 @@ suite runs against both), including the journal state machine, which both take f
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
@@ -52,6 +52,7 @@ class MemoryStore(StoreBase):
         self._bounces: dict[str, tuple[str, datetime]] = {}
         self._quarantine: dict[int, QuarantineItem] = {}
         self._tracked: dict[str, TrackedIssue] = {}
+        self._attempts: dict[str, tuple[int, str | None]] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -274,6 +275,31 @@ class MemoryStore(StoreBase):
             if not item.released:
                 item = self._quarantine[item_id] = replace(item, released_at=stamp)
             return item
+
+    # --- 12. intake attempts ---------------------------------------------------------------
+    def attempts_begin(
+        self, messages: Sequence[tuple[str, str]], at: datetime
+    ) -> list[tuple[int, str | None]]:
+        found: list[tuple[int, str | None]] = []
+        with self._open():
+            for digest, _source_id in messages:
+                earlier, failure = self._attempts.get(digest, (0, None))
+                self._attempts[digest] = (earlier + 1, failure)
+                found.append((earlier, failure))
+        return found
+
+    def attempt_get(self, digest: str) -> tuple[int, str | None]:
+        with self._open():
+            return self._attempts.get(digest, (0, None))
+
+    def attempt_failed(self, digest: str, failure: str) -> None:
+        with self._open():
+            if digest in self._attempts:
+                self._attempts[digest] = (self._attempts[digest][0], failure)
+
+    def attempt_end(self, digest: str) -> None:
+        with self._open():
+            self._attempts.pop(digest, None)
 
     # --- 11. tracked issues ----------------------------------------------------------------
     def track(self, issue_key: str, customer: str, requester: str, since: datetime) -> bool:

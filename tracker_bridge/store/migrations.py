@@ -104,7 +104,21 @@ _V2 = """
 ALTER TABLE tracked_issues ADD COLUMN finished TEXT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: intake attempts (the poison-mail breaker, issue 17): a row per message being worked on,
+# written durably before the work and deleted when it ends; a row still there at the next try is
+# an attempt that never finished (the process was killed or hung). Keyed by the SHA-256 of the
+# raw bytes: known without parsing.
+_V3 = """
+CREATE TABLE intake_attempts (
+    digest    TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    attempts  INTEGER NOT NULL,
+    first_at  TEXT NOT NULL,
+    failure   TEXT
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

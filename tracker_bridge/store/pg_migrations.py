@@ -101,7 +101,19 @@ CREATE TABLE tracked_issues (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# v2: intake attempts (the poison-mail breaker, issue 17), as SQLite's v3: a row per message being
+# worked on, written before the work and deleted when it ends; keyed by the SHA-256 of the raw bytes
+_V2 = """
+CREATE TABLE intake_attempts (
+    digest    TEXT PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    attempts  INTEGER NOT NULL,
+    first_at  TEXT NOT NULL,
+    failure   TEXT
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -19,6 +19,13 @@ THREAD_ADD = "INSERT INTO thread_map VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTH
 THREAD_GET = "SELECT issue_key FROM thread_map WHERE message_id = %s"
 UNIQUE_ADD = "INSERT INTO uniques VALUES (%s, %s) ON CONFLICT DO NOTHING"
 UNIQUE_GET = "SELECT issue_key FROM uniques WHERE unique_key = %s"
+ATTEMPT_BEGIN = (
+    "INSERT INTO intake_attempts VALUES (%s, %s, 1, %s, NULL) ON CONFLICT (digest) DO UPDATE"
+    " SET attempts = intake_attempts.attempts + 1, source_id = EXCLUDED.source_id"
+)
+ATTEMPT_GET = "SELECT attempts, failure FROM intake_attempts WHERE digest = %s"
+ATTEMPT_FAILED = "UPDATE intake_attempts SET failure = %s WHERE digest = %s"
+ATTEMPT_END = "DELETE FROM intake_attempts WHERE digest = %s"
 CURSOR_SET = (
     "INSERT INTO cursors VALUES (%s, %s) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value"
 )

@@ -8,6 +8,7 @@ call from several threads. It also satisfies :class:`tracker_bridge.mail.source.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -179,6 +180,27 @@ class Store(Protocol):
 
     def quarantine_release(self, item_id: int, at: datetime) -> QuarantineItem:
         """Mark an item released (``KeyError`` if unknown); the first release time is kept."""
+        ...
+
+    # --- 12. intake attempts (poison-mail breaker) -------------------------------------------
+    def attempts_begin(
+        self, messages: Sequence[tuple[str, str]], at: datetime
+    ) -> list[tuple[int, str | None]]:
+        """Record, in one transaction that outlives the process, that work begins on each
+        ``(digest, source_id)`` (the SHA-256 of the raw message); per message, how many
+        earlier attempts never ended, and the last failure noted for them."""
+        ...
+
+    def attempt_get(self, digest: str) -> tuple[int, str | None]:
+        """How many attempts on the message never ended, and the last failure noted."""
+        ...
+
+    def attempt_failed(self, digest: str, failure: str) -> None:
+        """Note why an attempt failed (it stays counted)."""
+        ...
+
+    def attempt_end(self, digest: str) -> None:
+        """The work on the message ended (whatever its outcome)."""
         ...
 
     # --- 11. tracked issues ----------------------------------------------------------------

@@ -28,6 +28,13 @@ THREAD_ADD = "INSERT OR IGNORE INTO thread_map VALUES (?, ?, ?, ?)"
 THREAD_GET = "SELECT issue_key FROM thread_map WHERE message_id = ?"
 UNIQUE_ADD = "INSERT OR IGNORE INTO uniques VALUES (?, ?)"
 UNIQUE_GET = "SELECT issue_key FROM uniques WHERE unique_key = ?"
+ATTEMPT_BEGIN = (
+    "INSERT INTO intake_attempts VALUES (?, ?, 1, ?, NULL) "
+    "ON CONFLICT (digest) DO UPDATE SET attempts = attempts + 1, source_id = excluded.source_id"
+)
+ATTEMPT_GET = "SELECT attempts, failure FROM intake_attempts WHERE digest = ?"
+ATTEMPT_FAILED = "UPDATE intake_attempts SET failure = ? WHERE digest = ?"
+ATTEMPT_END = "DELETE FROM intake_attempts WHERE digest = ?"
 CURSOR_SET = "INSERT OR REPLACE INTO cursors VALUES (?, ?)"
 CURSOR_GET = "SELECT value FROM cursors WHERE name = ?"
 MARK_SET = "INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?)"

@@ -9,7 +9,7 @@ Rows come back as tuples in the same column order from both, so one set of conve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import ModuleType
@@ -250,6 +250,32 @@ class SqlStore(StoreBase):
         if row is None:
             raise KeyError(item_id)
         return rows.item(row)
+
+    # --- 12. intake attempts ---------------------------------------------------------------
+    def attempts_begin(
+        self, messages: Sequence[tuple[str, str]], at: datetime
+    ) -> list[tuple[int, str | None]]:
+        found: list[tuple[int, str | None]] = []
+        # not durable: the record must outlive the process (a kill, the watchdog), which a
+        # committed transaction ensures; a power cut losing it costs one more try, nothing else
+        with self._tx() as db:
+            for digest, source_id in messages:
+                db.execute(self._sql.ATTEMPT_BEGIN, (digest, source_id, to_text(at)))
+                attempts, failure = db.execute(self._sql.ATTEMPT_GET, (digest,)).fetchone()
+                found.append((int(attempts) - 1, None if failure is None else str(failure)))
+        return found
+
+    def attempt_get(self, digest: str) -> tuple[int, str | None]:
+        row = self._one(self._sql.ATTEMPT_GET, digest)
+        if row is None:
+            return 0, None
+        return int(row[0]), None if row[1] is None else str(row[1])
+
+    def attempt_failed(self, digest: str, failure: str) -> None:
+        self._insert(self._sql.ATTEMPT_FAILED, failure, digest)
+
+    def attempt_end(self, digest: str) -> None:
+        self._insert(self._sql.ATTEMPT_END, digest)
 
     # --- 11. tracked issues ----------------------------------------------------------------
     def track(self, issue_key: str, customer: str, requester: str, since: datetime) -> bool:

@@ -1,6 +1,7 @@
 """The daemon as a process of its own, for tests that kill it (``kill -9``) and start it again.
 
-    python -m tracker_bridge.testing.daemon_process --config FILE [--fast]
+    python -m tracker_bridge.testing.daemon_process --config FILE [--fast] [--systemd]
+        [--parser MODULE:FUNCTION]
 
 Loads the settings with :func:`~tracker_bridge.config.load_settings`, opens the bridge on the real
 clock and runs the daemon until SIGTERM/SIGINT, then exits 0. ``--fast`` shortens every loop's
@@ -8,24 +9,31 @@ interval and the Tracker retry waits, so a crash test sees many cycles per secon
 loop runs it prints ``READY`` on stdout (logs go to stderr), so a test can time its kill from
 the moment the daemon works rather than from the moment Python started. The real
 ``tracker-bridge run`` lives in the CLI; this entrypoint exists so the reliability tests do not
-depend on it.
+depend on it. ``--systemd`` runs it exactly as ``tracker-bridge run`` does (sd_notify: READY,
+STATUS, watchdog pings), for tests that emulate the service manager; ``--parser`` names what the
+parser workers run, for tests that need a message to hang (the real parser cannot be made to).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import structlog
 
 from tracker_bridge.clock import SystemClock
+from tracker_bridge.commands.run import serve
 from tracker_bridge.config import ConfigError, load_settings
 from tracker_bridge.config.loading import EX_CONFIG
 from tracker_bridge.daemon import Intervals
 from tracker_bridge.log import configure_logging
+from tracker_bridge.mail.parse_pool import Parser, inline_parser
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.store.instance import (
     EX_ANOTHER_INSTANCE,
@@ -59,11 +67,24 @@ def _ready() -> None:
     sys.stdout.flush()
 
 
-async def _serve(config: Path, *, fast: bool) -> None:
+def _parser_named(name: str | None) -> Parser:
+    """``module:function``, the parser the workers run (a fault-injecting one, in tests)."""
+    if name is None:
+        return inline_parser
+    module, _, function = name.partition(":")
+    found = getattr(importlib.import_module(module), function)
+    if not callable(found):
+        raise TypeError(f"{name} is not a parser")
+    return cast(Parser, found)
+
+
+async def _serve(config: Path, *, fast: bool, parser: str | None, systemd: bool) -> None:
     settings = load_settings(config)
-    async with open_bridge(
-        settings, clock=SystemClock(), overrides=overrides_for(fast=fast)
-    ) as bridge:
+    over = replace(overrides_for(fast=fast), parser=_parser_named(parser))
+    if systemd:  # as `tracker-bridge run`: sd_notify READY, STATUS and the watchdog pings
+        await serve(settings, clock=SystemClock(), overrides=over)
+        return
+    async with open_bridge(settings, clock=SystemClock(), overrides=over) as bridge:
         bridge.daemon.on_ready = _ready
         bridge.daemon.install_signal_handlers()
         await bridge.daemon.run()
@@ -79,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", type=Path, required=True, help="the TOML configuration")
     parser.add_argument("--fast", action="store_true", help="short loop intervals and retries")
+    parser.add_argument(
+        "--parser", metavar="MODULE:FUNCTION", help="what the parser workers run (fault tests)"
+    )
+    parser.add_argument(
+        "--systemd", action="store_true", help="speak sd_notify as `tracker-bridge run` does"
+    )
     return parser
 
 
@@ -88,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     configure_logging(json=True, stream=sys.stderr)
     try:
-        asyncio.run(_serve(args.config, fast=args.fast))
+        asyncio.run(_serve(args.config, fast=args.fast, parser=args.parser, systemd=args.systemd))
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return EX_CONFIG

@@ -1,0 +1,39 @@
+"""A parser for fault-injection tests: the real one, except on messages marked to misbehave.
+
+The real parser is bounded, so no input the tests can write makes it hang; the poison-mail
+breaker and the parser pool still need a message that does. A message with the header
+``X-Test-Hang`` never finishes parsing; one with ``X-Test-Balloon`` allocates memory until its
+worker's limit stops it. Each call on a marked message is counted in the file named by
+``X-Test-Count`` when present (so a test can see whether it was parsed again).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from tracker_bridge.mail.parse import parse_message
+from tracker_bridge.regulation.model import InboundMail
+
+__all__ = ["parse_or_misbehave"]
+
+_COUNT = re.compile(rb"^X-Test-Count: *(\S+)", re.MULTILINE)
+
+
+def parse_or_misbehave(raw: bytes) -> InboundMail:
+    """``parse_message``, or a hang / a memory balloon for marked messages."""
+    head = raw[:4096]
+    if b"X-Test-Hang:" in head or b"X-Test-Balloon:" in head:
+        counter = _COUNT.search(head)
+        if counter:
+            with Path(counter.group(1).decode()).open("a") as file:
+                file.write("parsed\n")
+    if b"X-Test-Hang:" in head:
+        while True:
+            time.sleep(3600)
+    if b"X-Test-Balloon:" in head:
+        balloon = []
+        while True:
+            balloon.append(bytearray(64 * 1024 * 1024))
+    return parse_message(raw)
