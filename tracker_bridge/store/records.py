@@ -159,7 +159,9 @@ class MailOutcome:
     reason: str | None = None
     quarantine: QuarantineItem | None = None  # id and released_at are ignored
     tracked: TrackedIssue | None = None
-    answered: tuple[str, ...] = ()  # one automatic answer more to each, on ``day``
+    # one more on ``day`` for each key: the answered addresses with their robot and domain
+    # keys, and the ``created:`` loop-cap keys of a new request (issue 17)
+    answered: tuple[str, ...] = ()
     day: date | None = None
     notices: tuple[QueuedNotice, ...] = ()
 
