@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import json
 import re
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from tracker_bridge.config import (
     load_settings,
     redacted_dump,
 )
-from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.policy import ClockUnit, Policy, TerminalReply
 from tracker_bridge.regulation.statuses import Status, StatusMap
@@ -597,21 +595,20 @@ class TestConverters:
         """R13: every regulation status has its own key under [statuses]."""
         assert set(StatusSettings.model_fields) - {"aliases"} == {s.value for s in Status}
 
-    def test_calendar_options_build_a_work_calendar(self) -> None:
-        """R6: calendar_options() are keyword arguments WorkCalendar.default accepts."""
+    def test_calendar_settings_build_the_work_calendar(self) -> None:
+        """R6: to_calendar() builds the working calendar the [calendar] settings describe."""
         calendar = {
             "timezone": "Asia/Yekaterinburg",
             "opens": time(9),
             "closes": "17:30",
             "extra_days_off": [date(2027, 12, 31)],
         }
-        options = load_settings(
-            environ={}, overrides=a_config(calendar=calendar)
-        ).calendar_options()
-        assert set(options) <= set(inspect.signature(WorkCalendar.default).parameters)
-        assert options["closes"] == time(17, 30)
-        assert options["extra_days_off"] == (date(2027, 12, 31),)
-        work = WorkCalendar.default(**options)  # type: ignore[arg-type]
+        work = load_settings(environ={}, overrides=a_config(calendar=calendar)).to_calendar()
+        assert work.tz.key == "Asia/Yekaterinburg"
+        assert work.opening_hours(date(2027, 3, 3)) == (
+            datetime(2027, 3, 3, 9, tzinfo=work.tz),
+            datetime(2027, 3, 3, 17, 30, tzinfo=work.tz),
+        )
         assert not work.is_working_day(date(2027, 12, 31))
 
     def test_model_validate_builds_settings_from_plain_data_alone(self) -> None:

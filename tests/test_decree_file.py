@@ -42,8 +42,7 @@ def decree_file(tmp_path: Path, text: str = DECREE_2028) -> Path:
 
 
 def calendar_with(path: Path) -> WorkCalendar:
-    options = CalendarSettings(decree_file=path).options()
-    return WorkCalendar.default(**options)  # type: ignore[arg-type]
+    return CalendarSettings(decree_file=path).to_calendar()
 
 
 def test_r6_a_decreed_year_is_authoritative_with_exactly_its_rules(tmp_path: Path) -> None:

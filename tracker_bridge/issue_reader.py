@@ -20,6 +20,7 @@ from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import TrackedIssue
+from tracker_bridge.tracker.defaults import DEFAULT_FIELD_IDS
 from tracker_bridge.tracker.errors import TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.read_cache import ReadCache
@@ -125,7 +126,7 @@ class TrackerIssueReader:
 
     @property
     def _requester_field(self) -> str:
-        return self._settings.field_ids.get("requester", "requesterEmail")
+        return self._settings.field_ids.get("requester", DEFAULT_FIELD_IDS["requester"])
 
 
 # Tracker stamps an edit and its changelog entry separately (milliseconds apart): a later entry

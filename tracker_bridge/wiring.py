@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
     from tracker_bridge.telegram.mirror import TelegramMirror
     from tracker_bridge.webhook.server import WebhookServer
 
-__all__ = ["Bridge", "Overrides", "field_ids_of", "gateway_for", "open_bridge", "secret_of"]
+__all__ = ["Bridge", "Overrides", "gateway_for", "open_bridge", "secret_of"]
 
 log = structlog.get_logger(__name__)
 
@@ -168,24 +169,6 @@ def _fence_of(leader: Leadership) -> Callable[[], Awaitable[None]]:
     return fence
 
 
-def field_ids_of(settings: Settings) -> dict[str, str]:
-    """Logical field → the queue's local field id, as the gateway and views read them."""
-    ids = settings.tracker.fields
-    return {
-        "department": ids.department,
-        "login": ids.login,
-        "card_number": ids.card_number,
-        "history_number": ids.history_number,
-        "record_name": ids.record_name,
-        "button_name": ids.button_name,
-        "requester": ids.requester_email,
-        "customer_priority": ids.customer_priority,
-        "deadline": ids.deadline,
-        "reaction_deadline": ids.reaction_deadline,
-        "arrived_at": ids.mail_received_at,
-    }
-
-
 def secret_of(value: object) -> str | None:
     """A secret setting's value (``None`` when unset); only ever passed to the client using it."""
     getter = getattr(value, "get_secret_value", None)
@@ -215,13 +198,14 @@ def gateway_for(
         iam_token=iam_token,
         org_id=tracker.org_id,
         cloud_org_id=tracker.cloud_org_id,
-        field_ids=field_ids_of(settings),
+        field_ids=settings.tracker.fields.by_logical_name(),
         status_map=settings.status_map(),
         retry=retry,
         workers=tracker.concurrency,
         clock=clock,
         resolution=tracker.resolution,
         resolutions=tracker.resolutions_by_status(),
+        deadline_zone=ZoneInfo(settings.calendar.timezone),  # Tracker's date: the calendar's day
     )
 
 
@@ -539,7 +523,7 @@ async def open_bridge(
             else await _open_store(settings, stack, clock, over.on_standby)
         )
         fence = None if leader is None else _fence_of(leader)
-        calendar = WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
+        calendar = settings.to_calendar()
         policy, customers = settings.policy(), settings.customers_core()
         metrics = Metrics()
         outages = Outages(on_change=metrics.dependency)
@@ -549,7 +533,9 @@ async def open_bridge(
         )
         gateway = await stack.enter_async_context(gateway_for(settings, retry, clock))
         gateway.observer = lambda error: outages.note("tracker", error, clock.now())
-        view_settings = ViewSettings(settings.status_map(), None, field_ids_of(settings))
+        view_settings = ViewSettings(
+            settings.status_map(), None, settings.tracker.fields.by_logical_name()
+        )
         reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
         views: dict[str, IssueView] = {}
         commands = _Commands()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from tests.core.builders import POLICY, a_comment, an_issue, cal, msk
 from tracker_bridge.regulation.actions import (
@@ -14,7 +15,7 @@ from tracker_bridge.regulation.actions import (
 )
 from tracker_bridge.regulation.model import IssueView, PriorityChange, StatusChange
 from tracker_bridge.regulation.policy import Policy, TerminalReply
-from tracker_bridge.regulation.rules import Evaluation, evaluate
+from tracker_bridge.regulation.rules import Evaluation, evaluate, less_than_text
 from tracker_bridge.regulation.statuses import Status
 
 
@@ -213,6 +214,35 @@ class TestIntakeAlerts:
         alerts = of(run(CRITICAL, "2026-03-05 11:30"), TelegramAlert)
         assert [a.event.split(":")[0] for a in alerts] == ["reaction-share", "reaction-last"]
         assert all("срок взятия в работу" in a.text for a in alerts)
+
+    def test_r10_the_last_warning_says_the_time_left_that_is_set(self) -> None:
+        """R10: the last warning comes ``warn_before`` ahead and says that much, not always an
+        hour: at 30 minutes, 11:20 is still quiet and 11:40 says «меньше 30 минут»."""
+        half_hour = Policy(warn_before=timedelta(minutes=30))
+        early = of(run(CRITICAL, "2026-03-05 11:20", half_hour), TelegramAlert)
+        assert [a.event.split(":")[0] for a in early] == ["reaction-share"]
+        (_, last) = of(run(CRITICAL, "2026-03-05 11:40", half_hour), TelegramAlert)
+        assert last.text.startswith("Осталось меньше 30 минут: срок взятия в работу")
+        (_, default) = of(run(CRITICAL, "2026-03-05 11:30"), TelegramAlert)
+        assert default.text.startswith("Осталось меньше часа: срок взятия в работу")
+
+    def test_r10_the_time_left_in_russian(self) -> None:
+        """The «меньше …» of the last warning agrees with its number."""
+        said = {
+            minutes: less_than_text(timedelta(minutes=minutes))
+            for minutes in (1, 21, 30, 60, 90, 120, 300, 1260, 1320)
+        }
+        assert said == {
+            1: "меньше минуты",
+            21: "меньше 21 минуты",
+            30: "меньше 30 минут",
+            60: "меньше часа",
+            90: "меньше 1 ч 30 мин",
+            120: "меньше 2 часов",
+            300: "меньше 5 часов",
+            1260: "меньше 21 часа",
+            1320: "меньше 22 часов",
+        }
 
     def test_r10_the_breach_names_the_reaction_clock(self) -> None:
         """R10: the breach of an urgent request not taken into work says which deadline."""

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from structlog.testing import capture_logs
 
+from tests.test_config import a_config
+from tracker_bridge.config import Settings
 from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import TERMINAL_STATUSES, Status
+from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import FieldDef
 from tracker_bridge.tracker.errors import NoTransitionError, TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.markers import find_marker, marker_id
+from tracker_bridge.wiring import gateway_for
 
 from .conftest import create_action, make_gateway
 
@@ -183,6 +188,42 @@ async def test_set_fields_writes_deadline_date_precise_value_and_assignee(
     assert issue.local["slaDeadline"] == "2026-11-27T22:30:00.000+0000"
     assert issue.local["login"] == "doc"
     assert fake.users[str(issue.assignee)].login == "ivanov"
+
+
+async def test_r6_the_deadline_date_is_the_day_in_the_calendars_zone(fake: FakeTracker) -> None:
+    """R6: Tracker's ``deadline`` date is the deadline's day in the support calendar's zone
+    (``calendar.timezone``), not always Moscow's: 17:30 UTC is the 27th in Moscow (20:30) and
+    the 28th in Vladivostok (03:30)."""
+    fake.create_issue(summary="x")
+    fake.create_issue(summary="y")
+    fields = {"deadline": "2026-11-27T17:30:00+00:00"}
+    async with make_gateway(fake) as moscow:
+        await moscow.set_fields(SetFields("SUP-1", fields), "SUP-1")
+    async with make_gateway(fake, deadline_zone=ZoneInfo("Asia/Vladivostok")) as far_east:
+        await far_east.set_fields(SetFields("SUP-2", fields), "SUP-2")
+    assert fake.issues["SUP-1"].deadline == "2026-11-27"
+    assert fake.issues["SUP-2"].deadline == "2026-11-28"
+    assert fake.issues["SUP-2"].local["slaDeadline"] == "2026-11-27T17:30:00.000+0000"
+
+
+async def test_r6_the_daemons_gateway_takes_the_zone_from_the_calendar_setting(
+    fake: FakeTracker,
+) -> None:
+    """R6: the gateway the daemon builds (``wiring.gateway_for``) dates Tracker's ``deadline``
+    in ``calendar.timezone``."""
+    fake.create_issue(summary="x")
+    settings = Settings.model_validate(
+        a_config(
+            tracker_token=fake.token,
+            tracker={"org_id": fake.org_id, "base_url": fake.url},
+            calendar={"timezone": "Asia/Vladivostok"},
+        )
+    )
+    async with gateway_for(settings, RetryPolicy(attempts=1), None) as gateway:
+        await gateway.set_fields(
+            SetFields("SUP-1", {"deadline": "2026-11-27T17:30:00+00:00"}), "SUP-1"
+        )
+    assert fake.issues["SUP-1"].deadline == "2026-11-28"
 
 
 async def test_set_fields_none_clears_the_deadline(

@@ -40,7 +40,7 @@ from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.tracker.check import CheckLine, check_tracker
 from tracker_bridge.tracker.probe import ProbeRefused, ProbeReport, probe_tracker, render_probe
 from tracker_bridge.webhook.setup import check_triggers, not_ready
-from tracker_bridge.wiring import field_ids_of, secret_of
+from tracker_bridge.wiring import secret_of
 
 __all__ = ["Section", "main", "render", "run_checks"]
 
@@ -67,7 +67,7 @@ async def _tracker(settings: Settings) -> list[CheckLine]:
                 gateway,
                 queues=sorted({c.queue for c in settings.customers}),
                 status_map=settings.status_map(),
-                field_ids=field_ids_of(settings),
+                field_ids=settings.tracker.fields.by_logical_name(),
             )
     except Exception as exc:
         return [CheckLine(False, f"Tracker at {settings.tracker.base_url}: {exc}", _NET)]

@@ -29,7 +29,7 @@ from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.snapshots import IssueSnapshot
 from tracker_bridge.tracker.sync import read_view
 from tracker_bridge.tracker.views import StoreFacts, ViewSettings
-from tracker_bridge.wiring import field_ids_of, gateway_for
+from tracker_bridge.wiring import gateway_for
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -82,7 +82,7 @@ def clock_of(args: argparse.Namespace) -> Clock:
 
 
 def calendar_of(settings: Settings) -> WorkCalendar:
-    return WorkCalendar.default(**settings.calendar_options())  # type: ignore[arg-type]
+    return settings.to_calendar()
 
 
 def local_time(moment: datetime, zone: tzinfo) -> str:
@@ -119,7 +119,9 @@ class ReadOnlyIssues:
     ) -> None:
         self._gateway, self._store = gateway, store
         self._customers = settings.customers_core()
-        self._view = ViewSettings(settings.status_map(), robot_uid, field_ids_of(settings))
+        self._view = ViewSettings(
+            settings.status_map(), robot_uid, settings.tracker.fields.by_logical_name()
+        )
 
     @classmethod
     async def connect(

@@ -25,8 +25,8 @@ from tracker_bridge.config.types import (
 )
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.tracker.defaults import DEFAULT_FIELD_IDS, DEFAULT_RESOLUTION
 
-DEFAULT_RESOLUTION = "fixed"  # the same default as the gateway's (tracker/writes.py)
 # the logical statuses of a done or cancelled type (TERMINAL_STATUSES; a test keeps them equal)
 TerminalStatusName = Literal[
     "cancelled", "closed", "closed_no_response", "completed", "duplicate", "infeasible"
@@ -47,20 +47,30 @@ SMTP_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 IDLE_LIMIT = timedelta(minutes=29)  # RFC 2177: servers may drop an IDLE after 30 minutes
 
 
-class FieldIds(Section):
-    """Ids of the queue's local fields the bridge fills (R7 template lines, R9, R10)."""
+# The keys of `tracker.fields` whose logical field the gateway and views name otherwise.
+_LOGICAL_NAME = {"requester_email": "requester", "mail_received_at": "arrived_at"}
 
-    department: NonEmpty = "department"
-    login: NonEmpty = "login"
-    card_number: NonEmpty = "cardNumber"
-    history_number: NonEmpty = "historyNumber"
-    record_name: NonEmpty = "recordName"
-    button_name: NonEmpty = "buttonName"
-    requester_email: NonEmpty = "requesterEmail"
-    customer_priority: NonEmpty = "customerPriority"
-    deadline: NonEmpty = "slaDeadline"  # execution deadline (R17), a datetime field
-    reaction_deadline: NonEmpty = "reactionDeadline"  # take into work by (R10), datetime
-    mail_received_at: NonEmpty = "mailReceivedAt"  # the mail's arrival (R10 "появление")
+
+class FieldIds(Section):
+    """Ids of the queue's local fields the bridge fills (R7 template lines, R9, R10); the
+    defaults are :data:`~tracker_bridge.tracker.defaults.DEFAULT_FIELD_IDS`."""
+
+    department: NonEmpty = DEFAULT_FIELD_IDS["department"]
+    login: NonEmpty = DEFAULT_FIELD_IDS["login"]
+    card_number: NonEmpty = DEFAULT_FIELD_IDS["card_number"]
+    history_number: NonEmpty = DEFAULT_FIELD_IDS["history_number"]
+    record_name: NonEmpty = DEFAULT_FIELD_IDS["record_name"]
+    button_name: NonEmpty = DEFAULT_FIELD_IDS["button_name"]
+    requester_email: NonEmpty = DEFAULT_FIELD_IDS["requester"]
+    customer_priority: NonEmpty = DEFAULT_FIELD_IDS["customer_priority"]
+    deadline: NonEmpty = DEFAULT_FIELD_IDS["deadline"]
+    reaction_deadline: NonEmpty = DEFAULT_FIELD_IDS["reaction_deadline"]
+    mail_received_at: NonEmpty = DEFAULT_FIELD_IDS["arrived_at"]
+
+    def by_logical_name(self) -> dict[str, str]:
+        """Logical field → the queue's local field id, as the gateway, the views and ``check``
+        read them."""
+        return {_LOGICAL_NAME.get(key, key): value for key, value in self.model_dump().items()}
 
 
 class TrackerSettings(Section):

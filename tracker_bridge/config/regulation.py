@@ -35,6 +35,7 @@ from tracker_bridge.config.types import (
     _duration,
     refuse,
 )
+from tracker_bridge.regulation.calendar import DEFAULT_TIMEZONE, WorkCalendar
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.policy import ClockUnit, Policy, TerminalReply
 from tracker_bridge.regulation.production_calendar import SpecialDays
@@ -243,7 +244,7 @@ LocalTime = Annotated[time, AfterValidator(_local_time)]
 class CalendarSettings(Section):
     """R6 working calendar overrides: the Russian production calendar is the base."""
 
-    timezone: Annotated[str, AfterValidator(_zone)] = "Europe/Moscow"
+    timezone: Annotated[str, AfterValidator(_zone)] = DEFAULT_TIMEZONE
     opens: LocalTime = time(10)
     closes: LocalTime = time(18)
     extra_days_off: tuple[date, ...] = ()
@@ -278,17 +279,17 @@ class CalendarSettings(Section):
         refuse("calendar", problems)
         return self
 
-    def options(self) -> dict[str, object]:
-        """Keyword arguments for ``WorkCalendar.default``."""
-        return {
-            "timezone": self.timezone,
-            "opens": self.opens,
-            "closes": self.closes,
-            "extra_days_off": self.extra_days_off,
-            "extra_working_days": self.extra_working_days,
-            "shortened_days": self.shortened_days,
-            "unshortened_days": self.unshortened_days,
-            "decrees": dict(self._decrees),
-            "transferred_saturdays": self.transferred_saturdays,
-            "shortened_by": self.shortened_by,
-        }
+    def to_calendar(self) -> WorkCalendar:
+        """The working calendar these settings describe (the production calendar, overridden)."""
+        return WorkCalendar.default(
+            timezone=self.timezone,
+            opens=self.opens,
+            closes=self.closes,
+            extra_days_off=self.extra_days_off,
+            extra_working_days=self.extra_working_days,
+            shortened_days=self.shortened_days,
+            unshortened_days=self.unshortened_days,
+            decrees=dict(self._decrees),
+            transferred_saturdays=self.transferred_saturdays,
+            shortened_by=self.shortened_by,
+        )

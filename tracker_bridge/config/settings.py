@@ -30,6 +30,7 @@ from tracker_bridge.config.regulation import (
 )
 from tracker_bridge.config.types import Loc, Secret, refuse
 from tracker_bridge.config.webhook import WebhookSettings
+from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.statuses import StatusMap
@@ -183,9 +184,9 @@ class Settings(BaseSettings):
     def status_map(self) -> StatusMap:
         return self.statuses.to_status_map()
 
-    def calendar_options(self) -> dict[str, object]:
-        """Keyword arguments for ``WorkCalendar.default(...)``."""
-        return self.calendar.options()
+    def to_calendar(self) -> WorkCalendar:
+        """R6: the support's working calendar, from ``[calendar]``."""
+        return self.calendar.to_calendar()
 
     @property
     def metrics_host(self) -> str:

@@ -13,7 +13,6 @@ from tracker_bridge.demo.story import Keys, Stage, body_of, created
 from tracker_bridge.demo.timeline import when
 from tracker_bridge.demo.world import DOCTOR, INTAKE, msk
 from tracker_bridge.tracker.check import check_tracker
-from tracker_bridge.wiring import field_ids_of
 
 __all__ = ["week_one"]
 
@@ -35,7 +34,7 @@ async def _setup(s: Stage) -> None:
         b.gateway,
         queues=["SUP"],
         status_map=b.settings.status_map(),
-        field_ids=field_ids_of(b.settings),
+        field_ids=b.settings.tracker.fields.by_logical_name(),
     )
     shown = [line for line in report.lines if "regulation statuses" in line.what or not line.ok]
     for line in shown:

@@ -42,7 +42,10 @@ from tracker_bridge.regulation.production_calendar import (
     russian_fallback,
 )
 
-__all__ = ["SpecialDays", "WorkCalendar"]
+__all__ = ["DEFAULT_TIMEZONE", "SpecialDays", "WorkCalendar"]
+
+# R6: the support works on Moscow time unless `calendar.timezone` says otherwise.
+DEFAULT_TIMEZONE = "Europe/Moscow"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -92,7 +95,7 @@ class WorkCalendar:
     def __init__(
         self,
         *,
-        timezone: str = "Europe/Moscow",
+        timezone: str = DEFAULT_TIMEZONE,
         opens: time = time(10),
         closes: time = time(18),
         weekdays: Iterable[int] = (0, 1, 2, 3, 4),
@@ -122,7 +125,7 @@ class WorkCalendar:
     def default(
         cls,
         *,
-        timezone: str = "Europe/Moscow",
+        timezone: str = DEFAULT_TIMEZONE,
         opens: time = time(10),
         closes: time = time(18),
         weekdays: Iterable[int] = (0, 1, 2, 3, 4),

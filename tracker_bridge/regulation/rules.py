@@ -37,7 +37,7 @@ from tracker_bridge.regulation.sla import (
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.regulation.triage import format_time
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate", "less_than_text"]
 
 # A support comment this close to a status change is that change's message (e.g. the question of
 # "info requested"): it travels in the status notification, not in a second email.
@@ -327,7 +327,7 @@ def clock_alerts(
         else:
             wakeups.append(_advance(reading, now, share - reading.used, cal))
         if reading.remaining <= policy.warn_before:
-            text = f"Осталось меньше часа: {name} — {due}"
+            text = f"Осталось {less_than_text(policy.warn_before)}: {name} — {due}"
             event = f"{prefix}-last:{started}"
             alerts.append(TelegramAlert(view.key, view.customer, "warning", event, text))
         else:
@@ -339,6 +339,19 @@ def clock_alerts(
             wakeups.append(cal.next_opening(now))
             return []
     return list(alerts)
+
+
+def less_than_text(left: timedelta) -> str:
+    """The last warning's «меньше …» for the ``warn_before`` setting: «меньше часа» (the
+    default), «меньше 2 часов», «меньше 30 минут», «меньше 21 минуты», «меньше 1 ч 30 мин»."""
+    minutes = max(1, int(left.total_seconds() // 60))
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return f"меньше {hours} ч {rest} мин"
+    count, one, many = (hours, "часа", "часов") if hours else (rest, "минуты", "минут")
+    if count == 1:
+        return f"меньше {one}"
+    return f"меньше {count} {one if count % 10 == 1 and count % 100 != 11 else many}"
 
 
 def silence_actions(

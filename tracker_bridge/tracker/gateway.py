@@ -29,7 +29,7 @@ import queue
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -41,6 +41,7 @@ from tracker_bridge.clock import Clock
 from tracker_bridge.regulation.statuses import Status, StatusMap
 from tracker_bridge.retry import RetryPolicy, retrying
 from tracker_bridge.tracker import remote, trigger_calls
+from tracker_bridge.tracker.defaults import DEFAULT_FIELD_IDS, DEFAULT_RESOLUTION
 from tracker_bridge.tracker.errors import (
     TrackerAuthError,
     TrackerError,
@@ -63,28 +64,13 @@ from tracker_bridge.tracker.snapshots import (
     UserInfo,
     WorkflowInfo,
 )
-from tracker_bridge.tracker.writes import DEFAULT_RESOLUTION, LATE_WRITE_WINDOW, Writes
+from tracker_bridge.tracker.writes import DEFAULT_DEADLINE_ZONE, LATE_WRITE_WINDOW, Writes
 
 __all__ = ["DEFAULT_FIELD_IDS", "Credential", "TrackerGateway", "translate"]
 
 T = TypeVar("T")
 # a token, or where to read it from on every attempt
 Credential = str | Callable[[], str]
-
-# Logical field (``InboundMail.fields`` names, plus requester/deadline) → the queue's local field.
-DEFAULT_FIELD_IDS: Mapping[str, str] = {
-    "department": "department",
-    "login": "login",
-    "card_number": "cardNumber",
-    "history_number": "historyNumber",
-    "record_name": "recordName",
-    "button_name": "buttonName",
-    "requester": "requesterEmail",
-    "customer_priority": "customerPriority",
-    "deadline": "slaDeadline",
-    "reaction_deadline": "reactionDeadline",
-    "arrived_at": "mailReceivedAt",
-}
 
 
 def translate(exc: BaseException) -> TrackerError:
@@ -133,6 +119,7 @@ class TrackerGateway(Writes):
         resolution: str = DEFAULT_RESOLUTION,
         resolutions: Mapping[Status, str] | None = None,
         late_write_window: timedelta = LATE_WRITE_WINDOW,
+        deadline_zone: tzinfo = DEFAULT_DEADLINE_ZONE,
     ) -> None:
         if (token is None) == (iam_token is None):
             raise ValueError("give exactly one of token (OAuth) and iam_token")
@@ -145,6 +132,7 @@ class TrackerGateway(Writes):
             resolutions=resolutions,
             clock=clock,
             late_write_window=late_write_window,
+            deadline_zone=deadline_zone,
         )
         self._kind = "token" if token is not None else "iam_token"
         self._credential: Credential = token if token is not None else iam_token  # type: ignore[assignment]

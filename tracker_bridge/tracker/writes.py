@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -41,9 +41,11 @@ from tracker_bridge.regulation.actions import (
     SetFields,
     Transition,
 )
+from tracker_bridge.regulation.calendar import DEFAULT_TIMEZONE
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import Status, StatusMap
 from tracker_bridge.tracker import remote
+from tracker_bridge.tracker.defaults import DEFAULT_RESOLUTION
 from tracker_bridge.tracker.errors import (
     NoTransitionError,
     TrackerBadRequest,
@@ -60,7 +62,7 @@ from tracker_bridge.tracker.markers import (
 from tracker_bridge.tracker.snapshots import CommentInfo, IssueSnapshot
 
 __all__ = [
-    "DEADLINE_ZONE",
+    "DEFAULT_DEADLINE_ZONE",
     "DEFAULT_RESOLUTION",
     "LATE_WRITE_WINDOW",
     "TIME_FIELDS",
@@ -72,23 +74,21 @@ __all__ = [
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
-# Tracker's `deadline` is a date; the regulation's clocks run on Moscow time (R6).
-DEADLINE_ZONE = ZoneInfo("Europe/Moscow")
+
+# The day of Tracker's `deadline` date: the support calendar's zone (``calendar.timezone``).
+DEFAULT_DEADLINE_ZONE = ZoneInfo(DEFAULT_TIMEZONE)
 
 
-# Sent on every transition to a done or cancelled status unless configured otherwise: "fixed"
-# is in every organisation's standard list (docs api-ref/admin/get-resolutions.md, its example).
-DEFAULT_RESOLUTION = "fixed"
-
-
-def deadline_values(value: str | None) -> tuple[str | None, str | None]:
-    """An ISO datetime → (Tracker ``deadline`` date in Moscow, the precise ISO value)."""
+def deadline_values(value: str | None, zone: tzinfo) -> tuple[str | None, str | None]:
+    """An ISO datetime → (Tracker ``deadline``: its date in the support calendar's ``zone``, the
+    precise ISO value). Tracker's ``deadline`` is a date; the regulation's clocks run on the
+    calendar's time (R6), so a deadline at 01:30 there is that day's, whatever UTC says."""
     if value is None:
         return None, None
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError(f"deadline {value!r} has no UTC offset")
-    return moment.astimezone(DEADLINE_ZONE).date().isoformat(), moment.isoformat()
+    return moment.astimezone(zone).date().isoformat(), moment.isoformat()
 
 
 # Logical fields holding an instant: written to a `datetime` local field in Tracker's own format.
@@ -131,8 +131,10 @@ class Writes(abc.ABC):
         resolutions: Mapping[Status, str] | None = None,
         clock: Clock | None = None,
         late_write_window: timedelta = LATE_WRITE_WINDOW,
+        deadline_zone: tzinfo = DEFAULT_DEADLINE_ZONE,
     ) -> None:
         self._field_ids = dict(field_ids)
+        self._deadline_zone = deadline_zone
         self._status_map = status_map
         self._resolution = resolution
         self._resolutions = dict(resolutions or {})
@@ -242,7 +244,7 @@ class Writes(abc.ABC):
         for name, given in logical.items():
             value = given
             if name == "deadline":
-                body["deadline"], value = deadline_values(given)
+                body["deadline"], value = deadline_values(given, self._deadline_zone)
             if name not in self._field_ids:
                 if name != "deadline":
                     body[name] = value  # a standard field: assignee, priority, summary, …

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status
+from tracker_bridge.tracker.defaults import DEFAULT_FIELD_IDS
 
 __all__ = [
     "DEFAULT_LOCAL_FIELDS",
@@ -285,21 +286,23 @@ GLOBAL_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("favorite", "Избранное", "boolean", readonly=True),
 )
 
-# Local fields of the default queue; on issues they appear as `<queue hex id>--<id>`.
+# Local fields of the default queue, set up as docs/operations.md asks (their ids:
+# DEFAULT_FIELD_IDS); on issues they appear as `<queue hex id>--<id>`.
+_IDS = DEFAULT_FIELD_IDS
 DEFAULT_LOCAL_FIELDS: tuple[FieldDef, ...] = (
-    FieldDef("department", "Отделение", "string"),
-    FieldDef("login", "Логин", "string"),
-    FieldDef("cardNumber", "Номер карты", "string"),
-    FieldDef("historyNumber", "Номер истории болезни", "string"),
-    FieldDef("recordName", "Запись", "string"),
-    FieldDef("buttonName", "Кнопка", "string"),
-    FieldDef("requesterEmail", "Email заявителя", "string"),
-    FieldDef("customerPriority", "Приоритет заказчика", "string"),
+    FieldDef(_IDS["department"], "Отделение", "string"),
+    FieldDef(_IDS["login"], "Логин", "string"),
+    FieldDef(_IDS["card_number"], "Номер карты", "string"),
+    FieldDef(_IDS["history_number"], "Номер истории болезни", "string"),
+    FieldDef(_IDS["record_name"], "Запись", "string"),
+    FieldDef(_IDS["button_name"], "Кнопка", "string"),
+    FieldDef(_IDS["requester"], "Email заявителя", "string"),
+    FieldDef(_IDS["customer_priority"], "Приоритет заказчика", "string"),
     # The precise execution deadline (R17): Tracker's own `deadline` is only a date.
-    FieldDef("slaDeadline", "Срок исполнения", "datetime"),
+    FieldDef(_IDS["deadline"], "Срок исполнения", "datetime"),
     # R10: the reaction deadline of high priorities, and the mail's arrival the clocks start at.
-    FieldDef("reactionDeadline", "Срок взятия в работу", "datetime"),
-    FieldDef("mailReceivedAt", "Письмо получено", "datetime"),
+    FieldDef(_IDS["reaction_deadline"], "Срок взятия в работу", "datetime"),
+    FieldDef(_IDS["arrived_at"], "Письмо получено", "datetime"),
 )
 
 DEFAULT_USERS: tuple[UserDef, ...] = (
