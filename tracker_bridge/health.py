@@ -152,6 +152,8 @@ class Health:
         started_at: datetime,
         thresholds: Mapping[str, timedelta | float] = DEFAULT_THRESHOLDS,
         stuck_after: Mapping[str, timedelta] = STUCK_AFTER,
+        *,
+        outages: Outages | None = None,
     ) -> None:
         if not thresholds:
             raise ValueError("Health needs at least one loop to watch")
@@ -163,7 +165,7 @@ class Health:
         self._stuck_after = dict(stuck_after)
         self._lock = threading.Lock()
         self._extras: dict[str, Callable[[datetime], dict[str, Any]]] = {}
-        self.outages: Outages | None = None
+        self.outages = outages
 
     def add_part(self, name: str, report: Callable[[datetime], dict[str, Any]]) -> None:
         """Show ``report(now)`` under ``name`` in every check's JSON (it does not decide ``ok``)."""

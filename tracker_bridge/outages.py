@@ -55,12 +55,17 @@ Alert = Callable[[Outage], Awaitable[None]]
 class Outages:
     """The systems that are down now."""
 
-    def __init__(self, *, on_change: Callable[[str, bool], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        on_change: Callable[[str, bool], None] | None = None,
+        alert: Alert | None = None,
+    ) -> None:
         self._down: dict[str, Outage] = {}
         self._alerted: set[str] = set()
         self._lock = threading.Lock()
         self._on_change = on_change
-        self.alert: Alert | None = None  # set once the Telegram side exists
+        self.alert = alert  # a message to the operators' chat, where Telegram has one
         self._pending_alerts: list[Outage] = []
 
     def note(self, system: str, error: BaseException | None, at: datetime) -> None:

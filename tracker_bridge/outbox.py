@@ -83,15 +83,17 @@ class Outbox:
         lifetime: timedelta = QUEUE_LIFETIME,
         metrics: Metrics | None = None,
         sent: SentFolder | None = None,
+        outages: Outages | None = None,
+        fence: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store, self._clock = store, clock
         self._metrics = metrics
         self._renderer, self._sender, self._identity = renderer, sender, identity
         self._lifetime = lifetime
-        self.outages: Outages | None = None  # told every send's outcome (the daemon's record)
+        self.outages = outages  # told every send's outcome (the daemon's record)
         self._sent = sent
         # awaited before each email: raises once this daemon may no longer act (leadership)
-        self.fence: Callable[[], Awaitable[None]] | None = None
+        self.fence = fence
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""

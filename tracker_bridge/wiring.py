@@ -29,7 +29,7 @@ from tracker_bridge.extras import require_extra
 from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
 from tracker_bridge.intake import Intake
 from tracker_bridge.issue_reader import TrackerIssueReader
-from tracker_bridge.mail.imap_session import ImapSettings
+from tracker_bridge.mail.imap_session import ImapSettings, Security
 from tracker_bridge.mail.imap_source import ImapSource
 from tracker_bridge.mail.loop_guard import LoopCaps
 from tracker_bridge.mail.maildir_source import MaildirSource
@@ -45,6 +45,7 @@ from tracker_bridge.outbox import Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Action
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, IssueView
+from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.rules_pass import RulesPass
 from tracker_bridge.store.instance import InstanceLock
@@ -80,7 +81,7 @@ class Overrides:
     intervals: Intervals = field(default_factory=Intervals)
     imap_ssl_context: ssl.SSLContext | None = None
     smtp_ssl_context: ssl.SSLContext | None = None
-    imap_security: str | None = None  # "plain" for a loopback test server
+    imap_security: Security | None = None  # "plain" for a loopback test server
     tracker_retry: RetryPolicy | None = None
     store: Store | None = None
     mail_domain: str | None = None
@@ -182,7 +183,10 @@ def read_secret_file(path: Path) -> Callable[[], str]:
 
 
 def gateway_for(
-    settings: Settings, retry: RetryPolicy | None = None, clock: Clock | None = None
+    settings: Settings,
+    retry: RetryPolicy | None = None,
+    clock: Clock | None = None,
+    observer: Callable[[BaseException | None], None] | None = None,
 ) -> TrackerGateway:
     """A Tracker gateway configured as the daemon's (close it with ``async with``)."""
     tracker = settings.tracker
@@ -206,6 +210,7 @@ def gateway_for(
         resolution=tracker.resolution,
         resolutions=tracker.resolutions_by_status(),
         deadline_zone=ZoneInfo(settings.calendar.timezone),  # Tracker's date: the calendar's day
+        observer=observer,
     )
 
 
@@ -278,7 +283,7 @@ def _imap_settings(settings: Settings, overrides: Overrides) -> ImapSettings:
         user=endpoint.username,
         password=secret_of(settings.imap_password) or "",
         port=endpoint.port,
-        security=overrides.imap_security or endpoint.security,  # type: ignore[arg-type]
+        security=overrides.imap_security or endpoint.security,
         ssl_context=overrides.imap_ssl_context,
         mailbox=mail.folders.inbox,
         done_folder=mail.done_folder,
@@ -296,6 +301,8 @@ def _outbox(
     metrics: Metrics,
     *,
     sent: SentFolder | None,
+    outages: Outages,
+    fence: Callable[[], Awaitable[None]] | None,
 ) -> Outbox:
     smtp = settings.smtp
     sender = SmtpSender(
@@ -315,7 +322,17 @@ def _outbox(
     domain = overrides.mail_domain or smtp.from_address.rpartition("@")[2]
     identity = OutboxIdentity(smtp.from_address, smtp.from_name, domain, smtp.reply_to)
     renderer = TemplateRenderer(settings.template_dir)
-    return Outbox(store, clock, renderer, sender, identity, metrics=metrics, sent=sent)
+    return Outbox(
+        store,
+        clock,
+        renderer,
+        sender,
+        identity,
+        metrics=metrics,
+        sent=sent,
+        outages=outages,
+        fence=fence,
+    )
 
 
 def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozenset[str]:
@@ -362,21 +379,6 @@ class _SyncLoop:
         return list(result.keys)
 
 
-class _Commands:
-    """Telegram commands need the effects and the rules pass, which need the mirror: the three
-    are bound once all exist."""
-
-    def __init__(self) -> None:
-        self.effects: Effects | None = None
-        self.rules: RulesPass | None = None
-
-    async def on_actions(self, actions: Sequence[Action], customer: str) -> None:
-        assert self.effects is not None and self.rules is not None
-        await self.effects.run(list(actions), customer=customer)
-        keys = [ref for a in actions if isinstance(ref := getattr(a, "issue", None), str)]
-        await self.rules.many(keys)
-
-
 def _mirror(
     settings: Settings,
     store: Store,
@@ -384,7 +386,7 @@ def _mirror(
     calendar: WorkCalendar,
     *,
     views: dict[str, IssueView],
-    commands: _Commands,
+    on_actions: Callable[[Sequence[Action], str], Awaitable[None]],
     on_contact: Callable[[bool], None],
     ledger: CardLedger,
     paced: bool = True,
@@ -407,7 +409,7 @@ def _mirror(
         calendar=calendar,
         policy=settings.policy(),
         views=views,
-        on_actions=commands.on_actions,
+        on_actions=on_actions,
         on_contact=on_contact,
         ledger=ledger,
     )
@@ -510,11 +512,59 @@ def _loop_caps(settings: Settings) -> LoopCaps:
     )
 
 
+def _intake(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    calendar: WorkCalendar,
+    *,
+    policy: Policy,
+    customers: tuple[Customer, ...],
+    effects: Effects,
+    reader: TrackerIssueReader,
+    sent: SentFolder | None,
+    parsers: ParsePool,
+) -> Intake:
+    limits = settings.mail.limits
+    return Intake(
+        store=store,
+        clock=clock,
+        calendar=calendar,
+        policy=policy,
+        customers=customers,
+        effects=effects,
+        issues=reader,
+        own_addresses=_own_addresses(settings, customers),
+        sent=sent,
+        parse=parsers.parse,
+        poison_attempts=limits.poison_attempts,
+        attachments=(limits.attachments, limits.attachment_bytes),
+        confirmation_authentication=settings.mail.confirmation_authentication,
+        parse_slots=limits.parse_workers,
+        loop_caps=_loop_caps(settings),
+    )
+
+
+def _health(settings: Settings, clock: Clock, outages: Outages) -> Health:
+    """Every loop that runs is watched: Telegram's polling only when it is on."""
+    watched = [k for k in DEFAULT_THRESHOLDS if k != "telegram" or settings.telegram.enabled]
+    return Health(clock.now(), {k: DEFAULT_THRESHOLDS[k] for k in watched}, outages=outages)
+
+
+def _look_at_every_tracked_issue(rules: RulesPass, store: Store, clock: Clock) -> None:
+    """The wake-up schedule (reminders, auto-close, breaches) and the changes sync reported but
+    nobody evaluated lived in the previous process's memory: the rules loop looks at every
+    tracked issue once, so a restart forgets no duty (sync stays incremental)."""
+    for tracked in store.tracked_issues():
+        rules.schedule.set(tracked.issue_key, clock.now())
+
+
 @asynccontextmanager
 async def open_bridge(
     settings: Settings, *, clock: Clock, overrides: Overrides | None = None
 ) -> AsyncIterator[Bridge]:
-    """Build every part from ``settings``; close them all on exit."""
+    """Build every part from ``settings``, each once and whole, in the order they need one
+    another; close them all on exit."""
     over = overrides or Overrides()
     async with AsyncExitStack() as stack:
         store, leader = (
@@ -526,35 +576,55 @@ async def open_bridge(
         calendar = settings.to_calendar()
         policy, customers = settings.policy(), settings.customers_core()
         metrics = Metrics()
-        outages = Outages(on_change=metrics.dependency)
-        retry = replace(
-            over.tracker_retry or RetryPolicy(),
-            on_retry=lambda _call: metrics.retries.labels(system="tracker").inc(),
-        )
-        gateway = await stack.enter_async_context(gateway_for(settings, retry, clock))
-        gateway.observer = lambda error: outages.note("tracker", error, clock.now())
-        view_settings = ViewSettings(
-            settings.status_map(), None, settings.tracker.fields.by_logical_name()
-        )
-        reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
-        views: dict[str, IssueView] = {}
-        commands = _Commands()
-        # every loop that runs is watched: Telegram's polling only when it is on
-        watched = [k for k in DEFAULT_THRESHOLDS if k != "telegram" or settings.telegram.enabled]
-        health = Health(clock.now(), {k: DEFAULT_THRESHOLDS[k] for k in watched})
+        ops_chat = settings.telegram.ops_chat_id
+
+        # The Telegram side and the service need one another: the mirror's commands act through
+        # the effects and the rules pass, the effects post cards through the mirror, an outage
+        # alert goes out through the mirror. These three close over parts built further down.
+        async def on_telegram_actions(actions: Sequence[Action], customer: str) -> None:
+            await effects.run(list(actions), customer=customer)
+            keys = [ref for a in actions if isinstance(ref := getattr(a, "issue", None), str)]
+            await rules.many(keys)
+
+        async def alert_operators(outage: Outage) -> None:
+            assert mirror is not None and ops_chat is not None  # given to Outages only then
+            await _ops_alert(mirror, ops_chat)(outage)
 
         def telegram_contact(polled: bool) -> None:
             metrics.mark_contact("telegram", clock.now())
             if polled:
                 health.beat("telegram", clock.now())
 
+        telegram_on = settings.telegram.enabled and settings.telegram_bot_token is not None
+        outages = Outages(
+            on_change=metrics.dependency,
+            alert=alert_operators if telegram_on and ops_chat is not None else None,
+        )
+        retry = replace(
+            over.tracker_retry or RetryPolicy(),
+            on_retry=lambda _call: metrics.retries.labels(system="tracker").inc(),
+        )
+        gateway = await stack.enter_async_context(
+            gateway_for(
+                settings,
+                retry,
+                clock,
+                observer=lambda error: outages.note("tracker", error, clock.now()),
+            )
+        )
+        view_settings = ViewSettings(
+            settings.status_map(), None, settings.tracker.fields.by_logical_name()
+        )
+        reader = TrackerIssueReader(gateway, store, clock, customers, view_settings)
+        views: dict[str, IssueView] = {}
+        health = _health(settings, clock, outages)
         mirror = _mirror(
             settings,
             store,
             clock,
             calendar,
             views=views,
-            commands=commands,
+            on_actions=on_telegram_actions,
             on_contact=telegram_contact,
             ledger=TrackerCardLedger(gateway),
             paced=over.telegram_pacing,
@@ -579,12 +649,7 @@ async def open_bridge(
             metrics=metrics,
             concurrency=settings.tracker.concurrency,
         )
-        commands.effects, commands.rules = effects, rules
-        # The wake-up schedule (reminders, auto-close, breaches) and the changes sync reported
-        # but nobody evaluated lived in the previous process's memory: the rules loop looks at
-        # every tracked issue once, so a restart forgets no duty (sync stays incremental).
-        for tracked in store.tracked_issues():
-            rules.schedule.set(tracked.issue_key, clock.now())
+        _look_at_every_tracked_issue(rules, store, clock)
         source = _source(settings, store, clock, over, metrics)
         stack.push_async_callback(source.close)
         sent = _sent_folder(settings, over)
@@ -592,22 +657,17 @@ async def open_bridge(
             stack.push_async_callback(sent.close)
         parsers = _parse_pool(settings, over)
         stack.push_async_callback(parsers.close)
-        intake = Intake(
-            store=store,
-            clock=clock,
-            calendar=calendar,
+        intake = _intake(
+            settings,
+            store,
+            clock,
+            calendar,
             policy=policy,
             customers=customers,
             effects=effects,
-            issues=reader,
-            own_addresses=_own_addresses(settings, customers),
+            reader=reader,
             sent=sent,
-            parse=parsers.parse,
-            poison_attempts=settings.mail.limits.poison_attempts,
-            attachments=(settings.mail.limits.attachments, settings.mail.limits.attachment_bytes),
-            confirmation_authentication=settings.mail.confirmation_authentication,
-            parse_slots=settings.mail.limits.parse_workers,
-            loop_caps=_loop_caps(settings),
+            parsers=parsers,
         )
         sync = TrackerSync(
             gateway,
@@ -616,36 +676,35 @@ async def open_bridge(
             tracked=lambda: [t.issue_key for t in store.tracked_issues()],
             now=clock.now,
         )
-        outbox = _outbox(settings, store, clock, over, metrics, sent=sent)
-        outbox.fence = fence
+        outbox = _outbox(
+            settings, store, clock, over, metrics, sent=sent, outages=outages, fence=fence
+        )
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
         mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())
-        hook = _webhook(settings, clock, metrics, gateway, sync, reader, customers)
-        if hook is not None:
-            health.add_part("webhook", hook[0].health.to_json)
-        health.outages = outages
-        outbox.outages = outages
+        webhook_reads, webhook_server = _webhook(
+            settings, clock, metrics, gateway, sync, reader, customers
+        ) or (None, None)
+        if webhook_reads is not None:
+            health.add_part("webhook", webhook_reads.health.to_json)
         _lift_server_suppressions(store)
-        if mirror is not None and settings.telegram.ops_chat_id is not None:
-            outages.alert = _ops_alert(mirror, settings.telegram.ops_chat_id)
         daemon = Daemon(
             clock=clock,
             source=source,
             intake=intake,
-            sync=_SyncLoop(sync, reader, metrics, clock, hook[0].health if hook else None),
+            sync=_SyncLoop(
+                sync, reader, metrics, clock, webhook_reads.health if webhook_reads else None
+            ),
             rules=rules,
             outbox=outbox,
             customers=tuple(c.name for c in customers if c.telegram_chat_id is not None),
             services=tuple(
-                x
-                for x in (mirror, hook[1] if hook else None, _keeper(leader, metrics))
-                if x is not None
+                x for x in (mirror, webhook_server, _keeper(leader, metrics)) if x is not None
             ),
             heartbeat=health,
             backlog=health,
             outages=outages,
             metrics=metrics,
-            webhook=hook[0] if hook else None,
+            webhook=webhook_reads,
             intervals=replace(over.intervals, mail_wait=mail_wait),
             mail_system="imap" if settings.mail.imap is not None else "maildir",
             calendar_watch=CalendarWatch(
@@ -656,7 +715,24 @@ async def open_bridge(
         )
         _step_down_when_lost(leader, daemon, metrics)
         yield Bridge(
-            settings, clock, store, calendar, customers, gateway, reader, effects, intake,
-            sync, rules, outbox, source, mirror, daemon, metrics, health,
-            hook[0] if hook else None, hook[1] if hook else None, leader,
-        )  # fmt: skip
+            settings=settings,
+            clock=clock,
+            store=store,
+            calendar=calendar,
+            customers=customers,
+            gateway=gateway,
+            reader=reader,
+            effects=effects,
+            intake=intake,
+            sync=sync,
+            rules=rules,
+            outbox=outbox,
+            source=source,
+            mirror=mirror,
+            daemon=daemon,
+            metrics=metrics,
+            health=health,
+            webhook=webhook_reads,
+            webhook_server=webhook_server,
+            leadership=leader,
+        )

@@ -120,6 +120,7 @@ class TrackerGateway(Writes):
         resolutions: Mapping[Status, str] | None = None,
         late_write_window: timedelta = LATE_WRITE_WINDOW,
         deadline_zone: tzinfo = DEFAULT_DEADLINE_ZONE,
+        observer: Callable[[BaseException | None], None] | None = None,
     ) -> None:
         if (token is None) == (iam_token is None):
             raise ValueError("give exactly one of token (OAuth) and iam_token")
@@ -148,7 +149,7 @@ class TrackerGateway(Writes):
         self._sleep = clock.sleep if clock is not None else None
         self.down = False  # a call used up its retries and none has succeeded since
         # told every call's outcome (None: success), for the daemon's outage record
-        self.observer: Callable[[BaseException | None], None] | None = None
+        self.observer = observer
         self._idle: queue.SimpleQueue[tuple[Any, str]] = queue.SimpleQueue()
         self._made: list[Any] = []
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tracker")
