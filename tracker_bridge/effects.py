@@ -44,7 +44,7 @@ from tracker_bridge.regulation.actions import (
     Transition,
 )
 from tracker_bridge.regulation.digest import TelegramDigest
-from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.ports import EffectsStore
 from tracker_bridge.store.records import QueuedNotice
 
 __all__ = [
@@ -121,7 +121,7 @@ class Effects:
 
     def __init__(
         self,
-        store: Store,
+        store: EffectsStore,
         clock: Clock,
         *,
         tracker: TrackerPort,

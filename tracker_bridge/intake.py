@@ -51,7 +51,7 @@ from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.regulation.triage import Decision, route, triage
-from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.ports import IntakeStore
 from tracker_bridge.store.records import (
     MailOutcome,
     ProcessedMessage,
@@ -124,7 +124,7 @@ class Intake:
     def __init__(
         self,
         *,
-        store: Store,
+        store: IntakeStore,
         clock: Clock,
         calendar: WorkCalendar,
         policy: Policy,

@@ -18,7 +18,7 @@ import structlog
 from tracker_bridge.clock import Clock
 from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.regulation.statuses import Status
-from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.ports import IssueFactsStore
 from tracker_bridge.store.records import TrackedIssue
 from tracker_bridge.tracker.defaults import DEFAULT_FIELD_IDS
 from tracker_bridge.tracker.errors import TrackerNotFound
@@ -38,7 +38,7 @@ class TrackerIssueReader:
     def __init__(
         self,
         gateway: TrackerGateway,
-        store: Store,
+        store: IssueFactsStore,
         clock: Clock,
         customers: Sequence[Customer],
         settings: ViewSettings,
@@ -143,7 +143,7 @@ def _moved_on(changelog: Sequence[ChangelogEntry], snapshot: IssueSnapshot) -> b
     return any(entry.at > snapshot.last_activity + _STAMP_SLACK for entry in changelog)
 
 
-def _facts(tracked: TrackedIssue, store: Store) -> StoreFacts:
+def _facts(tracked: TrackedIssue, store: IssueFactsStore) -> StoreFacts:
     return StoreFacts(
         customer=tracked.customer,
         requester=tracked.requester,

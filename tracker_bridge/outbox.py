@@ -40,7 +40,7 @@ from tracker_bridge.metrics import Metrics
 from tracker_bridge.outages import Outages
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.retry import RetryPolicy, backoff
-from tracker_bridge.store.protocol import Store
+from tracker_bridge.store.ports import OutboxStore
 from tracker_bridge.store.records import JournalEntry
 
 __all__ = ["MailSender", "Outbox", "OutboxIdentity"]
@@ -74,7 +74,7 @@ class Outbox:
 
     def __init__(
         self,
-        store: Store,
+        store: OutboxStore,
         clock: Clock,
         renderer: TemplateRenderer,
         sender: MailSender,

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from telegram.error import TelegramError
@@ -42,7 +42,8 @@ from tracker_bridge.regulation.digest import Digest, TelegramDigest
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.sla import read_clocks
-from tracker_bridge.store.records import CardRecord, TrackedIssue
+from tracker_bridge.store.ports import CardStore
+from tracker_bridge.store.records import CardRecord
 from tracker_bridge.telegram.card_ledger import CardLedger, card_in_tags
 from tracker_bridge.telegram.cards import render_card
 from tracker_bridge.telegram.coalesce import Coalescer
@@ -60,18 +61,6 @@ __all__ = ["CardStore", "MirrorSettings", "TelegramMirror"]
 log = structlog.get_logger(__name__)
 OnChatUnavailable = Callable[[int, str], Awaitable[None]]
 _App = Application[Any, Any, Any, Any, Any, Any]
-
-
-class CardStore(Protocol):
-    """Where card message ids live, and which requests are finished (``tracker_bridge.store``)."""
-
-    def card(self, issue_key: str) -> CardRecord | None: ...
-
-    def save_card(
-        self, issue_key: str, chat_id: int, message_id: int, fingerprint: str, at: datetime
-    ) -> object: ...
-
-    def tracked(self, issue_key: str) -> TrackedIssue | None: ...
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from typing import Literal, Protocol
 import structlog
 
 from tracker_bridge.regulation.model import IssueView
+from tracker_bridge.store.ports import CursorStore
 from tracker_bridge.tracker.errors import TrackerBadRequest, TrackerPermanent
 from tracker_bridge.tracker.parse import parse_time
 from tracker_bridge.tracker.snapshots import ChangelogEntry, CommentInfo, IssueSnapshot
@@ -66,14 +67,6 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 CURSOR = "tracker.updated"
-
-
-class CursorStore(Protocol):
-    """Where the cursor lives (the SQLite store has these two methods)."""
-
-    def get_cursor(self, name: str) -> str | None: ...
-
-    def set_cursor(self, name: str, value: str) -> None: ...
 
 
 class IssueSource(Protocol):
