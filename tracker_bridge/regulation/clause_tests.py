@@ -71,6 +71,8 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/e2e/test_clause_second_reading.py::test_r6_shortened_pre_holiday_day_setting",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r6_registered_out_of_hours_says_so",
         "tests/test_decree_file.py::test_r6_a_decreed_year_is_authoritative_with_exactly_its_rules",
+        "tests/tracker/test_gateway_writes.py::test_r6_the_deadline_date_is_the_day_in_the_calendars_zone",
+        "tests/tracker/test_gateway_writes.py::test_r6_the_daemons_gateway_takes_the_zone_from_the_calendar_setting",
     ),
     "R7": (
         "tests/core/test_triage.py::TestNewRequest::test_r1_r7_a_new_email_registers_exactly_one_request",
@@ -142,6 +144,8 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/core/test_rules.py::TestDeadlineField::test_r10_a_met_reaction_deadline_is_not_rewritten",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r10_a_warning_at_three_quarters_of_the_clock",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r10_a_second_warning_in_the_last_hour",
+        "tests/core/test_rules.py::TestIntakeAlerts::test_r10_the_last_warning_says_the_time_left_that_is_set",
+        "tests/core/test_rules.py::TestIntakeAlerts::test_r10_the_time_left_in_russian",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r10_the_breach_names_the_reaction_clock",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r10_taken_at_once_no_reaction_breach_at_72_hours",
         "tests/core/test_rules.py::TestIntakeAlerts::test_r10_nothing_to_say_early_just_a_time_to_look_again",
