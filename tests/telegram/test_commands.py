@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from tests.telegram.conftest import (
@@ -28,15 +26,17 @@ from tracker_bridge.regulation.actions import (
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.commands import (
     Incoming,
+    Prompt,
     Reply,
     Situation,
+    handle_answer,
     handle_button,
-    handle_message,
+    handle_command,
 )
 from tracker_bridge.telegram.text import CardSettings
+from tracker_bridge.telegram.usage import command_arguments
 from tracker_bridge.testing.fake_telegram_html import parse_html
 
-BOT = "fake_bot"
 VIEWS = (
     a_view(),
     a_view("SUP-2", status=Status.IN_PROGRESS, summary="Отчёт & <выгрузка>"),
@@ -47,11 +47,18 @@ SIT = Situation(VIEWS, NOW, cal(), POLICY, CardSettings())
 EVENT = f"tg:{CHAT}:42"
 
 
-def say(text: str, *, user: int = SUPPORT, chat: int = CHAT, prompt: str | None = None) -> Reply:
+def say(text: str, *, user: int = SUPPORT, chat: int = CHAT, sit: Situation = SIT) -> Reply:
+    """``text`` as python-telegram-bot's CommandHandler for its command hands it over."""
+    name = text.split(maxsplit=1)[0].removeprefix("/").partition("@")[0]
     author = "Иван Иванов" if user == SUPPORT else "Пётр"
-    reply = handle_message(Incoming(chat, user, author, text, EVENT, prompt), ACCESS, SIT, BOT)
-    assert reply is not None, text
-    return reply
+    incoming = Incoming(chat, user, author, text, EVENT)
+    return handle_command(incoming, name, command_arguments(text), ACCESS, sit)
+
+
+def answer(text: str, prompt: Prompt | None, *, user: int = SUPPORT) -> Reply | None:
+    """``text`` written as a reply to a bot message that was ``prompt`` (``None``: another one)."""
+    author = "Иван Иванов" if user == SUPPORT else "Пётр"
+    return handle_answer(Incoming(CHAT, user, author, text, EVENT, prompt), ACCESS, SIT)
 
 
 def press(data: str, *, user: int = SUPPORT, chat: int = CHAT) -> Reply:
@@ -155,12 +162,11 @@ class TestReading:
         customer's chat, and unknown to another customer's."""
         finished = {"SUP-9": "clinic-one", "CL2-9": "clinic-two"}
         sit = Situation(VIEWS, NOW, cal(), POLICY, CardSettings(), finished.get)
-        asked = Incoming(CHAT, SUPPORT, "Иван", "/take SUP-9", EVENT)
-        reply = handle_message(asked, ACCESS, sit, BOT)
-        assert reply is not None and reply.refused and not reply.actions
+        reply = say("/take SUP-9", sit=sit)
+        assert reply.refused and not reply.actions
         assert text_of(reply) == "Заявка SUP-9 уже закрыта."
-        other = handle_message(replace(asked, text="/take CL2-9"), ACCESS, sit, BOT)
-        assert other is not None and other.refused
+        other = say("/take CL2-9", sit=sit)
+        assert other.refused
         assert text_of(other) == "Заявка CL2-9 не найдена среди заявок этого чата."
 
 
@@ -208,11 +214,22 @@ class TestUsage:
         assert reply.actions == ()
         assert text_of(reply).startswith(f"Использование: {usage}")
 
-    @pytest.mark.parametrize("text", ["привет", "/take@other_bot SUP-1", "/unknown", "/ take"])
-    def test_chatter_and_other_bots_commands_are_ignored(self, text: str) -> None:
-        """Plain messages, unknown commands and commands for other bots get no answer."""
-        incoming = Incoming(CHAT, SUPPORT, "Иван", text, EVENT)
-        assert handle_message(incoming, ACCESS, SIT, BOT) is None
+    @pytest.mark.parametrize(
+        ("text", "arguments"),
+        [
+            ("/new Не печатается\nвыписка ", "Не печатается\nвыписка"),
+            ("/take@fake_bot   SUP-1", "SUP-1"),
+            ("/sla", ""),
+        ],
+    )
+    def test_the_arguments_are_the_text_after_the_command(self, text: str, arguments: str) -> None:
+        """After ``/name`` or ``/name@bot`` and its spaces; line breaks inside are kept."""
+        assert command_arguments(text) == arguments
+
+    def test_a_reply_to_a_bot_message_that_is_no_prompt_is_ignored(self) -> None:
+        """Only a reply to a prompt the bot posted (known by its message id) is a command; the
+        text of the replied message counts for nothing."""
+        assert answer("❓ Вопрос заказчику по SUP-1: ничего", None) is None
 
 
 class TestButtons:
@@ -229,13 +246,13 @@ class TestButtons:
     def test_info_and_comment_buttons_ask_for_the_text(self, verb: str, start: str) -> None:
         """info/comment buttons post a force-reply prompt naming the key; no action yet."""
         reply = press(f"{verb}:SUP-1")
-        assert reply.prompt and reply.actions == ()
+        assert reply.prompt == Prompt(verb, "SUP-1") and reply.actions == ()
         assert text_of(reply).startswith(f"{start} ") and "SUP-1" in text_of(reply)
 
     def test_answer_to_the_info_prompt_is_the_info_command(self) -> None:
         """A reply to the bot's info prompt becomes /info KEY text."""
-        prompt = text_of(press("info:SUP-1"))
-        reply = say("Какая версия браузера?", prompt=prompt)
+        reply = answer("Какая версия браузера?", press("info:SUP-1").prompt)
+        assert reply is not None
         assert reply.actions[1] == Transition("SUP-1", Status.INFO_REQUESTED, event_id=EVENT)
 
     def test_buttons_refused_to_unmapped_users(self) -> None:

@@ -220,3 +220,43 @@ async def test_comment_button_prompt_answer_becomes_a_comment(
             source_id=f"tg:{CHAT}:{answer.message_id}",
         )
     ]
+
+
+async def test_chatter_unknown_commands_and_other_bots_commands_get_no_answer(
+    tg: FakeTelegram, polling: TelegramMirror, recorder: Recorder
+) -> None:
+    """python-telegram-bot's CommandHandlers route: a command for another bot, a command the
+    bridge does not have and plain chatter get no answer and no action (the /help after them
+    shows the bot read them all)."""
+    ignored = [
+        tg.inject_command(CHAT, SUPPORT, "/take@other_bot SUP-1"),
+        tg.inject_command(CHAT, SUPPORT, "/unknown"),
+        tg.inject_message(CHAT, SUPPORT, "привет"),
+    ]
+    await answer_to(tg, tg.inject_command(CHAT, STRANGER, "/help"))
+    answered = {m.reply_to for m in tg.bot_messages(CHAT)}
+    assert answered.isdisjoint(m.message_id for m in ignored)
+    assert recorder.batches == []
+
+
+async def test_a_reply_is_read_by_the_prompts_message_id_not_by_its_wording(
+    tg: FakeTelegram, polling: TelegramMirror, recorder: Recorder
+) -> None:
+    """A reply to a bot message worded exactly like a prompt, but not posted as one, is no
+    command; the reply to the prompt the button posted is."""
+    lookalike = "❓ Вопрос заказчику по SUP-1: напишите его ответом на это сообщение."
+    await polling.send_notice(CHAT, lookalike)
+    [notice] = tg.bot_messages(CHAT)
+    tg.inject_message(CHAT, SUPPORT, "Это не вопрос", reply_to=notice.message_id)
+    card_id = await polling.upsert_card(CARD, a_view())
+    tg.inject_callback(CHAT, SUPPORT, card_id, "info:SUP-1")
+    await tg.wait_until(lambda: len(tg.bot_messages(CHAT)) == 3)
+    prompt = tg.bot_messages(CHAT)[2]
+    assert prompt.text.startswith(lookalike.partition(":")[0])
+    answer = tg.inject_message(CHAT, SUPPORT, "Какой браузер?", reply_to=prompt.message_id)
+    await answer_to(tg, answer)
+    # only the prompt's answer acted: a question to the customer on SUP-1
+    [_, asked] = recorder.actions
+    assert asked == Transition(
+        "SUP-1", Status.INFO_REQUESTED, event_id=f"tg:{CHAT}:{answer.message_id}"
+    )

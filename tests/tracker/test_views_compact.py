@@ -15,7 +15,7 @@ from tracker_bridge.regulation.model import Comment, IssueView, PriorityChange, 
 from tracker_bridge.regulation.sla import read_clocks
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.cards import render_card
-from tracker_bridge.telegram.commands import Incoming, Situation, handle_message
+from tracker_bridge.telegram.commands import Incoming, Situation, handle_command
 from tracker_bridge.telegram.text import CardSettings
 from tracker_bridge.tracker.views import compact_view
 
@@ -89,10 +89,10 @@ def test_the_compact_views_give_the_same_digest_and_command_answers() -> None:
     assert daily_digests(small, ["clinic-one"], NOW, cal(), POLICY) == daily_digests(
         views, ["clinic-one"], NOW, cal(), POLICY
     )
-    for text in ("/sla", "/status SUP-1", "/status SUP-3", "/take SUP-2"):
-        asked = Incoming(CHAT, SUPPORT, "Иван", text, "tg:1:1")
+    for name, args in (("sla", ""), ("status", "SUP-1"), ("status", "SUP-3"), ("take", "SUP-2")):
+        asked = Incoming(CHAT, SUPPORT, "Иван", f"/{name} {args}", "tg:1:1")
         answers = [
-            handle_message(asked, ACCESS, Situation(vs, NOW, cal(), POLICY, SETTINGS), None)
+            handle_command(asked, name, args, ACCESS, Situation(vs, NOW, cal(), POLICY, SETTINGS))
             for vs in (views, small)
         ]
         assert answers[0] == answers[1]

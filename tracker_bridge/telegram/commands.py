@@ -28,18 +28,21 @@ from tracker_bridge.regulation.sla import ClockReading, Clocks, read_clocks
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.callbacks import KEY_PATTERN, decode
 from tracker_bridge.telegram.cards import render_card
-from tracker_bridge.telegram.context import Access, Incoming, Reply, Situation
+from tracker_bridge.telegram.context import Access, Incoming, Prompt, Reply, Situation
 from tracker_bridge.telegram.text import clip, deadline_text, esc, issue_link
-from tracker_bridge.telegram.usage import (
-    ACTING,
-    HELP,
-    PROMPTS,
-    USAGE,
-    parse_command,
-    parse_prompt,
-)
+from tracker_bridge.telegram.usage import ACTING, HELP, PROMPTS, USAGE
 
-__all__ = ["Access", "Incoming", "Reply", "Situation", "handle_button", "handle_message"]
+__all__ = [
+    "COMMAND_NAMES",
+    "Access",
+    "Incoming",
+    "Prompt",
+    "Reply",
+    "Situation",
+    "handle_answer",
+    "handle_button",
+    "handle_command",
+]
 
 _KEY = re.compile(KEY_PATTERN)
 
@@ -53,20 +56,23 @@ class _Ctx:
     access: Access
 
 
-def handle_message(
-    msg: Incoming, access: Access, sit: Situation, bot_username: str | None
-) -> Reply | None:
-    """The answer to a message; ``None`` when it is not for the bridge (chatter, other bots)."""
-    parsed = parse_command(msg.text, bot_username)
-    if parsed is None and msg.prompt_text is not None:
-        parsed = parse_prompt(msg.prompt_text, msg.text)
-    if parsed is None or parsed[0] not in _COMMANDS:
-        return None
-    name, args = parsed
+def handle_command(msg: Incoming, name: str, args: str, access: Access, sit: Situation) -> Reply:
+    """The answer to the command ``name`` (one of :data:`COMMAND_NAMES`, as python-telegram-bot's
+    ``CommandHandler`` matched it) with its ``args``, the text after the command."""
     ctx_or_refusal = _context(msg, access, sit, acting=name in ACTING)
     if isinstance(ctx_or_refusal, Reply):
         return ctx_or_refusal
     return _COMMANDS[name](ctx_or_refusal, args)
+
+
+def handle_answer(msg: Incoming, access: Access, sit: Situation) -> Reply | None:
+    """A reply to one of the bot's prompts (``msg.answers``) is that prompt's command on its
+    issue, with the reply as the text; ``None`` for a reply to anything else."""
+    if msg.answers is None:
+        return None
+    return handle_command(
+        msg, msg.answers.verb, f"{msg.answers.key} {msg.text.strip()}", access, sit
+    )
 
 
 def handle_button(press: Incoming, access: Access, sit: Situation) -> Reply:
@@ -87,7 +93,8 @@ def handle_button(press: Incoming, access: Access, sit: Situation) -> Reply:
     # the mention makes the selective force-reply open for the one who pressed
     mention = f'<a href="tg://user?id={press.user_id}">{esc(press.author)}</a>'
     prompt = f"{esc(PROMPTS[verb].format(key=key))} — {mention}"
-    return Reply(html=prompt, notice="Напишите текст ответом на сообщение бота.", prompt=True)
+    notice = "Напишите текст ответом на сообщение бота."
+    return Reply(html=prompt, notice=notice, prompt=Prompt(verb, key))
 
 
 def _plain(markup: str) -> str:
@@ -255,3 +262,5 @@ _COMMANDS: dict[str, Callable[[_Ctx, str], Reply]] = {
     "comment": _comment,
     "new": _new,
 }
+# what python-telegram-bot's CommandHandlers are registered for; any other command is ignored
+COMMAND_NAMES: tuple[str, ...] = tuple(_COMMANDS)

@@ -15,7 +15,7 @@ from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.telegram.text import CardSettings
 
-__all__ = ["Access", "Incoming", "Reply", "Situation"]
+__all__ = ["Access", "Incoming", "Prompt", "Reply", "Situation"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,14 @@ class Access:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """What a prompt asks for: its answer is read as the command ``verb`` on issue ``key``."""
+
+    verb: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Incoming:
     """A message or a button press; ``text`` is the message text or the button's data."""
 
@@ -46,7 +54,7 @@ class Incoming:
     author: str
     text: str
     event_id: str  # "tg:<chat>:<message>" or "tgcb:<callback query id>"
-    prompt_text: str | None = None  # the bot's own prompt this message answers, if any
+    answers: Prompt | None = None  # the bot's prompt this message replies to, known by its id
 
 
 def _never_finished(_key: str) -> str | None:
@@ -76,5 +84,6 @@ class Reply:
     html: str | None = None
     notice: str | None = None
     actions: tuple[Action, ...] = ()
-    prompt: bool = False  # ``html`` asks for an answer: send it with a force-reply
+    # ``html`` asks for an answer: sent with a force-reply, and a reply to it is this command
+    prompt: Prompt | None = None
     refused: bool = False

@@ -1,29 +1,48 @@
 """PTB updates → :mod:`.commands` → actions for the daemon, and the answers back to the chat.
 
-The handlers only translate: who wrote where, which prompt a reply answers; the decisions are
-the pure functions of :mod:`.commands`. Actions go to the daemon's ``on_actions`` callback (which
-runs them through the effects); the chat hears the outcome only after that returned.
+python-telegram-bot routes: a ``CommandHandler`` per command (it knows ``/name@bot`` and ignores
+commands for other bots), a ``MessageHandler`` for replies, a ``CallbackQueryHandler`` for
+buttons (:meth:`Router.handlers`). The callbacks here only translate: who wrote where, which
+prompt a reply answers — by the prompt's message id, remembered when it was posted, never by its
+wording. The decisions are the pure functions of :mod:`.commands`. Actions go to the daemon's
+``on_actions`` callback (which runs them through the effects); the chat hears the outcome only
+after that returned.
 """
 
 from __future__ import annotations
 
+import functools
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from typing import Any
 
 import structlog
 from telegram import Update
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from tracker_bridge.regulation.actions import Action
 from tracker_bridge.telegram.commands import (
+    COMMAND_NAMES,
     Access,
     Incoming,
+    Prompt,
     Reply,
     Situation,
+    handle_answer,
     handle_button,
-    handle_message,
+    handle_command,
 )
 from tracker_bridge.telegram.errors import TelegramBridgeError
 from tracker_bridge.telegram.sender import Sender
+from tracker_bridge.telegram.usage import command_arguments
 
 __all__ = ["OnActions", "Router"]
 
@@ -32,8 +51,13 @@ OnActions = Callable[[Sequence[Action], str], Awaitable[None]]
 FAILED = "⚠️ Не удалось выполнить действие, попробуйте ещё раз чуть позже."
 
 
+# prompts remembered per bot (the oldest forgotten first): a button press asks for one, and its
+# answer comes within minutes; a reply to a prompt no longer known is ignored like chatter
+PROMPTS_KEPT = 1000
+
+
 class Router:
-    """The two PTB callbacks: text messages (commands, prompt answers) and button presses."""
+    """The PTB callbacks: commands, replies to the bot's prompts, and button presses."""
 
     def __init__(
         self,
@@ -42,32 +66,61 @@ class Router:
         situation: Callable[[], Situation],
         on_actions: OnActions,
         sender: Sender,
-        bot_username: str | None,
     ) -> None:
         self._access = access
         self._situation = situation
         self._on_actions = on_actions
         self._sender = sender
-        self._username = bot_username
+        # (chat id, message id) of each prompt the bot posted → what its answer means
+        self._prompts: OrderedDict[tuple[int, int], Prompt] = OrderedDict()
 
-    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    def handlers(self) -> list[BaseHandler[Update, Any, Any]]:
+        """What to register on the application, in order."""
+        commands: list[BaseHandler[Update, Any, Any]] = [
+            CommandHandler(name, functools.partial(self.on_command, name)) for name in COMMAND_NAMES
+        ]
+        replies = MessageHandler(filters.TEXT & filters.REPLY & ~filters.COMMAND, self.on_reply)
+        others = MessageHandler(filters.TEXT & filters.COMMAND, self.on_other_command)
+        return [*commands, replies, others, CallbackQueryHandler(self.on_button)]
+
+    async def on_command(
+        self, name: str, update: Update, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
+        incoming, message_id = self._incoming(update)
+        if incoming is None:
+            return
+        args = command_arguments(incoming.text)
+        reply = handle_command(incoming, name, args, self._access, self._situation())
+        await self._answer(reply, incoming.chat_id, message_id)
+
+    async def on_reply(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming, message_id = self._incoming(update)
+        replied = update.effective_message and update.effective_message.reply_to_message
+        if incoming is None or not replied:
+            return
+        prompt = self._prompts.get((incoming.chat_id, replied.message_id))
+        reply = handle_answer(replace(incoming, answers=prompt), self._access, self._situation())
+        if reply is not None:
+            await self._answer(reply, incoming.chat_id, message_id)
+
+    async def on_other_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command that is not ours (or for another bot): no answer, but the chat is there."""
+        self._incoming(update)
+
+    def _incoming(self, update: Update) -> tuple[Incoming | None, int]:
+        """The message as the pure side reads it, and its id (``None``: not a text message)."""
         message, user, chat = update.effective_message, update.effective_user, update.effective_chat
         if message is None or user is None or chat is None or not message.text:
-            return
+            return None, 0
         self._sender.restore(chat.id)  # a message from the chat: the bot is in it again
-        replied = message.reply_to_message
-        prompt = None
-        if replied is not None and replied.from_user is not None and replied.text:
-            prompt = replied.text if replied.from_user.id == context.bot.id else None
         event = f"tg:{chat.id}:{message.message_id}"
-        incoming = Incoming(chat.id, user.id, user.full_name, message.text, event, prompt)
-        reply = handle_message(incoming, self._access, self._situation(), self._username)
-        if reply is None:
-            return
-        ok = await self._run(reply, chat.id)
+        return Incoming(chat.id, user.id, user.full_name, message.text, event), message.message_id
+
+    async def _answer(self, reply: Reply, chat_id: int, message_id: int) -> None:
+        ok = await self._run(reply, chat_id)
         text = reply.html if ok else FAILED
         if text:
-            await self._post(chat.id, text, reply_to=message.message_id, prompt=reply.prompt)
+            await self._post(chat_id, text, reply_to=message_id, prompt=reply.prompt)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, user, chat = update.callback_query, update.effective_user, update.effective_chat
@@ -94,8 +147,17 @@ class Router:
         log.info("telegram.command", chat_id=chat_id, customer=customer, actions=keys)
         return True
 
-    async def _post(self, chat_id: int, html: str, *, reply_to: int | None, prompt: bool) -> None:
+    async def _post(
+        self, chat_id: int, html: str, *, reply_to: int | None, prompt: Prompt | None
+    ) -> None:
         try:
-            await self._sender.send(chat_id, html, reply_to=reply_to, force_reply=prompt)
+            sent = await self._sender.send(
+                chat_id, html, reply_to=reply_to, force_reply=prompt is not None
+            )
         except TelegramBridgeError as error:
             log.warning("telegram.reply_failed", chat_id=chat_id, error=str(error))
+            return
+        if prompt is not None:
+            self._prompts[(chat_id, sent)] = prompt
+            while len(self._prompts) > PROMPTS_KEPT:
+                self._prompts.popitem(last=False)

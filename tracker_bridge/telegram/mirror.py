@@ -29,10 +29,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     ContextTypes,
-    MessageHandler,
-    filters,
 )
 
 from tracker_bridge.clock import Clock
@@ -138,12 +135,8 @@ class TelegramMirror:
             situation=self._situation,
             on_actions=self._on_actions,
             sender=self._sender,
-            bot_username=app.bot.username,
         )
-        app.add_handler(
-            MessageHandler(filters.TEXT & (filters.COMMAND | filters.REPLY), router.on_message)
-        )
-        app.add_handler(CallbackQueryHandler(router.on_button))
+        app.add_handlers(router.handlers())
         app.add_error_handler(self._on_error)
         await app.start()
         await self._sender.set_commands(BOT_COMMANDS)

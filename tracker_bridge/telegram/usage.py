@@ -1,17 +1,14 @@
 """The command vocabulary: names, help and usage texts, and parsing of commands and prompts.
 
-A command is ``/name`` or ``/name@bot`` followed by arguments (which may span lines). Button
-presses that need text (``info``, ``comment``) post a prompt; the answer to it, written as a reply,
-is read here as if it were the matching command.
+python-telegram-bot's ``CommandHandler`` recognises ``/name`` and ``/name@bot`` (ignoring commands
+for other bots); :func:`command_arguments` is the text after it (which may span lines). Button
+presses that need text (``info``, ``comment``) post a prompt; a reply to it (known by the prompt's
+message id) is read as the matching command.
 """
 
 from __future__ import annotations
 
-import re
-
-from tracker_bridge.telegram.callbacks import KEY_PATTERN
-
-__all__ = ["ACTING", "BOT_COMMANDS", "HELP", "PROMPTS", "USAGE", "parse_command", "parse_prompt"]
+__all__ = ["ACTING", "BOT_COMMANDS", "HELP", "PROMPTS", "USAGE", "command_arguments"]
 
 ACTING = frozenset({"take", "info", "comment", "new"})
 USAGE: dict[str, str] = {
@@ -47,28 +44,10 @@ PROMPTS: dict[str, str] = {
     "info": "❓ Вопрос заказчику по {key}: напишите его ответом на это сообщение.",
     "comment": "💬 Комментарий к {key}: напишите его ответом на это сообщение.",
 }
-_COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+(.*))?", re.DOTALL)
-_PROMPT_KEYS = {
-    verb: re.compile(re.escape(text.split("{key}")[0]) + f"({KEY_PATTERN}):")
-    for verb, text in PROMPTS.items()
-}
 
 
-def parse_command(text: str, bot_username: str | None) -> tuple[str, str] | None:
-    """``(name, arguments)`` of a command for this bot; ``None`` for anything else."""
-    match = _COMMAND.fullmatch(text.strip())
-    if match is None:
-        return None
-    name, addressee, args = match.groups()
-    if addressee and bot_username and addressee.lower() != bot_username.lower():
-        return None  # addressed to another bot in the same group
-    return name.lower(), args or ""
-
-
-def parse_prompt(prompt: str, answer: str) -> tuple[str, str] | None:
-    """An answer to the bot's ``info``/``comment`` prompt, read as that command."""
-    for verb, pattern in _PROMPT_KEYS.items():
-        match = pattern.match(prompt)
-        if match:
-            return verb, f"{match.group(1)} {answer.strip()}"
-    return None
+def command_arguments(text: str) -> str:
+    """The arguments of a command message: everything after the ``/name`` (or ``/name@bot``)
+    and the white space that follows it, line breaks inside kept."""
+    parts = text.strip().split(maxsplit=1)
+    return parts[1] if len(parts) == 2 else ""
