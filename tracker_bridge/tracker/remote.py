@@ -1,11 +1,14 @@
 """The blocking half of the gateway: one function per Tracker call, run in a worker thread.
 
-Each takes a ``yandex_tracker_client.TrackerClient`` (typed ``Any``: the library has no types,
-and only :mod:`.gateway` imports it) and returns :mod:`.snapshots` values, never client objects:
-every page of a ``PaginatedList`` is walked and every ``Reference`` copied here, in the thread
-(TRACKER-API.md §2.1). Paths and bodies are the ones the client itself sends (§2.2); the
-client's ``Connection`` is used directly where the high-level API would cost an extra request
-(``issue.comments`` first fetches the issue).
+Each takes an :class:`~.transport.Api` — a ``yandex_tracker_client.TrackerClient`` and the
+``Connection`` it was built over, both public API of the library (only :mod:`.transport` imports
+it) — and returns :mod:`.snapshots` values, never client objects: every page of a
+``PaginatedList`` is walked and every ``Reference`` copied here, in the thread (TRACKER-API.md
+§2.1). Paths and bodies are the ones the client itself sends (§2.2). The ``Connection``
+(``api.http``) sends them directly where the high-level API reaches a sub-resource only through
+its parent fetched first — ``client.issues[key].comments`` (changelog, attachments, links,
+transitions alike) and ``client.queues[key].triggers`` each GET the issue or queue before the call
+itself — which would double the requests of every sync cycle and every write's re-read.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tracker_bridge.tracker.snapshots import (
     UserInfo,
     WorkflowInfo,
 )
+from tracker_bridge.tracker.transport import Api
 
 __all__ = [
     "attachments",
@@ -89,87 +93,83 @@ def _issue_path(key: str, tail: str = "") -> str:
     return f"/v2/issues/{key}{tail}"
 
 
-def get_issue(client: Any, key: str) -> IssueSnapshot:
-    return parse.issue(plain(client._connection.get(path=_issue_path(key))))
+def get_issue(api: Api, key: str) -> IssueSnapshot:
+    return parse.issue(plain(api.http.get(path=_issue_path(key))))
 
 
-def issue_with_transitions(client: Any, key: str) -> tuple[IssueSnapshot, list[TransitionInfo]]:
+def issue_with_transitions(api: Api, key: str) -> tuple[IssueSnapshot, list[TransitionInfo]]:
     """The issue and the transitions offered from its status, in one request (``expand``)."""
-    raw = plain(client._connection.get(path=_issue_path(key), params={"expand": "transitions"}))
+    raw = plain(api.http.get(path=_issue_path(key), params={"expand": "transitions"}))
     return parse.issue(raw), [parse.transition(t) for t in raw.get("transitions") or ()]
 
 
-def find_by_unique(client: Any, unique: str) -> IssueSnapshot:
+def find_by_unique(api: Api, unique: str) -> IssueSnapshot:
     """POST /v2/issues/_findByUnique (undocumented; what the client itself uses, §3)."""
     path = "/v2/issues/_findByUnique"
-    return parse.issue(plain(client._connection.post(path=path, params={"unique": unique})))
+    return parse.issue(plain(api.http.post(path=path, params={"unique": unique})))
 
 
-def _temp_uploads(client: Any, files: Sequence[Attachment]) -> list[str]:
+def _temp_uploads(api: Api, files: Sequence[Attachment]) -> list[str]:
     """Temporary attachments (docs temp-attachment.md); unused ones expire on Tracker's side."""
     return [
-        str(client.attachments.create(io.BytesIO(f.data), params={"filename": f.filename}).id)
+        str(api.client.attachments.create(io.BytesIO(f.data), params={"filename": f.filename}).id)
         for f in files
     ]
 
 
-def create_issue(
-    client: Any, body: Mapping[str, Any], files: Sequence[Attachment]
-) -> IssueSnapshot:
+def create_issue(api: Api, body: Mapping[str, Any], files: Sequence[Attachment]) -> IssueSnapshot:
     """``issues.create`` with our ``unique``: on 409 the client itself returns the existing
     issue via ``_findByUnique`` (one lookup; TRACKER-API.md §3)."""
     extra: dict[str, Any] = dict(body)
     if files:
-        extra["attachmentIds"] = _temp_uploads(client, files)
-    return parse.issue(plain(client.issues.create(**extra)))
+        extra["attachmentIds"] = _temp_uploads(api, files)
+    return parse.issue(plain(api.client.issues.create(**extra)))
 
 
-def patch_issue(
-    client: Any, key: str, body: Mapping[str, Any], version: str | None
-) -> IssueSnapshot:
+def patch_issue(api: Api, key: str, body: Mapping[str, Any], version: str | None) -> IssueSnapshot:
     """PATCH; with a version, as the documented ``?version=`` parameter (docs patch-issue.md),
     not the client's ``If-Match`` header, which the API may ignore (TRACKER-API.md §3)."""
     params = None if version is None else {"version": version}
-    answer = client._connection.patch(path=_issue_path(key), data=dict(body), params=params)
+    answer = api.http.patch(path=_issue_path(key), data=dict(body), params=params)
     return parse.issue(plain(answer))
 
 
-def comments(client: Any, key: str) -> list[CommentInfo]:
+def comments(api: Api, key: str) -> list[CommentInfo]:
     params = {"perPage": PAGE, "expand": "attachments"}
-    answer = client._connection.get(path=_issue_path(key, "/comments/"), params=params)
+    answer = api.http.get(path=_issue_path(key, "/comments/"), params=params)
     return [parse.comment(c) for c in _all(answer)]
 
 
-def rendered_comments(client: Any, key: str) -> list[tuple[CommentInfo, str]]:
+def rendered_comments(api: Api, key: str) -> list[tuple[CommentInfo, str]]:
     """Each comment with the HTML Tracker renders it as (``expand=html``: ``textHtml``, docs
     get-comments.md); for the live probe's marker check."""
     params = {"perPage": PAGE, "expand": "html"}
-    answer = client._connection.get(path=_issue_path(key, "/comments/"), params=params)
+    answer = api.http.get(path=_issue_path(key, "/comments/"), params=params)
     return [(parse.comment(c), str(c.get("textHtml") or "")) for c in _all(answer)]
 
 
-def delete_comment(client: Any, key: str, comment_id: str) -> None:
+def delete_comment(api: Api, key: str, comment_id: str) -> None:
     """DELETE /v2/issues/{key}/comments/{id} (docs delete-comment.md)."""
-    client._connection.delete(path=_issue_path(key, f"/comments/{comment_id}"))
+    api.http.delete(path=_issue_path(key, f"/comments/{comment_id}"))
 
 
-def patch_if_match(client: Any, key: str, body: Mapping[str, Any], version: str) -> IssueSnapshot:
+def patch_if_match(api: Api, key: str, body: Mapping[str, Any], version: str) -> IssueSnapshot:
     """PATCH with the client's ``If-Match: "<version>"`` header (not in the docs; the live
     probe's question whether Tracker honours it)."""
-    answer = client._connection.patch(path=_issue_path(key), data=dict(body), version=version)
+    answer = api.http.patch(path=_issue_path(key), data=dict(body), version=version)
     return parse.issue(plain(answer))
 
 
-def post_comment(client: Any, key: str, text: str, files: Sequence[Attachment]) -> CommentInfo:
+def post_comment(api: Api, key: str, text: str, files: Sequence[Attachment]) -> CommentInfo:
     body: dict[str, Any] = {"text": text}
     if files:
-        body["attachmentIds"] = _temp_uploads(client, files)
-    answer = client._connection.post(path=_issue_path(key, "/comments/"), data=body)
+        body["attachmentIds"] = _temp_uploads(api, files)
+    answer = api.http.post(path=_issue_path(key, "/comments/"), data=body)
     return parse.comment(plain(answer))
 
 
 def execute_transition(
-    client: Any, key: str, transition_id: str, comment: str | None, resolution: str | None
+    api: Api, key: str, transition_id: str, comment: str | None, resolution: str | None
 ) -> None:
     body: dict[str, Any] = {}
     if comment:
@@ -177,10 +177,10 @@ def execute_transition(
     if resolution:
         body["resolution"] = resolution
     path = _issue_path(key, f"/transitions/{transition_id}/_execute")
-    client._connection.post(path=path, data=body)
+    api.http.post(path=path, data=body)
 
 
-def changelog(client: Any, key: str, fields: Iterable[str] = ()) -> list[ChangelogEntry]:
+def changelog(api: Api, key: str, fields: Iterable[str] = ()) -> list[ChangelogEntry]:
     """The history, oldest first; ``fields`` keeps only entries touching those fields.
 
     Read whole and filtered here: the docs (get-changelog.md) define ``field`` as one string,
@@ -188,7 +188,7 @@ def changelog(client: Any, key: str, fields: Iterable[str] = ()) -> list[Changel
     drop the status history), and one request per field would double the reads.
     """
     params: dict[str, Any] = {"perPage": PAGE}
-    answer = client._connection.get(path=_issue_path(key, "/changelog/"), params=params)
+    answer = api.http.get(path=_issue_path(key, "/changelog/"), params=params)
     entries = [parse.changelog_entry(e) for e in _all(answer)]
     wanted = set(fields)
     if not wanted:
@@ -196,14 +196,14 @@ def changelog(client: Any, key: str, fields: Iterable[str] = ()) -> list[Changel
     return [e for e in entries if wanted & {f.field for f in e.fields}]
 
 
-def attachments(client: Any, key: str) -> list[AttachmentInfo]:
-    answer = client._connection.get(path=_issue_path(key, "/attachments/"))
+def attachments(api: Api, key: str) -> list[AttachmentInfo]:
+    answer = api.http.get(path=_issue_path(key, "/attachments/"))
     return [parse.attachment(a) for a in _all(answer)]
 
 
-def upload_to_issue(client: Any, key: str, file: Attachment) -> AttachmentInfo:
+def upload_to_issue(api: Api, key: str, file: Attachment) -> AttachmentInfo:
     """POST /v2/issues/{key}/attachments/?filename= (multipart field ``file``, as the client)."""
-    answer = client._connection.post(
+    answer = api.http.post(
         path=_issue_path(key, "/attachments/"),
         params={"filename": file.filename},
         files={"file": ("file", io.BytesIO(file.data), file.content_type)},
@@ -211,70 +211,72 @@ def upload_to_issue(client: Any, key: str, file: Attachment) -> AttachmentInfo:
     return parse.attachment(plain(answer))
 
 
-def download(client: Any, content_url: str) -> bytes:
+def download(api: Api, content_url: str) -> bytes:
     """The bytes behind an attachment's absolute ``content`` URL (client ``Attachments.read``)."""
-    return b"".join(client._connection.stream(path=content_url))
+    return b"".join(api.http.stream(path=content_url))
 
 
-def links(client: Any, key: str) -> list[LinkInfo]:
-    return [parse.link(x) for x in _all(client._connection.get(path=_issue_path(key, "/links/")))]
+def links(api: Api, key: str) -> list[LinkInfo]:
+    return [parse.link(x) for x in _all(api.http.get(path=_issue_path(key, "/links/")))]
 
 
-def create_link(client: Any, key: str, relationship: str, other: str) -> None:
+def create_link(api: Api, key: str, relationship: str, other: str) -> None:
     body = {"relationship": relationship, "issue": other}
-    client._connection.post(path=_issue_path(key, "/links/"), data=body)
+    api.http.post(path=_issue_path(key, "/links/"), data=body)
 
 
-def search(client: Any, query: str, scroll: bool = False) -> list[IssueSnapshot]:
+def search(api: Api, query: str, scroll: bool = False) -> list[IssueSnapshot]:
     """Every issue the query finds: paged (``perPage``) or, for big sets, scrolled (a snapshot
     in pages of up to 1000; paged search stops at 10,000, §2.4)."""
     if scroll:
         options: dict[str, Any] = {"scrollType": "sorted", "perScroll": 1000}
-        found = client.issues.find(query=query, **options)
+        found = api.client.issues.find(query=query, **options)
     else:
-        found = client.issues.find(query=query, per_page=PAGE)
+        found = api.client.issues.find(query=query, per_page=PAGE)
     return [parse.issue(raw) for raw in _all(found)]
 
 
-def search_keys(client: Any, keys: Sequence[str]) -> list[IssueSnapshot]:
+def search_keys(api: Api, keys: Sequence[str]) -> list[IssueSnapshot]:
     """The named issues (a ``keys`` search: one request per 100 keys)."""
-    return [parse.issue(raw) for raw in _all(client.issues.find(keys=list(keys), per_page=PAGE))]
+    return [
+        parse.issue(raw) for raw in _all(api.client.issues.find(keys=list(keys), per_page=PAGE))
+    ]
 
 
-def count(client: Any, query: str) -> int:
-    return int(client.issues.find(query=query, count_only=True))
+def count(api: Api, query: str) -> int:
+    return int(api.client.issues.find(query=query, count_only=True))
 
 
-def myself(client: Any) -> UserInfo:
-    return parse.user(plain(client.myself))
+def myself(api: Api) -> UserInfo:
+    return parse.user(plain(api.client.myself))
 
 
-def queue(client: Any, key: str) -> QueueInfo:
+def queue(api: Api, key: str) -> QueueInfo:
     """GET /v2/queues/{key} (docs concepts/queues/get-queue.md), without its workflows."""
-    return parse.queue(plain(client._connection.get(path=f"/v2/queues/{key}")))
+    return parse.queue(plain(api.http.get(path=f"/v2/queues/{key}")))
 
 
-def queue_workflows(client: Any, key: str) -> tuple[str, ...]:
+def queue_workflows(api: Api, key: str) -> tuple[str, ...]:
     """Workflow ids of a queue: GET /v3/queues/{key}/workflows, the only place the docs put
     them (api/queues/workflows/get-queue-workflows.md; the answer maps id → issue types)."""
-    flows = plain(client._connection.get(path=f"/v3/queues/{key}/workflows"))
+    flows = plain(api.http.get(path=f"/v3/queues/{key}/workflows"))
     return tuple(flows) if isinstance(flows, Mapping) else ()
 
 
-def workflow(client: Any, workflow_id: str) -> WorkflowInfo:
+def workflow(api: Api, workflow_id: str) -> WorkflowInfo:
     """GET /v3/workflows/{id} (docs api/queues/workflows/get-workflow.md)."""
-    return parse.workflow(plain(client._connection.get(path=f"/v3/workflows/{workflow_id}")))
+    return parse.workflow(plain(api.http.get(path=f"/v3/workflows/{workflow_id}")))
 
 
-def local_fields(client: Any, queue_key: str) -> list[FieldInfo]:
-    answer = client._connection.get(path=f"/v2/queues/{queue_key}/localFields")
+def local_fields(api: Api, queue_key: str) -> list[FieldInfo]:
+    answer = api.http.get(path=f"/v2/queues/{queue_key}/localFields")
     return [parse.field_info(f) for f in _all(answer)]
 
 
-def fields(client: Any) -> list[FieldInfo]:
-    return [parse.field_info(f) for f in _all(client._connection.get(path="/v2/fields/"))]
+def fields(api: Api) -> list[FieldInfo]:
+    return [parse.field_info(f) for f in _all(api.http.get(path="/v2/fields/"))]
 
 
-def named_list(client: Any, collection: str) -> list[NamedEntry]:
+def named_list(api: Api, collection: str) -> list[NamedEntry]:
     """``statuses``, ``resolutions``, ``priorities`` or ``issuetypes``."""
-    return [parse.named(x) for x in _all(client._connection.get(path=f"/v2/{collection}/"))]
+    return [parse.named(x) for x in _all(api.http.get(path=f"/v2/{collection}/"))]

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tracker_bridge.tracker.remote import plain
+from tracker_bridge.tracker.transport import Api
 
 __all__ = ["create_trigger", "list_triggers", "update_trigger"]
 
@@ -21,19 +22,19 @@ def _path(queue: str, trigger_id: int | None = None) -> str:
     return f"/v2/queues/{queue}/triggers{tail}"
 
 
-def list_triggers(client: Any, queue: str) -> list[dict[str, Any]]:
-    answer = plain(client._connection.get(path=_path(queue)))
+def list_triggers(api: Api, queue: str) -> list[dict[str, Any]]:
+    answer = plain(api.http.get(path=_path(queue)))
     return [dict(t) for t in answer] if isinstance(answer, list) else []
 
 
-def create_trigger(client: Any, queue: str, body: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(plain(client._connection.post(path=_path(queue), data=dict(body))))
+def create_trigger(api: Api, queue: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(plain(api.http.post(path=_path(queue), data=dict(body))))
 
 
 def update_trigger(
-    client: Any, queue: str, trigger_id: int, version: int, body: Mapping[str, Any]
+    api: Api, queue: str, trigger_id: int, version: int, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    answer = client._connection.patch(
+    answer = api.http.patch(
         path=_path(queue, trigger_id), data=dict(body), params={"version": version}
     )
     return dict(plain(answer))

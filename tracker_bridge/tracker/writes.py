@@ -24,8 +24,7 @@ case: Tracker made the change, the answer was lost):
 
 from __future__ import annotations
 
-import abc
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -60,6 +59,7 @@ from tracker_bridge.tracker.markers import (
     with_marker,
 )
 from tracker_bridge.tracker.snapshots import CommentInfo, IssueSnapshot
+from tracker_bridge.tracker.transport import Transport
 
 __all__ = [
     "DEFAULT_DEADLINE_ZONE",
@@ -118,12 +118,13 @@ def queue_of(key: str) -> str:
     return key.rsplit("-", 1)[0]
 
 
-class Writes(abc.ABC):
-    """Mixed into :class:`~tracker_bridge.tracker.gateway.TrackerGateway`, which supplies the
-    call machinery (one attempt in a thread; the retry loop)."""
+class Writes:
+    """The gateway's writes, each over the :class:`~tracker_bridge.tracker.transport.Transport`
+    it shares with the gateway's reads (one attempt in a thread; the retry loop)."""
 
     def __init__(
         self,
+        transport: Transport,
         *,
         field_ids: Mapping[str, str],
         status_map: StatusMap,
@@ -133,6 +134,7 @@ class Writes(abc.ABC):
         late_write_window: timedelta = LATE_WRITE_WINDOW,
         deadline_zone: tzinfo = DEFAULT_DEADLINE_ZONE,
     ) -> None:
+        self._transport = transport
         self._field_ids = dict(field_ids)
         self._deadline_zone = deadline_zone
         self._status_map = status_map
@@ -154,15 +156,6 @@ class Writes(abc.ABC):
             return None
         return self._resolutions.get(status, self._resolution)
 
-    @abc.abstractmethod
-    async def _once(self, fn: Callable[..., T], *args: Any) -> T: ...
-
-    @abc.abstractmethod
-    async def _retried(self, name: str, attempt: Callable[[], Awaitable[T]]) -> T: ...
-
-    @abc.abstractmethod
-    async def _read(self, fn: Callable[..., T], *args: Any) -> T: ...
-
     # --- create -------------------------------------------------------------------------------
     async def create_issue(self, a: CreateIssue) -> str:
         """R1/R7: the issue for ``a.unique``, created at most once; returns its key."""
@@ -174,9 +167,11 @@ class Writes(abc.ABC):
             tries += 1
             if tries > 1 and (found := await self._by_unique(a.unique)) is not None:
                 return self._keep_created(found)
-            return self._keep_created(await self._once(remote.create_issue, body, a.attachments))
+            return self._keep_created(
+                await self._transport.once(remote.create_issue, body, a.attachments)
+            )
 
-        return await self._retried("create_issue", attempt)
+        return await self._transport.retried("create_issue", attempt)
 
     def _keep_created(self, issue: IssueSnapshot) -> str:
         """Keep the issue as the create answered it, for :meth:`created_snapshot`."""
@@ -192,7 +187,7 @@ class Writes(abc.ABC):
 
     async def _by_unique(self, unique: str) -> IssueSnapshot | None:
         try:
-            return await self._once(remote.find_by_unique, unique)
+            return await self._transport.once(remote.find_by_unique, unique)
         except TrackerNotFound:
             return None
 
@@ -228,13 +223,13 @@ class Writes(abc.ABC):
         """Write logical fields: ``deadline`` (ISO or None) to Tracker's date and the precise
         local field, ``assignee`` (a login), the rest through ``field_ids``."""
         body = await self._fields_body(queue_of(key), a.fields)
-        await self._read(remote.patch_issue, key, body, None)
+        await self._transport.read(remote.patch_issue, key, body, None)
 
     async def update_issue(
         self, key: str, fields: Mapping[str, Any], version: str | None = None
     ) -> IssueSnapshot:
         """Raw Tracker fields; with ``version`` a concurrent change is a TrackerConflict."""
-        return await self._read(remote.patch_issue, key, dict(fields), version)
+        return await self._transport.read(remote.patch_issue, key, dict(fields), version)
 
     async def _fields_body(self, queue: str, logical: Mapping[str, str | None]) -> dict[str, Any]:
         """Tracker fields for logical ones. A mapped local field the queue lacks is left out
@@ -270,7 +265,7 @@ class Writes(abc.ABC):
         """``<queue hex id>--<key>``, the form Tracker asks for (the client warns on bare keys);
         None if the queue has no such local field. Read once per queue."""
         if queue not in self._local_ids:
-            found = await self._read(remote.local_fields, queue)
+            found = await self._transport.read(remote.local_fields, queue)
             self._local_ids[queue] = {f.key: f.id for f in found}
             self._local_types[queue] = {f.key: f.type for f in found}
         return self._local_ids[queue].get(key)
@@ -285,7 +280,7 @@ class Writes(abc.ABC):
 
         async def attempt() -> str:
             nonlocal before
-            comments = await self._once(remote.comments, key)
+            comments = await self._transport.once(remote.comments, key)
             existing = _with_marker(comments, a.source_id)
             if existing is None and before is not None:
                 existing = _unmarked_copy(comments, before, text)
@@ -296,11 +291,11 @@ class Writes(abc.ABC):
                 before = {c.id for c in comments}
             self._still_landing(write)
             posted = await self._unknown_outcome(
-                write, self._once(remote.post_comment, key, text, a.attachments)
+                write, self._transport.once(remote.post_comment, key, text, a.attachments)
             )
             return posted.id
 
-        return await self._retried("add_comment", attempt)
+        return await self._transport.retried("add_comment", attempt)
 
     # --- writes whose answer never came ---------------------------------------------------------
     async def _unknown_outcome(self, write: str, call: Awaitable[T]) -> T:
@@ -334,10 +329,12 @@ class Writes(abc.ABC):
 
     async def comment_with_marker(self, key: str, source_id: str) -> CommentInfo | None:
         """The comment the bridge wrote for ``source_id``, if Tracker has it."""
-        return await self._retried("comment_with_marker", lambda: self._marked(key, source_id))
+        return await self._transport.retried(
+            "comment_with_marker", lambda: self._marked(key, source_id)
+        )
 
     async def _marked(self, key: str, source_id: str) -> CommentInfo | None:
-        return _with_marker(await self._once(remote.comments, key), source_id)
+        return _with_marker(await self._transport.once(remote.comments, key), source_id)
 
     # --- transitions --------------------------------------------------------------------------
     async def transition(self, a: Transition, key: str) -> bool:
@@ -349,30 +346,32 @@ class Writes(abc.ABC):
 
         async def attempt() -> bool:
             nonlocal sent
-            issue, offered = await self._once(remote.issue_with_transitions, key)
+            issue, offered = await self._transport.once(remote.issue_with_transitions, key)
             if issue.status == target:
                 return sent  # an earlier attempt landed, or someone else moved it
             choice = next((t for t in offered if t.to == target), None)
             if choice is None:
                 raise NoTransitionError(key, issue.status, target, [t.id for t in offered])
             sent = True
-            await self._once(remote.execute_transition, key, choice.id, comment, resolution)
+            await self._transport.once(
+                remote.execute_transition, key, choice.id, comment, resolution
+            )
             return True
 
-        return await self._retried("transition", attempt)
+        return await self._transport.retried("transition", attempt)
 
     # --- links and files ----------------------------------------------------------------------
     async def link(self, a: Link, key: str) -> None:
         """R20: relate ``key`` to ``a.other``; an existing link is success."""
         try:
-            await self._read(remote.create_link, key, a.relationship, a.other)
+            await self._transport.read(remote.create_link, key, a.relationship, a.other)
         except TrackerBadRequest:
-            if not any(x.other == a.other for x in await self._read(remote.links, key)):
+            if not any(x.other == a.other for x in await self._transport.read(remote.links, key)):
                 raise
 
     async def attach(self, a: AttachFiles, key: str) -> None:
         """R7: upload the files the issue does not have yet (by name and size)."""
-        present = {(x.name, x.size) for x in await self._read(remote.attachments, key)}
+        present = {(x.name, x.size) for x in await self._transport.read(remote.attachments, key)}
         for file in a.attachments:
             if (file.filename, file.size) not in present:
                 await self._upload(key, file)
@@ -386,14 +385,16 @@ class Writes(abc.ABC):
             nonlocal tries
             tries += 1
             if tries > 1 or write in self._unanswered:
-                files = await self._once(remote.attachments, key)
+                files = await self._transport.once(remote.attachments, key)
                 if any((x.name, x.size) == (file.filename, file.size) for x in files):
                     self._unanswered.pop(write, None)
                     return
             self._still_landing(write)
-            await self._unknown_outcome(write, self._once(remote.upload_to_issue, key, file))
+            await self._unknown_outcome(
+                write, self._transport.once(remote.upload_to_issue, key, file)
+            )
 
-        await self._retried("attach", attempt)
+        await self._transport.retried("attach", attempt)
 
 
 def _with_marker(comments: list[CommentInfo], source_id: str) -> CommentInfo | None:

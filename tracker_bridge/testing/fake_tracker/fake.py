@@ -16,6 +16,7 @@ from datetime import UTC, tzinfo
 from typing import Any
 
 from yandex_tracker_client import TrackerClient
+from yandex_tracker_client.connection import Connection
 
 from tracker_bridge.clock import SystemClock
 from tracker_bridge.testing.fake_tracker import catalog
@@ -107,11 +108,11 @@ class FakeTracker(Lifecycle):
             "retries": 0,
             **options,
         }
-        tracker = TrackerClient(**settings)
+        connection = Connection(**settings)
         try:
-            yield tracker
+            yield TrackerClient(connection=connection)
         finally:
-            tracker._connection.session.close()
+            connection.session.close()
 
     # --- the record ---------------------------------------------------------------------------
     @property
