@@ -215,3 +215,61 @@ async def test_a_sent_folder_that_cannot_be_read_delays_the_notification(
     clock.advance(timedelta(minutes=5))
     assert await with_sent(outbox, sent).drain() == 1
     assert len(smtp.messages) == 1
+
+
+class _Fenced(Exception):
+    """What a former leader's fence raises (the daemon's is leadership.FencedError)."""
+
+
+async def test_a_gate_that_refuses_before_the_final_dot_commits_nothing(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """Issue 13.5: a leader paused mid-conversation is refused between the body and the "."
+    that commits it; the server then has the whole message and delivers none of it."""
+    calls: list[str] = []
+
+    def refuse() -> None:
+        calls.append("gate")
+        raise _Fenced("a newer leader holds the store")
+
+    outbox.gate = refuse
+    notify = queue(store)
+    with pytest.raises(_Fenced):
+        await outbox.drain()
+    assert calls == ["gate"]
+    assert smtp.messages == []  # the connection ended without the dot: nothing accepted
+    entry = store.journal_get(notify.key)
+    assert entry is not None and entry.state == "pending"  # the new leader's to send
+    outbox.gate = lambda: calls.append("passed")
+    clock.advance(timedelta(minutes=1))  # the attempt counted: the one backoff
+    assert await outbox.drain() == 1
+    assert calls == ["gate", "passed"] and len(smtp.messages) == 1
+
+
+async def test_a_server_that_files_what_it_accepts_is_the_record_no_kill_can_outrun(
+    store: MemoryStore, clock: ManualClock, tmp_path: Path
+) -> None:
+    """Issue 13.5/13.2, mail.sent_copies_by = "server": the SMTP server files each accepted
+    email in Sent (under a name of its own) before its 250. The bridge appends no second copy,
+    and a journal that never learnt of the send (a kill right after the server took it: here a
+    second store queueing the same event) finds the server's copy and sends nothing again."""
+    sent = MaildirSentFolder(tmp_path / "Maildir")
+    identity = OutboxIdentity("support@vendor.example", "Техподдержка", "vendor.example")
+    with SmtpCapture(files_sent=sent.path) as smtp:
+        sender = SmtpSender(SmtpSettings(host=smtp.host, port=smtp.port, security="none"))
+
+        def outbox_on(on: MemoryStore) -> Outbox:
+            renderer = TemplateRenderer()
+            return Outbox(on, clock, renderer, sender, identity, sent=sent, server_files_sent=True)
+
+        queue(store)
+        assert await outbox_on(store).drain() == 1
+        forgot = MemoryStore()
+        notify = queue(forgot)
+        assert await outbox_on(forgot).drain() == 0
+    assert len(smtp.messages) == 1
+    entry = forgot.journal_get(notify.key)
+    assert entry is not None and entry.state == "done"
+    assert entry.result == str(smtp.messages[0]["Message-ID"])
+    (copy,) = (sent.path / "cur").iterdir()  # the server's, and no second one of ours
+    assert copy.name.endswith(".smtpcapture:2,S")

@@ -11,12 +11,24 @@ the entry stays pending with no lifetime, the outage is reported (:mod:`tracker_
 and the password is read again before every login. Only a recipient's own refusal (unknown user,
 mailbox full: :class:`~tracker_bridge.mail.errors.RecipientRefused`) settles the entry and
 suppresses the address — visibly, until ``tracker-bridge suppressions lift`` lifts it.
-A crash between sending and journaling can repeat one email: the only duplicate the design
-allows, and the same Message-ID lets mail clients fold it.
-
 With a Sent folder (:mod:`tracker_bridge.mail.sent_folder`) each sent email is also filed there,
 and before sending the outbox looks for its Message-ID: an email the journal forgot (the state
 database lost, or restored from an older backup) is found and settled instead of sent again.
+
+The crash window. Between the SMTP server's acceptance (its reply to the final ``.``) and the
+journal's record of it, a kill leaves an email that went out but is still pending. Where the
+*server* files every accepted message in the Sent folder itself (``mail.sent_copies_by =
+"server"``: Gmail, Yandex 360, Exchange Online do), the record exists from the moment of
+acceptance, so the next attempt — this daemon restarted, or a standby taking over — finds it and
+sends nothing: the window is closed. Where the bridge files the copy (the default), the record
+follows the acceptance by the journal's commit, which therefore comes first (before the copy is
+appended): a kill in those milliseconds repeats the email once, as the very same message (same
+Message-ID and bytes), which mail clients and Sieve ``duplicate`` fold.
+
+Fencing. :attr:`Outbox.fence` is awaited before each attempt and :attr:`Outbox.gate` (blocking,
+in the SMTP thread) runs once more between the message body and the final ``.``: a leader paused
+mid-conversation that wakes after its lease ran out is refused there, and its half-sent email is
+never committed (the new leader sends it).
 """
 
 from __future__ import annotations
@@ -56,7 +68,9 @@ QUEUE_LIFETIME = timedelta(days=5)
 
 
 class MailSender(Protocol):
-    async def send(self, message: EmailMessage) -> object: ...
+    async def send(
+        self, message: EmailMessage, *, gate: Callable[[], None] | None = None
+    ) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class Outbox:
         sent: SentFolder | None = None,
         outages: Outages | None = None,
         fence: Callable[[], Awaitable[None]] | None = None,
+        gate: Callable[[], None] | None = None,
+        server_files_sent: bool = False,
     ) -> None:
         self._store, self._clock = store, clock
         self._metrics = metrics
@@ -92,8 +108,12 @@ class Outbox:
         self._lifetime = lifetime
         self.outages = outages  # told every send's outcome (the daemon's record)
         self._sent = sent
+        # the SMTP server files what it accepts in ``sent`` itself: looked at, never appended to
+        self._server_files_sent = server_files_sent
         # awaited before each email: raises once this daemon may no longer act (leadership)
         self.fence = fence
+        # the same check, blocking, right before the final "." of each SMTP transaction
+        self.gate = gate
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""
@@ -140,8 +160,10 @@ class Outbox:
             return self._retry_later(entry, exc)
         if not await self._send(entry, notify, message, now):
             return 0
-        await self._keep_copy(entry, message)
+        # the journal first: the shorter the time from SMTP's acceptance to this record, the
+        # smaller the window in which a kill repeats the email (a lost copy costs less)
         self._store.journal_done(entry.key, str(message["Message-ID"]), self._clock.now())
+        await self._keep_copy(entry, message)
         log.info("notification.sent", key=entry.key, template=notify.template, issue=issue_key)
         if self._metrics is not None:
             self._metrics.notifications.labels(outcome="sent").inc()
@@ -157,7 +179,7 @@ class Outbox:
     ) -> bool:
         """Hand ``message`` to SMTP; ``False`` when it did not go out (retried or settled)."""
         try:
-            await self._sender.send(message)
+            await self._sender.send(message, gate=self._gate_for(entry))
         except TransientMailError as exc:
             self._note(exc)
             self._retry_later(entry, exc)
@@ -178,6 +200,21 @@ class Outbox:
         self._note(None)
         return True
 
+    def _gate_for(self, entry: JournalEntry) -> Callable[[], None] | None:
+        """:attr:`gate`, logging a refusal (it runs in the SMTP thread, before the final ".")."""
+        gate = self.gate
+        if gate is None:
+            return None
+
+        def checked() -> None:
+            try:
+                gate()
+            except Exception as exc:
+                log.warning("notification.fenced", key=entry.key, error=str(exc))
+                raise
+
+        return checked
+
     async def _already_sent(self, entry: JournalEntry, message: EmailMessage) -> bool:
         """Is a copy with this Message-ID in the Sent folder (sent before the journal forgot)?
         Then it is settled as sent, not sent again. A Sent folder that cannot be read is a
@@ -193,7 +230,7 @@ class Outbox:
 
     async def _keep_copy(self, entry: JournalEntry, message: EmailMessage) -> None:
         """File the sent email in the Sent folder; a failure costs only the record (logged)."""
-        if self._sent is None:
+        if self._sent is None or self._server_files_sent:
             return
         try:
             await self._sent.keep(message)

@@ -303,6 +303,7 @@ def _outbox(
     sent: SentFolder | None,
     outages: Outages,
     fence: Callable[[], Awaitable[None]] | None,
+    gate: Callable[[], None] | None,
 ) -> Outbox:
     smtp = settings.smtp
     sender = SmtpSender(
@@ -332,6 +333,8 @@ def _outbox(
         sent=sent,
         outages=outages,
         fence=fence,
+        gate=gate,
+        server_files_sent=settings.mail.sent_copies_by == "server",
     )
 
 
@@ -676,9 +679,11 @@ async def open_bridge(
             tracked=lambda: [t.issue_key for t in store.tracked_issues()],
             now=clock.now,
         )
+        # fenced before each email, and once more right before SMTP's final "."
         outbox = _outbox(
-            settings, store, clock, over, metrics, sent=sent, outages=outages, fence=fence
-        )
+            settings, store, clock, over, metrics, sent=sent, outages=outages, fence=fence,
+            gate=None if leader is None else leader.check,
+        )  # fmt: skip
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
         mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())
         webhook_reads, webhook_server = _webhook(

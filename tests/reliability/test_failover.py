@@ -1,26 +1,28 @@
 """Issue 13.5: active/passive on one PostgreSQL store — two daemon processes with separate
-working directories, one mailbox (a shared Maildir), one Tracker, one SMTP server.
+working directories, one mailbox (a shared Maildir), one Tracker, one SMTP server that files
+what it accepts in the mailbox's Sent folder (``mail.sent_copies_by = "server"``).
 
-The leader is ``kill -9``-ed ten times while mail streams in; each time the standby takes over
-(production lease and check interval: 20 s and 5 s) and the killed one comes back as the new
-standby. Afterwards: every mail is one issue and acknowledged — nothing lost, nothing doubled in
-Tracker; an acknowledgment is repeated only when a kill lands in the milliseconds between the
-SMTP server's 250 and the record of the send, and then under the same Message-ID. A leader paused
-with SIGSTOP loses the role once its lease runs out; woken with SIGCONT it acts no more and exits
-75 to come back as a standby; only an email it was in the middle of sending completes.
+The leader is ``kill -9``-ed ten times while mail streams in — every other time at a random
+moment, the others precisely in the window where the SMTP server has taken an acknowledgment
+and the leader has not yet heard of it; each time the standby takes over (production lease and
+check interval: 20 s and 5 s) and the killed one comes back as the new standby. Afterwards every
+mail is one issue and one acknowledgment: nothing lost, nothing doubled, in Tracker or by mail.
+A leader paused with SIGSTOP in the middle of an SMTP conversation loses the role once its lease
+runs out; woken with SIGCONT it is refused right before the final "." (the fence in the SMTP
+hand-over), sends nothing, and exits 75 to come back as a standby.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
 import signal
 import statistics
+import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from email.message import EmailMessage
 from functools import partial
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from tests.reliability.support import (
     eventually,
     folder_files,
     issue_by_summary,
+    message_ids_in,
     write_config,
 )
 from tracker_bridge.mail.maildir_source import deliver
@@ -56,20 +59,34 @@ def _configs(root: Path, url: str, tracker: FakeTracker, smtp: SmtpCapture) -> l
         text = config.read_text(encoding="utf-8").replace(
             str(root / host / "Maildir"), str(root / "Maildir")
         )
+        text = text.replace("[mail]\n", '[mail]\nsent_copies_by = "server"\n')
         config.write_text(f'store_url = "{url}"\n' + text, encoding="utf-8")
         configs.append(config)
     return configs
 
 
-def _sends_after(log: str, moment: datetime) -> list[str]:
-    """The Message-IDs a daemon's log says it sent after ``moment``."""
-    sent = []
-    for line in log.splitlines():
-        if '"mail.sent"' in line:
-            event = json.loads(line)
-            if datetime.fromisoformat(event["timestamp"]) > moment:
-                sent.append(str(event["message_id"]))
-    return sent
+def _server_filing(root: Path) -> SmtpCapture:
+    """The shared SMTP server, filing every accepted message in the shared mailbox's Sent."""
+    return SmtpCapture(files_sent=root / "Maildir" / ".Sent")
+
+
+async def _kill_in_the_window(smtp: SmtpCapture, leader: DaemonChild) -> None:
+    """SIGKILL ``leader`` the moment the SMTP server has taken one of its emails, before the
+    server's 250 reaches it: the email is out, the leader's journal still says pending."""
+    struck = threading.Event()
+    pid = leader.pid
+
+    def strike(message: EmailMessage) -> None:
+        if not struck.is_set():
+            struck.set()
+            os.kill(pid, signal.SIGKILL)
+
+    smtp.on_accept = strike
+    try:
+        await eventually(struck.is_set, 30, "an acknowledgment in flight")
+    finally:
+        smtp.on_accept = None
+    assert await leader.exit_code(within=30) == -signal.SIGKILL
 
 
 def _children(configs: list[Path]) -> tuple[DaemonChild, DaemonChild]:
@@ -112,7 +129,8 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
     url = postgres.create_database()
     takeovers: list[float] = []
     first_actions: list[float] = []
-    with FakeTracker() as tracker, SmtpCapture() as smtp:
+    in_window = 0
+    with FakeTracker() as tracker, _server_filing(tmp_path) as smtp:
         a, b = (
             DaemonChild(c, c.parent / "daemon.log") for c in _configs(tmp_path, url, tracker, smtp)
         )
@@ -122,9 +140,13 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
             await b.start(wait_ready=False)  # the standby: READY only once it leads
             active, standby = a, b
             stream.start()
-            for _ in range(FAILOVERS):
+            for n in range(FAILOVERS):
                 await asyncio.sleep(rng.uniform(1.0, 3.0))
-                await active.kill()
+                if n % 2:
+                    await _kill_in_the_window(smtp, active)
+                    in_window += 1
+                else:
+                    await active.kill()
                 killed = time.monotonic()
                 await standby.wait_ready(TAKEOVER_LIMIT)
                 takeovers.append(time.monotonic() - killed)
@@ -149,42 +171,48 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
     assert len(summaries) == sent and all(len(keys) == 1 for keys in summaries.values())
     acks = Counter(str(m["Message-ID"]) for m in smtp.messages)
     assert len(acks) == sent  # each mail acknowledged, none lost
-    # A kill that lands between the SMTP server's 250 and the record of the send (the 17.5
-    # window, milliseconds) repeats that one email, with the same Message-ID: at most one per
-    # kill. Tracker, with its `unique` and markers, is never doubled (above).
     repeats = sum(count - 1 for count in acks.values())
-    assert repeats <= FAILOVERS
+    assert repeats == 0  # not even for the five kills between the server's acceptance and 250
+    assert in_window == FAILOVERS // 2
+    assert set(message_ids_in(folder_files(tmp_path / "Maildir", "Sent")).values()) == {1}
     assert folder_files(tmp_path / "Maildir") == []
     assert max(takeovers) <= TAKEOVER_LIMIT
     print(
         f"\nfailover: kill → READY median {statistics.median(takeovers):.1f} s, worst "
         f"{max(takeovers):.1f} s; kill → first new issue median "
         f"{statistics.median(first_actions):.1f} s, worst {max(first_actions):.1f} s; "
-        f"{sent} mails, {repeats} acknowledgments repeated under their Message-ID"
+        f"{sent} mails, {in_window} kills in the SMTP window, {repeats} acknowledgments repeated"
     )
 
 
-async def test_a_paused_leader_loses_the_role_and_once_woken_acts_no_more(
+async def test_a_leader_paused_mid_conversation_is_refused_before_the_final_dot(
     tmp_path: Path, postgres: PostgresCluster
 ) -> None:
     url = postgres.create_database()
-    with FakeTracker() as tracker, SmtpCapture() as smtp:
+    paused = threading.Event()
+    with FakeTracker() as tracker, _server_filing(tmp_path) as smtp:
         a, b = (
             DaemonChild(c, c.parent / "daemon.log") for c in _configs(tmp_path, url, tracker, smtp)
         )
         stream = Stream(tmp_path / "Maildir", every=0.5)
+
+        def pause(address: str) -> None:  # the leader's RCPT: freeze it mid-conversation
+            if len(smtp.messages) >= 3 and not paused.is_set():
+                paused.set()
+                os.kill(a.pid, signal.SIGSTOP)
+
         try:
             await a.start()
             await b.start(wait_ready=False)
             stream.start()
-            await eventually(lambda: len(smtp.messages) >= 3, 30, "the leader working")
-            os.kill(a.pid, signal.SIGSTOP)
-            paused = time.monotonic()
+            smtp.on_rcpt = pause
+            await eventually(paused.is_set, 30, "the leader paused in an SMTP conversation")
+            smtp.on_rcpt = None
+            stopped = time.monotonic()
             await b.wait_ready(TAKEOVER_LIMIT + 5)
-            took_over = time.monotonic() - paused
+            took_over = time.monotonic() - stopped
             issues = len(tracker.issues)
             await eventually(lambda: len(tracker.issues) > issues + 3, 30, "the new leader acting")
-            woke_at = datetime.now(UTC)
             os.kill(a.pid, signal.SIGCONT)
             code = await a.exit_code(within=30)
             await stream.stop()
@@ -196,20 +224,19 @@ async def test_a_paused_leader_loses_the_role_and_once_woken_acts_no_more(
             )
             await asyncio.sleep(2)
         finally:
+            smtp.on_rcpt = None
+            if paused.is_set() and a.alive():
+                os.kill(a.pid, signal.SIGCONT)
             await a.close()
             await b.close()
     assert code == EX_ANOTHER_INSTANCE
     log = (tmp_path / "host-a" / "daemon.log").read_text(encoding="utf-8")
     assert '"leadership.lost"' in log
+    # woken, it had the whole email written and was stopped before the "." that commits it
+    assert '"notification.fenced"' in log
     assert took_over <= TAKEOVER_LIMIT + 5  # lease 20 s + one check interval 5 s + start
     summaries = issue_by_summary(tracker)
     assert len(summaries) == sent and all(len(keys) == 1 for keys in summaries.values())
     acks = Counter(str(m["Message-ID"]) for m in smtp.messages)
     assert len(acks) == sent
-    # Woken, the former leader starts nothing: every effect is fenced. What it was in the
-    # middle of when it was paused — an SMTP conversation is the longest step, so often one
-    # email — completes; the new leader had sent that one again, with the same Message-ID.
-    woken_sends = _sends_after(log, woke_at)
-    assert len(woken_sends) <= 1
-    repeats = [message_id for message_id, count in acks.items() if count > 1]
-    assert repeats == woken_sends
+    assert [message_id for message_id, count in acks.items() if count > 1] == []

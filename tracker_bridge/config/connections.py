@@ -181,6 +181,10 @@ class MailSettings(Section):
     idle_timeout: Duration = IDLE_LIMIT
     poll_interval: Duration = timedelta(minutes=1)
     keep_sent: bool = True
+    # Who files those copies: the bridge (IMAP APPEND after the send), or the SMTP server itself
+    # on acceptance (Gmail, Yandex 360, Exchange Online) — then a kill between the server's
+    # acceptance and the bridge's record repeats nothing
+    sent_copies_by: Literal["bridge", "server"] = "bridge"
 
     @model_validator(mode="after")
     def _idle_within_limit(self) -> Self:

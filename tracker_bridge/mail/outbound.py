@@ -18,6 +18,10 @@ once; the inbound loop guard (:mod:`tracker_bridge.mail.loop_guard`) stops it th
 :class:`SmtpSender` is the stdlib ``smtplib`` run in a worker thread: one short transaction per
 notification needs no asyncio SMTP client (and no extra dependency); every failure comes out as a
 :mod:`tracker_bridge.mail.errors` type, 4xx and connection trouble as transient, 5xx as permanent.
+A ``gate`` given to :meth:`SmtpSender.send` runs after the message body went out and before the
+final ``.`` that commits it: a sender that may no longer act (a former leader, woken from a
+pause) closes the connection there, and the server drops the transaction (RFC 5321 §4.1.1.4:
+nothing is delivered without the end-of-data indication).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Literal
+from typing import Any, Literal
 
 import structlog
 
@@ -193,9 +197,12 @@ class SmtpSender:
         *,
         envelope_from: str | None = None,
         recipients: Sequence[str] | None = None,
+        gate: Callable[[], None] | None = None,
     ) -> Mapping[str, tuple[int, bytes]]:
-        """Deliver ``message``; returns the recipients the server refused while taking the rest."""
-        refused = await asyncio.to_thread(self._send_sync, message, envelope_from, recipients)
+        """Deliver ``message``; returns the recipients the server refused while taking the rest.
+        ``gate`` (blocking) runs right before the final ``.``; whatever it raises ends the
+        connection uncommitted and comes out of this call unchanged."""
+        refused = await asyncio.to_thread(self._send_sync, message, envelope_from, recipients, gate)
         log.info(
             "mail.sent",
             message_id=message["Message-ID"],
@@ -205,10 +212,15 @@ class SmtpSender:
         return refused
 
     def _send_sync(
-        self, message: EmailMessage, envelope_from: str | None, recipients: Sequence[str] | None
+        self,
+        message: EmailMessage,
+        envelope_from: str | None,
+        recipients: Sequence[str] | None,
+        gate: Callable[[], None] | None,
     ) -> dict[str, tuple[int, bytes]]:
         try:
             with self._connect() as client:
+                client.gate = gate
                 self._secure_and_login(client)
                 return client.send_message(message, from_addr=envelope_from, to_addrs=recipients)
         except (smtplib.SMTPException, OSError, MailError) as exc:
@@ -224,14 +236,14 @@ class SmtpSender:
                 raise
             raise error from exc
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _SMTP | _SMTPS:
         s = self._settings
         if s.security == "ssl":
             return _SMTPS(
                 s.host, s.port, s.local_hostname, timeout=s.timeout, context=self._context()
             )
         # connects, and closes again on a greeting other than 220 (SMTPConnectError)
-        return smtplib.SMTP(s.host, s.port, s.local_hostname, timeout=s.timeout)
+        return _SMTP(s.host, s.port, s.local_hostname, timeout=s.timeout)
 
     def _secure_and_login(self, client: smtplib.SMTP) -> None:
         s = self._settings
@@ -249,8 +261,51 @@ class SmtpSender:
         return self._ssl_context or ssl.create_default_context()
 
 
+def _gated_data(client: smtplib.SMTP, msg: bytes | str, gate: Callable[[], None] | None) -> Any:
+    """smtplib's ``DATA`` (RFC 5321 §4.1.1.4), with ``gate`` between the body and the final
+    ``.``: the one point after which the server may deliver. If the gate raises, the socket is
+    closed without the dot (so the server discards the transaction and ``quit`` does not wait
+    for a reply that never comes) and the exception goes on."""
+    client.putcmd("data")
+    code, reply = client.getreply()
+    if code != 354:  # "start mail input"
+        raise smtplib.SMTPDataError(code, reply)
+    body = smtplib.quotedata(msg).encode("ascii") if isinstance(msg, str) else _dot_stuff(msg)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    client.send(body)
+    if gate is not None:
+        try:
+            gate()
+        except BaseException:
+            client.close()
+            raise
+    client.send(b".\r\n")
+    return client.getreply()
+
+
+def _dot_stuff(body: bytes) -> bytes:
+    """A line starting with ``.`` gets a second one (RFC 5321 §4.5.2), as smtplib does."""
+    return re.sub(rb"(?m)^\.", b"..", body)
+
+
+class _SMTP(smtplib.SMTP):
+    """``SMTP`` whose ``DATA`` runs :attr:`gate` before committing the message."""
+
+    gate: Callable[[], None] | None = None
+
+    def data(self, msg: bytes | str) -> Any:  # type: ignore[override]
+        return _gated_data(self, msg, self.gate)
+
+
 class _SMTPS(smtplib.SMTP_SSL):
-    """``SMTP_SSL`` that closes the TCP socket when the TLS handshake fails (no ResourceWarning)."""
+    """``SMTP_SSL`` that closes the TCP socket when the TLS handshake fails (no ResourceWarning),
+    with the gated ``DATA`` of :class:`_SMTP`."""
+
+    gate: Callable[[], None] | None = None
+
+    def data(self, msg: bytes | str) -> Any:  # type: ignore[override]
+        return _gated_data(self, msg, self.gate)
 
     def _get_socket(self, host: str, port: int, timeout: float) -> ssl.SSLSocket:
         raw = socket.create_connection((host, port), timeout, self.source_address)

@@ -76,12 +76,29 @@ def _copy_of(headers: bytes, wanted: str) -> SentCopy | None:
     return SentCopy(wanted, keys[0] if keys else None)
 
 
+def _headers(path: Path) -> EmailMessage:
+    """The header block of a stored message (read up to the first empty line)."""
+    lines = []
+    with path.open("rb") as stored:
+        for line in stored:
+            if line in (b"\r\n", b"\n"):
+                break
+            lines.append(line)
+    parser = BytesHeaderParser(_class=EmailMessage, policy=default_policy)
+    parsed = parser.parsebytes(b"".join(lines))
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
 class MaildirSentFolder:
     """The Sent folder of a Maildir++ mailbox (``<root>/.Sent``): one file per copy, its name
-    derived from the Message-ID, so finding one reads one directory listing, not every file."""
+    derived from the Message-ID, so finding one reads one directory listing, not every file.
+    Copies filed by someone else (the mail server, ``mail.sent_copies_by = "server"``) have names
+    of their own: each such file's Message-ID is read once and remembered by its name."""
 
     def __init__(self, root: Path, folder: str = "Sent") -> None:
         self.path = root / f".{folder}"
+        self._foreign: dict[str, str] = {}  # unique part of a file's name → its bare Message-ID
 
     @staticmethod
     def _base(message_id: str) -> str:
@@ -98,13 +115,27 @@ class MaildirSentFolder:
                 if not folder.exists():
                     continue
                 for path in folder.iterdir():  # a mail client may have changed the flags suffix
-                    if path.name.split(":", 1)[0] == base:
-                        copy = _copy_of(path.read_bytes(), wanted)
-                        if copy is not None:
-                            return copy
+                    copy = self._match(path, base, wanted)
+                    if copy is not None:
+                        return copy
         except OSError as exc:  # could not look: not the same as "not there"
             raise TransientMailError(f"Sent folder {self.path}: {exc}") from exc
         return None
+
+    def _match(self, path: Path, base: str, wanted: str) -> SentCopy | None:
+        name = path.name.split(":", 1)[0]
+        if name == base:
+            return _copy_of(path.read_bytes(), wanted)
+        if name.startswith("tb-"):
+            return None  # our own copy of another message
+        known = self._foreign.get(name)
+        if known is None:
+            try:
+                known = bare_id(str(_headers(path).get("Message-ID", "")))
+            except FileNotFoundError:  # moved between cur and new meanwhile
+                return None
+            self._foreign[name] = known
+        return _copy_of(path.read_bytes(), wanted) if known == wanted else None
 
     async def keep(self, message: EmailMessage) -> None:
         await asyncio.to_thread(self._keep, message)

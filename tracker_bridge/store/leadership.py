@@ -13,9 +13,11 @@ has run out: the standby terminates the silent leader's backend and takes the lo
 **Fencing.** Before every external effect (a Tracker write, an email, a Telegram message) the
 effects ask :meth:`Leadership.check`: one query on the leader's own connection that the epoch is
 still its own. A former leader that wakes up finds its connection terminated (or a newer epoch)
-and raises :class:`FencedError` instead of acting; its renewal task then stops the daemon. What
-no lease can close: a leader paused *between* a passed check and the effect itself (microseconds)
-acts once more when it wakes — SMTP and the Bot API take no fencing token. docs/operations.md.
+and raises :class:`FencedError` instead of acting; its renewal task then stops the daemon. An
+email is checked once more inside the SMTP conversation, right before the final "." that commits
+it (:attr:`tracker_bridge.outbox.Outbox.gate`), so a leader paused mid-send is refused when it
+wakes. What no lease can close: a pause *between* a passed check and the effect itself
+(microseconds) — SMTP and the Bot API take no fencing token. docs/operations.md.
 """
 
 from __future__ import annotations

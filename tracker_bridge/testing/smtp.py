@@ -22,6 +22,8 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -105,6 +107,9 @@ class _Handler:
     ) -> str:
         if (fault := self._capture._take_fault("rcpt", server)) is not None:
             return fault
+        if self._capture.on_rcpt is not None:
+            # mid-conversation, before DATA: a test can pause or kill the sender here
+            self._capture.on_rcpt(address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return "250 OK"
@@ -113,6 +118,7 @@ class _Handler:
         if (fault := self._capture._take_fault("data", server)) is not None:
             return fault
         message = self._capture._keep(session, envelope)
+        self._capture._file_sent(message)
         if self._capture.on_accept is not None:
             # before the 250 goes out: a test can kill the sender in the window between the
             # server taking the message and the sender learning it did
@@ -129,8 +135,12 @@ class SmtpCapture:
         auth: tuple[str, str] | None = None,
         tls: TlsMode = "none",
         host: str = "127.0.0.1",
+        files_sent: Path | None = None,
     ) -> None:
         self.host = host
+        # a Maildir folder (``<root>/.Sent``) where every accepted message is filed before the
+        # 250, under a name of the server's own — as Gmail, Yandex 360, Exchange Online do
+        self.files_sent = files_sent
         self.port = free_port(host)
         self.tls: TlsMode = tls
         self._auth = auth
@@ -142,6 +152,8 @@ class SmtpCapture:
         self._controller: Controller | None = None
         # called with each accepted message before the server answers 250
         self.on_accept: Callable[[EmailMessage], None] | None = None
+        # called with each recipient's address before the server answers its RCPT
+        self.on_rcpt: Callable[[str], None] | None = None
 
     # -- what tests read ------------------------------------------------------------------
     @property
@@ -240,6 +252,16 @@ class SmtpCapture:
         if isinstance(server.transport, asyncio.Transport):
             server.transport.abort()  # like a crashed peer: no reply, the socket just goes
         return "421 connection dropped"  # never reaches the client
+
+    def _file_sent(self, message: EmailMessage) -> None:
+        if self.files_sent is None:
+            return
+        for sub in ("tmp", "new", "cur"):
+            (self.files_sent / sub).mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns()}.{uuid.uuid4().hex}.smtpcapture"
+        tmp = self.files_sent / "tmp" / name
+        tmp.write_bytes(message.as_bytes())
+        tmp.replace(self.files_sent / "cur" / f"{name}:2,S")
 
     def _keep(self, session: Session, envelope: Envelope) -> EmailMessage:
         raw = envelope.original_content or b""
