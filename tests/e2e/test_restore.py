@@ -9,14 +9,19 @@ of our emails the database no longer knows still lands on its issue.
 
 from __future__ import annotations
 
+import subprocess
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 from tests.e2e.harness import CHAT, DOCTOR, World, running_world
 from tracker_bridge.store.backup import backup_sqlite
 from tracker_bridge.testing.fake_telegram import FakeMessage
+from tracker_bridge.testing.postgres import PostgresCluster, find_binary
 
 
 def cards(world: World, key: str) -> list[FakeMessage]:
@@ -131,26 +136,70 @@ async def test_an_hour_old_backup_re_sends_nothing_of_the_hour_it_missed(tmp_pat
     daemon meets all of that as unfinished business — and sends none of it again."""
     backup = tmp_path / "backups" / "state-hour-ago.sqlite3"
     async with running_world(tmp_path, telegram=True) as world:
-        first = await _urgent(world, 1)
-        plain = await _plain(world, 2)
-        await world.settle(120.0, 10.0)
-        backup_sqlite(tmp_path / "state.sqlite3", backup)
+        await _hour_old_backup_story(
+            world,
+            lambda: backup_sqlite(tmp_path / "state.sqlite3", backup),
+            restore_store(tmp_path, backup),
+        )
 
-        world.clock.advance(timedelta(minutes=10))
-        late = await _urgent(world, 3)
-        await _ask_and_answer(world, plain)
-        world.tracker.transition(first, "start_progress", by="ivanov")
-        await world.run_until(lambda: "В работе" in cards(world, first)[0].text, step=5.0)
-        world.clock.advance(timedelta(minutes=30))
-        await world.settle(300.0, 10.0)
-        sent = sent_ids(world)
-        live = {key: cards(world, key) for key in (first, late)}
-        assert all(len(c) == 1 for c in live.values())
 
-        await world.restart(meanwhile=restore_store(tmp_path, backup))
-        await world.settle(900.0, 10.0)
-        assert sent_ids(world) == sent
-        assert {key: cards(world, key) for key in (first, late)} == live
-        # the doctor answers the acknowledgment of SUP-3, which the old database never saw
-        await _reply_lands_on(world, late, ack_of(world, late))
-        assert max(sent_ids(world).values()) == 1
+async def test_an_hour_old_pg_dump_restored_re_sends_nothing(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
+    """The same story on a PostgreSQL store, with the backup and restore docs/operations.md
+    gives for it — ``pg_dump -Fc`` while the daemon runs, ``pg_restore --clean --if-exists``
+    into the database while it is stopped — run as written, with the real client programs."""
+    url = postgres.create_database()
+    dump = tmp_path / "backups" / "state.dump"
+    dump.parent.mkdir()
+
+    def adjust(data: dict[str, Any]) -> None:
+        data["store_url"] = url
+
+    def pg(program: str, *args: str) -> None:
+        binary = find_binary(program)
+        assert binary is not None, f"{program} is part of PostgreSQL's client programs"
+        subprocess.run([binary, *args], check=True, capture_output=True, timeout=60)
+
+    def cards_known() -> set[str]:
+        with psycopg.connect(url) as conn:
+            return {str(row[0]) for row in conn.execute("SELECT issue_key FROM cards")}
+
+    def restore() -> None:
+        assert cards_known() == {"SUP-1", "SUP-3"}
+        pg("pg_restore", "--clean", "--if-exists", "-d", url, str(dump))
+        assert cards_known() == {"SUP-1"}  # the database is an hour old again
+
+    async with running_world(tmp_path, telegram=True, adjust=adjust) as world:
+        await _hour_old_backup_story(
+            world, lambda: pg("pg_dump", "-Fc", "-f", str(dump), url), restore
+        )
+    assert not (tmp_path / "state.sqlite3").exists()  # it was PostgreSQL all along
+
+
+async def _hour_old_backup_story(
+    world: World, take_backup: Callable[[], object], restore: Callable[[], None]
+) -> None:
+    first = await _urgent(world, 1)
+    plain = await _plain(world, 2)
+    await world.settle(120.0, 10.0)
+    take_backup()
+
+    world.clock.advance(timedelta(minutes=10))
+    late = await _urgent(world, 3)
+    await _ask_and_answer(world, plain)
+    world.tracker.transition(first, "start_progress", by="ivanov")
+    await world.run_until(lambda: "В работе" in cards(world, first)[0].text, step=5.0)
+    world.clock.advance(timedelta(minutes=30))
+    await world.settle(300.0, 10.0)
+    sent = sent_ids(world)
+    live = {key: cards(world, key) for key in (first, late)}
+    assert all(len(c) == 1 for c in live.values())
+
+    await world.restart(meanwhile=restore)
+    await world.settle(900.0, 10.0)
+    assert sent_ids(world) == sent
+    assert {key: cards(world, key) for key in (first, late)} == live
+    # the doctor answers the acknowledgment of SUP-3, which the old database never saw
+    await _reply_lands_on(world, late, ack_of(world, late))
+    assert max(sent_ids(world).values()) == 1
