@@ -211,6 +211,43 @@ class DaemonChild:
             await self._reap(self._take())
 
 
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (children, grandchildren, ...), read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (found := _parent_of(int(entry.name))) is not None:
+            parents[int(entry.name)] = found
+    below: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - below
+        below |= frontier
+    return below
+
+
+def running(pids: set[int]) -> set[int]:
+    """Those of ``pids`` still running (a zombie waiting to be reaped has ended)."""
+    return {pid for pid in pids if _state_of(pid) not in {None, "Z", "X"}}
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rpartition(")")[2].split()  # the name in parentheses may hold spaces
+
+
+def _parent_of(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
+
+
+def _state_of(pid: int) -> str | None:
+    fields = _stat(pid)
+    return fields[0] if fields else None
+
+
 async def eventually(
     done: Callable[[], bool],
     within: float,

@@ -9,6 +9,14 @@ caller gets :class:`ParseBoundExceeded` with the reason, and the poison-mail bre
 
 Workers are forked from a forkserver that has imported the parser once, so a replacement costs
 milliseconds, not an interpreter start.
+
+A worker dies with the daemon, even one stuck in a parse and even when the daemon is killed with
+SIGKILL (the watchdog, the OOM killer), which runs no cleanup: each worker watches the daemon's
+process (a pidfd, Linux ≥ 5.3; else a check each second) and exits once it is gone. Nothing
+else would end it: the worker's parent is the forkserver, not the daemon, and the forkserver
+stays up as long as any process it forked holds its liveness pipe — the stuck worker does — so
+``PR_SET_PDEATHSIG`` on the worker would never fire either. Under systemd the unit's control
+group sweeps such processes up; a daemon run by hand, or by a test, has none.
 """
 
 from __future__ import annotations
@@ -16,8 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
+import select
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
@@ -28,7 +40,7 @@ import structlog
 from tracker_bridge.mail.parse import parse_message
 from tracker_bridge.regulation.model import InboundMail
 
-__all__ = ["ParseBoundExceeded", "ParsePool", "Parser", "inline_parser"]
+__all__ = ["ParseBoundExceeded", "ParsePool", "Parser", "exit_with", "inline_parser"]
 
 log = structlog.get_logger(__name__)
 
@@ -44,8 +56,45 @@ def inline_parser(raw: bytes) -> InboundMail:
     return parse_message(raw)
 
 
-def _serve(conn: Connection, parser: Parser, memory_mib: int) -> None:
-    """A worker's life: parse what comes in, send back the mail, until the pipe closes."""
+def exit_with(pid: int) -> None:
+    """End this process (``os._exit``) as soon as process ``pid`` has ended, whatever this
+    process is doing then: a watcher thread waits on the process's pidfd (polls where there is
+    none). A ``pid`` that is gone already ends this process at once."""
+    try:
+        handle: int | None = os.pidfd_open(pid)
+    except ProcessLookupError:
+        os._exit(1)
+    except (OSError, AttributeError):  # an old kernel, or not Linux: poll instead
+        handle = None
+    watcher = threading.Thread(
+        target=_exit_after, args=(pid, handle), daemon=True, name="daemon-watch"
+    )
+    watcher.start()
+
+
+def _exit_after(pid: int, handle: int | None) -> None:
+    if handle is not None:
+        select.select([handle], [], [])  # readable once the process has ended
+    else:
+        while _exists(pid):
+            time.sleep(1.0)
+    os._exit(1)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _serve(conn: Connection, parser: Parser, memory_mib: int, daemon: int) -> None:
+    """A worker's life: parse what comes in, send back the mail, until the pipe closes or
+    the daemon ends."""
+    exit_with(daemon)
     if memory_mib:
         limit = memory_mib * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -84,7 +133,10 @@ class _Worker:
     def __init__(self, context: ForkServerContext, parser: Parser, memory_mib: int) -> None:
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=_serve, args=(child, parser, memory_mib), daemon=True, name="mail-parser"
+            target=_serve,
+            args=(child, parser, memory_mib, os.getpid()),
+            daemon=True,
+            name="mail-parser",
         )
         with _main_not_inherited():
             self.process.start()
