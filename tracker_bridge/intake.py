@@ -38,6 +38,7 @@ from tracker_bridge.mail.parse_pool import ParseBoundExceeded
 from tracker_bridge.mail.sent_folder import SentFolder, bare_id
 from tracker_bridge.mail.source import IncomingMessage, Outcome
 from tracker_bridge.mail.thread_match import subject_keys
+from tracker_bridge.metrics import Metrics
 from tracker_bridge.regulation.actions import (
     CreateIssue,
     Ignore,
@@ -139,6 +140,7 @@ class Intake:
         loop_caps: LoopCaps = _DEFAULT_CAPS,
         confirmation_authentication: str = "headers",
         parse_slots: int = 2,
+        metrics: Metrics | None = None,
     ) -> None:
         self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
         self._customers = tuple(customers)
@@ -149,6 +151,7 @@ class Intake:
         self._caps = loop_caps
         self._confirmations = confirmation_authentication
         self._slots = asyncio.Semaphore(parse_slots)
+        self._metrics = metrics
 
     async def admit(self, message: IncomingMessage) -> PreparedMessage | IntakeResult | RetryLater:
         """The poison-mail breaker around the parse (issue 17).
@@ -243,6 +246,10 @@ class Intake:
             )
         customer = route(mail, self._customers)
         issue = await self._thread(mail, customer)
+        verdict = self._answer_verdict(mail)
+        if not verdict[0]:
+            log.info("mail.no_answer", message_id=mail.message_id, sender=mail.sender,
+                     why=verdict[1])  # fmt: skip
         decision = triage(
             mail,
             customer=customer,
@@ -250,10 +257,10 @@ class Intake:
             now=self._clock.now(),
             cal=self._cal,
             policy=self._policy,
-            may_answer=self._may_answer(mail),
+            may_answer=verdict[0],
             own_addresses=self._own,
         )
-        decision = self._bounded(mail, decision)
+        decision = self._bounded(mail, customer, decision, verdict)
         if issue is not None and customer is not None:
             decision = self._authenticated(mail, issue, customer, decision)
         # a released message's actions run again even where they were settled as failed: the
@@ -305,29 +312,67 @@ class Intake:
                      default=None)  # fmt: skip
         return latest is not None and latest.released
 
-    def _bounded(self, mail: InboundMail, decision: Decision) -> Decision:
+    def _bounded(
+        self,
+        mail: InboundMail,
+        customer: Customer | None,
+        decision: Decision,
+        verdict: tuple[bool, str],
+    ) -> Decision:
         """No request is opened by automatic mail, nor past a loop cap (issue 17): the safety
         rules above triage's per-address ones. A robot without RFC 3834 headers is known by
         its no-reply address or auto-reply subject; a mail loop by its daily counts per robot
-        (the address without its +tag) and per domain — support is alerted when a cap is hit."""
-        if not any(isinstance(action, CreateIssue) for action in decision.actions):
-            return decision
-        ok, why = self._answer_verdict(mail)
-        if not ok and (why.startswith("automatic") or why == "no-reply sender"):
-            reason = f"automatic mail ({why}): opens no request"
-            return Decision((Ignore(mail.message_id, reason),), "safety", reason)
+        (the address without its +tag) and per domain. Support is alerted when a cap is hit —
+        a request cap or an answer cap — once per cap, robot or domain and day."""
+        ok, why = verdict
+        if any(isinstance(action, CreateIssue) for action in decision.actions):
+            if not ok and (why.startswith("automatic") or why == "no-reply sender"):
+                reason = f"automatic mail ({why}): opens no request"
+                return Decision((Ignore(mail.message_id, reason),), "safety", reason)
+            if capped := self._request_capped(mail, customer):
+                return capped
+        if not ok and why.startswith("daily") and customer is not None:  # an answer cap
+            cap, key = (
+                ("answers_per_domain", domain_key(mail.sender))
+                if why.startswith("daily domain")
+                else ("answers_per_sender", robot_key(mail.sender))
+            )
+            reason = f"{mail.sender}: automatic answers stopped for today, {why}"
+            alert = self._loop_alert(mail, customer, cap, key, reason)
+            return Decision((*decision.actions, alert), decision.clause, decision.reason)
+        return decision
+
+    def _request_capped(self, mail: InboundMail, customer: Customer | None) -> Decision | None:
+        """The mail quarantined as a loop, support alerted, past a daily request cap."""
         day = self._day()
+        by_sender = self._store.answers(f"created:{robot_key(mail.sender)}", day)
         capped = request_cap(
             mail.sender,
-            by_sender=self._store.answers(f"created:{robot_key(mail.sender)}", day),
+            by_sender=by_sender,
             by_domain=self._store.answers(f"created:{domain_key(mail.sender)}", day),
             caps=self._caps,
         )
-        if capped is None:
-            return decision
-        log.error("mail.loop_cap", message_id=mail.message_id, sender=mail.sender,
-                  reason=capped, alert="support")  # fmt: skip
-        return Decision((Quarantine(mail.message_id, capped),), "safety", capped)
+        if capped is None or customer is None:
+            return None
+        cap, key = (
+            ("requests_per_sender", robot_key(mail.sender))
+            if by_sender >= self._caps.requests_per_sender
+            else ("requests_per_domain", domain_key(mail.sender))
+        )
+        alert = self._loop_alert(mail, customer, cap, key, f"{mail.sender}: {capped}")
+        return Decision((Quarantine(mail.message_id, capped), alert), "safety", capped)
+
+    def _loop_alert(
+        self, mail: InboundMail, customer: Customer, cap: str, key: str, reason: str
+    ) -> TelegramAlert:
+        """Support's alert for a loop cap hit: the journal sends it once per cap, key and day
+        (its key names all three), through Telegram when it is on."""
+        log.error("mail.loop_cap", message_id=mail.message_id, sender=mail.sender, cap=cap,
+                  key=key, reason=reason, alert="support")  # fmt: skip
+        if self._metrics is not None:
+            self._metrics.loop_caps.labels(cap=cap).inc()
+        event = f"{cap}:{key}:{self._day().isoformat()}"
+        return TelegramAlert("", customer.name, "loop_cap", event, reason)
 
     def _authenticated(
         self, mail: InboundMail, issue: IssueView, customer: Customer, decision: Decision
@@ -369,12 +414,6 @@ class Intake:
 
     def _day(self) -> date:
         return self._clock.now().astimezone(self._cal.tz).date()
-
-    def _may_answer(self, mail: InboundMail) -> bool:
-        ok, why = self._answer_verdict(mail)
-        if not ok:
-            log.info("mail.no_answer", message_id=mail.message_id, sender=mail.sender, why=why)
-        return ok
 
     def _answer_verdict(self, mail: InboundMail) -> tuple[bool, str]:
         """The loop guard's verdict, counted per address, per robot and per domain."""

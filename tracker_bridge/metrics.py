@@ -57,6 +57,13 @@ NOTIFICATION_OUTCOMES = ("sent", "failed")
 SYSTEMS = ("imap", "smtp", "tracker", "telegram")
 OUTAGE_SYSTEMS = (*SYSTEMS, "store")
 LOOPS = ("intake", "tracker_sync", "rules", "outbox")
+# the daily caps of the loop guard (issue 17): answers and new requests per robot and per domain
+LOOP_CAPS = (
+    "answers_per_sender",
+    "answers_per_domain",
+    "requests_per_sender",
+    "requests_per_domain",
+)
 
 
 ROLES = ("active", "standby", "fenced")
@@ -112,6 +119,14 @@ class Metrics:
         )
         for outcome in NOTIFICATION_OUTCOMES:
             self.notifications.labels(outcome=outcome)
+        self.loop_caps = Counter(
+            f"{PREFIX}_loop_caps",
+            "Mails that met a daily loop cap (a suspected mail loop), by cap.",
+            ["cap"],
+            registry=r,
+        )
+        for cap in LOOP_CAPS:
+            self.loop_caps.labels(cap=cap)
         self.calendar_days_left = Gauge(
             f"{PREFIX}_calendar_data_days_left",
             "Days until the production calendar's data ends (negative once it has).",

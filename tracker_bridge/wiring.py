@@ -415,6 +415,7 @@ def _mirror(
         on_actions=on_actions,
         on_contact=on_contact,
         ledger=ledger,
+        support_chat=tg.ops_chat_id,
     )
 
 
@@ -527,6 +528,7 @@ def _intake(
     reader: TrackerIssueReader,
     sent: SentFolder | None,
     parsers: ParsePool,
+    metrics: Metrics,
 ) -> Intake:
     limits = settings.mail.limits
     return Intake(
@@ -545,6 +547,7 @@ def _intake(
         confirmation_authentication=settings.mail.confirmation_authentication,
         parse_slots=limits.parse_workers,
         loop_caps=_loop_caps(settings),
+        metrics=metrics,
     )
 
 
@@ -671,6 +674,7 @@ async def open_bridge(
             reader=reader,
             sent=sent,
             parsers=parsers,
+            metrics=metrics,
         )
         sync = TrackerSync(
             gateway,

@@ -242,7 +242,8 @@ class TelegramSettings(Section):
 
     enabled: bool = False
     users: dict[int, NonEmpty] = Field(default_factory=dict)  # Telegram user id → Tracker login
-    # the support team's own chat: one alert per outage a person must fix (a refused token)
+    # the support team's own chat: one alert per outage a person must fix (a refused token),
+    # and the mail-loop alerts (a loop cap hit)
     ops_chat_id: int | None = None
     urgent_priorities: Names = Policy().urgent_priorities
     base_url: Url = "https://api.telegram.org/bot"

@@ -204,12 +204,14 @@ AlertKind = Literal[
     "correction",
     "priority_dispute",
     "late_answer",
+    "loop_cap",
 ]
 
 
 @dataclass(frozen=True)
 class TelegramAlert:
-    """A reply to the card: pre-breach warning, breach, confirmation (R15), unclear reply."""
+    """A reply to the card: pre-breach warning, breach, confirmation (R15), unclear reply; or,
+    with no ``issue``, a message about a customer's mail as a whole (a loop cap hit)."""
 
     issue: str
     customer: str

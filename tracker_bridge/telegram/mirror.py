@@ -56,6 +56,9 @@ from tracker_bridge.telegram.usage import BOT_COMMANDS
 __all__ = ["CardStore", "MirrorSettings", "TelegramMirror"]
 
 log = structlog.get_logger(__name__)
+
+# alerts about a customer's mail rather than one request: for support's eyes first
+SUPPORT_ALERTS = frozenset({"loop_cap"})
 OnChatUnavailable = Callable[[int, str], Awaitable[None]]
 _App = Application[Any, Any, Any, Any, Any, Any]
 
@@ -102,8 +105,11 @@ class TelegramMirror:
         on_chat_unavailable: OnChatUnavailable | None = None,
         on_contact: OnContact | None = None,
         ledger: CardLedger | None = None,
+        support_chat: int | None = None,
     ) -> None:
-        """``on_contact`` is told of every successful Bot API exchange (True for a poll)."""
+        """``on_contact`` is told of every successful Bot API exchange (True for a poll);
+        ``support_chat`` is the support team's own chat (alerts about mail, not requests)."""
+        self._support_chat = support_chat
         self._settings = settings
         self._on_contact = on_contact
         self._ledger = ledger
@@ -190,9 +196,12 @@ class TelegramMirror:
         return await self.edits.submit(card.issue, (card, view))
 
     async def send_alert(self, alert: TelegramAlert, view: IssueView | None = None) -> int:
-        """An alert as a reply to the request's card (a plain message without a card)."""
-        chat_id = self._chat(alert.customer)
-        record = self._cards.card(alert.issue)
+        """An alert as a reply to the request's card (a plain message without a card). An
+        alert for support alone (a loop cap) goes to the support team's own chat when one is
+        configured (``telegram.ops_chat_id``), else to the customer's chat, where support works."""
+        support = self._support_chat if alert.kind in SUPPORT_ALERTS else None
+        chat_id = support if support is not None else self._chat(alert.customer)
+        record = self._cards.card(alert.issue) if alert.issue else None
         reply_to = record.message_id if record is not None and record.chat_id == chat_id else None
         html = alert_text(alert, self._settings.cards, view or self._views.get(alert.issue))
         message_id = await self._need_sender().send(chat_id, html, reply_to=reply_to)

@@ -33,11 +33,15 @@ ALERT_TITLES: dict[AlertKind, str] = {
     "correction": "🔧 Заказчик прислал корректировки — заявка снова в работе",
     "priority_dispute": "⚖️ Заказчик просит повысить приоритет — согласуйте",
     "late_answer": "📬 Ответ заказчика пришёл до закрытия — заявка открыта снова",
+    "loop_cap": "🔁 Похоже на почтовую петлю: дневной лимит писем исчерпан",
 }
 
 
 def alert_text(alert: TelegramAlert, settings: CardSettings, view: IssueView | None = None) -> str:
     """The alert's title, the linked key (and summary, when known) and the core's text."""
+    if not alert.issue:  # about mail, not a request (a loop cap): no link, no summary
+        body = clip(alert.text, settings.event_limit * 4)
+        return f"{ALERT_TITLES[alert.kind]}\n{esc(body)}" if body else ALERT_TITLES[alert.kind]
     head = f"{ALERT_TITLES[alert.kind]}\n{issue_link(alert.issue, settings)}"
     if view is not None and view.summary:
         head += f" {esc(clip(view.summary, 200))}"
