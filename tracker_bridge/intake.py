@@ -11,6 +11,7 @@ a crash anywhere before leaves it to be handled again — and the duplicate guar
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
@@ -52,6 +53,7 @@ from tracker_bridge.regulation.model import Customer, InboundMail, IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.regulation.triage import Decision, route, triage
+from tracker_bridge.stall_guard import StallGuard
 from tracker_bridge.store.ports import IntakeStore
 from tracker_bridge.store.records import (
     MailOutcome,
@@ -91,6 +93,7 @@ class PreparedMessage:
     mail: InboundMail
     keys: frozenset[str]
     digest: str = ""  # SHA-256 of the raw bytes: the poison-mail breaker's record
+    on_record: bool = False  # the breaker holds a record of it, cleared once it is handled
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ class Intake:
         confirmation_authentication: str = "headers",
         parse_slots: int = 2,
         metrics: Metrics | None = None,
+        stall_guard: StallGuard | None = None,
     ) -> None:
         self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
         self._customers = tuple(customers)
@@ -152,6 +156,10 @@ class Intake:
         self._confirmations = confirmation_authentication
         self._slots = asyncio.Semaphore(parse_slots)
         self._metrics = metrics
+        self._guard = stall_guard
+        if stall_guard is not None:
+            stall_guard.report = self.stalled
+        self._counted: set[str] = set()  # digests whose attempt in hand is on record already
 
     async def admit(self, message: IncomingMessage) -> PreparedMessage | IntakeResult | RetryLater:
         """The poison-mail breaker around the parse (issue 17).
@@ -195,12 +203,42 @@ class Intake:
                 if earlier + 1 >= self._poison_attempts:
                     return self._poisoned(message, digest, earlier + 1, str(exceeded))
                 return RetryLater(message, str(exceeded))
-            if recorded or earlier:
-                self._store.attempt_end(digest)
-        return self._prepared(message, mail, digest)
+        # the record (this try's, or an earlier one's) stays until the message is handled:
+        # the breaker watches the rest of its handling too (:meth:`handle`)
+        with self._marked(digest, message.source_id):
+            return self._prepared(message, mail, digest, on_record=recorded or earlier > 0)
+
+    def _marked(self, digest: str, source_id: str) -> contextlib.AbstractContextManager[None]:
+        if self._guard is None:
+            return contextlib.nullcontext()
+        return self._guard.marked(digest, source_id)
 
     def _record(self, message: IncomingMessage, digest: str) -> None:
         self._store.attempts_begin([(digest, message.source_id)], self._clock.now())
+        self._counted.add(digest)
+
+    def stalled(self, digest: str, source_id: str, seconds: float) -> None:
+        """The stall guard's report (from its thread, while the loop is stuck on this message):
+        the attempt goes on record as failed, so that if the watchdog kills the daemon now the
+        next start counts it — and once they are used up, quarantines the message unparsed."""
+        if digest not in self._counted:
+            self._store.attempts_begin([(digest, source_id)], self._clock.now())
+            self._counted.add(digest)
+        self._store.attempt_failed(
+            digest, f"handling it kept the daemon busy for over {seconds:.0f} s"
+        )
+
+    def _finished(self, prepared: PreparedMessage) -> None:
+        """The message is handled (or kept aside): its breaker record, if any, is cleared."""
+        digest = prepared.digest
+        if not digest:
+            return
+        self._counted.discard(digest)
+        stalled = self._guard is not None and self._guard.reported(digest)
+        if self._guard is not None:
+            self._guard.forget(digest)
+        if prepared.on_record or stalled:
+            self._store.attempt_end(digest)
 
     def _poisoned(
         self, message: IncomingMessage, digest: str, failures: int, why: str
@@ -208,6 +246,7 @@ class Intake:
         reason = f"poison mail: {failures} failed attempts ({why}); not parsed again"
         result = self._quarantine_unparsed(message, reason)
         self._store.attempt_end(digest)
+        self._counted.discard(digest)
         log.error("mail.poison", source_id=message.source_id, message_id=result.message_id,
                   attempts=failures, reason=why, alert="operator")  # fmt: skip
         return result
@@ -217,7 +256,7 @@ class Intake:
         return self._prepared(message, parse_message(message.raw), "")
 
     def _prepared(
-        self, message: IncomingMessage, mail: InboundMail, digest: str
+        self, message: IncomingMessage, mail: InboundMail, digest: str, *, on_record: bool = False
     ) -> PreparedMessage:
         if message.received_at is not None:
             mail = dataclasses.replace(mail, received_at=message.received_at)
@@ -231,11 +270,28 @@ class Intake:
                 keys.add(f"issue:{known}")
         keys.update(f"issue:{key}" for key in subject_keys(mail.subject))
         keys.update(f"issue:{key}" for key in mail.issue_keys)  # quoted requests get linked
-        return PreparedMessage(message, mail, frozenset(keys), digest)
+        return PreparedMessage(message, mail, frozenset(keys), digest, on_record)
 
     async def handle(self, message: IncomingMessage | PreparedMessage) -> IntakeResult:
-        """Process one message; raises (leaving it in the inbox) only on a transient failure."""
+        """Process one message; raises (leaving it in the inbox) only on a transient failure.
+
+        The poison-mail breaker watches this too (issue 17.2): each step the handling runs on
+        the event loop is marked for the stall guard, which puts a step that keeps the loop
+        busy past its limit on record from its own thread (:meth:`stalled`) — the loop itself
+        cannot, being stuck. Once the message is handled its record is cleared."""
         prepared = message if isinstance(message, PreparedMessage) else self.prepare(message)
+        if not prepared.digest:  # parsed in-process, outside the breaker
+            return await self._handle(prepared)
+        if self._guard is None:
+            result = await self._handle(prepared)
+        else:
+            self._guard.forget(prepared.digest)
+            source_id = prepared.message.source_id
+            result = await self._guard.run(prepared.digest, source_id, self._handle(prepared))
+        self._finished(prepared)
+        return result
+
+    async def _handle(self, prepared: PreparedMessage) -> IntakeResult:
         message, mail = prepared.message, prepared.mail
         prior = self._store.message_outcome(mail.message_id)
         released = prior is not None and self._released(prior)
@@ -280,8 +336,10 @@ class Intake:
         glanced at (bounded)."""
         if isinstance(message, PreparedMessage):
             mail = message.mail
-            return self._keep_aside(message.message, reason, mail.message_id, mail.sender,
+            held = self._keep_aside(message.message, reason, mail.message_id, mail.sender,
                                     mail.subject)  # fmt: skip
+            self._finished(message)
+            return held
         return self._quarantine_unparsed(message, reason)
 
     def _quarantine_unparsed(self, message: IncomingMessage, reason: str) -> IntakeResult:

@@ -48,6 +48,7 @@ from tracker_bridge.regulation.model import Customer, IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.rules_pass import RulesPass
+from tracker_bridge.stall_guard import StallGuard
 from tracker_bridge.store.instance import InstanceLock
 from tracker_bridge.store.protocol import Store
 from tracker_bridge.store.records import StoreError
@@ -497,15 +498,24 @@ def _webhook(  # noqa: PLR0917 - the parts it joins, each built once in open_bri
     return reads, server
 
 
-def _parse_pool(settings: Settings, over: Overrides) -> ParsePool:
-    """The worker processes that parse mail off the event loop, bounded by mail.limits."""
+def _intake_guards(
+    settings: Settings, over: Overrides, stack: AsyncExitStack
+) -> tuple[ParsePool, StallGuard]:
+    """The worker processes that parse mail off the event loop, bounded by mail.limits, and
+    the stall guard that puts a message whose handling keeps the loop busy on record (the
+    intake reports to it); both stopped with the bridge."""
     limits = settings.mail.limits
-    return ParsePool(
+    parsers = ParsePool(
         workers=limits.parse_workers,
         timeout=limits.parse_timeout.total_seconds(),
         memory_mib=limits.parse_memory_mib,
         parser=over.parser,
     )
+    stack.push_async_callback(parsers.close)
+    guard = StallGuard()
+    guard.start()
+    stack.callback(guard.stop)
+    return parsers, guard
 
 
 def _loop_caps(settings: Settings) -> LoopCaps:
@@ -529,6 +539,7 @@ def _intake(
     sent: SentFolder | None,
     parsers: ParsePool,
     metrics: Metrics,
+    stall_guard: StallGuard,
 ) -> Intake:
     limits = settings.mail.limits
     return Intake(
@@ -548,6 +559,7 @@ def _intake(
         parse_slots=limits.parse_workers,
         loop_caps=_loop_caps(settings),
         metrics=metrics,
+        stall_guard=stall_guard,
     )
 
 
@@ -661,8 +673,7 @@ async def open_bridge(
         sent = _sent_folder(settings, over)
         if sent is not None:
             stack.push_async_callback(sent.close)
-        parsers = _parse_pool(settings, over)
-        stack.push_async_callback(parsers.close)
+        parsers, stall_guard = _intake_guards(settings, over, stack)
         intake = _intake(
             settings,
             store,
@@ -675,6 +686,7 @@ async def open_bridge(
             sent=sent,
             parsers=parsers,
             metrics=metrics,
+            stall_guard=stall_guard,
         )
         sync = TrackerSync(
             gateway,

@@ -31,6 +31,7 @@ from tests.reliability.support import (
 )
 from tests.test_systemd_unit import values
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.stall_guard import STALL_LIMIT
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -168,6 +169,16 @@ def _attempts(root: Path, digest: str) -> int:
         return store.attempt_get(digest)[0]
 
 
+def _stalled(root: Path, digest: str) -> int:
+    """The attempts on record once the last one is recorded as a stall (else 0)."""
+    path = root / "state.sqlite3"
+    if not path.exists():
+        return 0
+    with SqliteStore(path) as store:
+        attempts, failure = store.attempt_get(digest)
+    return attempts if failure and "busy" in failure else 0
+
+
 def _hanging(counter: Path, n: int = 0) -> tuple[str, bytes]:
     message_id, raw = email(
         subject=f"Зависает разбор {n}", body="Этот текст парсер не дочитает.",
@@ -257,5 +268,44 @@ async def test_a_message_the_daemon_dies_on_twice_is_quarantined_unparsed_on_the
             assert counter.read_text().count("parsed") == 2  # not parsed a third time
             assert len(manager.starts) == 3 and not manager.failed
             assert BURST > 3
+        finally:
+            await manager.close()
+
+
+async def test_a_message_whose_handling_hangs_the_daemon_is_quarantined_after_two_kills(
+    tmp_path: Path,
+) -> None:
+    """Point 2 beyond the parse: a message that parses but whose handling then keeps the event
+    loop busy (no watchdog ping: systemd would kill the daemon) is put on record by the stall
+    guard's thread after STALL_LIMIT (the production value), so each kill counts; after two,
+    the next start quarantines it unparsed, with the reason, and the ordinary mail behind it
+    is registered and acknowledged — three starts, under the unit's start limit."""
+    maildir, counter = tmp_path / "Maildir", tmp_path / "parsed.count"
+    _, raw = email(subject="Зависает обработка", body="Разбор проходит, обработка — нет.",
+                   message_id="<stall@clinic1.example>")  # fmt: skip
+    stalling = b"X-Test-Stall: yes\r\nX-Test-Count: " + str(counter).encode() + b"\r\n" + raw
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        manager = ServiceManager(_config(tmp_path, tracker, smtp), tmp_path)
+        deliver(maildir, stalling)
+        try:
+            await manager.start()
+            digest = hashlib.sha256(stalling).hexdigest()
+            for kills in (1, 2):
+                # killed once the stall is on record (a watchdog kills after 60 s of it); a slow
+                # worker start may have put the attempt on record before, as a long parse
+                await eventually(
+                    lambda k=kills: _stalled(tmp_path, digest) == k  # type: ignore[misc]
+                    and counter.exists() and counter.read_text().count("parsed") == k,
+                    STALL_LIMIT + 60, f"stalled attempt {kills} on record",
+                )  # fmt: skip
+                await manager.kill_child()
+            deliver(maildir, email(subject="После зависания", body="Обычный вопрос.")[1])
+            await eventually(lambda: len(tracker.issues) == 1, 90, "the ordinary mail registered")
+            await eventually(lambda: len(smtp.messages) == 1, 60, "and acknowledged")
+            reason = dict(_quarantined(tmp_path))["stall@clinic1.example"]
+            assert "poison mail: 2 failed attempts" in reason
+            assert f"kept the daemon busy for over {STALL_LIMIT:.0f} s" in reason
+            assert counter.read_text().count("parsed") == 2  # not parsed a third time
+            assert len(manager.starts) == 3 and not manager.failed
         finally:
             await manager.close()

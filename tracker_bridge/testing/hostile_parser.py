@@ -3,12 +3,15 @@
 The real parser is bounded, so no input the tests can write makes it hang; the poison-mail
 breaker and the parser pool still need a message that does. A message with the header
 ``X-Test-Hang`` never finishes parsing; one with ``X-Test-Balloon`` allocates memory until its
-worker's limit stops it. Each call on a marked message is counted in the file named by
-``X-Test-Count`` when present (so a test can see whether it was parsed again).
+worker's limit stops it; one with ``X-Test-Stall`` parses, but its sender is a string that
+blocks whoever normalises it (``strip``) — the daemon's event loop, once the parse is back: a
+message whose *handling* hangs the daemon. Each call on a marked message is counted in the file
+named by ``X-Test-Count`` when present (so a test can see whether it was parsed again).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from pathlib import Path
@@ -24,7 +27,7 @@ _COUNT = re.compile(rb"^X-Test-Count: *(\S+)", re.MULTILINE)
 def parse_or_misbehave(raw: bytes) -> InboundMail:
     """``parse_message``, or a hang / a memory balloon for marked messages."""
     head = raw[:4096]
-    if b"X-Test-Hang:" in head or b"X-Test-Balloon:" in head:
+    if any(mark in head for mark in (b"X-Test-Hang:", b"X-Test-Balloon:", b"X-Test-Stall:")):
         counter = _COUNT.search(head)
         if counter:
             with Path(counter.group(1).decode()).open("a") as file:
@@ -36,4 +39,17 @@ def parse_or_misbehave(raw: bytes) -> InboundMail:
         balloon = []
         while True:
             balloon.append(bytearray(64 * 1024 * 1024))
+    if b"X-Test-Stall:" in head:
+        mail = parse_message(raw)
+        return dataclasses.replace(mail, sender=StallingText(mail.sender))
     return parse_message(raw)
+
+
+class StallingText(str):
+    """A string whose ``strip`` never returns (it survives pickling into the daemon)."""
+
+    __slots__ = ()
+
+    def strip(self, chars: str | None = None) -> str:
+        while True:
+            time.sleep(3600)
