@@ -604,7 +604,12 @@ def _outcome(decision: Decision, batch: BatchResult) -> str:
         return "quarantined"
     if batch.created:
         return "created"
-    if decision.clause == "R20" and not batch.done and not batch.queued:
+    # support's loop alert is about the sender, not an answer to this mail
+    told = {
+        a.key for a in decision.actions if isinstance(a, TelegramAlert) and a.kind == "loop_cap"
+    }
+    done = [key for key in batch.done if key not in told]
+    if decision.clause == "R20" and not done and not batch.queued:
         return "ignored"
     if decision.clause == "R20":
         return "refused"
