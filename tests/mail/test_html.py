@@ -55,3 +55,19 @@ def test_image_links_without_text_are_dropped() -> None:
     """A linked image leaves no empty "[](url)" behind; a bar inside a URL is kept."""
     markup = '<p><a href="https://x.example/a"><img src="cid:1"></a> <a href="https://x.example/?a|b">ok</a></p>'
     assert html_to_text(markup) == "[ok](https://x.example/?a|b)"
+
+
+def test_stray_brackets_come_out_as_brackets() -> None:
+    """A "<" that opens no tag is text: it reads as "<" whatever surrounds it, and a mail that
+    holds the stand-in character itself (U+E000) keeps it."""
+    assert html_to_text("<p>a < b, <![if x и 3<4</p>") == "a < b, <![if x и 3<4"
+    assert html_to_text("<p>\ue000 и a < b</p>") == "\ue000 и a < b"
+
+
+def test_stray_brackets_do_not_spend_the_conversion_budget() -> None:
+    """Issue 17.1, the fuzz p99: stray brackets (the "<![if " bomb, broken markup) are plain
+    text to the converter, not one entity each, so the markup after thousands of them is still
+    converted (formatting kept) — and cheaply."""
+    markup = "<p>" + "x < y " * 6_000 + "</p><p><b>Итог</b>: не печатается</p>"
+    text = html_to_text(markup)
+    assert text.endswith("x < y\n\n**Итог** : не печатается")  # before: "…x < y    Итог : …"

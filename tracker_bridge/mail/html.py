@@ -30,6 +30,11 @@ _NOT_A_TAG = re.compile(r"<(?![!?]|/?[A-Za-z][^<>]{0,4000}>)")
 _DECLARATION = re.compile(r"<[!?][^<>]{0,4000}>")
 _OPEN_DECLARATION = re.compile(r"<(?=[!?])")
 _QUOTED_TAG = re.compile(r"<(/?[A-Za-z][^<>\"']{0,4000}[\"'][^<>]{0,4000})>")
+# A "<" that opens no tag stands in the markup as this private-use character, plain text to the
+# converter, and is put back as "<" in the text: as the entity "&lt;" each cost the converter a
+# call of its own (~25 µs), and a body of stray brackets (the "<![if " bomb, broken markup) spent
+# its whole conversion budget on them. A mail that holds the character itself gets the entity.
+_STRAY = "\ue000"
 CONVERTED_CHARS = 256 * 1024
 CONVERTED_MARKS = 5_000  # tags and entities: html2text spends 15–30 µs on each
 _MARK = re.compile(r"[<&]")
@@ -45,7 +50,9 @@ _EMPTY_LINK = re.compile(r"\[[ \t]{0,50}\]\([^)\s]{0,4000}\)")
 
 def html_to_text(markup: str) -> str:
     """Readable text of an HTML mail body; falls back to tag stripping if the converter fails."""
-    cleaned = _neutralise(_drop_invisible(markup[:MARKUP_CHARS]))
+    markup = markup[:MARKUP_CHARS]
+    stray = "&lt;" if _STRAY in markup else _STRAY  # the rare mail that has it: the entity
+    cleaned = _neutralise(_drop_invisible(markup), stray)
     head, rest = _split_at_tag(cleaned, _conversion_limit(cleaned))
     try:
         text = _converter().handle(head)
@@ -53,7 +60,7 @@ def html_to_text(markup: str) -> str:
         text = _strip_tags(head)
     if rest:
         text += "\n\n" + _strip_tags(rest[:STRIPPED_CHARS])
-    return _tidy(text)
+    return _tidy(text.replace(_STRAY, "<") if stray == _STRAY else text)
 
 
 def _strip_tags(markup: str) -> str:
@@ -78,11 +85,12 @@ def _split_at_tag(markup: str, limit: int) -> tuple[str, str]:
     return markup[:cut], markup[cut:]
 
 
-def _neutralise(markup: str) -> str:
+def _neutralise(markup: str, stray: str = "&lt;") -> str:
     """Markup the stdlib HTML parser reads in one pass: declarations and processing
-    instructions dropped, quotes balanced inside tags, every ``<`` that opens no tag escaped."""
-    markup = _NOT_A_TAG.sub("&lt;", markup)
-    markup = _OPEN_DECLARATION.sub("&lt;", _DECLARATION.sub("", markup))
+    instructions dropped, quotes balanced inside tags, every ``<`` that opens no tag replaced
+    by ``stray`` (:data:`_STRAY`, put back after the conversion, or the entity)."""
+    markup = _NOT_A_TAG.sub(stray, markup)
+    markup = _OPEN_DECLARATION.sub(stray, _DECLARATION.sub("", markup))
     return _QUOTED_TAG.sub(_balanced_quotes, markup)
 
 
