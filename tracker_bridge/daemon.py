@@ -194,6 +194,9 @@ class Daemon:
     # parses still running when their round went on without them (by source id)
     _parsing: dict[str, asyncio.Task[Admitted]] = field(default_factory=dict, init=False)
     _unevaluated: list[str] = field(default_factory=list, init=False)
+    # the loops whose last pass failed on the store: its outage ends when each has passed again
+    # (a pass that only read, in a loop that never met the outage, proves nothing about writes)
+    _store_failed: set[str] = field(default_factory=set, init=False)
     # the digest counts the views, which only the first sync fills: before it, "0 open" is a lie
     _synced: bool = field(default=False, init=False)
     # R19/R20: up to when every mail that reached the mailbox has been taken in (None: not yet
@@ -315,8 +318,10 @@ class Daemon:
                 continue
             state.failures = 0
             state.iterations += 1
-            if self.outages is not None and name != "tracker_sync":
-                self.outages.note("store", None, self.clock.now())  # the pass wrote its state
+            if name in self._store_failed:
+                self._store_failed.discard(name)
+                if self.outages is not None and not self._store_failed:
+                    self.outages.note("store", None, self.clock.now())  # it wrote its state
             self._report_backlog(name)
             # the webhook loop waits for calls that may rightly not come for hours: its health is
             # the webhook part of /healthz (arrivals, changes only polling found), not a beat
@@ -326,6 +331,8 @@ class Daemon:
     def _failed(self, name: str, exc: Exception, failures: int, delay: float) -> None:
         """Log a failed pass: an outage as one line, a bug with its traceback."""
         system = system_of(exc)
+        if system == "store" and waits(exc):
+            self._store_failed.add(name)
         if self.outages is not None and system is not None:
             self.outages.note(system, exc, self.clock.now())
         if waits(exc):

@@ -2,12 +2,13 @@
 
 ::
 
-    Failure.TRANSIENT   the world is down for a while (5xx, a dropped connection, a full disk,
+    Failure.TRANSIENT   the world is down for a while (5xx, a dropped connection, a busy store,
                         a rate limit): keep the work, retry it on the backoff schedule
     Failure.OPERATOR    a person can fix it (a revoked token, a wrong password, a queue without
                         the field, resolution or transition the action needs, an SMTP relay that
-                        refuses us): keep the work, alert, retry on the schedule — never settle
-                        it for good, so it runs by itself once the fix is in
+                        refuses us, a full or read-only state disk): keep the work, alert, retry
+                        on the schedule — never settle it for good, so it runs by itself once
+                        the fix is in
     Failure.PERMANENT   nothing anyone does makes this very request succeed (a deleted issue, a
                         recipient that does not exist): settle it as failed and say so
 
@@ -22,6 +23,7 @@ has one answer everywhere.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from enum import StrEnum
 
@@ -46,9 +48,13 @@ class Permanent(Exception):
     """Marker: this request can never succeed as it is."""
 
 
-# SQLite's own messages for a store that cannot be written right now (a full or read-only disk,
-# a lock held elsewhere): freeing space or remounting fixes them, the data is fine.
-_STORE_OUTAGE = ("disk is full", "readonly database", "read-only", "disk i/o error", "locked")
+# SQLite's own messages for a store that cannot be written right now. A full or read-only disk
+# (or one that fails writes) waits for a person to free space or remount it — an alert, not
+# only a wait; a lock held elsewhere passes by itself. Either way the data is fine.
+_STORE_NEEDS_OPERATOR = ("disk is full", "readonly database", "read-only", "disk i/o error")
+_STORE_BUSY = ("locked",)
+# the same for the files the daemon writes itself (a Maildir move, a side file)
+_DISK_NEEDS_OPERATOR = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT})
 
 
 _MARKERS: dict[type, Failure] = {
@@ -65,9 +71,13 @@ def classify(exc: BaseException) -> Failure:
             return _MARKERS[cls]
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
-        return Failure.TRANSIENT if any(s in text for s in _STORE_OUTAGE) else Failure.PERMANENT
+        if any(s in text for s in _STORE_NEEDS_OPERATOR):
+            return Failure.OPERATOR
+        return Failure.TRANSIENT if any(s in text for s in _STORE_BUSY) else Failure.PERMANENT
+    if isinstance(exc, OSError) and exc.errno in _DISK_NEEDS_OPERATOR:
+        return Failure.OPERATOR
     if isinstance(exc, OSError | TimeoutError | ConnectionError):
-        return Failure.TRANSIENT  # ENOSPC, EROFS, a refused or reset connection
+        return Failure.TRANSIENT  # a refused or reset connection, a timeout
     return Failure.PERMANENT
 
 
