@@ -14,7 +14,7 @@ from tracker_bridge.mail.envelope import message_ids
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.mail.sent_folder import MaildirSentFolder
-from tracker_bridge.outbox import QUEUE_LIFETIME, Outbox, OutboxIdentity
+from tracker_bridge.outbox import ACK_FIRST, QUEUE_LIFETIME, Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -273,3 +273,73 @@ async def test_a_server_that_files_what_it_accepts_is_the_record_no_kill_can_out
     assert entry.result == str(smtp.messages[0]["Message-ID"])
     (copy,) = (sent.path / "cur").iterdir()  # the server's, and no second one of ours
     assert copy.name.endswith(".smtpcapture:2,S")
+
+
+def _created_by_intake(store: MemoryStore, issue: str, source: str) -> None:
+    """The create of ``issue`` from mail ``source`` went through (the journal says so)."""
+    key = "create:tb-1"
+    store.journal_begin(key, "CreateIssue", "new:tb-1", f'{{"source_message_id": "{source}"}}', T0)
+    store.journal_done(key, issue, T0)
+    store.journal_rekey_issue("new:tb-1", issue)
+
+
+def _registered(store: MemoryStore, at: datetime, to: str = "a@c.example") -> Notify:
+    notify = Notify(
+        "registered", to=to, issue="SUP-7", event="registered",
+        context={"summary": "Не печатается рецепт"}, in_reply_to="<m1@c.example>",
+    )  # fmt: skip
+    store.journal_begin(notify.key, "notify", "SUP-7", notify_payload(notify, "SUP-7"), at)
+    return notify
+
+
+async def test_r12_the_acknowledgement_goes_before_a_question_queued_ahead_of_it(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """Fault recovery (issue 18 review): the create went through but the intake's commit did not
+    yet, and the sync already saw the new issue and queued support's notice. It waits for the
+    mail's own handling; once committed, «registered» goes first, then the notice."""
+    _created_by_intake(store, "SUP-7", "m1@c.example")
+    question = queue(store)
+    queued = store.journal_get(question.key)
+    clock.advance(30)
+    assert await outbox.drain() == 0 and smtp.messages == []
+    assert store.journal_get(question.key) == queued  # not even tried
+    # the intake commits the mail and queues the acknowledgement, after the question
+    store.record_message("m1@c.example", "created", at=clock.now(), issue_key="SUP-7")
+    _registered(store, clock.now())
+    assert await outbox.drain() == 2
+    first, second = smtp.messages
+    assert "зарегистрирован" in str(first["Subject"]).lower()
+    assert "зарегистрирован" not in str(second["Subject"]).lower()
+    assert "[SUP-7]" in str(second["Subject"])
+
+
+async def test_a_notice_waits_no_longer_than_ack_first_for_a_mail_never_committed(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """The mail left the intake's hands (a person deleted it): the notice goes after ACK_FIRST."""
+    _created_by_intake(store, "SUP-7", "m1@c.example")
+    queue(store)
+    clock.advance(ACK_FIRST - timedelta(seconds=1))
+    assert await outbox.drain() == 0
+    clock.advance(timedelta(seconds=1))
+    assert await outbox.drain() == 1
+
+
+async def test_a_later_notice_to_the_same_person_waits_behind_one_that_did_not_go_out(
+    outbox: Outbox, smtp: SmtpCapture, store: MemoryStore, clock: ManualClock
+) -> None:
+    """SMTP refused the acknowledgement (a 451): the notice queued after it waits its turn, and
+    another requester's mail is not held up."""
+    _registered(store, T0)
+    smtp.fail_next(451, times=1)
+    clock.advance(1)
+    queue(store)
+    queue(store, event="status:awaiting_testing:y", to="b@c.example")
+    assert await outbox.drain() == 1
+    assert [str(m["To"]) for m in smtp.messages] == ["b@c.example"]
+    clock.advance(60)
+    assert await outbox.drain() == 2
+    first, second = (m for m in smtp.messages if str(m["To"]) == "a@c.example")
+    assert "зарегистрирован" in str(first["Subject"]).lower()
+    assert "зарегистрирован" not in str(second["Subject"]).lower()

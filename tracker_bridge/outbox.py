@@ -11,6 +11,14 @@ the entry stays pending with no lifetime, the outage is reported (:mod:`tracker_
 and the password is read again before every login. Only a recipient's own refusal (unknown user,
 mailbox full: :class:`~tracker_bridge.mail.errors.RecipientRefused`) settles the entry and
 suppresses the address — visibly, until ``tracker-bridge suppressions lift`` lifts it.
+A requester hears about one request in order, the «registered» acknowledgement first. Each drain
+sends per (issue, recipient) in the order queued, a «registered» notice ahead of the rest, and a
+notice waits while an earlier one to the same person about the same issue has not gone out
+(backing off, or the SMTP server refusing). And a notice about an issue the intake created waits
+until that mail's own handling is committed — the acknowledgement is queued in the same unit:
+under fault recovery (the create went through, the commit did not yet) the sync may already see
+the new issue and queue support's question. That wait is bounded by :data:`ACK_FIRST`.
+
 With a Sent folder (:mod:`tracker_bridge.mail.sent_folder`) each sent email is also filed there,
 and before sending the outbox looks for its Message-ID: an email the journal forgot (the state
 database lost, or restored from an older backup) is found and settled instead of sent again.
@@ -33,6 +41,7 @@ never committed (the new leader sends it).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +74,11 @@ RESEND = RetryPolicy(initial_wait=2.0, max_wait=60.0, jitter=0.0)
 # How long a transient failure is retried: an MTA's queue lifetime (Postfix's default), so an SMTP
 # relay down over a night or a weekend delays notifications but never drops them (R22).
 QUEUE_LIFETIME = timedelta(days=5)
+# How long a notice about a new request waits for the intake to commit the mail that made it
+# (and so queue the «registered» acknowledgement): the intake retries on its own few-second
+# backoff, so this is only reached when the mail left the intake's hands (deleted by a person).
+ACK_FIRST = timedelta(hours=1)
+ACK_TEMPLATE = "registered"
 
 
 class MailSender(Protocol):
@@ -120,16 +134,41 @@ class Outbox:
         return [e for e in self._store.journal_pending() if e.kind == "notify"]
 
     async def drain(self) -> int:
-        """Send every queued notification whose backoff has passed; the number sent."""
+        """Send every queued notification whose backoff has passed, in order per (issue,
+        recipient) with the acknowledgement first; the number sent."""
         sent = 0
         backlog = self.backlog()
-        for entry in backlog:
-            if self._waiting(entry):
+        held: set[tuple[str, str]] = set()  # lanes whose earlier notice did not go out
+        for entry, notify, issue_key in _acknowledgements_first(backlog):
+            lane = (issue_key or entry.key, notify.to)
+            if lane in held or self._waiting(entry) or self._before_ack(entry, notify, issue_key):
+                held.add(lane)
                 continue
-            sent += await self._attempt(entry)
+            went = await self._attempt(entry)
+            sent += went
+            after = self._store.journal_get(entry.key)
+            if not went and after is not None and after.state == "pending":
+                held.add(lane)
         if self._metrics is not None:
             self._metrics.outbox_pending.set(len(self.backlog()) if backlog else 0)
         return sent
+
+    def _before_ack(self, entry: JournalEntry, notify: Notify, issue_key: str | None) -> bool:
+        """Must this notice wait for the acknowledgement of the mail that created its issue
+        (that mail's handling not committed yet, so its «registered» notice not queued)?"""
+        if notify.template == ACK_TEMPLATE or not issue_key or issue_key.startswith("new:"):
+            return False
+        if self._clock.now() - entry.created_at >= ACK_FIRST:
+            return False
+        for key in self._store.done_keys(issue_key):
+            if not key.startswith("create:"):
+                continue
+            created = self._store.journal_get(key)
+            source = _source_message_id(created.payload) if created is not None else None
+            if source and self._store.message_outcome(source) is None:
+                log.debug("notification.after_ack", key=entry.key, issue=issue_key)
+                return True
+        return False
 
     def _waiting(self, entry: JournalEntry) -> bool:
         if entry.attempts <= 1:
@@ -267,3 +306,22 @@ class Outbox:
         log.error("notification.failed", key=entry.key, error=why)
         if self._metrics is not None:
             self._metrics.notifications.labels(outcome="failed").inc()
+
+
+def _acknowledgements_first(
+    backlog: list[JournalEntry],
+) -> list[tuple[JournalEntry, Notify, str | None]]:
+    """The backlog in queue order, each «registered» notice moved ahead of the others (a stable
+    sort: the order among the rest stays as queued)."""
+    read = [(entry, *notify_from_payload(entry.payload)) for entry in backlog]
+    return sorted(read, key=lambda item: item[1].template != ACK_TEMPLATE)
+
+
+def _source_message_id(payload: str) -> str | None:
+    """The Message-ID of the mail a create was made from, as its journal entry records it."""
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        return None
+    value = data.get("source_message_id") if isinstance(data, dict) else None
+    return value if isinstance(value, str) and value else None
