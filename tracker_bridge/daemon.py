@@ -433,6 +433,12 @@ class Daemon:
                 self.outages.note("imap", exc, self.clock.now())
             raise
         batch = self._retry = [*self._retry, *fetched]
+        # waiting from when the intake took it, not from its first failure: a first attempt that
+        # meets an outage can itself last a minute (the call's own retries), and the backlog's age
+        # and health's ``stuck`` must count that minute too
+        taken = self.clock.now()
+        for message in fetched:
+            self._waiting_since.setdefault(message.source_id, taken)
         if self.outages is not None:
             self.outages.note("imap", None, self.clock.now())
         if self.metrics is not None:
