@@ -45,7 +45,7 @@ from tracker_bridge.regulation.actions import (
 )
 from tracker_bridge.regulation.digest import TelegramDigest
 from tracker_bridge.store.ports import EffectsStore
-from tracker_bridge.store.records import QueuedNotice
+from tracker_bridge.store.records import JournalEntry, QueuedNotice
 
 __all__ = [
     "BatchResult",
@@ -130,12 +130,17 @@ class Effects:
         permanent: tuple[type[Exception], ...] = (),
         metrics: Metrics | None = None,
         fence: Callable[[], Awaitable[None]] | None = None,
+        fixable: Callable[[str], bool] | None = None,
     ) -> None:
         """``transient``/``permanent``: error classes without a :mod:`~tracker_bridge.failures`
         marker to read as transient or permanent (the adapters' own errors carry one).
         ``fence``: awaited before every external effect; raises when this daemon may no longer
-        act (a former leader, :mod:`tracker_bridge.store.leadership`)."""
+        act (a former leader, :mod:`tracker_bridge.store.leadership`).
+        ``fixable``: reads a settled failure's recorded text; ``True`` when today it would be an
+        operator's fix to wait for, not a verdict (older versions settled those for good) — such
+        an action is tried again whenever a batch names it, no release needed."""
         self._fence = fence
+        self._fixable = fixable
         self._transient: tuple[type[Exception], ...] = (TransientEffectError, *transient)
         self._permanent: tuple[type[Exception], ...] = (PermanentEffectError, *permanent)
         self._metrics = metrics
@@ -188,7 +193,7 @@ class Effects:
         entry = self._store.journal_begin(
             action.key, _kind(action), key, _payload(action), self._clock.now()
         )
-        if reopen and entry.settled and entry.state == "failed":
+        if entry.settled and entry.state == "failed" and (reopen or self._was_fixable(entry)):
             now = self._clock.now()
             self._store.journal_failed(action.key, entry.last_error or "", False, now)
             entry = self._store.journal_begin(action.key, _kind(action), key, _payload(action), now)
@@ -221,6 +226,9 @@ class Effects:
         self._store.journal_done(action.key, outcome, self._clock.now())
         self._count(action, "done")
         result.done.append(action.key)
+
+    def _was_fixable(self, entry: JournalEntry) -> bool:
+        return self._fixable is not None and self._fixable(entry.last_error or "")
 
     def _classify(self, exc: Exception) -> Failure | None:
         """The failure's kind, or None for a bug (an error nobody marked)."""

@@ -55,7 +55,7 @@ from tracker_bridge.store.records import StoreError
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.telegram.card_ledger import CardLedger, TrackerCardLedger
 from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
-from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient
+from tracker_bridge.tracker.errors import TrackerPermanent, TrackerTransient, fixable_verdict
 from tracker_bridge.tracker.gateway import Credential, TrackerGateway
 from tracker_bridge.tracker.sync import TrackerSync
 from tracker_bridge.tracker.views import ViewSettings
@@ -656,6 +656,7 @@ async def open_bridge(
             permanent=(TrackerPermanent, TelegramPermanent),
             metrics=metrics,
             fence=fence,
+            fixable=fixable_verdict,
         )
         rules = RulesPass(
             clock=clock,

@@ -9,17 +9,19 @@ policy, the daemon's backoff), on the harness's ManualClock moved one second at 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from structlog.testing import capture_logs
 
-from tests.e2e.harness import World, email, running_world
+from tests.e2e.harness import DOCTOR, World, email, msk, running_world
 from tracker_bridge.commands.quarantine import _release
 from tracker_bridge.regulation.actions import unique_for
 from tracker_bridge.store.sqlite import SqliteStore
 
 EVERYTHING = "* /*"
+CLOSE = "POST /v2/issues/SUP-1/transitions/*"
 FOREVER = 10**9
 RECOVERY_GOAL = 10.0  # seconds of clock time after the dependency is back
 
@@ -183,3 +185,40 @@ async def test_no_resync_storm_across_a_tracker_outage_and_its_recovery(tmp_path
     assert len(full) == 1  # the first cycle's, never again
     assert during <= 600 / 6 + 10  # one request per backoff step (6 s, plus jitter)
     assert after <= 600 / 30 + 5  # one incremental search per 30 s interval
+
+
+async def test_rule_actions_an_older_version_settled_on_a_401_run_once_the_token_works(
+    tmp_path: Path,
+) -> None:
+    """A failure an operator can fix is never final, for rule-made actions too: R19's auto-close
+    met a revoked token and an older version settled it as failed for good (its journal row is
+    marked so here, as that version wrote it). With a working token and the new version
+    started, the close runs by itself — no `quarantine release`, which only knows mail."""
+    async with running_world(tmp_path, production=True) as world:
+        world.mail(subject="Не считается скидка", body="Логин: ivanova")
+        await world.run_until(lambda: bool(world.mails_to(DOCTOR)), limit=120.0)
+        world.tracker.transition("SUP-1", "start_progress", by="ivanov")
+        world.tracker.transition("SUP-1", "send_to_testing", by="ivanov", comment="Исправлено")
+        await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 3, limit=300.0)
+        # the token is refused where the close is made (a 401 there, as a revoked token gives)
+        world.tracker.fail_next(CLOSE, status=401, times=FOREVER)
+        await world.jump(msk("2026-03-17 11:30"))  # ten working days of silence (R19)
+        assert world.tracker.issues["SUP-1"].status == "awaitingTesting"
+        settings = world.settings
+        assert settings is not None
+        with sqlite3.connect(settings.store_path) as db:  # what the older version wrote
+            settled = db.execute(
+                "UPDATE journal SET permanent = 1 WHERE state = 'failed' AND issue_key = 'SUP-1'"
+                " AND key LIKE 'transition:%' AND last_error LIKE '%401%'"
+            ).rowcount
+        assert settled == 1
+
+        world.tracker.clear_faults()  # the operator put a working token in
+        with capture_logs() as logs:
+            await world.restart()  # the new version
+            await world.run_until(
+                lambda: world.tracker.issues["SUP-1"].status == "closedNoResponse", limit=300.0
+            )
+        assert any(e["event"] == "effect.reopened" for e in logs)
+        await world.settle(120.0, step=10.0)  # and the requester is told once (R12)
+        assert sum("отсутствия ответа" in str(m["Subject"]) for m in world.mails_to(DOCTOR)) == 1

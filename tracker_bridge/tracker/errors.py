@@ -22,7 +22,9 @@ The gateway raises each of these ``from`` the client's own exception, so the ori
 
 from __future__ import annotations
 
-from tracker_bridge.failures import NeedsOperator, Permanent, Transient
+import re
+
+from tracker_bridge.failures import Failure, NeedsOperator, Permanent, Transient, classify
 
 __all__ = [
     "NoTransitionError",
@@ -35,6 +37,7 @@ __all__ = [
     "TrackerRateLimited",
     "TrackerTransient",
     "TrackerUnavailable",
+    "fixable_verdict",
     "from_status",
 ]
 
@@ -125,3 +128,21 @@ def from_status(status: int, message: str, retry_after: float | None = None) -> 
     if status >= 500:
         return TrackerUnavailable(text, status=status)
     return _BY_STATUS.get(status, TrackerBadRequest)(text, status=status)
+
+
+_ANSWERED = re.compile(r"\bTracker answered (\d{3})\b")
+_NO_TRANSITION = "no transition from status"
+
+
+def fixable_verdict(error: str) -> bool:
+    """Does a failure recorded as ``error`` (a journal entry's text) read, by today's taxonomy,
+    as one a person can fix — a refused token (401/403), a missing field or resolution
+    (400/422), a workflow without the transition? Older versions settled such actions as failed
+    for good; today they are an outage, so such an entry is tried again once the fix is in."""
+    if _NO_TRANSITION in error:
+        return True
+    found = _ANSWERED.search(error)
+    if found is None:
+        return False
+    status = int(found.group(1))
+    return 400 <= status < 500 and classify(from_status(status, "")) is Failure.OPERATOR
