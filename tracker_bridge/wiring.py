@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import structlog
+from pydantic import SecretStr
 
 from tracker_bridge.calendar_watch import CalendarWatch
 from tracker_bridge.clock import Clock
 from tracker_bridge.config import Settings
+from tracker_bridge.config.reread import Reread
 from tracker_bridge.daemon import Daemon, Intervals
 from tracker_bridge.effects import Effects, TransientEffectError
 from tracker_bridge.extras import require_extra
@@ -92,6 +94,9 @@ class Overrides:
     on_standby: Callable[[str], None] | None = None
     # what the parser workers run: a test injects a parser that hangs on a marked message
     parser: Parser = inline_parser
+    # how the settings were loaded (``run`` passes its loader): an inline secret changed in the
+    # TOML file or the credentials directory is read again without a restart
+    reread: Reread | None = None
 
 
 @dataclass
@@ -177,6 +182,16 @@ def secret_of(value: object) -> str | None:
     return str(getter()) if getter is not None else None
 
 
+def _inline_secret(
+    value: SecretStr | None, reread: Reread | None, pick: Callable[[Settings], SecretStr | None]
+) -> Credential | None:
+    """An inline secret: as loaded, or — when the daemon knows how it loaded its settings —
+    read again from them once the TOML file or a credential changed (no restart needed)."""
+    if value is None:
+        return None
+    return reread.secret(value, pick) if reread is not None else value.get_secret_value()
+
+
 def read_secret_file(path: Path) -> Callable[[], str]:
     """A secret kept in a file, read again each time it is needed (a rotated token or password
     is picked up without a restart)."""
@@ -188,11 +203,12 @@ def gateway_for(
     retry: RetryPolicy | None = None,
     clock: Clock | None = None,
     observer: Callable[[BaseException | None], None] | None = None,
+    reread: Reread | None = None,
 ) -> TrackerGateway:
     """A Tracker gateway configured as the daemon's (close it with ``async with``)."""
     tracker = settings.tracker
-    token: Credential | None = secret_of(settings.tracker_token)
-    iam_token: Credential | None = secret_of(settings.tracker_iam_token)
+    token = _inline_secret(settings.tracker_token, reread, lambda s: s.tracker_token)
+    iam_token = _inline_secret(settings.tracker_iam_token, reread, lambda s: s.tracker_iam_token)
     if tracker.token_file is not None:
         token = read_secret_file(tracker.token_file)
     if tracker.iam_token_file is not None:
@@ -316,7 +332,7 @@ def _outbox(
             password=(
                 read_secret_file(smtp.password_file)
                 if smtp.password_file is not None
-                else secret_of(settings.smtp_password)
+                else _inline_secret(settings.smtp_password, overrides.reread, _smtp_password)
             ),
         ),
         ssl_context=overrides.smtp_ssl_context,
@@ -337,6 +353,10 @@ def _outbox(
         gate=gate,
         server_files_sent=settings.mail.sent_copies_by == "server",
     )
+
+
+def _smtp_password(settings: Settings) -> SecretStr | None:
+    return settings.smtp_password
 
 
 def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozenset[str]:
@@ -628,6 +648,7 @@ async def open_bridge(
                 retry,
                 clock,
                 observer=lambda error: outages.note("tracker", error, clock.now()),
+                reread=over.reread,
             )
         )
         view_settings = ViewSettings(

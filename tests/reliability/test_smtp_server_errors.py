@@ -15,15 +15,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.reliability.support import write_config
 from tests.test_outbox import queue
 from tracker_bridge.cli import main as cli
 from tracker_bridge.clock import ManualClock
+from tracker_bridge.config import load_settings
+from tracker_bridge.config.reread import Reread
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.outages import Outages
 from tracker_bridge.outbox import Outbox, OutboxIdentity
 from tracker_bridge.store.sqlite import SqliteStore
+from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.wiring import Overrides, open_bridge
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 CUSTOMERS = [f"doctor{n}@clinic1.example" for n in range(12)]
@@ -142,3 +147,40 @@ def _config(root: Path, smtp: SmtpCapture) -> Path:
 
     with FakeTracker() as tracker:
         return write_config(root, tracker, smtp)
+
+
+def _smtp_login(config: Path, password: str) -> None:
+    """The operator's edit: ``smtp_password`` inline in the TOML file, for the login ``robot``."""
+    lines = [
+        line
+        for line in config.read_text(encoding="utf-8").splitlines()
+        if not line.startswith(("smtp_password", "username"))
+    ]
+    lines.insert(0, f'smtp_password = "{password}"')
+    lines.insert(lines.index("[smtp]") + 1, 'username = "robot"')
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+async def test_an_inline_smtp_password_fixed_in_the_config_file_needs_no_restart(
+    tmp_path: Path,
+) -> None:
+    """§3's "re-read the secret on each attempt" for a password given inline: the daemon wired
+    as `tracker-bridge run` wires it (its settings loaded from the TOML file, the loader kept),
+    a wrong password, then the file corrected while it runs — every customer is mailed."""
+    clock = ManualClock(T0)
+    with FakeTracker(clock=clock) as tracker, SmtpCapture(auth=("robot", "right")) as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        _smtp_login(config, "a-wrong-one")
+        settings = load_settings(config, environ={})
+        overrides = Overrides(reread=Reread.of(config, {}))
+        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
+            for n, address in enumerate(CUSTOMERS[:3]):
+                queue(bridge.store, event=f"e:{n}", to=address)  # type: ignore[arg-type]
+            await _drain_for(bridge.outbox, clock, 10 * 60.0)
+            assert smtp.messages == [] and bridge.store.bounced() == []
+            assert len(bridge.outbox.backlog()) == 3
+
+            _smtp_login(config, "right")
+            await _drain_for(bridge.outbox, clock, 120.0)
+            assert sorted(str(m["To"]) for m in smtp.messages) == sorted(CUSTOMERS[:3])
+            assert bridge.outbox.backlog() == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -28,8 +29,9 @@ import structlog
 
 from tracker_bridge import systemd
 from tracker_bridge.clock import Clock, SystemClock
-from tracker_bridge.commands.common import settings_of
+from tracker_bridge.commands.common import config_path, settings_of
 from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS, Settings
+from tracker_bridge.config.reread import Reread
 from tracker_bridge.daemon import Daemon, Heartbeat, Intervals
 from tracker_bridge.extras import MissingExtraError
 from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
@@ -223,7 +225,8 @@ def _overrides(args: argparse.Namespace) -> Overrides:
     intervals = Intervals()
     if args.sync_interval is not None:
         intervals = replace(intervals, sync=args.sync_interval)
-    return Overrides(intervals=intervals)
+    # inline secrets are read again from where they were loaded once those files change
+    return Overrides(intervals=intervals, reread=Reread.of(config_path(args), os.environ))
 
 
 def main(args: argparse.Namespace) -> int:
