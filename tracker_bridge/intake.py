@@ -24,6 +24,7 @@ import structlog
 from tracker_bridge.clock import Clock
 from tracker_bridge.effects import BatchResult, Effects, TransientEffectError
 from tracker_bridge.mail.attachment_cap import cap_attachments
+from tracker_bridge.mail.dsn import read_dsn
 from tracker_bridge.mail.errors import TransientMailError
 from tracker_bridge.mail.glance import glance
 from tracker_bridge.mail.loop_guard import (
@@ -300,6 +301,8 @@ class Intake:
             return IntakeResult(
                 mail.message_id, "duplicate", settle, prior.issue_key, "seen before"
             )
+        if mail.is_automatic:
+            self._note_bounces(message.raw, mail)
         customer = route(mail, self._customers)
         issue = await self._thread(mail, customer)
         verdict = self._answer_verdict(mail)
@@ -328,6 +331,35 @@ class Intake:
             queue_notices=False,
         )
         return self._commit(message, mail, decision, batch, issue=issue, customer=customer)
+
+    def _note_bounces(self, raw: bytes, mail: InboundMail) -> None:
+        """A delivery status notification for one of our emails (issue 18 §3): a recipient's
+        own permanent failure (no such user, mailbox full, refused by its domain) suppresses
+        that address — visibly (``suppressions list``) and reversibly (``suppressions lift``),
+        as a refusal at SMTP time does. A report about mail we did not send changes nothing."""
+        report = read_dsn(raw)
+        if report is None:
+            return
+        candidates = (report.original_message_id, mail.in_reply_to, *mail.references)
+        ours = next(
+            (
+                bare for bare in (bare_id(c) for c in candidates if c)
+                if bare.startswith(OUR_ID_PREFIX) and self._store.issue_for_message(bare)
+            ),
+            None,
+        )  # fmt: skip
+        if ours is None:
+            log.info("mail.bounce_not_ours", message_id=mail.message_id)
+            return
+        now = self._clock.now()
+        for recipient in report.recipients:
+            if not recipient.recipients_fault:
+                log.info("notification.bounce_kept", to=recipient.address,
+                         status=recipient.status, bounced=ours)  # fmt: skip
+                continue
+            self._store.mark_bounced(recipient.address, recipient.reason, now)
+            log.warning("notification.suppressed", to=recipient.address, error=recipient.reason,
+                        bounced=ours, source="dsn")  # fmt: skip
 
     def quarantine(self, message: IncomingMessage | PreparedMessage, reason: str) -> IntakeResult:
         """Keep aside a message that cannot be handled (a bug, a poison message), with the
