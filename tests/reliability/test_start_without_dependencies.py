@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,25 @@ def test_a_taken_metrics_port_exits_78_with_one_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"127.0.0.1:{port}" in err[0]
     assert "Traceback" not in "\n".join(err)
+
+
+def test_a_metrics_address_this_host_cannot_listen_on_exits_78_with_one_line(
+    tmp_path: Path,
+) -> None:
+    """§4: "a bad listen address" (here TEST-NET's, not this host's and not loopback, where
+    the metrics may be served) is local misconfiguration: 78, one line naming it, no
+    traceback — it crashed with exit 1 before. Run as its own process, as systemd runs it."""
+    listen = "192.0.2.1:9464"
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        (tmp_path / "Maildir").mkdir()
+        config = write_config(tmp_path, tracker, smtp)
+        text = config.read_text(encoding="utf-8")
+        text = text.replace('metrics_listen = "127.0.0.1:9464"', f'metrics_listen = "{listen}"')
+        config.write_text(text, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert done.returncode == 78, done.stderr
+    err = done.stderr.strip().splitlines()
+    assert len(err) == 1 and "192.0.2.1" in err[0], err

@@ -194,6 +194,8 @@ async def _lead(bridge: Bridge, settings: Settings, clock: Clock, over: Override
         metrics_server = serve_metrics(bridge.metrics, bridge.health, clock, host, port)
     except OSError as exc:  # taken, or not an address of this host: no wait can fix it
         raise LocalConfigError(f"metrics_listen {host}:{port}: {exc.strerror or exc}") from exc
+    except ValueError as exc:  # not a loopback address (or no address at all): refused
+        raise LocalConfigError(f"metrics_listen {host}:{port}: {exc}") from exc
     with metrics_server as server:
         log.info("metrics.serving", url=server.url)
         daemon.install_signal_handlers()
