@@ -40,7 +40,11 @@ def fixture_dovecot() -> Iterator[Dovecot]:
 def _deliver(dovecot: Dovecot, raw: bytes, n: int) -> None:
     """File a mail into the INBOX's Maildir as the delivery agent does (Dovecot is down)."""
     maildir = dovecot.maildir()
-    owner = maildir.stat()
+    owner = (dovecot.directory / "mail").stat()  # the mail user's (nobody's, as root)
+    for folder in (maildir.parent, maildir, maildir / "tmp", maildir / "new", maildir / "cur"):
+        if not folder.exists():  # Dovecot makes them at the first login: none yet
+            folder.mkdir(mode=0o700)
+            os.chown(folder, owner.st_uid, owner.st_gid)
     name = f"{int(time.time())}.outage{n}.{os.getpid()}"
     tmp, new = maildir / "tmp" / name, maildir / "new" / name
     tmp.write_bytes(raw)
@@ -80,3 +84,26 @@ async def test_mail_delivered_while_imap_was_down_is_registered_within_seconds_o
         await world.advance(120.0)
         assert len(world.tracker.issues) == MAILS
         assert not outages.is_down("imap")
+
+
+async def test_the_daemon_starts_with_the_mail_server_down_and_reads_mail_once_it_is_up(
+    tmp_path: Path, dovecot: Dovecot
+) -> None:
+    """§4: IMAP down when the daemon starts — it starts (the other loops run, imap reported
+    down), and the mail delivered meanwhile is registered ≤ 10 s of clock after Dovecot is up."""
+    dovecot.stop()
+    async with quiet_night(tmp_path, dovecot) as world:
+        # 30 s steps, one reconnect each: enough for the IDLE's and the fetch's budgets (8 each)
+        await world.advance(20 * 60.0)
+        outages = world.bridge.daemon.outages
+        assert outages is not None and outages.is_down("imap")
+        assert world.bridge.daemon.loops["tracker_sync"].iterations > 0  # the rest runs
+        _, raw = email(subject="Запрос", body="Логин: x", when=world.clock.now())
+        _deliver(dovecot, raw, 0)
+        dovecot.start()
+        took = await clock_seconds_until(
+            world.clock, lambda: bool(world.tracker.issues),
+            alive=lambda: not world.task.done(), real_per_step=REAL_PER_STEP,
+        )  # fmt: skip
+        assert took <= RECOVERY_GOAL
+        assert [i.summary for i in world.tracker.issues.values()] == ["Запрос"]
