@@ -210,6 +210,7 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/mail/test_templates.py::TestEveryTemplate::test_r12_r13_there_is_a_template_for_every_status",
         "tests/mail/test_templates.py::TestWhatEachTemplateSays::test_r12_registered_gives_the_key_and_the_deadline",
         "tests/test_outbox.py::test_r12_a_queued_notification_is_sent_once_and_threads_back",
+        "tests/test_outbox.py::test_r12_the_acknowledgement_goes_before_a_question_queued_ahead_of_it",
     ),
     "R13": (
         "tests/core/test_statuses.py::test_r13_every_status_of_the_regulation_exists_with_its_russian_name",
