@@ -83,7 +83,13 @@ class BounceCheck(Protocol):
     def is_bounced(self, address: str) -> bool: ...
 
 
-class IntakeStore(JournalLookup, OutgoingThreads, BounceCheck, Protocol):
+class BounceMark(Protocol):
+    def mark_bounced(self, address: str, reason: str, at: datetime) -> None:
+        """Remember that mail to ``address`` bounces for good (the latest reason is kept)."""
+        ...
+
+
+class IntakeStore(JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Protocol):
     """What the intake reads and writes for one email."""
 
     def message_outcome(self, message_id: str) -> ProcessedMessage | None: ...
@@ -144,16 +150,19 @@ class EffectsStore(JournalWrites, JournalLookup, Protocol):
         ...
 
 
-class OutboxStore(JournalWrites, OutgoingThreads, BounceCheck, Protocol):
-    """What the outbox reads and writes to send each queued notification once."""
+class OutboxStore(JournalWrites, JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Protocol):
+    """What the outbox reads and writes to send each queued notification once (and, to send
+    the «registered» acknowledgement first, whether the mail that made an issue is committed)."""
 
     def journal_pending(self) -> list[JournalEntry]:
         """Entries begun but never finished (a crash came between), oldest first."""
         ...
 
-    def mark_bounced(self, address: str, reason: str, at: datetime) -> None:
-        """Remember that mail to ``address`` bounces for good (the latest reason is kept)."""
+    def done_keys(self, issue_key: str) -> frozenset[str]:
+        """Keys of the journal entries done for ``issue_key``."""
         ...
+
+    def message_outcome(self, message_id: str) -> ProcessedMessage | None: ...
 
 
 class TrackedLookup(Protocol):
