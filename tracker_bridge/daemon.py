@@ -522,6 +522,9 @@ class Daemon:
 
     async def _settled(self, message: IncomingMessage, result: IntakeResult) -> None:
         """Move a handled message out of the inbox and count it."""
+        # its outcome on disk first: a power cut must not leave a message that left the inbox
+        # unrecorded (the store's group commit; a no-op where every commit is synced at once)
+        await self.intake.flushed()
         await self.source.settle(message, result.settle)
         self._count_message(result.outcome)
         if self.metrics is not None and result.outcome == "created":

@@ -203,6 +203,7 @@ class Effects:
             if isinstance(action, CreateIssue) and entry.result:
                 result.created[action.unique] = entry.result
             return
+        await self._store.flushed()  # the journal's entry on disk before the effect
         try:
             outcome = await self._perform(action, key)
         except Exception as exc:

@@ -273,6 +273,11 @@ class Intake:
         keys.update(f"issue:{key}" for key in mail.issue_keys)  # quoted requests get linked
         return PreparedMessage(message, mail, frozenset(keys), digest, on_record)
 
+    async def flushed(self) -> None:
+        """Once the outcomes committed so far are on disk: awaited before a message leaves
+        the inbox."""
+        await self._store.flushed()
+
     async def handle(self, message: IncomingMessage | PreparedMessage) -> IntakeResult:
         """Process one message; raises (leaving it in the inbox) only on a transient failure.
 

@@ -192,6 +192,7 @@ class Outbox:
             # bare, as the intake reads In-Reply-To/References (mail.envelope.message_ids)
             bare = str(message["Message-ID"]).strip().strip("<>")
             self._store.remember_outgoing(bare, issue_key, now)
+        await self._store.flushed()  # the journal's entry on disk before the email goes
         try:
             if await self._already_sent(entry, message):
                 return 0

@@ -245,7 +245,9 @@ async def _open_store(
         lock = stack.enter_context(InstanceLock(settings.store_path))
         holder = lock.acquire(since=clock.now())
         log.info("instance.acquired", lock=str(lock.path), pid=holder.pid, host=holder.host)
-        return stack.enter_context(SqliteStore(settings.store_path)), None
+        # group commit: the event loop never waits on an fsync (tracker_bridge.store.wal_sync)
+        store = SqliteStore(settings.store_path, group_commit=True)
+        return stack.enter_context(store), None
     # psycopg is imported only for a PostgreSQL store (an optional dependency)
     require_extra("postgres", "a PostgreSQL store (store_url)")
     from tracker_bridge.store.leadership import Leadership, LeaseSettings  # noqa: PLC0415

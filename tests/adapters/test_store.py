@@ -1,5 +1,5 @@
-"""The Store contract, run against every implementation: in memory, SQLite and PostgreSQL (a
-real private cluster on loopback)."""
+"""The Store contract, run against every implementation: in memory, SQLite (each durable commit
+fsynced, and in group commit) and PostgreSQL (a real private cluster on loopback)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ DAY = date(2026, 3, 2)
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(name="make_store", params=["memory", "sqlite", "postgres"])
+@pytest.fixture(name="make_store", params=["memory", "sqlite", "sqlite-grouped", "postgres"])
 def fixture_make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """A factory of fresh stores of one implementation; every store made is closed afterwards.
     PostgreSQL: a fresh database in the session's private cluster for each store."""
@@ -44,6 +44,8 @@ def fixture_make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
             store = MemoryStore()
         elif request.param == "sqlite":
             store = SqliteStore(tmp_path / f"store{len(made)}.db")
+        elif request.param == "sqlite-grouped":  # the daemon's mode (issue 11.10)
+            store = SqliteStore(tmp_path / f"store{len(made)}.db", group_commit=True)
         else:
             store = PostgresStore(request.getfixturevalue("postgres").create_database())
         made.append(store)

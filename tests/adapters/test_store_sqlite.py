@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ from tracker_bridge.store import (
     SchemaTooNewError,
     SqliteStore,
     StoreError,
+    wal_sync,
 )
 from tracker_bridge.store.migrations import MIGRATIONS, migrate, statements
 from tracker_bridge.store.records import MailOutcome, QuarantineItem, QueuedNotice, TrackedIssue
@@ -238,7 +240,7 @@ from datetime import UTC, datetime
 from tracker_bridge.store import SqliteStore
 
 at = datetime(2026, 3, 2, tzinfo=UTC)
-store = SqliteStore(sys.argv[1])
+store = SqliteStore(sys.argv[1], group_commit=sys.argv[2] == "grouped")
 for n in range(1_000_000):
     key = f"k{n:07d}"
     store.journal_begin(key, "comment", "SUP-1", '{"n": %d}' % n, at)
@@ -247,10 +249,12 @@ for n in range(1_000_000):
 """
 
 
-@pytest.fixture(name="killed_writer")
-def fixture_killed_writer(path: Path) -> Iterator[int]:
-    """A child process journaling as fast as it can, SIGKILLed mid-way; the last n it reported."""
-    command = [sys.executable, "-c", CHILD, str(path)]
+@pytest.fixture(name="killed_writer", params=["full", "grouped"])
+def fixture_killed_writer(path: Path, request: pytest.FixtureRequest) -> Iterator[int]:
+    """A child process journaling as fast as it can, SIGKILLed mid-way; the last n it reported.
+    Each durable commit fsynced in it (``full``) or by the group-commit thread (``grouped``,
+    the daemon's mode: a kill loses nothing committed either way, the kernel has it)."""
+    command = [sys.executable, "-c", CHILD, str(path), request.param]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:
         assert child.stdout is not None
         reported = [int(line) for _, line in zip(range(150), child.stdout, strict=False)]
@@ -308,3 +312,97 @@ def test_one_mail_is_one_transaction_a_failure_at_its_last_write_leaves_no_trace
         assert store.commit_mail(outcome)  # the redelivered mail commits whole
         assert store.issue_for_message("<m1@clinic>") == "SUP-1"
         assert [e.key for e in store.journal_pending()] == ["notify:ack"]
+
+
+class TestGroupCommit:
+    """Issue 11.10: in group commit the event loop never waits on an fsync; the WalSyncer's
+    thread syncs the WAL once for the commits made meanwhile, and ``flushed()`` returns only
+    once the durable commits made before it are on disk."""
+
+    def test_durable_commits_stay_at_normal_and_are_synced_by_the_syncer(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        synced: list[str] = []
+        monkeypatch.setattr(wal_sync, "fsync_file", synced.append)
+        with SqliteStore(path, group_commit=True) as store:
+            store.journal_begin("k", "comment", "SUP-1", "{}", AT)
+            asyncio.run(store.flushed())
+            assert synced and set(synced) == {f"{path}-wal"}
+            assert store.pragmas()["synchronous"] == 1  # NORMAL: no fsync inside COMMIT
+        with SqliteStore(path) as store:
+            assert store.journal_get("k") is not None
+
+    async def test_flushed_waits_for_the_sync_and_the_loop_runs_meanwhile(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        gate = threading.Event()
+        monkeypatch.setattr(wal_sync, "fsync_file", lambda _path: gate.wait())
+        with SqliteStore(path, group_commit=True) as store:
+            store.set_issue_for_unique("tb-1", "SUP-1")  # returns at once: the disk is held
+            flushed = asyncio.ensure_future(store.flushed())
+            ticks = 0
+            for _ in range(20):  # the loop keeps running while the fsync hangs
+                await asyncio.sleep(0.001)
+                ticks += 1
+            assert ticks == 20 and not flushed.done()
+            gate.set()
+            await asyncio.wait_for(flushed, timeout=10)
+
+    async def test_one_fsync_covers_the_commits_made_while_the_last_one_ran(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        gate, began, rounds = threading.Event(), threading.Event(), []
+
+        def held(wal: str) -> None:
+            rounds.append(wal)
+            began.set()
+            gate.wait()
+
+        monkeypatch.setattr(wal_sync, "fsync_file", held)
+        with SqliteStore(path, group_commit=True) as store:
+            store.journal_begin("k0", "comment", "SUP-1", "{}", AT)
+            first = asyncio.ensure_future(store.flushed())
+            await asyncio.to_thread(began.wait)
+            for n in range(1, 50):  # while the first fsync runs
+                store.journal_begin(f"k{n}", "comment", "SUP-1", "{}", AT)
+            later = asyncio.ensure_future(store.flushed())
+            gate.set()
+            await asyncio.wait_for(asyncio.gather(first, later), timeout=10)
+            assert len(rounds) == 2  # the first commit's round, then one for the other 49
+
+    async def test_a_failed_fsync_fails_its_waiters_and_the_next_commit_tries_again(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        failures = [OSError(5, "Input/output error")]
+
+        def flaky(_wal: str) -> None:
+            if failures:
+                raise failures.pop()
+
+        monkeypatch.setattr(wal_sync, "fsync_file", flaky)
+        with SqliteStore(path, group_commit=True) as store:
+            store.journal_begin("k1", "comment", "SUP-1", "{}", AT)
+            with pytest.raises(StoreError, match=r"cannot flush the store: .*Input/output"):
+                await asyncio.wait_for(store.flushed(), timeout=10)
+            store.journal_begin("k2", "comment", "SUP-1", "{}", AT)
+            await asyncio.wait_for(store.flushed(), timeout=10)
+
+    def test_close_syncs_what_was_committed(
+        self, path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        synced: list[str] = []
+        gate = threading.Event()
+
+        def slow(wal: str) -> None:
+            gate.wait()
+            synced.append(wal)
+
+        monkeypatch.setattr(wal_sync, "fsync_file", slow)
+        store = SqliteStore(path, group_commit=True)
+        store.journal_begin("k", "comment", "SUP-1", "{}", AT)
+        threading.Timer(0.05, gate.set).start()
+        store.close()
+        assert synced  # the close waited for the round in hand
+
+    def test_a_wal_that_is_gone_has_nothing_to_sync(self, tmp_path: Path) -> None:
+        wal_sync.fsync_file(str(tmp_path / "none.db-wal"))  # checkpointed and removed: no error

@@ -27,6 +27,10 @@ class StoreBase:
         """Apply ``change`` to the entry under ``key`` (or None) and store the result."""
         raise NotImplementedError
 
+    async def flushed(self) -> None:
+        """Every durable write of this store is on disk when its call returns: nothing to
+        wait for (:class:`~tracker_bridge.store.sqlite.SqliteStore` in group commit waits)."""
+
     def __enter__(self) -> Self:
         return self
 

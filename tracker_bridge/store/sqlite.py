@@ -9,6 +9,12 @@ last commits on a power cut. For the records exactly-once depends on (the journa
 guard, ``unique`` → issue) a lost commit means a repeated side effect, so those transactions
 switch to ``synchronous=FULL`` (one fsync of the WAL each; the bridge writes a few per message).
 Losing a cursor, card or counter update costs only a repeated read or an edited card.
+
+Group commit (``group_commit=True``, the daemon's mode): durable transactions commit with
+``NORMAL`` too, and :class:`~tracker_bridge.store.wal_sync.WalSyncer` fsyncs the WAL in a thread
+of its own, once for all the commits made meanwhile; the daemon awaits :meth:`flushed` before
+every side effect outside the store, so what the journal says before an effect is on disk
+before the effect, and the event loop never waits on the disk (issue 11.10).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from tracker_bridge.store import sql
 from tracker_bridge.store.migrations import migrate
 from tracker_bridge.store.records import StoreClosedError, StoreError
 from tracker_bridge.store.sql_store import SqlStore
+from tracker_bridge.store.wal_sync import WalSyncer
 
 __all__ = ["CACHE_KIB", "SqliteStore"]
 
@@ -56,7 +63,9 @@ class SqliteStore(SqlStore):
 
     _sql = sql
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0, group_commit: bool = False
+    ) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
         self._closed = False
@@ -64,12 +73,21 @@ class SqliteStore(SqlStore):
             self._db = _open(self.path, busy_timeout)
         except sqlite3.Error as exc:  # say which file: sqlite3's messages do not
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from exc
+        self._syncer = WalSyncer(f"{self.path}-wal") if group_commit else None
+
+    async def flushed(self) -> None:
+        """Once every durable transaction committed so far is on disk (group commit; without
+        it each one was before its call returned)."""
+        if self._syncer is not None:
+            await self._syncer.flushed()
 
     # --- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
         with self._lock:
             if not self._closed:
                 self._closed = True
+                if self._syncer is not None:
+                    self._syncer.close()  # what was committed is synced first
                 self._db.close()
 
     def pragmas(self) -> dict[str, int | str]:
@@ -91,7 +109,10 @@ class SqliteStore(SqlStore):
 
     @contextmanager
     def _tx(self, durable: bool = False) -> Iterator[sqlite3.Connection]:
-        """One write transaction; ``durable`` ones are fsynced before they return."""
+        """One write transaction; ``durable`` ones are fsynced before they return, or in group
+        commit by the syncer, before :meth:`flushed` returns."""
+        syncer = self._syncer if durable else None
+        durable = durable and syncer is None
         with self._conn() as db:
             if durable:
                 db.execute("PRAGMA synchronous = FULL")
@@ -100,6 +121,8 @@ class SqliteStore(SqlStore):
                 try:
                     yield db
                     db.execute("COMMIT")
+                    if syncer is not None:
+                        syncer.committed()
                 except BaseException:
                     if db.in_transaction:  # SQLite may have rolled back already
                         db.execute("ROLLBACK")
