@@ -49,6 +49,10 @@ class IdleGate:
 
     def close(self) -> None:
         self._closed.set()
+        # closing alone does not wake a thread blocked in accept() on Linux (its join then
+        # waited out the 5 s below); shutting the listener down does
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             sockets = list(self._sockets)
