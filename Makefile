@@ -22,8 +22,12 @@ demo: $(STAMP)
 system-deps:
 	@bash .ci/system-deps
 
+# Workers for the suite (pytest-xdist): most of its time is waiting on real servers, subprocesses
+# and kill -9 runs, which workers overlap; each has its own ports, temp dirs and servers.
+TEST_WORKERS ?= 3
+
 test: $(STAMP) system-deps lint
-	$(BIN)/pytest -q -p no:cacheprovider \
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) \
 		--cov=tracker_bridge.regulation --cov-branch \
 		--cov-report=term-missing:skip-covered --cov-fail-under=95
 
