@@ -16,7 +16,8 @@ CursorStore        Tracker sync: its cursor
 
 The rules pass touches no state of its own: it reads issues through the issue reader and acts
 through the effects. The IMAP source's port is :class:`~tracker_bridge.mail.source.WatermarkStore`.
-Where two ports share methods, the shared part is a port of its own (``JournalWrites``, ...).
+Where two ports share methods, the shared part is a port of its own (``JournalWrites``, ...);
+``Flushed`` is the write-ahead barrier of every part that acts outside the store.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "CardStore",
     "CursorStore",
     "EffectsStore",
+    "Flushed",
     "IntakeStore",
     "IssueFactsStore",
     "JournalLookup",
@@ -46,6 +48,15 @@ __all__ = [
     "OutboxStore",
     "OutgoingThreads",
 ]
+
+
+class Flushed(Protocol):
+    async def flushed(self) -> None:
+        """Return once every durable write made so far is on disk. Awaited before every side
+        effect outside the store (a Tracker write, an email, a message leaving the inbox), so
+        that what the store says before an effect survives a power cut (group commit,
+        :mod:`tracker_bridge.store.wal_sync`)."""
+        ...
 
 
 class JournalWrites(Protocol):
@@ -89,7 +100,7 @@ class BounceMark(Protocol):
         ...
 
 
-class IntakeStore(JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Protocol):
+class IntakeStore(JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Flushed, Protocol):
     """What the intake reads and writes for one email."""
 
     def message_outcome(self, message_id: str) -> ProcessedMessage | None: ...
@@ -132,7 +143,7 @@ class IntakeStore(JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Proto
         ...
 
 
-class EffectsStore(JournalWrites, JournalLookup, Protocol):
+class EffectsStore(JournalWrites, JournalLookup, Flushed, Protocol):
     """What the effects read and write to run each action once."""
 
     def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
@@ -150,7 +161,9 @@ class EffectsStore(JournalWrites, JournalLookup, Protocol):
         ...
 
 
-class OutboxStore(JournalWrites, JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Protocol):
+class OutboxStore(
+    JournalWrites, JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Flushed, Protocol
+):
     """What the outbox reads and writes to send each queued notification once (and, to send
     the «registered» acknowledgement first, whether the mail that made an issue is committed)."""
 

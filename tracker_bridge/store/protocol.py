@@ -58,12 +58,6 @@ class Store(
         tb: TracebackType | None,
     ) -> None: ...  # fmt: skip
 
-    async def flushed(self) -> None:
-        """Return once every durable write made so far is on disk. Awaited before every side
-        effect outside the store (a Tracker write, an email, a message leaving the inbox), so
-        that what the store says before an effect survives a power cut (group commit)."""
-        ...
-
     # --- 1. processed messages (the duplicate guard) ---------------------------------------
     def record_message(
         self, message_id: str, outcome: str, *, at: datetime, issue_key: str | None = None,
