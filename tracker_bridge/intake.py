@@ -225,8 +225,11 @@ class Intake:
         if digest not in self._counted:
             self._store.attempts_begin([(digest, source_id)], self._clock.now())
             self._counted.add(digest)
+        # The reason names the limit that was passed, not the moment the guard's thread woke
+        # (a second later on a busy machine): the same stall reads the same everywhere.
+        limit = self._guard.limit if self._guard is not None else seconds
         self._store.attempt_failed(
-            digest, f"handling it kept the daemon busy for over {seconds:.0f} s"
+            digest, f"handling it kept the daemon busy for over {limit:.0f} s"
         )
 
     def _finished(self, prepared: PreparedMessage) -> None:
