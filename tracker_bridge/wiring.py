@@ -260,7 +260,8 @@ async def _open_store(
     stack.callback(leader.release)
     holder = await leader.acquire(since=clock.now(), on_standby=on_standby)
     log.info("instance.acquired", lock=leader.name, pid=holder.pid, host=holder.host)
-    return stack.enter_context(PostgresStore(settings.store_url, password=password)), leader
+    store = PostgresStore(settings.store_url, password=password, fence_epoch=leader.epoch)
+    return stack.enter_context(store), leader
 
 
 def _source(

@@ -4,6 +4,7 @@ server's failure, a broken connection, the instance lock. A real private cluster
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +17,12 @@ from tracker_bridge.clock import SystemClock
 from tracker_bridge.store.instance import AnotherInstanceError
 from tracker_bridge.store.leadership import FencedError, Leadership, LeaseSettings
 from tracker_bridge.store.pg_migrations import SCHEMA_VERSION
-from tracker_bridge.store.postgres import PostgresStore, redacted
+from tracker_bridge.store.postgres import (
+    IDLE_IN_WRITE,
+    PostgresStore,
+    StaleLeaderError,
+    redacted,
+)
 from tracker_bridge.store.records import (
     MailOutcome,
     QueuedNotice,
@@ -199,6 +205,75 @@ async def test_a_standby_takes_over_from_a_leader_that_stopped_renewing(
     finally:
         standby.release()
         silent.release()
+
+
+async def test_a_former_leaders_store_writes_are_refused(postgres: PostgresCluster) -> None:
+    """Issue 13.5, the fence in the store's write: each write transaction of a leader's store
+    first takes a share lock on the fencing token and finds it still its own. Once a newer
+    leader bumped it, whatever the former one still writes (woken from a pause between a
+    passed check and its commit) is refused and rolled back; the new leader's writes go on."""
+    url = postgres.create_database()
+    clock = SystemClock()
+    old = Leadership(url, clock=clock)
+    await old.acquire(since=AT)
+    stale = PostgresStore(url, fence_epoch=old.epoch)
+    stale.journal_begin("notify:before", "notify", "SUP-1", "{}", AT)
+    _terminate_leader(url)
+    new = Leadership(url, clock=clock)
+    await new.acquire(since=AT)
+    current = PostgresStore(url, fence_epoch=new.epoch)
+    try:
+        with pytest.raises(StaleLeaderError):
+            stale.journal_begin("notify:after", "notify", "SUP-1", "{}", AT)
+        with pytest.raises(StaleLeaderError):
+            stale.journal_done("notify:before", "<x@y>", AT)
+        current.journal_done("notify:before", "<x@y>", AT)
+        assert current.journal_get("notify:after") is None
+        entry = current.journal_get("notify:before")
+        assert entry is not None and entry.state == "done"
+    finally:
+        stale.close()
+        current.close()
+        new.release()
+        old.release()
+
+
+async def test_a_leader_paused_inside_a_write_does_not_hold_up_the_next_one(
+    postgres: PostgresCluster,
+) -> None:
+    """A leader frozen with a write transaction open holds the share lock on the fencing
+    token, which the next leader's bump waits for. The store's sessions end such a transaction
+    after 10 s idle (``idle_in_transaction_session_timeout``, below the 20 s lease), so the
+    takeover waits for that at most, never for the pause."""
+    url = postgres.create_database()
+    clock = SystemClock()
+    old = Leadership(url, clock=clock)
+    await old.acquire(since=AT)
+    paused = PostgresStore(url, fence_epoch=old.epoch)
+    opened, release = threading.Event(), threading.Event()
+
+    def write_and_freeze() -> None:
+        with contextlib.suppress(StoreError), paused._tx():
+            opened.set()
+            release.wait(60)
+
+    frozen = threading.Thread(target=write_and_freeze)
+    frozen.start()
+    try:
+        assert opened.wait(10)
+        _terminate_leader(url)
+        new = Leadership(url, clock=clock)
+        started = time.monotonic()
+        await asyncio.wait_for(new.acquire(since=AT), 30)
+        waited = time.monotonic() - started
+        assert new.epoch == old.epoch + 1
+        assert waited <= IDLE_IN_WRITE + 5
+        new.release()
+    finally:
+        release.set()
+        frozen.join()
+        paused.close()
+        old.release()
 
 
 def _terminate_leader(url: str) -> None:

@@ -6,6 +6,14 @@ transaction, committed durably (PostgreSQL's default ``synchronous_commit``); re
 autocommit. A connection that breaks (a server restart, a network cut) is reopened on the next
 call; the call that met the break raises :class:`~tracker_bridge.store.records.StoreError`, which
 the daemon treats as an outage (the message stays in the inbox, the loop backs off).
+
+Fenced writes (active/passive, :mod:`tracker_bridge.store.leadership`): a leader's store is
+opened with its fencing token, and every write transaction first takes a share lock on
+``instance_holder`` and finds the token still current — so a former leader that wakes between a
+passed check and its commit has that write refused (:class:`StaleLeaderError`, rolled back), and
+a newer leader's bump of the token waits for a write in flight instead of slipping under it.
+A leader frozen *inside* a transaction would hold that lock: the server ends such a session
+after :data:`IDLE_IN_WRITE` idle (below the lease), so a takeover never waits for the pause.
 """
 
 from __future__ import annotations
@@ -22,7 +30,18 @@ from tracker_bridge.store.pg_migrations import migrate
 from tracker_bridge.store.records import StoreClosedError, StoreError
 from tracker_bridge.store.sql_store import SqlStore
 
-__all__ = ["PostgresStore", "redacted"]
+__all__ = ["IDLE_IN_WRITE", "PostgresStore", "StaleLeaderError", "redacted"]
+
+# How long the server lets a transaction of ours sit idle before it ends the session: ours run
+# their statements back to back, so only a frozen process reaches it (below the 20 s lease)
+IDLE_IN_WRITE = 10
+# the connection or the server went away, or the server ended a transaction left idle
+_GONE = (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout)
+_FENCE = "SELECT 1 FROM instance_holder WHERE id = 1 AND epoch = %s FOR SHARE"
+
+
+class StaleLeaderError(StoreError):
+    """A write by a daemon that is no longer the leader: a newer one holds the fencing token."""
 
 
 def redacted(url: str) -> str:
@@ -42,9 +61,16 @@ class PostgresStore(SqlStore):
     _sql = pg_sql
 
     def __init__(
-        self, url: str, *, password: str | None = None, connect_timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        password: str | None = None,
+        connect_timeout: float = 10.0,
+        fence_epoch: int | None = None,
     ) -> None:
+        """``fence_epoch``: the leader's fencing token; every write checks it (module doc)."""
         self.url = url
+        self.fence_epoch = fence_epoch
         self.name = redacted(url)
         self._password, self._timeout = password, connect_timeout
         self._lock = threading.Lock()
@@ -71,7 +97,11 @@ class PostgresStore(SqlStore):
         if self._closed:
             raise StoreClosedError(f"{self.name}: store is closed")
         if self._db is None or self._db.closed or self._db.broken:
-            options: dict[str, Any] = {"autocommit": True, "connect_timeout": self._timeout}
+            options: dict[str, Any] = {
+                "autocommit": True,
+                "connect_timeout": self._timeout,
+                "options": f"-c idle_in_transaction_session_timeout={IDLE_IN_WRITE}s",
+            }
             if self._password is not None:
                 options["password"] = self._password
             try:
@@ -93,8 +123,16 @@ class PostgresStore(SqlStore):
             try:
                 if transaction:
                     with db.transaction():
+                        self._fence(db)
                         yield db
                 else:
                     yield db
-            except psycopg.OperationalError as exc:  # the connection or the server went away
+            except _GONE as exc:
                 raise StoreError(f"{self.name}: {exc}") from exc
+
+    def _fence(self, db: psycopg.Connection[Any]) -> None:
+        """Refuse the write unless this store's leader still holds the fencing token."""
+        if self.fence_epoch is None:
+            return
+        if db.execute(_FENCE, (self.fence_epoch,)).fetchone() is None:
+            raise StaleLeaderError(f"{self.name}: a newer leader holds the store; write refused")
