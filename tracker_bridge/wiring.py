@@ -260,8 +260,8 @@ async def _open_store(
     stack.callback(leader.release)
     holder = await leader.acquire(since=clock.now(), on_standby=on_standby)
     log.info("instance.acquired", lock=leader.name, pid=holder.pid, host=holder.host)
-    store = PostgresStore(settings.store_url, password=password, fence_epoch=leader.epoch)
-    return stack.enter_context(store), leader
+    fenced = PostgresStore(settings.store_url, password=password, fence_epoch=leader.epoch)
+    return stack.enter_context(fenced), leader
 
 
 def _source(
@@ -467,12 +467,26 @@ def _ops_alert(mirror: TelegramMirror, chat_id: int) -> Callable[[Outage], Await
     return alert
 
 
-def _telegram_port(mirror: TelegramMirror | None) -> TelegramPort | None:
+def _telegram_port(
+    mirror: TelegramMirror | None,
+    sent: SentFolder | None,
+    settings: Settings,
+    overrides: Overrides,
+    clock: Clock,
+) -> TelegramPort | None:
+    """The effects' way to Telegram; with a Sent folder, alerts and digests are recorded there
+    (a lost or restored database posts none again)."""
     if mirror is None:
         return None
     from tracker_bridge.telegram.port import EffectsPort  # noqa: PLC0415 - see _mirror
+    from tracker_bridge.telegram.sent_record import RecordedTelegram  # noqa: PLC0415
 
-    return EffectsPort(mirror)
+    port = EffectsPort(mirror)
+    if sent is None:
+        return port
+    address = settings.smtp.from_address
+    domain = overrides.mail_domain or address.rpartition("@")[2]
+    return RecordedTelegram(port, sent, clock, from_addr=address, domain=domain)
 
 
 def _webhook(  # noqa: PLR0917 - the parts it joins, each built once in open_bridge
@@ -671,11 +685,14 @@ async def open_bridge(
             ledger=TrackerCardLedger(gateway),
             paced=over.telegram_pacing,
         )
+        sent = _sent_folder(settings, over)
+        if sent is not None:
+            stack.push_async_callback(sent.close)
         effects = Effects(
             store,
             clock,
             tracker=gateway,
-            telegram=_telegram_port(mirror),
+            telegram=_telegram_port(mirror, sent, settings, over, clock),
             transient=(TrackerTransient, TelegramTransient),
             permanent=(TrackerPermanent, TelegramPermanent),
             metrics=metrics,
@@ -695,9 +712,6 @@ async def open_bridge(
         _look_at_every_tracked_issue(rules, store, clock)
         source = _source(settings, store, clock, over, metrics)
         stack.push_async_callback(source.close)
-        sent = _sent_folder(settings, over)
-        if sent is not None:
-            stack.push_async_callback(sent.close)
         parsers, stall_guard = _intake_guards(settings, over, stack)
         intake = _intake(
             settings,

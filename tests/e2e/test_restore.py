@@ -18,8 +18,9 @@ from typing import Any
 
 import psycopg
 
-from tests.e2e.harness import CHAT, DOCTOR, World, running_world
+from tests.e2e.harness import CHAT, DOCTOR, World, msk, running_world
 from tracker_bridge.store.backup import backup_sqlite
+from tracker_bridge.telegram.notices import ALERT_TITLES
 from tracker_bridge.testing.fake_telegram import FakeMessage
 from tracker_bridge.testing.postgres import PostgresCluster, find_binary
 
@@ -203,3 +204,39 @@ async def _hour_old_backup_story(
     # the doctor answers the acknowledgment of SUP-3, which the old database never saw
     await _reply_lands_on(world, late, ack_of(world, late))
     assert max(sent_ids(world).values()) == 1
+
+
+def posted(world: World) -> list[tuple[int, str]]:
+    """The bot's live messages in the chat: (message id, first line)."""
+    assert world.telegram is not None
+    return [(m.message_id, m.text.split("\n", 1)[0]) for m in world.telegram.bot_messages(CHAT)]
+
+
+async def test_alerts_and_digests_posted_after_the_backup_are_not_posted_again(
+    tmp_path: Path,
+) -> None:
+    """After the backup the days go by: Thursday's digest is posted and, an hour before the
+    urgent request's 72-hour reaction deadline, the warning. Restored, the daemon meets both as
+    owed; it finds their records in the Sent folder and posts neither again."""
+    backup = tmp_path / "backups" / "state-before.sqlite3"
+    async with running_world(tmp_path, telegram=True) as world:
+        await _urgent(world, 1)
+        await world.settle(120.0, 10.0)
+        backup_sqlite(tmp_path / "state.sqlite3", backup)
+        before = posted(world)
+
+        await world.jump(msk("2026-03-05 10:30"))
+        await world.settle(300.0, 10.0)
+        after = posted(world)
+        new = [line for _, line in after[len(before) :]]
+        assert any("Сводка на 05.03.2026" in line for line in new), new
+        assert ALERT_TITLES["warning"] in new, new
+
+        await world.restart(meanwhile=restore_store(tmp_path, backup))
+        await world.settle(900.0, 10.0)
+        assert [message_id for message_id, _ in posted(world)] == [
+            message_id for message_id, _ in after
+        ]
+    records = [p for p in world.folder(".Sent") if b"Posted to Telegram" in p.read_bytes()]
+    digests_before = [line for _, line in before if line.startswith("📋 Сводка")]
+    assert len(records) == len(new) + len(digests_before)  # one per alert and digest posted
