@@ -206,6 +206,11 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
                 "every mail registered and acknowledged",
                 lambda: f"({len(tracker.issues)} issues, {len(smtp.messages)} acks of {sent})",
             )  # fmt: skip
+            await eventually(
+                lambda: min(_cards_per_urgent_issue(tracker, telegram).values(), default=0) >= 1,
+                120,
+                "every urgent request's card posted",
+            )
             await asyncio.sleep(2)  # anything doubled would show by now
         finally:
             await a.close()
