@@ -230,16 +230,8 @@ class TrackerSync:
             return UTC
 
     async def _reread(self, key: str) -> IssueSnapshot | None:
-        """The issue as it is now (one GET; a search where the source has no single read)."""
-        read = getattr(self._tracker, "issue", None)
-        if read is None:
-            found = await self._tracker.search_keys([key])
-            return found[0] if found else None
-        try:
-            snapshot: IssueSnapshot = await read(key)
-        except TrackerPermanent:  # gone meanwhile: nothing to compare, the search stands
-            return None
-        return snapshot
+        found = await self._tracker.search_keys([key])
+        return found[0] if found else None
 
     @property
     def query_zone(self) -> tzinfo | None:
