@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,8 +12,7 @@ from tracker_bridge.clock import ManualClock
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.gateway import TrackerGateway
-from tracker_bridge.tracker.snapshots import IssueSnapshot
-from tracker_bridge.tracker.sync import CURSOR, TrackerSync, learn_query_zone
+from tracker_bridge.tracker.sync import CURSOR, TrackerSync
 
 from .conftest import START, make_gateway
 
@@ -276,39 +275,3 @@ async def test_a_full_resync_follows_every_scroll_page(
     result = await sync.cycle()
     assert len(set(result.keys)) == 1200
     assert _searches(fake) - before == 2
-
-
-@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow"])
-async def test_an_issue_changed_while_the_zone_is_learned_does_not_skew_it(
-    clock: ManualClock, zone: str
-) -> None:
-    """Point 5: the sample issue updated an hour later between two of the counting queries
-    (the bridge's own card tag, a person's edit) would read as a zone an hour ahead, and every
-    change of the next hour would be missed; the issue is read again afterwards and the zone
-    learned afresh from the moved issue."""
-    with FakeTracker(clock=clock, query_tz=ZoneInfo(zone)) as tracker:
-        async with make_gateway(tracker) as gateway:
-            tracker.create_issue(summary="sample")
-            counts = 0
-
-            async def count(query: str) -> int:
-                nonlocal counts
-                counts += 1
-                if counts == 2:  # mid-search: an edit an hour of clock later
-                    clock.advance(timedelta(hours=1))
-                    tracker.update_issue("SUP-1", summary="edited")
-                return await gateway.count(query)
-
-            (sample,) = await gateway.search_keys(["SUP-1"])
-            learned = await learn_query_zone(count, sample, _reread(gateway))
-            assert learned.utcoffset(None) == ZoneInfo(zone).utcoffset(clock.now())
-            skewed = await learn_query_zone(gateway.count, sample)  # the old snapshot alone
-            assert skewed.utcoffset(None) != learned.utcoffset(None)  # what the re-read averts
-
-
-def _reread(gateway: TrackerGateway) -> Callable[[str], Awaitable[IssueSnapshot | None]]:
-    async def reread(key: str) -> IssueSnapshot | None:
-        found = await gateway.search_keys([key])
-        return found[0] if found else None
-
-    return reread

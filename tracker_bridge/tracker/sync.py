@@ -224,14 +224,10 @@ class TrackerSync:
         if count is None:
             return UTC
         try:
-            return await learn_query_zone(count, sample, self._reread)
+            return await learn_query_zone(count, sample)
         except TrackerPermanent as exc:
             log.warning("tracker.sync.query_zone_unknown", error=str(exc), assumed="UTC")
             return UTC
-
-    async def _reread(self, key: str) -> IssueSnapshot | None:
-        found = await self._tracker.search_keys([key])
-        return found[0] if found else None
 
     @property
     def query_zone(self) -> tzinfo | None:
@@ -290,40 +286,13 @@ class TrackerSync:
             del self._seen[key]
 
 
-async def learn_query_zone(
-    count: Callable[[str], Awaitable[int]],
-    sample: IssueSnapshot,
-    reread: Callable[[str], Awaitable[IssueSnapshot | None]] | None = None,
-) -> tzinfo:
+async def learn_query_zone(count: Callable[[str], Awaitable[int]], sample: IssueSnapshot) -> tzinfo:
     """The zone Tracker reads a zone-less query literal in (docs user/query-filter.md do not
     say; TRACKER-API.md §4 "time zone trap"), learned from an issue whose ``updatedAt`` is
     known: ``Key: K Updated: >= "<T + d>"`` finds it exactly when the literal's zone is at least
     ``d`` ahead of UTC, so a binary search over the offsets the world uses (15-minute steps,
     −12 h … +14 h) takes about seven ``_count`` requests. If Tracker answers oddly, UTC — what
-    the API uses everywhere else.
-
-    The search holds only while the issue is not changed under it: an update between the
-    snapshot and the last ``_count`` (the bridge's own card tag, a person's edit) moves
-    ``updatedAt`` forward and would read as a zone that many hours ahead. So with ``reread``
-    the issue is read again afterwards, and a sample that moved is learned from afresh."""
-    for _ in range(ZONE_TRIES):
-        zone = await _search_zone(count, sample)
-        fresh = None if reread is None else await reread(sample.key)
-        if fresh is None or fresh.updated_at == sample.updated_at:
-            log.info("tracker.sync.query_zone", zone=str(zone), issue=sample.key)
-            return zone
-        sample = fresh  # changed while we counted: the answers mixed two instants
-    log.warning("tracker.sync.query_zone_unknown", issue=sample.key, assumed="UTC",
-                reason="the issue kept changing while the zone was learned")  # fmt: skip
-    return UTC
-
-
-# How often the zone is learned again from an issue that changed while it was being learned.
-ZONE_TRIES = 3
-
-
-async def _search_zone(count: Callable[[str], Awaitable[int]], sample: IssueSnapshot) -> tzinfo:
-    """The binary search of :func:`learn_query_zone` over one snapshot of ``sample``."""
+    the API uses everywhere else."""
     base = sample.updated_at.astimezone(UTC).replace(microsecond=0)
 
     async def ahead_by_at_least(quarters: int) -> bool:
@@ -340,7 +309,9 @@ async def _search_zone(count: Callable[[str], Awaitable[int]], sample: IssueSnap
             low = middle
         else:
             high = middle - 1
-    return UTC if low == 0 else timezone(low * _QUARTER)
+    zone = UTC if low == 0 else timezone(low * _QUARTER)
+    log.info("tracker.sync.query_zone", zone=str(zone), issue=sample.key)
+    return zone
 
 
 class ViewSource(Protocol):
