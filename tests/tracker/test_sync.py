@@ -12,7 +12,7 @@ from tracker_bridge.clock import ManualClock
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.gateway import TrackerGateway
-from tracker_bridge.tracker.sync import CURSOR, TrackerSync
+from tracker_bridge.tracker.sync import CURSOR, TrackerSync, learn_query_zone
 
 from .conftest import START, make_gateway
 
@@ -275,3 +275,31 @@ async def test_a_full_resync_follows_every_scroll_page(
     result = await sync.cycle()
     assert len(set(result.keys)) == 1200
     assert _searches(fake) - before == 2
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow"])
+async def test_an_issue_changed_while_the_zone_is_learned_does_not_skew_it(
+    clock: ManualClock, zone: str
+) -> None:
+    """Point 5: the sample issue updated an hour later between two of the counting queries
+    (the bridge's own card tag after a clock jump, a person's edit) read as a zone an hour
+    ahead when the zone was learned from ``Updated``, and every change of the next hour was
+    missed (seen under load in test_r10_taken_into_work_an_hour_later_is_never_overdue). It is
+    learned from ``Created``, which no edit moves, with no extra request."""
+    with FakeTracker(clock=clock, query_tz=ZoneInfo(zone)) as tracker:
+        async with make_gateway(tracker) as gateway:
+            tracker.create_issue(summary="sample")
+            counts = 0
+
+            async def count(query: str) -> int:
+                nonlocal counts
+                counts += 1
+                if counts == 2:  # mid-search: an edit an hour of clock later
+                    clock.advance(timedelta(hours=1))
+                    tracker.update_issue("SUP-1", summary="edited")
+                return await gateway.count(query)
+
+            (sample,) = await gateway.search_keys(["SUP-1"])
+            learned = await learn_query_zone(count, sample)
+            assert learned.utcoffset(None) == ZoneInfo(zone).utcoffset(clock.now())
+            assert counts <= 8  # the binary search alone: nothing re-read

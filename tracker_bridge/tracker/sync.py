@@ -288,16 +288,21 @@ class TrackerSync:
 
 async def learn_query_zone(count: Callable[[str], Awaitable[int]], sample: IssueSnapshot) -> tzinfo:
     """The zone Tracker reads a zone-less query literal in (docs user/query-filter.md do not
-    say; TRACKER-API.md §4 "time zone trap"), learned from an issue whose ``updatedAt`` is
-    known: ``Key: K Updated: >= "<T + d>"`` finds it exactly when the literal's zone is at least
+    say; TRACKER-API.md §4 "time zone trap"), learned from an issue whose ``createdAt`` is
+    known: ``Key: K Created: >= "<T + d>"`` finds it exactly when the literal's zone is at least
     ``d`` ahead of UTC, so a binary search over the offsets the world uses (15-minute steps,
     −12 h … +14 h) takes about seven ``_count`` requests. If Tracker answers oddly, UTC — what
-    the API uses everywhere else."""
-    base = sample.updated_at.astimezone(UTC).replace(microsecond=0)
+    the API uses everywhere else.
+
+    ``Created`` (a documented query parameter, TRACKER-API.md §5), not ``Updated``: the search
+    assumes the instant stands still while it counts, and an issue's update time does not — the
+    bridge's own card tag right after a clock jump, or a person's edit, between two counts read
+    as a zone that much ahead, and every change of that span was then missed."""
+    base = sample.created_at.astimezone(UTC).replace(microsecond=0)
 
     async def ahead_by_at_least(quarters: int) -> bool:
         literal = (base + quarters * _QUARTER).strftime('"%Y-%m-%d %H:%M:%S"')
-        return int(await count(f"Key: {sample.key} Updated: >= {literal}")) > 0
+        return int(await count(f"Key: {sample.key} Created: >= {literal}")) > 0
 
     low, high = _OFFSETS[0], _OFFSETS[-1]
     if not await ahead_by_at_least(low):
