@@ -12,6 +12,7 @@ from structlog.testing import capture_logs
 
 from tests.commands.world import write_config
 from tests.e2e.harness import World, running_world
+from tests.reliability.recovery_clock import clock_seconds_until
 from tracker_bridge.cli import main as cli
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
@@ -45,6 +46,29 @@ async def _runs_without_telegram(world: World) -> None:
     await world.run_until(lambda: "telegram" not in outages.down(), step=1.0, limit=120.0)
     assert world.bridge.mirror is not None
     assert world.bridge.mirror.chat_available(-100777)
+
+
+async def test_the_smtp_server_down_at_start_does_not_stop_the_daemon(tmp_path: Path) -> None:
+    """§4, SMTP: the mail server's SMTP side is down when the daemon starts (stopped before the
+    daemon's first step). It runs, registers the request, reports smtp down, and acknowledges
+    the request exactly once when SMTP answers again — production retries on the manual clock."""
+    async with running_world(tmp_path, production=True) as world:
+        world.smtp.stop()  # the daemon's task has not taken a step yet
+        world.mail(subject="Не печатается рецепт", body="Логин: ivanova")
+        await world.run_until(lambda: bool(world.tracker.issues), step=1.0, limit=60.0)
+        outages = world.bridge.daemon.outages
+        assert outages is not None
+        await world.run_until(lambda: outages.is_down("smtp"), step=5.0, limit=900.0)
+        assert not world.task.done() and world.smtp.messages == []
+        world.smtp.start()
+        took = await clock_seconds_until(
+            world.clock, lambda: bool(world.smtp.messages),
+            alive=lambda: not world.task.done(), limit=900.0,
+        )  # fmt: skip
+        print(f"\nSMTP back: the acknowledgement went out {took:.0f} s of clock later")
+        await world.settle(300.0, 30.0)
+        assert len(world.smtp.messages) == 1  # once, not again for the failed attempts
+        assert not outages.is_down("smtp")
 
 
 def test_a_taken_metrics_port_exits_78_with_one_line(
