@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tracker_bridge.clock import ManualClock
@@ -30,15 +30,3 @@ async def running(config: Path, clock: ManualClock) -> AsyncIterator[Bridge]:
         finally:
             bridge.daemon.stop()
             await asyncio.wait_for(task, timeout=15)
-
-
-async def run_until(clock: ManualClock, done: Callable[[], bool], limit: float = 600.0) -> None:
-    """Move the clock a second at a time while the loops work, until ``done()``."""
-    moved = 0.0
-    while not done():
-        if moved >= limit:
-            raise AssertionError(f"not done after {limit:.0f} s of clock time")
-        for _ in range(4):
-            await asyncio.sleep(0.005)
-        clock.advance(1.0)
-        moved += 1.0

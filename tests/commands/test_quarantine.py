@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.commands.daemon import run_until, running
+from tests.commands.daemon import running
 from tests.commands.world import STRANGER, email, msk, run_cli, write_config
 from tracker_bridge.clock import ManualClock
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually
 
 
 def test_a_released_message_is_handled_again_by_the_daemon(tmp_path: Path) -> None:
@@ -24,7 +25,7 @@ def test_a_released_message_is_handled_again_by_the_daemon(tmp_path: Path) -> No
 
         async def quarantine_it() -> None:
             async with running(config, clock):
-                await run_until(clock, lambda: _held(store_path) == 1)
+                await eventually(lambda: _held(store_path) == 1, 600.0, clock=clock)
 
         asyncio.run(quarantine_it())
         listing = run_cli("quarantine", "list", "--config", str(config))
@@ -45,7 +46,7 @@ def test_a_released_message_is_handled_again_by_the_daemon(tmp_path: Path) -> No
 
         async def file_it() -> None:
             async with running(config, clock):
-                await run_until(clock, lambda: len(tracker.issues) == 1)
+                await eventually(lambda: len(tracker.issues) == 1, 600.0, clock=clock)
 
         asyncio.run(file_it())
         (issue,) = tracker.issues.values()
@@ -97,7 +98,7 @@ def test_raw_8bit_headers_and_terminal_escapes_are_stored_quarantined_and_shown_
 
         async def quarantine_it() -> None:
             async with running(config, clock):
-                await run_until(clock, lambda: _held(store_path) == 1)
+                await eventually(lambda: _held(store_path) == 1, 600.0, clock=clock)
 
         asyncio.run(quarantine_it())
         with SqliteStore(store_path) as store:

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,15 +22,7 @@ from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, InstanceLock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
-
-
-def wait_for(done: Callable[[], bool], within: float, what: str) -> None:
-    """Poll a real process's effect (not business time) until ``done()``, or fail."""
-    limit = time.monotonic() + within
-    while not done():
-        if time.monotonic() > limit:
-            raise AssertionError(f"not within {within} s: {what}")
-        time.sleep(0.05)
+from tracker_bridge.testing.waiting import eventually_blocking  # a real process: real time
 
 
 class Manager:
@@ -79,12 +70,12 @@ def test_run_is_ready_turns_mail_into_an_issue_serves_metrics_and_stops_on_sigte
         config = write_config(tmp_path, tracker, smtp, metrics_port=port)
         process = start(config, notify, tmp_path)
         try:
-            wait_for(lambda: "READY=1" in sd.received(), 20, "READY=1")
+            eventually_blocking(lambda: "READY=1" in sd.received(), 20, "READY=1")
             deliver(tmp_path / "Maildir", email(subject="Не печатается рецепт")[1])
-            wait_for(lambda: len(tracker.issues) == 1, 15, "an issue from the mail")
+            eventually_blocking(lambda: len(tracker.issues) == 1, 15, "an issue from the mail")
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
                 assert b"tracker_bridge_build_info" in answer.read()
-            wait_for(lambda: "WATCHDOG=1" in sd.received(), 5, "a watchdog ping")
+            eventually_blocking(lambda: "WATCHDOG=1" in sd.received(), 5, "a watchdog ping")
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0
         finally:
@@ -203,13 +194,19 @@ def test_run_on_postgresql_a_standby_is_started_for_systemd_and_says_so(
         first = start(processes[0][0], processes[0][1], roots[0])
         second: subprocess.Popen[bytes] | None = None
         try:
-            wait_for(drained(lambda: "READY=1" in managers[0].lines), 30, "the leader READY")
+            eventually_blocking(
+                drained(lambda: "READY=1" in managers[0].lines), 30, "the leader READY"
+            )
             second = start(processes[1][0], processes[1][1], roots[1])
-            wait_for(drained(lambda: "READY=1" in managers[1].lines), 30, "the standby READY")
+            eventually_blocking(
+                drained(lambda: "READY=1" in managers[1].lines), 30, "the standby READY"
+            )
             assert any(
                 line.startswith("STATUS=standby; the leader is pid ") for line in managers[1].lines
             )
-            wait_for(drained(lambda: "WATCHDOG=1" in managers[1].lines), 5, "standby pings")
+            eventually_blocking(
+                drained(lambda: "WATCHDOG=1" in managers[1].lines), 5, "standby pings"
+            )
             status, body = _get(f"http://127.0.0.1:{ports[1]}/healthz")
             assert (status, json.loads(body)) == (200, {"status": "standby", "role": "standby"})
             _, metrics = _get(f"http://127.0.0.1:{ports[1]}/metrics")
@@ -218,18 +215,20 @@ def test_run_on_postgresql_a_standby_is_started_for_systemd_and_says_so(
             assert 'tracker_bridge_role{role="active"} 1.0' in leader_metrics
             managers[0].received()
             first.send_signal(signal.SIGTERM)
-            wait_for(drained(lambda: first.poll() is not None), 15, "the leader stopped")
+            eventually_blocking(drained(lambda: first.poll() is not None), 15, "the leader stopped")
             assert first.returncode == 0
 
             def leads() -> bool:
                 code, text = _get(f"http://127.0.0.1:{ports[1]}/healthz")
                 return code in (200, 503) and json.loads(text).get("role") == "active"
 
-            wait_for(drained(leads), 30, "the standby leading")
+            eventually_blocking(drained(leads), 30, "the standby leading")
             _, metrics = _get(f"http://127.0.0.1:{ports[1]}/metrics")
             assert 'tracker_bridge_role{role="active"} 1.0' in metrics
             second.send_signal(signal.SIGTERM)
-            wait_for(drained(lambda: second.poll() is not None), 15, "the new leader stopped")
+            eventually_blocking(
+                drained(lambda: second.poll() is not None), 15, "the new leader stopped"
+            )
             assert second.returncode == 0
         finally:
             for process in (first, second):

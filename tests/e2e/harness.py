@@ -29,6 +29,7 @@ from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually
 from tracker_bridge.webhook.setup import install_triggers
 from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
@@ -212,19 +213,12 @@ class World:
         self, done: Callable[[], bool], *, step: float = 1.0, limit: float = 3600.0
     ) -> None:
         """Move the clock in ``step`` seconds while the loops work, until ``done()``."""
-        moved = 0.0
-        while True:
-            for _ in range(4):
-                await asyncio.sleep(0.005)
-            if done():
-                return
-            if self.task.done():
-                self.task.result()
-                raise AssertionError("the daemon stopped")
-            if moved >= limit:
-                raise AssertionError(f"not done after {limit:.0f} s of clock time")
-            self.clock.advance(step)
-            moved += step
+        await eventually(done, limit, clock=self.clock, step=step, alive=self._daemon_alive)
+
+    def _daemon_alive(self) -> None:
+        if self.task.done():
+            self.task.result()
+            raise AssertionError("the daemon stopped")
 
     async def drive(self, work: Awaitable[T], *, step: float = 0.05, limit: float = 3600.0) -> T:
         """Await ``work`` while moving the clock in ``step`` seconds (retries and backoff wait

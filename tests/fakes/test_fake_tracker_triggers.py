@@ -18,6 +18,7 @@ from yandex_tracker_client.exceptions import PreconditionFailed, UnprocessableEn
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.triggers import HIDDEN
 from tracker_bridge.testing.http import ThreadedServer
+from tracker_bridge.testing.waiting import eventually_blocking
 
 EVERY_EVENT = [
     {
@@ -69,10 +70,7 @@ def _hook(url: str, **auth: Any) -> dict[str, Any]:
 
 
 def _wait_calls(fake: FakeTracker, count: int, limit: float = 5.0) -> None:
-    deadline = time.monotonic() + limit
-    while len(fake.trigger_calls) < count:
-        assert time.monotonic() < deadline, f"{len(fake.trigger_calls)} of {count} calls"
-        time.sleep(0.01)
+    eventually_blocking(lambda: len(fake.trigger_calls) >= count, limit, f"{count} calls")
     time.sleep(0.3)  # and no more than that
 
 

@@ -25,6 +25,7 @@ from tracker_bridge.mail.source import (
     Watermark,
 )
 from tracker_bridge.testing.dovecot import Dovecot, DovecotMissingError, MailAccount
+from tracker_bridge.testing.waiting import eventually  # a real server: real time
 
 T = TypeVar("T")
 
@@ -33,14 +34,6 @@ def source_for(
     account: MailAccount, clock: ManualClock, store: Any = None, **overrides: Any
 ) -> ImapSource:
     return ImapSource(imap_settings(account, **overrides), clock=clock, store=store)
-
-
-async def until(condition: Any, seconds: float = 5.0) -> None:
-    """Yield to the loop until ``condition()`` holds (real time: it waits on a real server)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.005)
 
 
 async def within(seconds: float, awaitable: Awaitable[T]) -> T:
@@ -63,7 +56,7 @@ class TestIdle:
         async with source_for(account, clock) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await until(lambda: source.idling)
+            await eventually(lambda: source.idling, 5.0)
             started = time.monotonic()
             await asyncio.to_thread(account.append, "INBOX", message(1))
             await within(5, waiting)
@@ -90,7 +83,7 @@ class TestIdle:
         async with source_for(account, clock) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=INTAKE_REFRESH))
-            await until(lambda: source.idling)
+            await eventually(lambda: source.idling, 5.0)
             clock.advance(INTAKE_REFRESH - 1)
             await asyncio.sleep(0.3)
             assert not waiting.done()
@@ -106,8 +99,8 @@ class TestIdle:
             assert await source.fetch() == []
             with capture_logs() as logs:
                 waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-                await until(lambda: len(events(logs, "imap.idle_renewed")) >= 2)
-                await until(lambda: source.idling)
+                await eventually(lambda: len(events(logs, "imap.idle_renewed")) >= 2, 5.0)
+                await eventually(lambda: source.idling, 5.0)
                 await asyncio.to_thread(account.append, "INBOX", message(1))
                 await within(5, waiting)
             assert raws(await source.fetch()) == [message(1)]
@@ -119,7 +112,7 @@ class TestIdle:
         async with source_for(account, clock) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await until(lambda: source.idling)
+            await eventually(lambda: source.idling, 5.0)
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
@@ -134,7 +127,7 @@ class TestIdle:
         async with source_for(account, clock) as source:
             [msg] = await source.fetch()
             waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await until(lambda: source.idling)
+            await eventually(lambda: source.idling, 5.0)
             await within(1, source.settle(msg, "done"))
             assert source.idling
             waiting.cancel()
@@ -149,7 +142,7 @@ class TestIdle:
         source = source_for(account, clock)
         assert await source.fetch() == []
         waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-        await until(lambda: source.idling)
+        await eventually(lambda: source.idling, 5.0)
         await within(2, source.close())
         await within(2, waiting)
         with pytest.raises(MailSourceError, match="closed"):
@@ -165,7 +158,7 @@ class TestIdle:
         async with source_for(account, clock) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await until(lambda: source.idling)
+            await eventually(lambda: source.idling, 5.0)
             own_dovecot.stop(kill=True)
             await within(3, waiting)
             own_dovecot.start()
@@ -186,7 +179,7 @@ class TestPolling:
         async with source_for(account, clock, use_idle=False, poll_interval=30) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=300))
-            await until(lambda: clock.sleepers == 1)
+            await eventually(lambda: clock.sleepers == 1, 5.0)
             await asyncio.to_thread(account.append, "INBOX", message(1))
             clock.advance(29)
             await asyncio.sleep(0.05)
@@ -213,7 +206,7 @@ class TestPolling:
         async with source_for(account, clock, poll_interval=10) as source:
             assert await source.fetch() == []
             waiting = asyncio.create_task(source.wait_for_new(timeout=60))
-            await until(lambda: clock.sleepers == 1)
+            await eventually(lambda: clock.sleepers == 1, 5.0)
             assert not source.idling
             await asyncio.to_thread(account.append, "INBOX", message(1))
             clock.advance(10)
@@ -327,7 +320,7 @@ class TestReconnect:
             own_dovecot.stop(kill=True)
             with capture_logs() as logs:
                 fetching = asyncio.create_task(source.fetch())
-                await until(lambda: len(events(logs, "imap.reconnecting")) >= 3)
+                await eventually(lambda: len(events(logs, "imap.reconnecting")) >= 3, 5.0)
                 own_dovecot.start()
                 account.append("INBOX", message(1))
                 assert raws(await within(10, fetching)) == [message(1)]

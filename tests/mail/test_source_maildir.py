@@ -13,6 +13,7 @@ from tracker_bridge.clock import ManualClock
 from tracker_bridge.mail.maildir_source import MaildirSource, deliver
 from tracker_bridge.mail.source import IncomingMessage, MailSourceError
 from tracker_bridge.testing.dovecot import Dovecot
+from tracker_bridge.testing.waiting import eventually
 
 
 @pytest.fixture(name="root")
@@ -25,11 +26,7 @@ def names(path: Path) -> list[str]:
 
 
 async def until_sleeping(clock: ManualClock) -> None:
-    for _ in range(1000):
-        if clock.sleepers:
-            return
-        await asyncio.sleep(0.001)
-    raise AssertionError("nothing went to sleep on the clock")
+    await eventually(lambda: bool(clock.sleepers), 1.0, "asleep on the clock")
 
 
 class TestDelivery:

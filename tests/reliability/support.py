@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tests.e2e.harness import INTAKE, SUPPORT_FROM
 from tracker_bridge.testing.daemon_process import READY_LINE
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually  # noqa: F401 - for the tests here
 from tracker_bridge.tracker.markers import find_marker, marker_id
 
 CLINIC_DOMAIN = "clinic1.example"
@@ -246,20 +246,3 @@ def _parent_of(pid: int) -> int | None:
 def _state_of(pid: int) -> str | None:
     fields = _stat(pid)
     return fields[0] if fields else None
-
-
-async def eventually(
-    done: Callable[[], bool],
-    within: float,
-    what: str,
-    state: Callable[[], str] = lambda: "",
-) -> float:
-    """Poll ``done`` (real time: the child runs on the system clock); the seconds it took.
-    ``state`` describes what is still missing when it fails."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not done():
-        if loop.time() - start > within:
-            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
-        await asyncio.sleep(0.05)
-    return loop.time() - start

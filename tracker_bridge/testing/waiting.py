@@ -1,0 +1,85 @@
+"""The one way the tests wait for something: :func:`eventually` (and, for a synchronous test,
+:func:`eventually_blocking`).
+
+Given a :class:`~tracker_bridge.clock.ManualClock` it waits in business time: between looks the
+loops get the event loop for a moment and the clock moves ``step`` seconds on; ``within`` is
+clock seconds, so "ten working days later" takes milliseconds. Without a clock it waits in real
+time, for work done in another thread or process (a real server, a daemon child): ``within`` real
+seconds is a guard against a hang, never a wait for time to pass. Either way it returns how long
+it took and fails naming ``what`` was awaited and, when given, ``state()`` — what is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from tracker_bridge.clock import ManualClock
+
+__all__ = ["eventually", "eventually_blocking"]
+
+_TICK = 0.005  # real seconds between looks
+
+
+def _nothing() -> str:
+    return ""
+
+
+async def eventually(
+    done: Callable[[], bool],
+    within: float,
+    what: str = "done",
+    state: Callable[[], str] = _nothing,
+    *,
+    clock: ManualClock | None = None,
+    step: float = 1.0,
+    alive: Callable[[], None] | None = None,
+) -> float:
+    """Wait until ``done()``; the seconds it took (clock seconds given a ``clock``). ``alive()``
+    is called between looks and raises once what is awaited can no longer happen (a stopped
+    daemon)."""
+    if clock is None:
+        return await _real_time(done, within, what, state, alive)
+    moved = 0.0
+    while True:
+        for _ in range(4):  # let woken loops run up to their next wait
+            await asyncio.sleep(_TICK)
+        if done():
+            return moved
+        if alive is not None:
+            alive()
+        if moved >= within:
+            raise AssertionError(f"not {what} after {within:.0f} s of clock time {state()}")
+        clock.advance(step)
+        moved += step
+
+
+async def _real_time(
+    done: Callable[[], bool],
+    within: float,
+    what: str,
+    state: Callable[[], str],
+    alive: Callable[[], None] | None,
+) -> float:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    while not done():
+        if alive is not None:
+            alive()
+        if loop.time() - start > within:
+            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
+        await asyncio.sleep(_TICK)
+    return loop.time() - start
+
+
+def eventually_blocking(
+    done: Callable[[], bool], within: float, what: str = "done", state: Callable[[], str] = _nothing
+) -> float:
+    """:func:`eventually` in real time for a synchronous test (it blocks the thread)."""
+    start = time.monotonic()
+    while not done():
+        if time.monotonic() - start > within:
+            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
+        time.sleep(_TICK)
+    return time.monotonic() - start
