@@ -29,14 +29,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from tracker_bridge.clock import Clock
-from tracker_bridge.regulation.actions import (
-    AddComment,
-    AttachFiles,
-    CreateIssue,
-    Link,
-    SetFields,
-    Transition,
-)
+from tracker_bridge.regulation import actions
 from tracker_bridge.regulation.statuses import Status, StatusMap
 from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.tracker import remote, trigger_calls
@@ -254,13 +247,13 @@ class TrackerGateway:
     def resolution_for(self, status: Status) -> str | None:
         return self._writes.resolution_for(status)
 
-    async def create_issue(self, a: CreateIssue) -> str:
+    async def create_issue(self, a: actions.CreateIssue) -> str:
         return await self._writes.create_issue(a)
 
     def created_snapshot(self, key: str) -> IssueSnapshot | None:
         return self._writes.created_snapshot(key)
 
-    async def set_fields(self, a: SetFields, key: str) -> None:
+    async def set_fields(self, a: actions.SetFields, key: str) -> None:
         await self._writes.set_fields(a, key)
 
     async def update_issue(
@@ -268,17 +261,17 @@ class TrackerGateway:
     ) -> IssueSnapshot:
         return await self._writes.update_issue(key, fields, version)
 
-    async def add_comment(self, a: AddComment, key: str) -> str:
+    async def add_comment(self, a: actions.AddComment, key: str) -> str:
         return await self._writes.add_comment(a, key)
 
     async def comment_with_marker(self, key: str, source_id: str) -> CommentInfo | None:
         return await self._writes.comment_with_marker(key, source_id)
 
-    async def transition(self, a: Transition, key: str) -> bool:
+    async def transition(self, a: actions.Transition, key: str) -> bool:
         return await self._writes.transition(a, key)
 
-    async def link(self, a: Link, key: str) -> None:
+    async def link(self, a: actions.Link, key: str) -> None:
         await self._writes.link(a, key)
 
-    async def attach(self, a: AttachFiles, key: str) -> None:
+    async def attach(self, a: actions.AttachFiles, key: str) -> None:
         await self._writes.attach(a, key)
