@@ -1,7 +1,7 @@
 """Shared setup for the daemon benchmarks: the loopback fakes, a config pointing at them, emails.
 
 The same parts the end-to-end tests use (FakeTracker over real HTTP, aiosmtpd, SQLite, a
-Maildir or a private Dovecot), wired by :func:`tracker_bridge.wiring.open_bridge` from a
+Maildir or a private Dovecot), wired by :func:`tracker_bridge.runtime.wiring.open_bridge` from a
 complete :class:`~tracker_bridge.config.Settings`, so a benchmark measures the bridge as shipped.
 """
 

@@ -22,7 +22,8 @@
    none is closed, so the growth includes the working set of 400 more open requests. VmRSS
    after warm-up and after each tenth of 10,000 more cycles (after a ``gc.collect()``), the
    peak (VmHWM), and the Python heap's growth in blocks (``sys.getallocatedblocks``). Baselines:
-   a bare interpreter that imported ``tracker_bridge.wiring``; the steady run again without the
+   a bare interpreter that imported ``tracker_bridge.runtime.wiring``; the steady run again without
+   the
    unit's malloc settings. One run each (memory is not a timing: no median).
 4. **Start to READY.** ``python -m tracker_bridge run`` (the systemd entrypoint) from spawning
    to ``READY=1`` on a fake ``$NOTIFY_SOCKET``; also the test entrypoint
@@ -68,18 +69,18 @@ from benchmarks._world import (
     unit_environment,
 )
 from benchmarks.bench_imap import APPENDS, _fmt, _p, _raw_idle_latencies
-from tracker_bridge import wiring
-from tracker_bridge.clock import ManualClock, SystemClock
 from tracker_bridge.config import Settings
-from tracker_bridge.daemon import Daemon, Intervals
-from tracker_bridge.log import configure_logging, reset_logging
+from tracker_bridge.foundation.clock import ManualClock, SystemClock
 from tracker_bridge.mail.imap_source import ImapSource
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.observability.log import configure_logging, reset_logging
+from tracker_bridge.runtime import wiring
+from tracker_bridge.runtime.daemon import Daemon, Intervals
+from tracker_bridge.runtime.wiring import Overrides, open_bridge
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.dovecot import Dovecot, MailAccount
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
-from tracker_bridge.wiring import Overrides, open_bridge
 
 TITLE = "Daemon (end to end)"
 BACKLOG = 1_000
@@ -329,7 +330,7 @@ def _memory_rows() -> list[Row]:
             f"daemon RSS after {warmup:,} warm-up cycles",
             f"{steady['warm']:.1f} MiB",
             f"≤ {GOAL_RSS:.0f} MiB",
-            f"bare interpreter + tracker_bridge.wiring: {bare:.1f} MiB; "
+            f"bare interpreter + tracker_bridge.runtime.wiring: {bare:.1f} MiB; "
             f"{steady['threads'][0]} threads",
             "ok" if steady["warm"] <= GOAL_RSS else "MISSED",
         ),
@@ -465,7 +466,7 @@ class SharedClock:
 
 
 _BARE_RSS = """
-import json, tracker_bridge.wiring
+import json, tracker_bridge.runtime.wiring
 from benchmarks.bench_daemon import rss_mib
 print(json.dumps({"rss": rss_mib()}))
 """
@@ -595,7 +596,9 @@ def _ready_rows() -> list[Row]:
     with fakes() as (tracker, smtp):
         service = _median(lambda: _to_notify_ready(tracker, smtp))
         test_entry = _median(lambda: _to_ready_line(tracker, smtp))
-    baseline = f"`import tracker_bridge.wiring`: {imported:.2f} s (bare interpreter: {bare:.2f} s)"
+    baseline = (
+        f"`import tracker_bridge.runtime.wiring`: {imported:.2f} s (bare interpreter: {bare:.2f} s)"
+    )
     return [
         Row(
             f"`python -m tracker_bridge run` start → READY=1 on a fake $NOTIFY_SOCKET "
@@ -616,7 +619,7 @@ def _ready_rows() -> list[Row]:
 
 
 # the baseline prints a line once imported, timed the same way as the daemon's READY line
-_IMPORTED = "import tracker_bridge.wiring; print('READY', flush=True)"
+_IMPORTED = "import tracker_bridge.runtime.wiring; print('READY', flush=True)"
 
 
 def _median(measure: Callable[[], float]) -> float:

@@ -16,7 +16,7 @@ import time
 from structlog.testing import capture_logs
 
 from benchmarks._timing import Row, table
-from tracker_bridge.clock import SystemClock
+from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.mail.imap_source import ImapSettings, ImapSource
 from tracker_bridge.testing.dovecot import Dovecot, MailAccount
 

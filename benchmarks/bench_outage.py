@@ -21,9 +21,9 @@ from structlog.testing import capture_logs
 
 from benchmarks._timing import Row, table
 from benchmarks._world import MSK, email, fakes, settings_for
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.maildir_source import deliver
-from tracker_bridge.wiring import open_bridge
+from tracker_bridge.runtime.wiring import open_bridge
 
 TITLE = "Outage and recovery (Tracker 503 for 10 minutes)"
 OUTAGE = 600

@@ -40,8 +40,9 @@ from typing import Any
 from benchmarks._timing import Row, table
 from benchmarks._world import config_data, email, fakes, settings_for, toml_text
 from benchmarks.bench_daemon import BACKLOG, _settled, _until, service_logging
-from tracker_bridge.clock import SystemClock
+from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.runtime.wiring import Overrides, open_bridge
 from tracker_bridge.store.leadership import Leadership
 from tracker_bridge.store.postgres import PostgresStore
 from tracker_bridge.store.protocol import Store
@@ -50,7 +51,6 @@ from tracker_bridge.store.sql_store import SqlStore
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.daemon_process import READY_LINE
 from tracker_bridge.testing.postgres import PostgresCluster
-from tracker_bridge.wiring import Overrides, open_bridge
 
 TITLE = "State store: SQLite and PostgreSQL"
 COMMITS = 500

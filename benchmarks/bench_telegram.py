@@ -22,7 +22,7 @@ from datetime import timedelta
 from structlog.testing import capture_logs
 
 from benchmarks._timing import Row, table
-from tracker_bridge.clock import SystemClock
+from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.regulation.actions import TelegramCard
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, IssueView

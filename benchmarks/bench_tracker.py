@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 from structlog.testing import capture_logs
 
 from benchmarks._timing import Row, table
-from tracker_bridge import retry
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation import retry
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.statuses import StatusMap
 from tracker_bridge.store.memory import MemoryStore

@@ -36,15 +36,15 @@ from typing import Any
 
 from benchmarks._timing import Row, table
 from benchmarks._world import INTAKE, config_data
-from tracker_bridge.clock import SystemClock
 from tracker_bridge.config import Settings
-from tracker_bridge.daemon import Intervals
+from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.runtime.daemon import Intervals
+from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
 from tracker_bridge.webhook.setup import install_triggers
-from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 TITLE = "Tracker change → mail and card: webhooks vs polling"
 CHANGES = 50

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker_bridge.clock import Clock, ManualClock, SystemClock
+from tracker_bridge.foundation.clock import Clock, ManualClock, SystemClock
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

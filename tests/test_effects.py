@@ -7,13 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.effects import (
-    Effects,
-    PermanentEffectError,
-    TransientEffectError,
-    notify_from_payload,
-)
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.actions import (
     Action,
     AddComment,
@@ -29,6 +23,12 @@ from tracker_bridge.regulation.actions import (
 from tracker_bridge.regulation.digest import Digest, TelegramDigest
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.service.effects import (
+    Effects,
+    PermanentEffectError,
+    TransientEffectError,
+    notify_from_payload,
+)
 from tracker_bridge.store.memory import MemoryStore
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)

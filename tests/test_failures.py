@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from tracker_bridge.failures import Failure, classify, waits
+from tracker_bridge.foundation.failures import Failure, classify, waits
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Keyed ordering (tracker_bridge.lanes): independent jobs side by side, dependent ones in order."""
+"""Keyed ordering (tracker_bridge.service.lanes): independent jobs side by side, dependent ones in
+order."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tracker_bridge.lanes import Job, JobResult, run_ordered
+from tracker_bridge.service.lanes import Job, JobResult, run_ordered
 
 
 class Recorder:

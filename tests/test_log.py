@@ -13,7 +13,7 @@ import structlog
 from structlog.contextvars import bound_contextvars, merge_contextvars
 from structlog.testing import capture_logs
 
-from tracker_bridge.log import (
+from tracker_bridge.observability.log import (
     REDACTED,
     configure_logging,
     forget_secrets,
@@ -63,7 +63,7 @@ class TestJsonOutput:
         self, output: io.StringIO, lines: Lines
     ) -> None:
         """Not a terminal: JSON lines with the event name, level, logger and an ISO timestamp."""
-        log = structlog.get_logger("tracker_bridge.daemon")
+        log = structlog.get_logger("tracker_bridge.runtime.daemon")
         log.info("mail.fetched", count=3)
         log.warning("tracker.slow", seconds=2.5)
         assert len(output.getvalue().splitlines()) == 2
@@ -72,7 +72,7 @@ class TestJsonOutput:
         assert (first["level"], first["count"], first["logger"]) == (
             "info",
             3,
-            "tracker_bridge.daemon",
+            "tracker_bridge.runtime.daemon",
         )
         assert first["timestamp"].endswith("Z") and "T" in first["timestamp"]
         assert (second["level"], second["seconds"]) == ("warning", 2.5)

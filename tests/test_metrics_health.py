@@ -14,9 +14,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tracker_bridge import __version__
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.health import DEFAULT_THRESHOLDS, Health
-from tracker_bridge.metrics import MESSAGE_OUTCOMES, SYSTEMS, Metrics, MetricsServer, serve_metrics
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.observability.health import DEFAULT_THRESHOLDS, Health
+from tracker_bridge.observability.metrics import (
+    MESSAGE_OUTCOMES,
+    SYSTEMS,
+    Metrics,
+    MetricsServer,
+    serve_metrics,
+)
 from tracker_bridge.regulation.sla import ClockKind, ClockState
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.effects import notify_payload
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.envelope import message_ids
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.mail.sent_folder import MaildirSentFolder
-from tracker_bridge.outbox import ACK_FIRST, QUEUE_LIFETIME, Outbox, OutboxIdentity
 from tracker_bridge.regulation.actions import Notify
+from tracker_bridge.service.effects import notify_payload
+from tracker_bridge.service.outbox import ACK_FIRST, QUEUE_LIFETIME, Outbox, OutboxIdentity
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.smtp import SmtpCapture
 

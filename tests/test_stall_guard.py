@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tracker_bridge.stall_guard import StallGuard
+from tracker_bridge.service.stall_guard import StallGuard
 
 LIMIT = 0.3
 

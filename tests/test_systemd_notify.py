@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker_bridge import systemd
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.runtime import systemd
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

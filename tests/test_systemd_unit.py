@@ -147,7 +147,7 @@ class TestUnitSettings:
         """glibc accepts the tunables and the whole package imports and runs under them."""
         env = environment()
         done = subprocess.run(
-            [sys.executable, "-c", "import tracker_bridge.wiring, threading; print('ok')"],
+            [sys.executable, "-c", "import tracker_bridge.runtime.wiring, threading; print('ok')"],
             env={"PATH": "/usr/bin:/bin", **env},
             capture_output=True,
             text=True,
@@ -186,7 +186,8 @@ import asyncio, sqlite3, ssl
 import aiosmtpd, charset_normalizer, holidays, html2text, httpx, imapclient, jinja2
 import prometheus_client, pydantic, pydantic_settings, structlog, telegram, tenacity, tnefparse
 import yandex_tracker_client
-import tracker_bridge.cli, tracker_bridge.config, tracker_bridge.log, tracker_bridge.metrics
+import tracker_bridge.cli, tracker_bridge.config, tracker_bridge.observability.log
+import tracker_bridge.observability.metrics
 ssl.create_default_context()
 db = sqlite3.connect(":memory:")
 db.execute("create table t (x)")

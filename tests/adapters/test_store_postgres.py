@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tracker_bridge.clock import SystemClock
+from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.store.instance import AnotherInstanceError
 from tracker_bridge.store.leadership import FencedError, Leadership, LeaseSettings
 from tracker_bridge.store.pg_migrations import SCHEMA_VERSION

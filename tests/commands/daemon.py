@@ -7,11 +7,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tracker_bridge.clock import ManualClock
 from tracker_bridge.config import load_settings
-from tracker_bridge.daemon import Intervals
-from tracker_bridge.retry import RetryPolicy
-from tracker_bridge.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.foundation.retry import RetryPolicy
+from tracker_bridge.runtime.daemon import Intervals
+from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 
 FAST = Overrides(
     intervals=Intervals(sync=10.0, rules=30.0, outbox=5.0, mail_wait=5.0),

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 from tests.commands.world import write_config
-from tracker_bridge.extras import EXTRAS
+from tracker_bridge.foundation.extras import EXTRAS
 from tracker_bridge.mail.maildir_source import ensure_maildir
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.commands.daemon import running
 from tests.commands.world import STRANGER, email, msk, run_cli, write_config
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.fake_tracker import FakeTracker

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from tests.commands.world import DOCTOR, email, msk, run_cli, write_config
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from tests.commands.daemon import FAST, running
 from tests.commands.world import msk, write_config
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.commands.run import FanOut, Liveness
+from tracker_bridge.cli.run import FanOut, Liveness
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
 

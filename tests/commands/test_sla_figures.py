@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from tests.commands.world import msk
-from tracker_bridge.commands.sla_figures import month_bounds, render_table, tally
+from tracker_bridge.cli.sla_figures import month_bounds, render_table, tally
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from tracker_bridge.clock import ManualClock
 from tracker_bridge.config import Settings
-from tracker_bridge.daemon import Intervals
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.maildir_source import deliver
-from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.runtime.daemon import Intervals
+from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
@@ -31,7 +32,6 @@ from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
 from tracker_bridge.testing.smtp import SmtpCapture
 from tracker_bridge.testing.waiting import eventually
 from tracker_bridge.webhook.setup import install_triggers
-from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 T = TypeVar("T")
 MSK = ZoneInfo("Europe/Moscow")

@@ -24,15 +24,15 @@ import pytest
 
 from tests.e2e.harness import CHAT, SUPPORT_USER, email, msk, settings_for
 from tests.mail.conftest import start_dovecot
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.daemon import INTAKE_REFRESH
-from tracker_bridge.health import DEFAULT_THRESHOLDS
-from tracker_bridge.metrics import MetricsServer, serve_metrics
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.observability.health import DEFAULT_THRESHOLDS
+from tracker_bridge.observability.metrics import MetricsServer, serve_metrics
+from tracker_bridge.runtime.daemon import INTAKE_REFRESH
+from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.dovecot import Dovecot
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
-from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 STEP = 30.0  # seconds of clock time per step: well below every threshold
 SETTLE_POLLS = 400  # × 50 ms of real time: a busy machine's lag, never clock time

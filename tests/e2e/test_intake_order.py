@@ -1,4 +1,5 @@
-"""Mail handled side by side, in order where it matters (tracker_bridge.lanes through the daemon).
+"""Mail handled side by side, in order where it matters (tracker_bridge.service.lanes through the
+daemon).
 
 Every test delivers its emails before the daemon's next look at the mailbox, so they arrive as
 one batch, and slows Tracker's issue creation (real time) so that the messages' work overlaps:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import World, running_world
-from tracker_bridge.effects import TransientEffectError
+from tracker_bridge.service.effects import TransientEffectError
 from tracker_bridge.tracker.errors import TrackerError
 
 SENDERS = [f"doctor{n}@clinic1.example" for n in range(6)]

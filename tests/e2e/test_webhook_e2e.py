@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from tests.e2e.harness import DOCTOR, WEBHOOK_SECRET, World, running_world, text_of
-from tracker_bridge.daemon import Intervals
+from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.testing.fake_telegram import FakeMessage
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 
 

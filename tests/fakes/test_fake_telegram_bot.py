@@ -16,7 +16,7 @@ from telegram import (
     MessageEntity,
 )
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 
 TOKEN = "123456:test-token"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tracker_bridge.testing.fake_telegram_html import EntityParseError, parse_html, trim, utf16_len
+from tracker_bridge.testing.fake_telegram.html import EntityParseError, parse_html, trim, utf16_len
 
 
 def test_each_supported_tag_becomes_its_entity_type() -> None:

@@ -26,8 +26,8 @@ from telegram import (
 
 from tests.shared_corpus import corpus, needs_corpus
 from tracker_bridge.testing.fake_telegram import FakeTelegram
-from tracker_bridge.testing.fake_telegram_api import METHODS
-from tracker_bridge.testing.fake_telegram_methods import HANDLERS
+from tracker_bridge.testing.fake_telegram.api import METHODS
+from tracker_bridge.testing.fake_telegram.methods import HANDLERS
 
 FACTS_PATH = Path(__file__).resolve().parent.parent / "data" / "telegram" / "bot_api.json"
 SPEC_PATH = corpus("telegram", "telegram-bot-api-spec__api.json")

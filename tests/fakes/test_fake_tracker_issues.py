@@ -15,7 +15,7 @@ from yandex_tracker_client.exceptions import (
     UnprocessableEntity,
 )
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.statuses import DEFAULT_TRACKER_KEYS, Status
 from tracker_bridge.testing.fake_tracker import FakeTracker
 

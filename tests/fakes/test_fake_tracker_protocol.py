@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.query import Condition, Or, parse_query
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 from yandex_tracker_client.exceptions import BadRequest, NotFound
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)

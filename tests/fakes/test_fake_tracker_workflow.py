@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from yandex_tracker_client.exceptions import Conflict, NotFound, UnprocessableEntity
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker, catalog
 
 START = datetime(2026, 11, 26, 9, 15, tzinfo=UTC)

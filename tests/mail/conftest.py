@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.imap_source import ImapSettings, ImapSource
 from tracker_bridge.mail.maildir_source import MaildirSource, deliver
 from tracker_bridge.mail.source import MailSource, MemoryWatermarkStore

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 import pytest
 
 from tests.mail.conftest import imap_settings, message
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.daemon import INTAKE_REFRESH
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.imap_source import ImapSource
+from tracker_bridge.runtime.daemon import INTAKE_REFRESH
 from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.idle_gate import IdleGate
 

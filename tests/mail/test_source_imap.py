@@ -14,8 +14,7 @@ from imapclient.exceptions import IMAPClientAbortError, LoginError
 from structlog.testing import capture_logs
 
 from tests.mail.conftest import imap_settings, message
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.daemon import INTAKE_REFRESH
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.imap_source import ImapSource, is_transient
 from tracker_bridge.mail.source import (
     IncomingMessage,
@@ -24,6 +23,7 @@ from tracker_bridge.mail.source import (
     MemoryWatermarkStore,
     Watermark,
 )
+from tracker_bridge.runtime.daemon import INTAKE_REFRESH
 from tracker_bridge.testing.dovecot import Dovecot, DovecotMissingError, MailAccount
 from tracker_bridge.testing.waiting import eventually  # a real server: real time
 

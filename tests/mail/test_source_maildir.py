@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.mail.conftest import message, read_maildir
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.maildir_source import MaildirSource, deliver
 from tracker_bridge.mail.source import IncomingMessage, MailSourceError
 from tracker_bridge.testing.dovecot import Dovecot

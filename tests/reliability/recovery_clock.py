@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 
 __all__ = ["clock_seconds_until"]
 

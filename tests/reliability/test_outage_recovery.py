@@ -16,7 +16,7 @@ from typing import Any
 from structlog.testing import capture_logs
 
 from tests.e2e.harness import DOCTOR, World, email, msk, running_world
-from tracker_bridge.commands.quarantine import _release
+from tracker_bridge.cli.quarantine import _release
 from tracker_bridge.regulation.actions import unique_for
 from tracker_bridge.store.sqlite import SqliteStore
 

@@ -31,7 +31,7 @@ from tests.reliability.support import (
 )
 from tests.test_systemd_unit import values
 from tracker_bridge.mail.maildir_source import deliver
-from tracker_bridge.stall_guard import STALL_LIMIT
+from tracker_bridge.service.stall_guard import STALL_LIMIT
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture

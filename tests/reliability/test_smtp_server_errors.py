@@ -18,17 +18,17 @@ import pytest
 from tests.reliability.support import write_config
 from tests.test_outbox import queue
 from tracker_bridge.cli import main as cli
-from tracker_bridge.clock import ManualClock
 from tracker_bridge.config import load_settings
 from tracker_bridge.config.reread import Reread
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
 from tracker_bridge.mail.render import TemplateRenderer
-from tracker_bridge.outages import Outages
-from tracker_bridge.outbox import Outbox, OutboxIdentity
+from tracker_bridge.observability.outages import Outages
+from tracker_bridge.runtime.wiring import Overrides, open_bridge
+from tracker_bridge.service.outbox import Outbox, OutboxIdentity
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
-from tracker_bridge.wiring import Overrides, open_bridge
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 CUSTOMERS = [f"doctor{n}@clinic1.example" for n in range(12)]

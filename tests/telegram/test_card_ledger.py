@@ -10,10 +10,10 @@ from dataclasses import replace
 import pytest
 
 from tests.telegram.conftest import CHAT, CHAT_TWO, MirrorFactory, a_view
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.regulation.actions import TelegramCard
 from tracker_bridge.regulation.statuses import Status
-from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.telegram.card_ledger import TrackerCardLedger, card_in_tags, card_tag
 from tracker_bridge.testing.fake_telegram import FakeTelegram

@@ -12,7 +12,7 @@ from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.telegram.callbacks import MAX_CALLBACK_BYTES, decode
 from tracker_bridge.telegram.cards import RenderedCard, render_card
 from tracker_bridge.telegram.text import CardSettings, left_text, visible_len
-from tracker_bridge.testing.fake_telegram_html import parse_html
+from tracker_bridge.testing.fake_telegram.html import parse_html
 
 SETTINGS = CardSettings(tracker_url="https://tracker.example.ru/")
 HOSTILE = '<script>alert("x")</script> & <b>unbalanced <i> "quotes" &amp; &#x41; </a>'

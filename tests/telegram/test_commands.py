@@ -35,7 +35,7 @@ from tracker_bridge.telegram.commands import (
 )
 from tracker_bridge.telegram.text import CardSettings
 from tracker_bridge.telegram.usage import command_arguments
-from tracker_bridge.testing.fake_telegram_html import parse_html
+from tracker_bridge.testing.fake_telegram.html import parse_html
 
 VIEWS = (
     a_view(),

@@ -12,7 +12,7 @@ from tests.telegram.conftest import (
     MirrorFactory,
     a_view,
 )
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.actions import TelegramAlert, TelegramCard
 from tracker_bridge.regulation.digest import Digest, DigestLine, TelegramDigest
 from tracker_bridge.regulation.model import Comment, IssueView

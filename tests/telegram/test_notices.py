@@ -11,7 +11,7 @@ from tracker_bridge.regulation.actions import AlertKind, TelegramAlert
 from tracker_bridge.regulation.digest import Digest, DigestLine
 from tracker_bridge.telegram.notices import ALERT_TITLES, alert_text, digest_text
 from tracker_bridge.telegram.text import MAX_MESSAGE, CardSettings, visible_len
-from tracker_bridge.testing.fake_telegram_html import parse_html
+from tracker_bridge.testing.fake_telegram.html import parse_html
 
 SETTINGS = CardSettings()
 DEADLINE = datetime(2026, 3, 5, 12, 0, tzinfo=MSK)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.telegram.conftest import CHAT, a_view
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.effects import Effects, TelegramPort, TransientEffectError
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.actions import (
     Action,
     AddComment,
@@ -20,6 +19,7 @@ from tracker_bridge.regulation.actions import (
 )
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.statuses import Status
+from tracker_bridge.service.effects import Effects, TelegramPort, TransientEffectError
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.telegram.mirror import TelegramMirror
 from tracker_bridge.telegram.port import EffectsPort

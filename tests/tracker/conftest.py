@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from tracker_bridge import retry
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation import retry
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.regulation.actions import CreateIssue
-from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.switches import PROFILES
 from tracker_bridge.tracker.gateway import TrackerGateway

@@ -9,7 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import Status, StatusMap

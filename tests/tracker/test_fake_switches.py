@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from yandex_tracker_client.exceptions import BadRequest, Conflict, PreconditionFailed
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.switches import PROFILES, SWITCHES
 

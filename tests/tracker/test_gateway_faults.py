@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from structlog.testing import capture_logs
 
-from tracker_bridge import retry
+from tracker_bridge.foundation import retry
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import Status
-from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.errors import (
     TrackerAuthError,

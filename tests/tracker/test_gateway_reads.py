@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.errors import TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway

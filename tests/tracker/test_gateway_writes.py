@@ -10,16 +10,16 @@ from structlog.testing import capture_logs
 
 from tests.test_config import a_config
 from tracker_bridge.config import Settings
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.regulation.actions import AddComment, AttachFiles, Link, SetFields, Transition
 from tracker_bridge.regulation.model import Attachment
 from tracker_bridge.regulation.statuses import TERMINAL_STATUSES, Status
-from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.runtime.wiring import gateway_for
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import FieldDef
 from tracker_bridge.tracker.errors import NoTransitionError, TrackerNotFound
 from tracker_bridge.tracker.gateway import TrackerGateway
 from tracker_bridge.tracker.markers import find_marker, marker_id
-from tracker_bridge.wiring import gateway_for
 
 from .conftest import create_action, make_gateway
 

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tracker_bridge import retry
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation import retry
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.regulation.actions import AddComment, AttachFiles
 from tracker_bridge.regulation.model import Attachment
-from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.errors import TrackerUnavailable
 from tracker_bridge.tracker.writes import LATE_WRITE_WINDOW

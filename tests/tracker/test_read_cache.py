@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker_bridge.clock import ManualClock
-from tracker_bridge.issue_reader import TrackerIssueReader
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.model import Customer
 from tracker_bridge.regulation.statuses import Status, StatusMap
+from tracker_bridge.service.issue_reader import TrackerIssueReader
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.gateway import DEFAULT_FIELD_IDS, TrackerGateway

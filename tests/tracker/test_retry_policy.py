@@ -1,12 +1,12 @@
-"""tracker_bridge.retry: backoff, caps, what is retried, logging and the test switch."""
+"""tracker_bridge.foundation.retry: backoff, caps, what is retried, logging and the test switch."""
 
 from __future__ import annotations
 
 import pytest
 from structlog.testing import capture_logs
 
-from tracker_bridge import retry
-from tracker_bridge.retry import RetryPolicy, backoff, retrying
+from tracker_bridge.foundation import retry
+from tracker_bridge.foundation.retry import RetryPolicy, backoff, retrying
 from tracker_bridge.tracker.errors import (
     TrackerBadRequest,
     TrackerRateLimited,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.tracker.gateway import TrackerGateway

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.regulation.actions import AddComment, SetFields, Transition
 from tracker_bridge.regulation.model import StatusChange
 from tracker_bridge.regulation.statuses import Status, StatusMap, UnknownStatusError

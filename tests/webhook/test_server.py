@@ -11,7 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from structlog.testing import capture_logs
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.webhook.health import WebhookHealth
 from tracker_bridge.webhook.hints import Hints
 from tracker_bridge.webhook.metrics import WebhookMetrics

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from tracker_bridge.config.loading import ConfigError, load_settings
 from tracker_bridge.config.settings import Settings
 from tracker_bridge.config.sources import LoadContext
-from tracker_bridge.log import register_secret
+from tracker_bridge.observability.log import register_secret
 
 __all__ = ["LiveSecret", "Reread"]
 

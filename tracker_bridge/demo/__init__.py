@@ -20,7 +20,7 @@ from tracker_bridge.demo.scenes_week2 import week_two
 from tracker_bridge.demo.story import Keys, Stage
 from tracker_bridge.demo.timeline import Timeline
 from tracker_bridge.demo.world import msk, world
-from tracker_bridge.log import configure_logging, reset_logging
+from tracker_bridge.observability.log import configure_logging, reset_logging
 
 __all__ = ["run_demo"]
 

@@ -2,7 +2,8 @@
 
 FakeTracker and FakeTelegram speak real HTTP to the unmodified clients, SMTP is a local aiosmtpd
 capture, the store is SQLite and mail arrives in a Maildir, all in one temporary directory that is
-removed afterwards. Time is a :class:`~tracker_bridge.clock.ManualClock` that :class:`World` moves
+removed afterwards. Time is a :class:`~tracker_bridge.foundation.clock.ManualClock` that
+:class:`World` moves
 in small steps while the daemon's own loops run, so two weeks of the regulation take seconds.
 """
 
@@ -23,15 +24,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tracker_bridge.clock import ManualClock
 from tracker_bridge.config import Settings
-from tracker_bridge.daemon import Intervals
+from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.maildir_source import deliver
-from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.runtime.daemon import Intervals
+from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
-from tracker_bridge.wiring import Bridge, Overrides, open_bridge
 
 __all__ = ["CHAT", "CHIEF", "DOCTOR", "INTAKE", "MSK", "SUPPORT_USER", "World", "msk", "world"]
 

@@ -20,7 +20,7 @@ the smtplib/socket/ssl exception it translates.
 
 from __future__ import annotations
 
-from tracker_bridge.failures import NeedsOperator, Permanent, Transient
+from tracker_bridge.foundation.failures import NeedsOperator, Permanent, Transient
 
 __all__ = [
     "MailAuthError",

@@ -5,8 +5,9 @@ See :mod:`tracker_bridge.mail.source` for the delivery rule. Here:
 * every IMAP call runs through :meth:`ImapSource._call`: in a worker thread (``to_thread``),
   under a lock, on a connection opened on demand; a dropped connection (abort, socket error,
   timeout) is thrown away and the call retried with the project's one backoff
-  (:func:`tracker_bridge.retry.backoff`, on tenacity), sleeping on the injected
-  :class:`~tracker_bridge.clock.Clock` and logging each retry as one ``imap.reconnecting``
+  (:func:`tracker_bridge.foundation.retry.backoff`, on tenacity), sleeping on the injected
+  :class:`~tracker_bridge.foundation.clock.Clock` and logging each retry as one
+  ``imap.reconnecting``
   event. Permanent errors (bad login, untrusted cert, missing mailbox) raise
   :class:`MailSourceError` at once.
 * two connections: one only IDLEs (``wait_for_new``), the other serves fetch/settle/polls, so
@@ -38,7 +39,8 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from tracker_bridge.clock import Clock
+from tracker_bridge.foundation.clock import Clock
+from tracker_bridge.foundation.retry import RetryPolicy, backoff
 from tracker_bridge.mail.imap_session import ImapSession, ImapSettings, Scan
 from tracker_bridge.mail.source import (
     ClosingSource,
@@ -49,7 +51,6 @@ from tracker_bridge.mail.source import (
     Watermark,
     WatermarkStore,
 )
-from tracker_bridge.retry import RetryPolicy, backoff
 
 __all__ = ["ImapSettings", "ImapSource"]
 
@@ -270,7 +271,8 @@ class ImapSource(ClosingSource):
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _wait(self, state: RetryCallState) -> float:
-        """The one backoff formula (:func:`tracker_bridge.retry.backoff`) with this source's
+        """The one backoff formula (:func:`tracker_bridge.foundation.retry.backoff`) with this
+        source's
         first and longest wait."""
         policy = RetryPolicy(initial_wait=self._s.backoff_initial, max_wait=self._s.backoff_max)
         return backoff(policy, state.attempt_number, rand=random.random())  # noqa: S311

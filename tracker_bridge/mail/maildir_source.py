@@ -26,7 +26,7 @@ from typing import TypeVar
 import structlog
 from imapclient import imap_utf7
 
-from tracker_bridge.clock import Clock
+from tracker_bridge.foundation.clock import Clock
 from tracker_bridge.mail.source import (
     ClosingSource,
     IncomingMessage,

@@ -25,7 +25,7 @@ from tracker_bridge.mail.errors import TemplateError
 from tracker_bridge.regulation.actions import Notify
 from tracker_bridge.regulation.notifications import CONTEXT, TEMPLATES
 from tracker_bridge.regulation.statuses import Status
-from tracker_bridge.titles import (
+from tracker_bridge.regulation.titles import (
     PRIORITY_TITLES_RU,
     RESOLUTION_TITLES_RU,
     priority_ru,

@@ -29,7 +29,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Literal, Protocol, Self
 
-from tracker_bridge.failures import NeedsOperator, Transient
+from tracker_bridge.foundation.failures import NeedsOperator, Transient
 
 __all__ = [
     "ClosingSource",

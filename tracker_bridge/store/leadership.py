@@ -15,7 +15,8 @@ effects ask :meth:`Leadership.check`: one query on the leader's own connection t
 still its own. A former leader that wakes up finds its connection terminated (or a newer epoch)
 and raises :class:`FencedError` instead of acting; its renewal task then stops the daemon. An
 email is checked once more inside the SMTP conversation, right before the final "." that commits
-it (:attr:`tracker_bridge.outbox.Outbox.gate`), so a leader paused mid-send is refused when it
+it (:attr:`tracker_bridge.service.outbox.Outbox.gate`), so a leader paused mid-send is refused when
+it
 wakes. What no lease can close: a pause *between* a passed check and the effect itself
 (microseconds) — SMTP and the Bot API take no fencing token. docs/operations.md.
 """
@@ -33,8 +34,8 @@ from typing import Any
 import psycopg
 import structlog
 
-from tracker_bridge.clock import Clock
-from tracker_bridge.effects import TransientEffectError
+from tracker_bridge.foundation.clock import Clock
+from tracker_bridge.service.effects import TransientEffectError
 from tracker_bridge.store.instance import AnotherInstanceError, HeldLock, InstanceHolder
 from tracker_bridge.store.postgres import redacted
 from tracker_bridge.store.records import StoreError, to_text

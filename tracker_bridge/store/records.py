@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from tracker_bridge.failures import NeedsOperator, Transient
+from tracker_bridge.foundation.failures import NeedsOperator, Transient
 
 __all__ = [
     "CardRecord",

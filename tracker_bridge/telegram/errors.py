@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tracker_bridge.failures import Permanent, Transient
+from tracker_bridge.foundation.failures import Permanent, Transient
 
 __all__ = ["ChatUnavailable", "TelegramBridgeError", "TelegramPermanent", "TelegramTransient"]
 

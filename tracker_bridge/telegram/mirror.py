@@ -32,7 +32,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from tracker_bridge.clock import Clock
+from tracker_bridge.foundation.clock import Clock
 from tracker_bridge.regulation.actions import TelegramAlert, TelegramCard
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.digest import Digest, TelegramDigest

@@ -1,6 +1,7 @@
 """The mirror as the effects' ``TelegramPort``: Telegram errors become effect errors.
 
-:mod:`tracker_bridge.effects` retries a batch on ``TransientEffectError`` and settles an action
+:mod:`tracker_bridge.service.effects` retries a batch on ``TransientEffectError`` and settles an
+action
 for good on ``PermanentEffectError``; a 403 (:class:`~.errors.ChatUnavailable`) is permanent, so
 a kicked bot costs one failed journal entry per action, never a retry loop.
 """
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from tracker_bridge.effects import PermanentEffectError, TransientEffectError
 from tracker_bridge.regulation.actions import TelegramAlert, TelegramCard
 from tracker_bridge.regulation.digest import TelegramDigest
+from tracker_bridge.service.effects import PermanentEffectError, TransientEffectError
 from tracker_bridge.telegram.errors import TelegramPermanent, TelegramTransient
 from tracker_bridge.telegram.mirror import TelegramMirror
 

@@ -25,13 +25,13 @@ from email.utils import format_datetime
 
 import structlog
 
-from tracker_bridge.clock import Clock
-from tracker_bridge.effects import TelegramPort
+from tracker_bridge.foundation.clock import Clock
 from tracker_bridge.mail.errors import MailError
 from tracker_bridge.mail.outbound import OUR_ID_PREFIX
 from tracker_bridge.mail.sent_folder import SentFolder
 from tracker_bridge.regulation.actions import TelegramAlert, TelegramCard
 from tracker_bridge.regulation.digest import TelegramDigest
+from tracker_bridge.service.effects import TelegramPort
 
 __all__ = ["RecordedTelegram", "record_id"]
 
@@ -45,7 +45,8 @@ def record_id(action_key: str, domain: str) -> str:
 
 
 class RecordedTelegram:
-    """A :class:`~tracker_bridge.effects.TelegramPort` that looks for an alert's or a digest's
+    """A :class:`~tracker_bridge.service.effects.TelegramPort` that looks for an alert's or a
+    digest's
     record before posting it and files one after."""
 
     def __init__(

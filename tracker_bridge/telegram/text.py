@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.sla import ClockReading, Clocks, ClockState
-from tracker_bridge.titles import PRIORITY_TITLES_RU, RESOLUTION_TITLES_RU
+from tracker_bridge.regulation.titles import PRIORITY_TITLES_RU, RESOLUTION_TITLES_RU
 
 __all__ = [
     "DEFAULT_PRIORITY_TITLES",

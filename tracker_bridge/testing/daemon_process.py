@@ -27,21 +27,21 @@ from typing import cast
 
 import structlog
 
-from tracker_bridge.clock import SystemClock
-from tracker_bridge.commands.run import serve
+from tracker_bridge.cli.run import serve
 from tracker_bridge.config import ConfigError, load_settings
 from tracker_bridge.config.loading import EX_CONFIG
-from tracker_bridge.daemon import Intervals
-from tracker_bridge.log import configure_logging
+from tracker_bridge.foundation.clock import SystemClock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.parse_pool import Parser, inline_parser
-from tracker_bridge.retry import RetryPolicy
+from tracker_bridge.observability.log import configure_logging
+from tracker_bridge.runtime.daemon import Intervals
+from tracker_bridge.runtime.wiring import Overrides, open_bridge
 from tracker_bridge.store.instance import (
     EX_ANOTHER_INSTANCE,
     AnotherInstanceError,
     LeadershipLost,
     raise_if_fenced,
 )
-from tracker_bridge.wiring import Overrides, open_bridge
 
 __all__ = ["FAST_INTERVALS", "READY_LINE", "main", "overrides_for"]
 

@@ -1,7 +1,8 @@
 """The one way the tests wait for something: :func:`eventually` (and, for a synchronous test,
 :func:`eventually_blocking`).
 
-Given a :class:`~tracker_bridge.clock.ManualClock` it waits in business time: between looks the
+Given a :class:`~tracker_bridge.foundation.clock.ManualClock` it waits in business time: between
+looks the
 loops get the event loop for a moment and the clock moves ``step`` seconds on; ``within`` is
 clock seconds, so "ten working days later" takes milliseconds. Without a clock it waits in real
 time, for work done in another thread or process (a real server, a daemon child): ``within`` real
@@ -15,7 +16,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from tracker_bridge.clock import ManualClock
+from tracker_bridge.foundation.clock import ManualClock
 
 __all__ = ["eventually", "eventually_blocking"]
 

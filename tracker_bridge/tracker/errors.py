@@ -2,7 +2,7 @@
 
 ::
 
-    TrackerError                            (its kind in :mod:`tracker_bridge.failures`)
+    TrackerError                            (its kind in :mod:`tracker_bridge.foundation.failures`)
     ├── TrackerTransient            transient: the request may not have been served
     │   ├── TrackerRateLimited      429 (``retry_after`` seconds, when Tracker said so)
     │   └── TrackerUnavailable      5xx, connection refused/reset/dropped, timeout, non-JSON 2xx
@@ -17,14 +17,21 @@
 
 The gateway raises each of these ``from`` the client's own exception, so the original stays in
 ``__cause__``. Only :class:`TrackerTransient` is retried inside one call
-(:mod:`tracker_bridge.retry`); operator-fixable errors wait on the daemon's schedule instead.
+(:mod:`tracker_bridge.foundation.retry`); operator-fixable errors wait on the daemon's schedule
+instead.
 """
 
 from __future__ import annotations
 
 import re
 
-from tracker_bridge.failures import Failure, NeedsOperator, Permanent, Transient, classify
+from tracker_bridge.foundation.failures import (
+    Failure,
+    NeedsOperator,
+    Permanent,
+    Transient,
+    classify,
+)
 
 __all__ = [
     "NoTransitionError",

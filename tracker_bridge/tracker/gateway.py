@@ -8,7 +8,8 @@ not the event loop's default pool, which other adapters share), one client per c
 (``retries=0``). Everything it returns is copied into :mod:`.snapshots` values inside the thread,
 and every error leaves as one of :mod:`.errors`, chained ``from`` the client's.
 
-Retries (:mod:`tracker_bridge.retry`) cover transient errors only and wait on the injected
+Retries (:mod:`tracker_bridge.foundation.retry`) cover transient errors only and wait on the
+injected
 clock. Reads are simply re-sent; writes that are not idempotent are never re-sent blindly — each
 attempt first re-reads the state that shows whether an earlier attempt already landed
 (:mod:`.writes`). Once a call has used up its retries Tracker is taken for down, and until a call
@@ -28,10 +29,10 @@ from datetime import timedelta, tzinfo
 from types import TracebackType
 from typing import Any, Self
 
-from tracker_bridge.clock import Clock
+from tracker_bridge.foundation.clock import Clock
+from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.regulation import actions
 from tracker_bridge.regulation.statuses import Status, StatusMap
-from tracker_bridge.retry import RetryPolicy
 from tracker_bridge.tracker import remote, trigger_calls
 from tracker_bridge.tracker.defaults import DEFAULT_FIELD_IDS, DEFAULT_RESOLUTION
 from tracker_bridge.tracker.errors import TrackerNotFound

@@ -31,8 +31,8 @@ from yandex_tracker_client import TrackerClient
 from yandex_tracker_client import exceptions as client_errors
 from yandex_tracker_client.connection import Connection
 
-from tracker_bridge.clock import Clock
-from tracker_bridge.retry import RetryPolicy, retrying
+from tracker_bridge.foundation.clock import Clock
+from tracker_bridge.foundation.retry import RetryPolicy, retrying
 from tracker_bridge.tracker.errors import (
     TrackerAuthError,
     TrackerError,

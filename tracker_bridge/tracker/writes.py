@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
-from tracker_bridge.clock import Clock, SystemClock
+from tracker_bridge.foundation.clock import Clock, SystemClock
 from tracker_bridge.regulation.actions import (
     AddComment,
     AttachFiles,

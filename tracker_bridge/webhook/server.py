@@ -33,7 +33,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from tracker_bridge.clock import Clock
+from tracker_bridge.foundation.clock import Clock
 from tracker_bridge.webhook.health import WebhookHealth
 from tracker_bridge.webhook.hints import Hints
 from tracker_bridge.webhook.metrics import WebhookMetrics

@@ -18,7 +18,7 @@ from typing import Any
 from yandex_tracker_client import TrackerClient
 from yandex_tracker_client.connection import Connection
 
-from tracker_bridge.clock import SystemClock
+from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.testing.fake_tracker import catalog
 from tracker_bridge.testing.fake_tracker.catalog import FieldDef, StatusDef, Workflow
 from tracker_bridge.testing.fake_tracker.faults import FaultPlan, normalize_path

@@ -1,0 +1,2 @@
+"""The runtime: ``wiring`` builds every part from the configuration, ``daemon``
+runs and supervises the loops, ``systemd`` talks to the service manager."""
