@@ -151,6 +151,8 @@ class TelegramMirror:
                 poll_interval=0.0,
                 timeout=self._settings.poll_timeout,
                 allowed_updates=["message", "callback_query"],
+                # without it PTB logs the failure itself, outside our event names
+                error_callback=_polling_failed,
             )
         log.info("telegram.started", bot=app.bot.username, polling=polling)
 
@@ -312,3 +314,8 @@ def _recorded_in_tracker(
         return None
     log.info("telegram.card_from_tracker", issue=key, chat_id=chat_id, message_id=message_id)
     return CardRecord(key, chat_id, message_id, "", now)
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates; PTB polls again after its own backoff."""
+    log.warning("telegram.polling_error", error=repr(error))
