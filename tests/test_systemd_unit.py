@@ -3,12 +3,17 @@ the settings the daemon relies on (notify, watchdog, EX_CONFIG, credentials, pat
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.commands.world import write_config
 from tracker_bridge.config import EX_CONFIG, SECRET_FIELDS
+from tracker_bridge.mail.maildir_source import ensure_maildir
+from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.smtp import SmtpCapture
 
 ROOT = Path(__file__).parent.parent
 UNIT = ROOT / "systemd" / "tracker-bridge.service"
@@ -197,3 +202,39 @@ asyncio.run(asyncio.sleep(0))
 assert ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda x: x + 1)(1) == 2
 print("ok")
 """
+
+
+class TestMaildirUnderTheSandbox:
+    """ProtectSystem=strict leaves the Maildir read-only unless a drop-in names it; the daemon
+    must say so at start (one line, EX_CONFIG), not fail on the first settle."""
+
+    def test_the_guide_s_maildir_drop_in_makes_it_writable(self) -> None:
+        text = OPERATIONS.read_text()
+        block = text.split("### A Maildir source", 1)[1].split("```ini\n", 1)[1].split("```")[0]
+        assert "ReadWritePaths=/var/mail/support/Maildir" in block
+        assert values("ProtectSystem") == ["strict"]
+
+    def test_a_read_only_maildir_is_refused_at_start_naming_the_fix(self, tmp_path: Path) -> None:
+        """The daemon in the unit's environment, without capabilities (as the unit's transient
+        user has none), on a Maildir it cannot write: exit 78 and one line."""
+        maildir = ensure_maildir(tmp_path / "Maildir")
+        with FakeTracker() as tracker, SmtpCapture() as smtp:
+            config = write_config(tmp_path, tracker, smtp)  # the Maildir is tmp_path/Maildir
+        (maildir / "cur").chmod(0o555)
+        unprivileged = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
+        if os.geteuid() != 0:
+            unprivileged = []  # an ordinary user has no capabilities to drop
+        done = subprocess.run(
+            [*unprivileged, str(LOCAL_EXEC), "run", "--config", str(config)],
+            env={"PATH": "/usr/bin:/bin", **environment()},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == EX_CONFIG, done.stderr + done.stdout
+        assert done.stderr.splitlines() == [
+            f"tracker-bridge: the Maildir {maildir} is not writable ({maildir / 'cur'}): the "
+            "daemon moves handled mail within it; under the shipped unit name it in "
+            "ReadWritePaths= (docs/operations.md, 'A Maildir source')"
+        ]

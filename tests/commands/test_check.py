@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from tests.commands.world import run_cli, write_config
 from tracker_bridge.mail.maildir_source import ensure_maildir
+from tracker_bridge.store.location import SYSTEMD_STATE_DIRECTORY, state_dir_report
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -92,3 +95,43 @@ def test_check_live_refuses_without_a_sandbox_or_with_a_customers_queue(tmp_path
         assert tracker.issues == {} and writes == []
     assert bare.code == 2 and "name a sandbox queue with --sandbox QUEUE" in bare.err
     assert customer.code == 2 and "SUP is a customer's queue" in customer.err
+
+
+def test_check_before_the_first_start_passes_and_says_who_creates_the_state_directory(
+    tmp_path: Path,
+) -> None:
+    """Issue 12.3: install, then check, then start — the state directory does not exist yet.
+    check passes, says who will create it, and creates nothing (run does, or systemd)."""
+    ensure_maildir(tmp_path / "Maildir")
+    state = tmp_path / "not-yet" / "tracker-bridge"
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        store = str(tmp_path / "state.sqlite3")
+        config.write_text(config.read_text().replace(store, str(state / "state.sqlite3")))
+        result = run_cli("check", "--config", str(config))
+    assert result.code == 0, result.out
+    assert (
+        f"  ✓ state directory {state} does not exist yet: `tracker-bridge run` creates it"
+        in result.out
+    )
+    assert not state.parent.exists()
+
+
+def test_the_systemd_state_directory_is_systemd_s_to_create() -> None:
+    """Under the shipped unit the directory is StateDirectory='s: check names systemd."""
+    if SYSTEMD_STATE_DIRECTORY.exists():
+        pytest.skip(f"{SYSTEMD_STATE_DIRECTORY} exists on this machine (a real installation)")
+    ok, what, _ = state_dir_report(SYSTEMD_STATE_DIRECTORY / "state.sqlite3")
+    assert ok
+    assert "systemd creates it at the first start (StateDirectory=tracker-bridge" in what
+
+
+def test_a_state_directory_that_cannot_be_created_is_a_problem_with_its_fix(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    ok, what, fix = state_dir_report(blocker / "state" / "state.sqlite3")
+    assert not ok
+    assert (
+        what == f"state directory {blocker / 'state'} does not exist, and {blocker} is not writable"
+    )
+    assert "store_path" in fix

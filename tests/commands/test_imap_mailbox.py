@@ -29,8 +29,8 @@ def fixture_dovecot() -> Iterator[Dovecot]:
 
 @pytest.fixture(name="account")
 def fixture_account(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> MailAccount:
-    # The config has no CA option: the system trust store is what the daemon uses, and OpenSSL
-    # lets SSL_CERT_FILE stand in for it.
+    # Without mail.ca_file the system trust store is what the daemon uses, and OpenSSL lets
+    # SSL_CERT_FILE stand in for it (tests/commands/test_tls_ca_file.py covers ca_file).
     monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cafile))
     return dovecot.add_user(f"cli{next(_users)}")
 

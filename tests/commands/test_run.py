@@ -104,11 +104,10 @@ def test_run_with_a_bad_config_exits_78_and_names_the_key(tmp_path: Path) -> Non
 
 
 def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
-    """The store cannot be opened: a crash (exit 1, systemd restarts), logged as such."""
+    """The store is not a database: a crash (exit 1, systemd restarts), logged as such."""
     with FakeTracker() as tracker, SmtpCapture() as smtp:
         config = write_config(tmp_path, tracker, smtp)
-        store = str(tmp_path / "state.sqlite3")
-        config.write_text(config.read_text().replace(store, str(tmp_path / "gone" / "x.sqlite3")))
+        (tmp_path / "state.sqlite3").write_bytes(b"this is not a database\n" * 200)
         result = subprocess.run(
             [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
             capture_output=True,
@@ -118,8 +117,55 @@ def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
         )
     assert result.returncode == 1
     assert '"event": "daemon.crashed"' in result.stdout
-    assert "cannot open the store" in result.stdout
+    assert "not a database" in result.stdout
     assert tracker.token not in result.stdout
+
+
+def test_run_creates_a_missing_state_directory(
+    tmp_path: Path, manager: tuple[Manager, str]
+) -> None:
+    """Outside systemd nobody else creates it: run makes it (0700) and starts."""
+    sd, notify = manager
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp, metrics_port=free_port())
+        store = tmp_path / "state" / "tracker-bridge" / "state.sqlite3"
+        config.write_text(config.read_text().replace(str(tmp_path / "state.sqlite3"), str(store)))
+        process = start(config, notify, tmp_path)
+        try:
+            eventually_blocking(lambda: "READY=1" in sd.received(), 20, "READY=1")
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0
+    assert store.is_file()
+    assert (store.parent.stat().st_mode & 0o777) == 0o700
+
+
+def test_run_with_an_unwritable_state_directory_exits_78_naming_it(tmp_path: Path) -> None:
+    """Issue 12.3: not a traceback and exit 1 (five restarts), but one line naming the path and
+    EX_CONFIG. The directory is read-only (0555); as root the daemon runs without capabilities
+    (setpriv), so root's DAC override does not write through it."""
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o555)
+    unprivileged = (
+        ["setpriv", "--bounding-set=-all", "--inh-caps=-all"] if os.geteuid() == 0 else []
+    )
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        store = str(tmp_path / "state.sqlite3")
+        config.write_text(config.read_text().replace(store, str(state / "state.sqlite3")))
+        result = subprocess.run(
+            [*unprivileged, sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert result.returncode == 78, result.stderr + result.stdout
+    assert result.stderr.splitlines() == [
+        f"tracker-bridge: the state directory {state} is not writable by uid {os.geteuid()}"
+    ]
+    assert result.stdout == ""  # nothing logged, nothing started
 
 
 def test_run_refuses_with_75_and_one_line_while_another_daemon_holds_the_store(

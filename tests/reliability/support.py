@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from tests.e2e.harness import INTAKE, SUPPORT_FROM
+from tests.test_systemd_unit import environment as unit_environment
 from tracker_bridge.testing.daemon_process import READY_LINE
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -132,9 +133,12 @@ def message_id_counts(messages: list[EmailMessage]) -> Counter[str]:
 
 
 def child_environment() -> dict[str, str]:
-    """This environment without anything that would reconfigure the child's bridge."""
+    """This environment without anything that would reconfigure the child's bridge, plus the
+    shipped unit's ``Environment=`` (malloc settings, unbuffered output): the daemon as
+    systemd runs it."""
     dropped = ("TRACKER_BRIDGE_", "CREDENTIALS_DIRECTORY", "STATE_DIRECTORY", "NOTIFY_SOCKET")
-    return {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    mine = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    return {**mine, **unit_environment()}
 
 
 class DaemonChild:

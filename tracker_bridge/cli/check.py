@@ -35,8 +35,10 @@ from tracker_bridge.cli.common import (
 from tracker_bridge.cli.mailbox import AdminSession, imap_settings, smtp_probe
 from tracker_bridge.config import Settings, redacted_dump
 from tracker_bridge.foundation.clock import SystemClock
+from tracker_bridge.mail.tls import certificate_problem
 from tracker_bridge.regulation.calendar_horizon import EXTEND, calendar_horizon
 from tracker_bridge.runtime.wiring import secret_of
+from tracker_bridge.store.location import maildir_problem, state_dir_report
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.tracker.check import CheckLine, check_tracker
 from tracker_bridge.tracker.probe import ProbeRefused, ProbeReport, probe_tracker, render_probe
@@ -75,6 +77,7 @@ async def _tracker(settings: Settings) -> list[CheckLine]:
 
 
 _NET = "check the address, the network and the credentials"
+_TLS = "trust the CA that signed it (ca_file), or have the server's certificate fixed"
 
 
 async def _webhook(settings: Settings) -> list[CheckLine]:
@@ -99,7 +102,10 @@ def _maildir(path: Path) -> list[CheckLine]:
     if missing:
         fix = f"create it (mkdir -p {path}/{{new,cur,tmp}}) or fix mail.source"
         return [CheckLine(False, f"Maildir {path} has {', '.join(missing)}/", fix)]
-    return [CheckLine(True, f"Maildir {path} exists")]
+    lines = [CheckLine(True, f"Maildir {path} exists")]
+    if (problem := maildir_problem(path)) is not None:
+        lines.append(CheckLine(False, problem, "make it writable by the service's user"))
+    return lines
 
 
 def _imap(settings: Settings) -> list[CheckLine]:
@@ -109,6 +115,8 @@ def _imap(settings: Settings) -> list[CheckLine]:
     try:
         session = AdminSession(imap)
     except Exception as exc:
+        if certificate := certificate_problem(exc, imap.host, "mail.ca_file"):
+            return [CheckLine(False, f"{where}: {certificate}", _TLS)]
         return [CheckLine(False, f"{where}: login failed ({exc})", _NET)]
     try:
         lines = [CheckLine(True, f"{where}: logged in")]
@@ -137,6 +145,8 @@ async def _smtp(settings: Settings) -> list[CheckLine]:
     try:
         greeting = await asyncio.to_thread(smtp_probe(settings).probe)
     except Exception as exc:
+        if certificate := certificate_problem(exc, smtp.host, "smtp.ca_file"):
+            return [CheckLine(False, f"{where}: {certificate}", _TLS)]
         return [CheckLine(False, f"{where}: {exc}", _NET)]
     return [CheckLine(True, f"{where}: EHLO answered by {greeting}{auth}; nothing sent")]
 
@@ -159,6 +169,9 @@ async def _telegram(settings: Settings) -> list[CheckLine]:
 
 async def _store(settings: Settings) -> list[CheckLine]:
     path = settings.store_path
+    ok, what, fix = state_dir_report(path)
+    if not ok or not path.parent.exists():
+        return [CheckLine(ok, what, fix)]  # before the first start: nothing to open yet
     try:
         with SqliteStore(path) as store:
             version = store.pragmas()["user_version"]

@@ -14,6 +14,7 @@ from tracker_bridge.config import Settings
 from tracker_bridge.mail.imap_session import ImapSession, ImapSettings
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.mail.outbound import SmtpSender, SmtpSettings
+from tracker_bridge.mail.tls import trust
 from tracker_bridge.runtime.wiring import secret_of
 
 __all__ = ["AdminSession", "SmtpProbe", "imap_settings", "reinject", "smtp_probe"]
@@ -34,6 +35,7 @@ def imap_settings(settings: Settings) -> ImapSettings | None:
         password=_secret(settings, "imap_password") or "",
         port=endpoint.port,
         security=endpoint.security,
+        ssl_context=trust(mail.ca_file),
         mailbox=mail.folders.inbox,
         done_folder=mail.done_folder,
         quarantine_folder=mail.folders.quarantine,
@@ -73,7 +75,8 @@ def smtp_probe(settings: Settings) -> SmtpProbe:
             username=smtp.username,
             password=_secret(settings, "smtp_password"),
             timeout=15.0,
-        )
+        ),
+        ssl_context=trust(smtp.ca_file),
     )
 
 

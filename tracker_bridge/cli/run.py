@@ -45,6 +45,7 @@ from tracker_bridge.store.instance import (
     LeadershipLost,
     raise_if_fenced,
 )
+from tracker_bridge.store.location import StateLocationError, maildir_problem, prepare_state_dir
 
 __all__ = ["FanOut", "Liveness", "liveness_thresholds", "main", "serve", "status_text"]
 
@@ -235,6 +236,15 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 def main(args: argparse.Namespace) -> int:
     """Load the settings (a ConfigError goes up to the CLI: exit 78), run, report the end."""
     settings = settings_of(args)
+    try:
+        prepare_state_dir(settings.store_path)
+    except StateLocationError as exc:  # the host's setup: a restart would fail the same way
+        sys.stderr.write(f"tracker-bridge: {exc}\n")
+        return EX_CONFIG
+    maildir = settings.mail.maildir
+    if maildir is not None and (problem := maildir_problem(maildir)) is not None:
+        sys.stderr.write(f"tracker-bridge: {problem}\n")
+        return EX_CONFIG
     configure_logging(level="debug" if args.verbose else "info")
     _register_secrets(settings)
     try:

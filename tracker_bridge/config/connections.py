@@ -140,6 +140,14 @@ def parse_mail_source(source: str) -> ImapEndpoint | Path:
     return ImapEndpoint(parts.hostname, port, unquote(parts.username), security)
 
 
+def _readable_file(value: Path) -> Path:
+    if not value.is_absolute():
+        raise ValueError(f"{str(value)!r} must be an absolute path")
+    if not value.is_file():
+        raise ValueError(f"{str(value)!r} is not a readable file")
+    return value
+
+
 def _mail_source(value: str) -> str:
     parse_mail_source(value)  # raises ValueError with the reason
     return value.strip()
@@ -185,6 +193,8 @@ class MailSettings(Section):
     # on acceptance (Gmail, Yandex 360, Exchange Online) — then a kill between the server's
     # acceptance and the bridge's record repeats nothing
     sent_copies_by: Literal["bridge", "server"] = "bridge"
+    # CA certificates (PEM) to trust for IMAP instead of the system store: a private CA
+    ca_file: Annotated[Path, AfterValidator(_readable_file)] | None = None
 
     @model_validator(mode="after")
     def _idle_within_limit(self) -> Self:
@@ -230,6 +240,8 @@ class SmtpSettings(Section):
     from_address: Address
     from_name: str = "Служба поддержки"
     reply_to: Address | None = None
+    # CA certificates (PEM) to trust for SMTP's TLS instead of the system store
+    ca_file: Annotated[Path, AfterValidator(_readable_file)] | None = None
 
     @property
     def effective_port(self) -> int:

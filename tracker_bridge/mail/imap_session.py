@@ -254,7 +254,10 @@ def _connect(s: ImapSettings) -> IMAPClient:
             client.starttls(s.ssl_context or ssl.create_default_context())
         client.login(s.user, s.password)
     except BaseException:
-        client.shutdown()
+        # a failed STARTTLS handshake leaves the socket closed: shutting it down again would
+        # raise EBADF and hide the certificate error behind it
+        with contextlib.suppress(OSError, IMAPClient.Error):
+            client.shutdown()
         raise
     return client
 

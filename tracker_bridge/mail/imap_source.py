@@ -51,6 +51,7 @@ from tracker_bridge.mail.source import (
     Watermark,
     WatermarkStore,
 )
+from tracker_bridge.mail.tls import certificate_problem
 
 __all__ = ["ImapSettings", "ImapSource"]
 
@@ -281,7 +282,8 @@ class ImapSource(ClosingSource):
         """Our error for an imaplib/socket one: Unavailable when a reconnect could help."""
         if is_transient(exc):
             return MailSourceUnavailable(f"IMAP {self._s.host}: {exc!r}")
-        return MailSourceError(f"IMAP {self._s.host}: {exc}")  # NO/BAD, login, certificate
+        certificate = certificate_problem(exc, self._s.host, "mail.ca_file")
+        return MailSourceError(f"IMAP {self._s.host}: {certificate or exc}")  # NO/BAD, login
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

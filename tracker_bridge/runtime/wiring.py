@@ -36,6 +36,7 @@ from tracker_bridge.mail.parse_pool import ParsePool, Parser, inline_parser
 from tracker_bridge.mail.render import TemplateRenderer
 from tracker_bridge.mail.sent_folder import ImapSentFolder, MaildirSentFolder, SentFolder
 from tracker_bridge.mail.source import MailSource, MailSourceError
+from tracker_bridge.mail.tls import trust
 from tracker_bridge.observability.calendar_watch import CalendarWatch
 from tracker_bridge.observability.health import DEFAULT_THRESHOLDS, Health
 from tracker_bridge.observability.metrics import Metrics
@@ -304,7 +305,7 @@ def _imap_settings(settings: Settings, overrides: Overrides) -> ImapSettings:
         password=secret_of(settings.imap_password) or "",
         port=endpoint.port,
         security=overrides.imap_security or endpoint.security,
-        ssl_context=overrides.imap_ssl_context,
+        ssl_context=overrides.imap_ssl_context or trust(mail.ca_file),
         mailbox=mail.folders.inbox,
         done_folder=mail.done_folder,
         quarantine_folder=mail.folders.quarantine,
@@ -338,7 +339,7 @@ def _outbox(
                 else _inline_secret(settings.smtp_password, overrides.reread, _smtp_password)
             ),
         ),
-        ssl_context=overrides.smtp_ssl_context,
+        ssl_context=overrides.smtp_ssl_context or trust(smtp.ca_file),
     )
     domain = overrides.mail_domain or smtp.from_address.rpartition("@")[2]
     identity = OutboxIdentity(smtp.from_address, smtp.from_name, domain, smtp.reply_to)
