@@ -1,19 +1,22 @@
 """``tracker-bridge replay FILE.eml --dry-run``: what the daemon would do with one email.
 
-The same steps as the intake — parse, route (R2), find the thread (the store's Message-ID map,
-then a ``[KEY]`` in the subject looked up in Tracker), the loop guard's counters, triage with the
-configured policy and calendar at ``now`` — and then, instead of carrying the actions out, print
-them. Nothing is written anywhere: the store is only read (and only if it exists), Tracker only
-asked, and ``--offline`` does not ask Tracker at all.
+Not a copy of the intake's steps but the intake's own code: the daemon decides through
+:class:`~tracker_bridge.service.intake.IntakeDecisions` (route (R2), the thread by the store's
+Message-ID
+map, then a ``[KEY]`` in the subject looked up in Tracker, the loop guard's counters, triage with
+the configured policy and calendar), and so does this, at ``now`` — then, instead of carrying
+the actions out, it prints them. Nothing is written anywhere: the store is only read (and only if
+it exists), Tracker only asked, and ``--offline`` does not ask Tracker at all.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -29,72 +32,42 @@ from tracker_bridge.cli.common import (
     tracker_gateway,
 )
 from tracker_bridge.config import Settings
-from tracker_bridge.mail.loop_guard import should_answer
+from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.parse import parse_message
-from tracker_bridge.mail.thread_match import subject_keys
 from tracker_bridge.regulation.actions import Action
 from tracker_bridge.regulation.model import Attachment, Customer, InboundMail, IssueView
-from tracker_bridge.regulation.triage import Decision, route, triage
+from tracker_bridge.regulation.triage import Decision
+from tracker_bridge.runtime.wiring import intake_decisions
+from tracker_bridge.service.intake import Considered, IssueReader
+from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.store.protocol import Store
 
-__all__ = ["Lookup", "describe_action", "main", "own_addresses"]
+__all__ = ["Lookup", "consider", "describe_action", "main", "replay"]
 
 
 @dataclass
 class Lookup:
-    """What the intake would find out before deciding."""
+    """What the intake found out before deciding, and what a person should know about it."""
 
     issue: IssueView | None = None
-    may_answer: bool = True
     notes: list[str] = field(default_factory=list)
 
 
-def own_addresses(settings: Settings) -> frozenset[str]:
-    """Our own addresses (intake, From, Reply-To): mail from them is never answered."""
-    own = {a for c in settings.customers for a in c.intake_addresses}
-    own |= {a for a in (settings.smtp.from_address, settings.smtp.reply_to) if a}
-    return frozenset(a.lower() for a in own)
+class _Offline:
+    """An issue reader that asks no one (``--offline``, or Tracker unreachable)."""
 
-
-def _thread_key(mail: InboundMail, store: Store | None) -> str | None:
-    if store is None:
+    async def view(self, key: str) -> IssueView | None:
         return None
-    for message_id in (mail.in_reply_to, *reversed(mail.references)):
-        key = store.issue_for_message(message_id) if message_id else None
-        if key:
-            return key
-    return None
 
 
-async def _issue(
-    settings: Settings, mail: InboundMail, customer: Customer | None, store: Store | None
-) -> IssueView | None:
-    """The issue the mail replies to, as the intake would find it (Tracker is only read)."""
-    async with tracker_gateway(settings) as gateway:
-        issues = await ReadOnlyIssues.connect(gateway, settings, store)
-        key = _thread_key(mail, store)
-        if key is not None:
-            return await issues.view(key)
-        if customer is None:
-            return None
-        for candidate in subject_keys(mail.subject):
-            if candidate.startswith(f"{customer.queue}-"):
-                view = await issues.view(candidate)
-                if view is not None and view.customer == customer.name:
-                    return view
-    return None
-
-
-async def look_up(
-    settings: Settings,
-    mail: InboundMail,
-    customer: Customer | None,
-    store: Store | None,
-    *,
-    offline: bool,
-    now: datetime,
-) -> Lookup:
+async def consider(
+    settings: Settings, mail: InboundMail, store: Store | None, *, offline: bool, now: datetime
+) -> tuple[Considered, Lookup]:
+    """The daemon's own decision about ``mail``
+    (:class:`~tracker_bridge.service.intake.IntakeDecisions`),
+    on the daemon's store read as it is (an empty one when there is none) and Tracker only read."""
     found = Lookup()
+    known: Store = MemoryStore() if store is None else store
     if store is None:
         found.notes.append(f"no store at {settings.store_path}: threading by Message-ID skipped")
     elif (prior := store.message_outcome(mail.message_id)) is not None:
@@ -102,33 +75,30 @@ async def look_up(
             f"already handled ({prior.outcome}, issue {prior.issue_key or '-'}): the daemon "
             "would only settle it; below is what a first delivery would do"
         )
-    if offline:
-        key = _thread_key(mail, store)
-        if key:
-            found.notes.append(f"replies to {key} (store), but --offline: Tracker not asked")
-    else:
+    async with contextlib.AsyncExitStack() as stack:
+        issues: IssueReader = _Offline()
+        if not offline:
+            try:
+                gateway = await stack.enter_async_context(tracker_gateway(settings))
+                issues = await ReadOnlyIssues.connect(gateway, settings, store)
+            except Exception as exc:
+                found.notes.append(f"Tracker could not be asked ({exc}): treated as --offline")
+        decisions = intake_decisions(settings, known, ManualClock(now), issues)
+        key = decisions.thread_key(mail)
+        if key and isinstance(issues, _Offline):
+            found.notes.append(f"replies to {key} (store), but Tracker not asked")
         try:
-            found.issue = await _issue(settings, mail, customer, store)
+            considered = await decisions.decide(mail)
         except Exception as exc:
+            if isinstance(issues, _Offline):
+                raise
             found.notes.append(f"Tracker could not be asked ({exc}): treated as --offline")
-    found.may_answer = _may_answer(settings, mail, store, now, found.notes)
-    return found
-
-
-def _may_answer(
-    settings: Settings, mail: InboundMail, store: Store | None, now: datetime, notes: list[str]
-) -> bool:
-    day = now.astimezone(calendar_of(settings).tz).date()
-    ok, why = should_answer(
-        mail,
-        own_addresses=own_addresses(settings),
-        answers_today=store.answers(mail.sender, day) if store else 0,
-        limit=settings.policy().auto_answers_per_day,
-        bounced=store.is_bounced(mail.sender) if store else False,
-    )
-    if not ok:
-        notes.append(f"no automatic answer to {mail.sender}: {why}")
-    return ok
+            decisions = intake_decisions(settings, known, ManualClock(now), _Offline())
+            considered = await decisions.decide(mail)
+    found.issue = considered.issue
+    if considered.no_answer is not None:
+        found.notes.append(f"no automatic answer to {mail.sender}: {considered.no_answer}")
+    return considered, found
 
 
 def _value(value: object, zone: tzinfo) -> str:
@@ -182,23 +152,11 @@ def _numbered(actions: list[list[str]]) -> list[str]:
 
 
 async def replay(settings: Settings, raw: bytes, *, offline: bool, now: datetime) -> str:
-    mail = parse_message(raw)
-    customers: Sequence[Customer] = settings.customers_core()
-    customer = route(mail, customers)
-    cal = calendar_of(settings)
+    mail = parse_message(raw)  # as the intake's prepare() parses it
     with existing_store(settings) as store:
-        found = await look_up(settings, mail, customer, store, offline=offline, now=now)
-    decision = triage(
-        mail,
-        customer=customer,
-        issue=found.issue,
-        now=now,
-        cal=cal,
-        policy=settings.policy(),
-        may_answer=found.may_answer,
-        own_addresses=own_addresses(settings),
-    )
-    return render(mail, customer, found, decision, cal.tz)
+        considered, found = await consider(settings, mail, store, offline=offline, now=now)
+    zone = calendar_of(settings).tz
+    return render(mail, considered.customer, found, considered.decision, zone)
 
 
 def main(args: argparse.Namespace) -> int:

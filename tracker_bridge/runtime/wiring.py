@@ -44,10 +44,9 @@ from tracker_bridge.observability.outages import Outage, Outages
 from tracker_bridge.regulation.actions import Action
 from tracker_bridge.regulation.calendar import WorkCalendar
 from tracker_bridge.regulation.model import Customer, IssueView
-from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.runtime.daemon import Daemon, Intervals
 from tracker_bridge.service.effects import Effects, TransientEffectError
-from tracker_bridge.service.intake import Intake
+from tracker_bridge.service.intake import Intake, IntakeDecisions, IssueReader
 from tracker_bridge.service.issue_reader import TrackerIssueReader
 from tracker_bridge.service.outbox import Outbox, OutboxIdentity
 from tracker_bridge.service.rules_pass import RulesPass
@@ -73,7 +72,15 @@ if TYPE_CHECKING:
     from tracker_bridge.telegram.mirror import TelegramMirror
     from tracker_bridge.webhook.server import WebhookServer
 
-__all__ = ["Bridge", "Overrides", "gateway_for", "open_bridge", "secret_of"]
+__all__ = [
+    "Bridge",
+    "Overrides",
+    "gateway_for",
+    "intake_decisions",
+    "open_bridge",
+    "own_addresses",
+    "secret_of",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -363,12 +370,40 @@ def _smtp_password(settings: Settings) -> SecretStr | None:
     return settings.smtp_password
 
 
-def _own_addresses(settings: Settings, customers: Sequence[Customer]) -> frozenset[str]:
-    own = {a for c in customers for a in c.intake_addresses}
+def own_addresses(settings: Settings) -> frozenset[str]:
+    """Our own addresses (every intake address, From, Reply-To): mail from them is never
+    answered, and is not a customer's request."""
+    own = {a for c in settings.customers_core() for a in c.intake_addresses}
     own.add(settings.smtp.from_address)
     if settings.smtp.reply_to:
         own.add(settings.smtp.reply_to)
     return frozenset(a.lower() for a in own)
+
+
+def intake_decisions(
+    settings: Settings,
+    store: Store,
+    clock: Clock,
+    issues: IssueReader,
+    *,
+    sent: SentFolder | None = None,
+    calendar: WorkCalendar | None = None,
+    metrics: Metrics | None = None,
+) -> IntakeDecisions:
+    """How the intake decides about a mail, as configured — the daemon's, and replay's."""
+    return IntakeDecisions(
+        store=store,
+        clock=clock,
+        calendar=calendar or settings.to_calendar(),
+        policy=settings.policy(),
+        customers=settings.customers_core(),
+        issues=issues,
+        own_addresses=own_addresses(settings),
+        sent=sent,
+        loop_caps=_loop_caps(settings),
+        confirmation_authentication=settings.mail.confirmation_authentication,
+        metrics=metrics,
+    )
 
 
 # Errors that mean "the world is down, try again later": a message that meets one stays in the
@@ -570,8 +605,6 @@ def _intake(
     clock: Clock,
     calendar: WorkCalendar,
     *,
-    policy: Policy,
-    customers: tuple[Customer, ...],
     effects: Effects,
     reader: TrackerIssueReader,
     sent: SentFolder | None,
@@ -584,18 +617,14 @@ def _intake(
         store=store,
         clock=clock,
         calendar=calendar,
-        policy=policy,
-        customers=customers,
         effects=effects,
-        issues=reader,
-        own_addresses=_own_addresses(settings, customers),
-        sent=sent,
+        decisions=intake_decisions(
+            settings, store, clock, reader, sent=sent, calendar=calendar, metrics=metrics
+        ),
         parse=parsers.parse,
         poison_attempts=limits.poison_attempts,
         attachments=(limits.attachments, limits.attachment_bytes),
-        confirmation_authentication=settings.mail.confirmation_authentication,
         parse_slots=limits.parse_workers,
-        loop_caps=_loop_caps(settings),
         metrics=metrics,
         stall_guard=stall_guard,
     )
@@ -719,8 +748,6 @@ async def open_bridge(
             store,
             clock,
             calendar,
-            policy=policy,
-            customers=customers,
             effects=effects,
             reader=reader,
             sent=sent,

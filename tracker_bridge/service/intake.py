@@ -63,7 +63,15 @@ from tracker_bridge.store.records import (
     TrackedIssue,
 )
 
-__all__ = ["Intake", "IntakeResult", "IssueReader", "PreparedMessage", "RetryLater"]
+__all__ = [
+    "Considered",
+    "Intake",
+    "IntakeDecisions",
+    "IntakeResult",
+    "IssueReader",
+    "PreparedMessage",
+    "RetryLater",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -116,6 +124,239 @@ async def _parse_here(raw: bytes) -> InboundMail:
     return parse_message(raw)
 
 
+@dataclass(frozen=True)
+class Considered:
+    """What the intake found out about one mail, and what it decided about it."""
+
+    customer: Customer | None
+    issue: IssueView | None
+    decision: Decision
+    no_answer: str | None = None  # why the loop guard allows no automatic answer, if it does not
+    # (Message-ID, issue) of one of our notifications found only in the Sent folder: the daemon's
+    # thread map learns it again
+    learned: tuple[str, str] | None = None
+
+
+class IntakeDecisions:
+    """Gather → decide for one mail, writing nothing: the daemon's intake and ``tracker-bridge
+    replay`` both decide through this one class, so a dry run cannot disagree with the daemon.
+
+    It reads the store (the thread map, the loop guard's counters, bounces, the loop caps), the
+    Sent folder for a thread the store forgot, and asks Tracker through ``issues`` for the
+    issue the mail replies to; triage (the core) decides, then the safety rules above it (no
+    request from automatic mail or past a loop cap; R15's sender check).
+    """
+
+    def __init__(
+        self,
+        *,
+        store: IntakeStore,
+        clock: Clock,
+        calendar: WorkCalendar,
+        policy: Policy,
+        customers: Sequence[Customer],
+        issues: IssueReader,
+        own_addresses: frozenset[str],
+        sent: SentFolder | None = None,
+        loop_caps: LoopCaps = _DEFAULT_CAPS,
+        confirmation_authentication: str = "headers",
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
+        self._customers = tuple(customers)
+        self._issues, self._own = issues, own_addresses
+        self._sent = sent
+        self._caps = loop_caps
+        self._confirmations = confirmation_authentication
+        self._metrics = metrics  # the loop caps met
+
+    async def decide(self, mail: InboundMail) -> Considered:
+        customer = route(mail, self._customers)
+        issue, learned = await self._thread(mail, customer)
+        ok, why = self._answer_verdict(mail)
+        if not ok:
+            log.info("mail.no_answer", message_id=mail.message_id, sender=mail.sender, why=why)
+        decision = triage(
+            mail,
+            customer=customer,
+            issue=issue,
+            now=self._clock.now(),
+            cal=self._cal,
+            policy=self._policy,
+            may_answer=ok,
+            own_addresses=self._own,
+        )
+        decision = self._bounded(mail, customer, decision, (ok, why))
+        if issue is not None and customer is not None:
+            decision = self._authenticated(mail, issue, customer, decision)
+        return Considered(customer, issue, decision, None if ok else why, learned)
+
+    def thread_key(self, mail: InboundMail) -> str | None:
+        """The issue the store's thread map says this mail replies to (In-Reply-To first, then
+        the References from the newest)."""
+        for message_id in (mail.in_reply_to, *reversed(mail.references)):
+            key = self._store.issue_for_message(message_id) if message_id else None
+            if key:
+                return key
+        return None
+
+    def _bounded(
+        self,
+        mail: InboundMail,
+        customer: Customer | None,
+        decision: Decision,
+        verdict: tuple[bool, str],
+    ) -> Decision:
+        """No request is opened by automatic mail, nor past a loop cap (issue 17): the safety
+        rules above triage's per-address ones. A robot without RFC 3834 headers is known by
+        its no-reply address or auto-reply subject; a mail loop by its daily counts per robot
+        (the address without its +tag) and per domain. Support is alerted when a cap is hit —
+        a request cap or an answer cap — once per cap, robot or domain and day."""
+        ok, why = verdict
+        if any(isinstance(action, CreateIssue) for action in decision.actions):
+            if not ok and (why.startswith("automatic") or why == "no-reply sender"):
+                reason = f"automatic mail ({why}): opens no request"
+                return Decision((Ignore(mail.message_id, reason),), "safety", reason)
+            if capped := self._request_capped(mail, customer):
+                return capped
+        if not ok and why.startswith("daily") and customer is not None:  # an answer cap
+            cap, key = (
+                ("answers_per_domain", domain_key(mail.sender))
+                if why.startswith("daily domain")
+                else ("answers_per_sender", robot_key(mail.sender))
+            )
+            reason = f"{mail.sender}: automatic answers stopped for today, {why}"
+            alert = self._loop_alert(mail, customer, cap, key, reason)
+            return Decision((*decision.actions, alert), decision.clause, decision.reason)
+        return decision
+
+    def _request_capped(self, mail: InboundMail, customer: Customer | None) -> Decision | None:
+        """The mail quarantined as a loop, support alerted, past a daily request cap."""
+        day = self._day()
+        by_sender = self._store.answers(f"created:{robot_key(mail.sender)}", day)
+        capped = request_cap(
+            mail.sender,
+            by_sender=by_sender,
+            by_domain=self._store.answers(f"created:{domain_key(mail.sender)}", day),
+            caps=self._caps,
+        )
+        if capped is None or customer is None:
+            return None
+        cap, key = (
+            ("requests_per_sender", robot_key(mail.sender))
+            if by_sender >= self._caps.requests_per_sender
+            else ("requests_per_domain", domain_key(mail.sender))
+        )
+        alert = self._loop_alert(mail, customer, cap, key, f"{mail.sender}: {capped}")
+        return Decision((Quarantine(mail.message_id, capped), alert), "safety", capped)
+
+    def _loop_alert(
+        self, mail: InboundMail, customer: Customer, cap: str, key: str, reason: str
+    ) -> TelegramAlert:
+        """Support's alert for a loop cap hit: the journal sends it once per cap, key and day
+        (its key names all three), through Telegram when it is on."""
+        log.error("mail.loop_cap", message_id=mail.message_id, sender=mail.sender, cap=cap,
+                  key=key, reason=reason, alert="support")  # fmt: skip
+        if self._metrics is not None:
+            self._metrics.loop_caps.labels(cap=cap).inc()
+        event = f"{cap}:{key}:{self._day().isoformat()}"
+        return TelegramAlert("", customer.name, "loop_cap", event, reason)
+
+    def _authenticated(
+        self, mail: InboundMail, issue: IssueView, customer: Customer, decision: Decision
+    ) -> Decision:
+        """R15's sender check (issue 17): a confirmation moves the request only when the mail
+        shows it comes from the sender — a reply in the request's thread and, unless the
+        setting says the server adds no such header, an Authentication-Results pass for the
+        sender's domain. Otherwise the reply stays a comment and support is alerted."""
+        confirms = [
+            a for a in decision.actions
+            if isinstance(a, Transition) and a.to is Status.VERIFIED
+        ]  # fmt: skip
+        if not confirms:
+            return decision
+        threaded = any(
+            self._store.issue_for_message(m) == issue.key
+            for m in filter(None, (mail.in_reply_to, *mail.references))
+        )
+        why = None
+        if not threaded:
+            why = "it does not reply in the request's thread"
+        elif self._confirmations == "headers" and mail.sender_verified is not True:
+            why = (
+                "the receiving server's Authentication-Results shows no DKIM/SPF/DMARC pass for "
+                f"{mail.sender.rpartition('@')[2] or 'the sender'}"
+                if mail.sender_verified is False
+                else "the mail carries no Authentication-Results header"
+            )
+        if why is None:
+            return decision
+        reason = f"R15: confirmation from {mail.sender} not authenticated ({why}); support told"
+        log.warning("mail.confirmation_unauthenticated", message_id=mail.message_id,
+                    issue=issue.key, why=why)  # fmt: skip
+        kept = [a for a in decision.actions if a not in confirms]
+        alert = TelegramAlert(
+            issue.key, customer.name, "confirmation_refused", event=mail.message_id
+        )
+        return Decision((*kept, alert), "R15", reason)
+
+    def _day(self) -> date:
+        return self._clock.now().astimezone(self._cal.tz).date()
+
+    def _answer_verdict(self, mail: InboundMail) -> tuple[bool, str]:
+        """The loop guard's verdict, counted per address, per robot and per domain."""
+        day = self._day()
+        by_address = self._store.answers(mail.sender, day)
+        by_robot = self._store.answers(robot_key(mail.sender), day)
+        return should_answer(
+            mail,
+            own_addresses=self._own,
+            answers_today=max(by_address, by_robot),
+            limit=self._policy.auto_answers_per_day,
+            bounced=self._store.is_bounced(mail.sender),
+            domain_answers_today=self._store.answers(domain_key(mail.sender), day),
+            domain_limit=self._caps.answers_per_domain,
+        )
+
+    async def _thread(
+        self, mail: InboundMail, customer: Customer | None
+    ) -> tuple[IssueView | None, tuple[str, str] | None]:
+        """The issue this mail replies to: by In-Reply-To/References, then by our notification's
+        copy in the Sent folder, then by a key in the subject when the sender belongs to that
+        issue's customer. Also what the Sent folder taught, for the thread map."""
+        if (key := self.thread_key(mail)) is not None:
+            return await self._issues.view(key), None
+        answered = [m for m in (mail.in_reply_to, *reversed(mail.references)) if m]
+        if learned := await self._thread_from_sent(answered):
+            return await self._issues.view(learned[1]), learned
+        if customer is None:
+            return None, None
+        for key in subject_keys(mail.subject):
+            if not key.startswith(f"{customer.queue}-"):
+                continue
+            view = await self._issues.view(key)
+            if view is not None and view.customer == customer.name:
+                return view, None
+        return None, None
+
+    async def _thread_from_sent(self, answered: Sequence[str]) -> tuple[str, str] | None:
+        """The issue of one of our notifications the store no longer knows (a lost or restored
+        database), read from its copy in the Sent folder: (its Message-ID, the issue)."""
+        if self._sent is None:
+            return None
+        for message_id in answered:
+            if not bare_id(message_id).startswith(OUR_ID_PREFIX):
+                continue  # not one of ours: no need to ask the server
+            try:
+                copy = await self._sent.find(message_id)
+            except TransientMailError as exc:  # look again later rather than misthread
+                raise TransientEffectError(str(exc)) from exc
+            if copy is not None and copy.issue_key:
+                log.info("mail.thread_from_sent", message_id=message_id, issue=copy.issue_key)
+                return copy.message_id, copy.issue_key
+        return None
+
+
 class Intake:
     """Handles inbound messages; the caller settles them afterwards.
 
@@ -132,29 +373,20 @@ class Intake:
         store: IntakeStore,
         clock: Clock,
         calendar: WorkCalendar,
-        policy: Policy,
-        customers: Sequence[Customer],
         effects: Effects,
-        issues: IssueReader,
-        own_addresses: frozenset[str],
-        sent: SentFolder | None = None,
+        decisions: IntakeDecisions,
         parse: Callable[[bytes], Awaitable[InboundMail]] = _parse_here,
         poison_attempts: int = 2,
         attachments: tuple[int, int] = (20, 50 * 1024 * 1024),  # per mail: files, bytes
-        loop_caps: LoopCaps = _DEFAULT_CAPS,
-        confirmation_authentication: str = "headers",
         parse_slots: int = 2,
         metrics: Metrics | None = None,
         stall_guard: StallGuard | None = None,
     ) -> None:
-        self._store, self._clock, self._cal, self._policy = store, clock, calendar, policy
-        self._customers = tuple(customers)
-        self._effects, self._issues, self._own = effects, issues, own_addresses
-        self._sent = sent
+        self._store, self._clock, self._cal = store, clock, calendar
+        self._effects = effects
+        self.decisions = decisions
         self._parse, self._poison_attempts = parse, poison_attempts
         self._attachment_cap = attachments
-        self._caps = loop_caps
-        self._confirmations = confirmation_authentication
         self._slots = asyncio.Semaphore(parse_slots)
         self._metrics = metrics
         self._guard = stall_guard
@@ -311,25 +543,10 @@ class Intake:
             )
         if mail.is_automatic:
             self._note_bounces(message.raw, mail)
-        customer = route(mail, self._customers)
-        issue = await self._thread(mail, customer)
-        verdict = self._answer_verdict(mail)
-        if not verdict[0]:
-            log.info("mail.no_answer", message_id=mail.message_id, sender=mail.sender,
-                     why=verdict[1])  # fmt: skip
-        decision = triage(
-            mail,
-            customer=customer,
-            issue=issue,
-            now=self._clock.now(),
-            cal=self._cal,
-            policy=self._policy,
-            may_answer=verdict[0],
-            own_addresses=self._own,
-        )
-        decision = self._bounded(mail, customer, decision, verdict)
-        if issue is not None and customer is not None:
-            decision = self._authenticated(mail, issue, customer, decision)
+        considered = await self.decisions.decide(mail)
+        customer, issue, decision = considered.customer, considered.issue, considered.decision
+        if considered.learned is not None:  # the thread read back from the Sent folder
+            self._store.remember_outgoing(*considered.learned, self._clock.now())
         # a released message's actions run again even where they were settled as failed: the
         # person who released it fixed what failed them (a token, a field, a workflow)
         batch = await self._effects.run(
@@ -409,162 +626,6 @@ class Intake:
         latest = max((i for i in items if i.message_id == prior.message_id), key=lambda i: i.id,
                      default=None)  # fmt: skip
         return latest is not None and latest.released
-
-    def _bounded(
-        self,
-        mail: InboundMail,
-        customer: Customer | None,
-        decision: Decision,
-        verdict: tuple[bool, str],
-    ) -> Decision:
-        """No request is opened by automatic mail, nor past a loop cap (issue 17): the safety
-        rules above triage's per-address ones. A robot without RFC 3834 headers is known by
-        its no-reply address or auto-reply subject; a mail loop by its daily counts per robot
-        (the address without its +tag) and per domain. Support is alerted when a cap is hit —
-        a request cap or an answer cap — once per cap, robot or domain and day."""
-        ok, why = verdict
-        if any(isinstance(action, CreateIssue) for action in decision.actions):
-            if not ok and (why.startswith("automatic") or why == "no-reply sender"):
-                reason = f"automatic mail ({why}): opens no request"
-                return Decision((Ignore(mail.message_id, reason),), "safety", reason)
-            if capped := self._request_capped(mail, customer):
-                return capped
-        if not ok and why.startswith("daily") and customer is not None:  # an answer cap
-            cap, key = (
-                ("answers_per_domain", domain_key(mail.sender))
-                if why.startswith("daily domain")
-                else ("answers_per_sender", robot_key(mail.sender))
-            )
-            reason = f"{mail.sender}: automatic answers stopped for today, {why}"
-            alert = self._loop_alert(mail, customer, cap, key, reason)
-            return Decision((*decision.actions, alert), decision.clause, decision.reason)
-        return decision
-
-    def _request_capped(self, mail: InboundMail, customer: Customer | None) -> Decision | None:
-        """The mail quarantined as a loop, support alerted, past a daily request cap."""
-        day = self._day()
-        by_sender = self._store.answers(f"created:{robot_key(mail.sender)}", day)
-        capped = request_cap(
-            mail.sender,
-            by_sender=by_sender,
-            by_domain=self._store.answers(f"created:{domain_key(mail.sender)}", day),
-            caps=self._caps,
-        )
-        if capped is None or customer is None:
-            return None
-        cap, key = (
-            ("requests_per_sender", robot_key(mail.sender))
-            if by_sender >= self._caps.requests_per_sender
-            else ("requests_per_domain", domain_key(mail.sender))
-        )
-        alert = self._loop_alert(mail, customer, cap, key, f"{mail.sender}: {capped}")
-        return Decision((Quarantine(mail.message_id, capped), alert), "safety", capped)
-
-    def _loop_alert(
-        self, mail: InboundMail, customer: Customer, cap: str, key: str, reason: str
-    ) -> TelegramAlert:
-        """Support's alert for a loop cap hit: the journal sends it once per cap, key and day
-        (its key names all three), through Telegram when it is on."""
-        log.error("mail.loop_cap", message_id=mail.message_id, sender=mail.sender, cap=cap,
-                  key=key, reason=reason, alert="support")  # fmt: skip
-        if self._metrics is not None:
-            self._metrics.loop_caps.labels(cap=cap).inc()
-        event = f"{cap}:{key}:{self._day().isoformat()}"
-        return TelegramAlert("", customer.name, "loop_cap", event, reason)
-
-    def _authenticated(
-        self, mail: InboundMail, issue: IssueView, customer: Customer, decision: Decision
-    ) -> Decision:
-        """R15's sender check (issue 17): a confirmation moves the request only when the mail
-        shows it comes from the sender — a reply in the request's thread and, unless the
-        setting says the server adds no such header, an Authentication-Results pass for the
-        sender's domain. Otherwise the reply stays a comment and support is alerted."""
-        confirms = [
-            a for a in decision.actions
-            if isinstance(a, Transition) and a.to is Status.VERIFIED
-        ]  # fmt: skip
-        if not confirms:
-            return decision
-        threaded = any(
-            self._store.issue_for_message(m) == issue.key
-            for m in filter(None, (mail.in_reply_to, *mail.references))
-        )
-        why = None
-        if not threaded:
-            why = "it does not reply in the request's thread"
-        elif self._confirmations == "headers" and mail.sender_verified is not True:
-            why = (
-                "the receiving server's Authentication-Results shows no DKIM/SPF/DMARC pass for "
-                f"{mail.sender.rpartition('@')[2] or 'the sender'}"
-                if mail.sender_verified is False
-                else "the mail carries no Authentication-Results header"
-            )
-        if why is None:
-            return decision
-        reason = f"R15: confirmation from {mail.sender} not authenticated ({why}); support told"
-        log.warning("mail.confirmation_unauthenticated", message_id=mail.message_id,
-                    issue=issue.key, why=why)  # fmt: skip
-        kept = [a for a in decision.actions if a not in confirms]
-        alert = TelegramAlert(
-            issue.key, customer.name, "confirmation_refused", event=mail.message_id
-        )
-        return Decision((*kept, alert), "R15", reason)
-
-    def _day(self) -> date:
-        return self._clock.now().astimezone(self._cal.tz).date()
-
-    def _answer_verdict(self, mail: InboundMail) -> tuple[bool, str]:
-        """The loop guard's verdict, counted per address, per robot and per domain."""
-        day = self._day()
-        by_address = self._store.answers(mail.sender, day)
-        by_robot = self._store.answers(robot_key(mail.sender), day)
-        return should_answer(
-            mail,
-            own_addresses=self._own,
-            answers_today=max(by_address, by_robot),
-            limit=self._policy.auto_answers_per_day,
-            bounced=self._store.is_bounced(mail.sender),
-            domain_answers_today=self._store.answers(domain_key(mail.sender), day),
-            domain_limit=self._caps.answers_per_domain,
-        )
-
-    async def _thread(self, mail: InboundMail, customer: Customer | None) -> IssueView | None:
-        """The issue this mail replies to: by In-Reply-To/References, then by a key in the
-        subject when the sender belongs to that issue's customer."""
-        answered = [m for m in (mail.in_reply_to, *reversed(mail.references)) if m]
-        for message_id in answered:
-            key = self._store.issue_for_message(message_id)
-            if key:
-                return await self._issues.view(key)
-        if key := await self._thread_from_sent(answered):
-            return await self._issues.view(key)
-        if customer is None:
-            return None
-        for key in subject_keys(mail.subject):
-            if not key.startswith(f"{customer.queue}-"):
-                continue
-            view = await self._issues.view(key)
-            if view is not None and view.customer == customer.name:
-                return view
-        return None
-
-    async def _thread_from_sent(self, answered: Sequence[str]) -> str | None:
-        """The issue of one of our notifications the store no longer knows (a lost or restored
-        database), read from its copy in the Sent folder; the thread map learns it again."""
-        if self._sent is None:
-            return None
-        for message_id in answered:
-            if not bare_id(message_id).startswith(OUR_ID_PREFIX):
-                continue  # not one of ours: no need to ask the server
-            try:
-                copy = await self._sent.find(message_id)
-            except TransientMailError as exc:  # look again later rather than misthread
-                raise TransientEffectError(str(exc)) from exc
-            if copy is not None and copy.issue_key:
-                self._store.remember_outgoing(copy.message_id, copy.issue_key, self._clock.now())
-                log.info("mail.thread_from_sent", message_id=message_id, issue=copy.issue_key)
-                return copy.issue_key
-        return None
 
     def _commit(
         self,
