@@ -130,6 +130,8 @@ class Outbox:
         self.fence = fence
         # the same check, blocking, right before the final "." of each SMTP transaction
         self.gate = gate
+        # entries of the current pass settled without a send (failed, or found already sent)
+        self._settled_unsent = 0
 
     def backlog(self) -> list[JournalEntry]:
         """Queued notifications, oldest first."""
@@ -140,6 +142,7 @@ class Outbox:
         recipient) with the acknowledgement first; the number sent."""
         sent = 0
         backlog = self.backlog()
+        self._settled_unsent = 0
         held: set[tuple[str, str]] = set()  # lanes whose earlier notice did not go out
         for entry, notify, issue_key in _acknowledgements_first(backlog):
             lane = (issue_key or entry.key, notify.to)
@@ -151,8 +154,8 @@ class Outbox:
             after = self._store.journal_get(entry.key)
             if not went and after is not None and after.state == "pending":
                 held.add(lane)
-        if self._metrics is not None:
-            self._metrics.outbox_pending.set(len(self.backlog()) if backlog else 0)
+        if self._metrics is not None:  # what is still queued after this pass
+            self._metrics.outbox_pending.set(len(backlog) - sent - self._settled_unsent)
         return sent
 
     def _before_ack(self, entry: JournalEntry, notify: Notify, issue_key: str | None) -> bool:
@@ -267,6 +270,7 @@ class Outbox:
         if await self._sent.find(message_id) is None:
             return False
         self._store.journal_done(entry.key, message_id, self._clock.now())
+        self._settled_unsent += 1
         log.warning("notification.already_sent", key=entry.key, message_id=message_id)
         return True
 
@@ -304,6 +308,7 @@ class Outbox:
         return 0
 
     def _settle_failed(self, entry: JournalEntry, why: str, now: datetime) -> None:
+        self._settled_unsent += 1
         self._store.journal_begin(entry.key, entry.kind, entry.issue_key, entry.payload, now)
         self._store.journal_failed(entry.key, why, True, now)
         log.error("notification.failed", key=entry.key, error=why)
