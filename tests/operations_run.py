@@ -131,9 +131,18 @@ class _Day:
     def outcome(self, name: str) -> float:
         return self.sample("tracker_bridge_messages_total", outcome=name)
 
+    def _scraping(self, done: Callable[[], bool]) -> Callable[[], bool]:
+        """``done``, scraping /metrics each time it is asked (a gauge's moments count too)."""
+
+        def check() -> bool:
+            self.produced.scrape(self.server)
+            return done()
+
+        return check
+
     async def until(self, done: Callable[[], bool], *, limit: float = 1800.0) -> None:
         try:
-            await self.world.run_until(done, step=5.0, limit=limit)
+            await self.world.run_until(self._scraping(done), step=5.0, limit=limit)
         except AssertionError as exc:
             where = inspect.getframeinfo(inspect.stack()[1][0])
             seen = sorted({str(e["event"]) for e in self.logs})
@@ -193,7 +202,7 @@ async def _scenes(day: _Day) -> None:
     # An urgent request while SMTP answers 451 once and Telegram 500 once: the card is put off
     # (effect.retry_later, mail.failed with the mail kept, loop.failed), then posted; the
     # acknowledgement waits in the outbox (notification.retry), then goes out.
-    smtp.fail_next(451)
+    smtp.fail_next(451, times=2)
     telegram.fail_next("sendMessage", 500)
     tracker.fail_next("POST /v2/issues", 500, times=6)  # every attempt of the first round
     day.send(subject="СРОЧНО не работает регистратура - Терапия", body="Логин: ivanova")
@@ -292,6 +301,14 @@ async def _scenes(day: _Day) -> None:
     )
     await world.settle(120.0, 10.0)
     day.produced.scrape(day.server)
+
+    # Much later: the production calendar's data is about to end (calendar.data_ending), then
+    # has ended while a request is still open (calendar.beyond_data).
+    for when in ("2027-12-01 12:00", "2028-01-11 12:00"):
+        world.clock.set(msk(when))
+        await world.settle(120.0, 30.0)
+    day.send(subject="Не открывается журнал", body="Логин: ivanova")  # evaluated beyond the data
+    await day.until(lambda: day.seen("calendar.data_ending") and day.seen("calendar.beyond_data"))
 
 
 def _status(day: _Day, key: str) -> Status | None:
