@@ -131,6 +131,17 @@ class _Day:
     def outcome(self, name: str) -> float:
         return self.sample("tracker_bridge_messages_total", outcome=name)
 
+    async def settle(self, seconds: float, step: float) -> None:
+        """The loops run a few rounds with nothing expected; /metrics scraped at every step
+        (a loop woken late by a step shows its lag until its next pass)."""
+        moved = 0.0
+        while moved < seconds:
+            for _ in range(4):
+                await asyncio.sleep(0.005)
+                self.produced.scrape(self.server)
+            self.world.clock.advance(step)
+            moved += step
+
     def _scraping(self, done: Callable[[], bool]) -> Callable[[], bool]:
         """``done``, scraping /metrics each time it is asked (a gauge's moments count too)."""
 
@@ -238,7 +249,7 @@ async def _scenes(day: _Day) -> None:
     for _ in range(20):  # the loops wake, late by the jump (loop lag), before they settle
         await asyncio.sleep(0.01)
         day.produced.scrape(day.server)
-    await world.settle(120.0, 30.0)
+    await day.settle(120.0, 30.0)
     await day.until(lambda: day.sample("tracker_bridge_breaches_total", kind="reaction") > 0)
 
     # A colleague's request while SMTP refuses for good (notification.failed); support asks the
@@ -280,7 +291,7 @@ async def _scenes(day: _Day) -> None:
     # SUP-1 is closed; a reply to it is refused (R20).
     tracker.transition("SUP-1", "complete", by="ivanov")
     await day.until(lambda: tracker.issues["SUP-1"].status == "resolved")
-    await world.settle(120.0, 10.0)
+    await day.settle(120.0, 10.0)
     day.send(subject=f"Re: {ack['Subject']}", body="А ещё…", in_reply_to=str(ack["Message-ID"]))
     await day.until(lambda: day.outcome("refused") >= 1)
 
@@ -299,14 +310,14 @@ async def _scenes(day: _Day) -> None:
             > mark
         )
     )
-    await world.settle(120.0, 10.0)
+    await day.settle(120.0, 10.0)
     day.produced.scrape(day.server)
 
     # Much later: the production calendar's data is about to end (calendar.data_ending), then
     # has ended while a request is still open (calendar.beyond_data).
     for when in ("2027-12-01 12:00", "2028-01-11 12:00"):
         world.clock.set(msk(when))
-        await world.settle(120.0, 30.0)
+        await day.settle(120.0, 30.0)
     day.send(subject="Не открывается журнал", body="Логин: ivanova")  # evaluated beyond the data
     await day.until(lambda: day.seen("calendar.data_ending") and day.seen("calendar.beyond_data"))
 
