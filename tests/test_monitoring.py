@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tracker_bridge.observability.metrics import Metrics
+from tracker_bridge.webhook.metrics import WebhookMetrics
 
 ROOT = Path(__file__).parent.parent
 RULES = ROOT / "deploy" / "prometheus" / "tracker-bridge.rules.yml"
@@ -31,7 +32,9 @@ _METRIC = re.compile(r"\btracker_bridge_[a-z_]+\b")
 
 def exported() -> set[str]:
     """Every metric name the daemon's registry declares (a counter as its ``_total``)."""
-    families = Metrics().registry.collect()
+    metrics = Metrics()
+    WebhookMetrics(metrics.registry)  # as open_bridge registers them, webhooks on or off
+    families = metrics.registry.collect()
     return {f"{f.name}_total" if f.type == "counter" else f.name for f in families}
 
 
