@@ -55,6 +55,7 @@ __all__ = ["Produced", "produce"]
 
 COLLEAGUE = "registrar@clinic1.example"  # a second person of the clinic
 STRANGER = "someone@unknown.example"
+OPS_CHAT = -100999  # the support team's own chat
 
 
 @dataclass
@@ -180,6 +181,10 @@ async def _day(root: Path, dovecot: Dovecot) -> Produced:
         settings = settings_for(
             root, tracker, smtp, telegram, imap=dovecot.account, webhook_port=free_port()
         )
+        # outages a person must fix are also told to the support team's chat
+        telegram.add_chat(OPS_CHAT, "Поддержка — дежурные")
+        ops = settings.telegram.model_copy(update={"ops_chat_id": OPS_CHAT})
+        settings = settings.model_copy(update={"telegram": ops})
         overrides = Overrides(imap_security="plain")  # the production defaults otherwise
         async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
             server = stack.enter_context(
@@ -280,8 +285,8 @@ async def _scenes(day: _Day) -> None:
     tracker.clear_faults()
     await day.until(lambda: _status(day, "SUP-1") == Status.IN_PROGRESS)
 
-    # Tracker refuses a comment for good (effect.failed).
-    tracker.fail_next("POST /v2/issues/SUP-1/comments", 422)
+    # Tracker refuses a comment for good (404: effect.failed).
+    tracker.fail_next("POST /v2/issues/SUP-1/comments", 404)
     day.send(
         subject=f"Re: {ack['Subject']}", body="Ещё деталь.", in_reply_to=str(ack["Message-ID"])
     )
@@ -299,6 +304,13 @@ async def _scenes(day: _Day) -> None:
     await day.settle(120.0, 10.0)
     day.send(subject=f"Re: {ack['Subject']}", body="А ещё…", in_reply_to=str(ack["Message-ID"]))
     await day.until(lambda: day.outcome("refused") >= 1)
+
+    # Tracker refuses the token (401): an outage a person must fix — logged, alerted in the
+    # chat — that ends by itself once Tracker accepts it again.
+    tracker.fail_next("POST /v2/issues/_search", 401, times=1000)
+    await day.until(lambda: day.seen("outage.alerted"))
+    tracker.clear_faults()
+    await day.until(lambda: day.seen("outage.ended"))
 
     # The mail server dies during IDLE and comes back: the IDLE is interrupted, the fetch
     # reconnects with backoff (imap.reconnecting), and the intake is healthy again.
