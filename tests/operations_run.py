@@ -299,7 +299,7 @@ async def _scenes(day: _Day) -> None:
     telegram.restore_bot(CHAT)
 
     # SUP-1 is closed; a reply to it is refused (R20).
-    tracker.transition("SUP-1", "complete", by="ivanov")
+    tracker.transition("SUP-1", "complete", by="ivanov", resolution="fixed")
     await day.until(lambda: tracker.issues["SUP-1"].status == "resolved")
     await day.settle(120.0, 10.0)
     day.send(subject=f"Re: {ack['Subject']}", body="А ещё…", in_reply_to=str(ack["Message-ID"]))
