@@ -16,9 +16,11 @@ import asyncio
 import contextlib
 import inspect
 import json
+import sqlite3
 import urllib.request
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from structlog.testing import capture_logs
 
 from tests.e2e.harness import (
     CHAT,
+    CHIEF,
     DOCTOR,
     STRANGER_USER,
     SUPPORT_USER,
@@ -40,15 +43,19 @@ from tests.e2e.harness import (
 )
 from tests.e2e.harness import _install_triggers as install_triggers
 from tests.mail.conftest import start_dovecot
+from tracker_bridge.cli.run import StandbyPhase
+from tracker_bridge.config import Settings
 from tracker_bridge.foundation import retry
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.imap_source import ImapSource
 from tracker_bridge.observability.metrics import MetricsServer, serve_metrics
 from tracker_bridge.regulation.statuses import Status
-from tracker_bridge.runtime.wiring import Overrides, open_bridge
+from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.dovecot import Dovecot
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.hostile_parser import parse_or_misbehave
+from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture
 
 __all__ = ["Produced", "produce"]
@@ -56,6 +63,9 @@ __all__ = ["Produced", "produce"]
 COLLEAGUE = "registrar@clinic1.example"  # a second person of the clinic
 STRANGER = "someone@unknown.example"
 OPS_CHAT = -100999  # the support team's own chat
+CASHIER = "cashier@clinic1.example"
+LAB = "lab+{n}@clinic1.example"  # the clinic's lab robot, a +tag per analyser (one robot)
+LOOP_CAP = 3
 
 
 @dataclass
@@ -70,7 +80,10 @@ class Produced:
     healthz: dict[str, Any] = field(default_factory=dict)
 
     def scrape(self, server: MetricsServer) -> None:
-        with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
+        self.scrape_url(server.url)
+
+    def scrape_url(self, url: str) -> None:
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
             text = response.read().decode()
         families = list(text_string_to_metric_families(text))
         timed = {f.name for f in families if f.type in ("counter", "histogram")}
@@ -102,12 +115,15 @@ class Produced:
             self.events.setdefault(str(entry["event"]), set()).add(str(entry["log_level"]))
 
 
-def produce(root: Path) -> Produced:
-    """Run the day and return what it produced."""
+def produce(root: Path, postgres: PostgresCluster) -> Produced:
+    """Run the day, then the PostgreSQL pair's failover, and return what they produced."""
     dovecot = start_dovecot()
     try:
         with retry.testing():
-            return asyncio.run(_day(root, dovecot))
+            produced = asyncio.run(_day(root, dovecot))
+            (root / "pair").mkdir()
+            asyncio.run(_pair(root / "pair", postgres.create_database("ops"), produced))
+            return produced
     finally:
         dovecot.close()
 
@@ -179,13 +195,18 @@ async def _day(root: Path, dovecot: Dovecot) -> Produced:
         telegram.add_user(SUPPORT_USER, "Иван", "ivanov")
         telegram.add_user(STRANGER_USER, "Пётр", "petr_guest")
         settings = settings_for(
-            root, tracker, smtp, telegram, imap=dovecot.account, webhook_port=free_port()
-        )
+            root, tracker, smtp, telegram, imap=dovecot.account, webhook_port=free_port(),
+            # a count, not a time: a mail loop is shown with 4 mails instead of 31 (issue 17's
+            # own tests hit the default of 30)
+            mail={"limits": {"requests_per_sender": LOOP_CAP}},
+        )  # fmt: skip
         # outages a person must fix are also told to the support team's chat
         telegram.add_chat(OPS_CHAT, "Поддержка — дежурные")
         ops = settings.telegram.model_copy(update={"ops_chat_id": OPS_CHAT})
         settings = settings.model_copy(update={"telegram": ops})
-        overrides = Overrides(imap_security="plain")  # the production defaults otherwise
+        # the production defaults otherwise; the parser workers run the real parser, except on
+        # a message marked to misbehave (no real input can make the bounded parser blow up)
+        overrides = Overrides(imap_security="plain", parser=parse_or_misbehave)
         async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
             server = stack.enter_context(
                 serve_metrics(bridge.metrics, bridge.health, clock, port=0)
@@ -292,6 +313,8 @@ async def _scenes(day: _Day) -> None:
     )
     await day.until(lambda: day.seen("effect.failed"))
 
+    await _lost_state(day)
+
     # The bot is removed from the chat: the next card cannot be posted.
     telegram.kick_bot(CHAT)
     day.send(subject="СРОЧНО не открывается расписание", body="Логин: ivanova")
@@ -304,6 +327,8 @@ async def _scenes(day: _Day) -> None:
     await day.settle(120.0, 10.0)
     day.send(subject=f"Re: {ack['Subject']}", body="А ещё…", in_reply_to=str(ack["Message-ID"]))
     await day.until(lambda: day.outcome("refused") >= 1)
+
+    await _hostile_mail(day)
 
     # Tracker refuses the token (401): an outage a person must fix — logged, alerted in the
     # chat — that ends by itself once Tracker accepts it again.
@@ -358,3 +383,166 @@ async def _webhook_calls(day: _Day) -> None:
         answers = await asyncio.gather(*flood)
     assert {a.status_code for a in answers} >= {202, 429}, {a.status_code for a in answers}
     await day.until(lambda: day.seen("webhook.no_such_issue"))
+
+
+async def _hostile_mail(day: _Day) -> None:
+    """Issue 17's guards: a mail whose parse blows its memory bound twice (mail.attempt_failed,
+    then mail.poison: quarantined unparsed), a robot past its daily cap of new requests
+    (mail.loop_cap), and a confirmation that does not show it comes from the confirmer
+    (mail.confirmation_unauthenticated)."""
+    world, tracker = day.world, day.world.tracker
+    _, raw = email(when=world.clock.now(), subject="Результаты анализов", body="см. вложение")
+    day.dovecot.append("INBOX", b"X-Test-Balloon: yes\r\n" + raw)
+    await day.until(lambda: day.seen("mail.poison"))
+
+    for n in range(1, LOOP_CAP + 2):
+        day.send(
+            subject=f"Анализатор {n}: ошибка калибровки", body="Код 17", sender=LAB.format(n=n)
+        )
+    await day.until(lambda: day.seen("mail.loop_cap"))
+
+    day.send(subject="Не сохраняется шаблон осмотра", body="Логин: ivanova", cc=CHIEF)
+    await day.until(lambda: _key(day, "Не сохраняется шаблон осмотра") is not None)
+    key = _key(day, "Не сохраняется шаблон осмотра")
+    assert key is not None
+    tracker.transition(key, "start_progress", by="ivanov")
+    tracker.transition(key, "send_to_testing", by="ivanov", comment="Исправлено")
+    await day.until(lambda: _mail_about(day, key, "готовы к проверке") is not None)
+    testing = _mail_about(day, key, "готовы к проверке")
+    assert testing is not None
+    # the confirmer's address, but the receiving server found no DKIM/SPF pass for it
+    day.send(
+        subject=f"Re: {testing['Subject']}", body="Проверено, ошибок нет.", sender=CHIEF,
+        in_reply_to=str(testing["Message-ID"]), authentication="fail",
+    )  # fmt: skip
+    await day.until(lambda: day.seen("mail.confirmation_unauthenticated"))
+
+
+async def _lost_state(day: _Day) -> None:
+    """Issue 13's records outside the state database, met as after a restore from an older
+    backup: the database forgets a card, a sent acknowledgment and its thread entry; the card is
+    found by its tag in Tracker (telegram.card_from_tracker), the notification by its copy in the
+    Sent folder (notification.already_sent: settled, not sent again), and a reply to it finds
+    its request by that copy too (mail.thread_from_sent)."""
+    world, tracker = day.world, day.world.tracker
+    day.send(subject="СРОЧНО не работает касса", body="Логин: petrova", sender=CASHIER)
+    await day.until(lambda: _key(day, "не работает касса") is not None)
+    key = _key(day, "не работает касса")
+    assert key is not None
+    await day.until(
+        lambda: (
+            world.bridge.store.card(key) is not None
+            and any(t.startswith("telegram-card:") for t in tracker.issues[key].tags)
+        )
+    )
+    await day.until(lambda: _mail_about(day, key, "", CASHIER) is not None)
+    ack = _mail_about(day, key, "", CASHIER)
+    assert ack is not None
+    await day.until(lambda: not world.bridge.outbox.backlog())
+    bare = str(ack["Message-ID"]).strip().strip("<>")
+    _forget(
+        world.bridge,
+        ("DELETE FROM cards WHERE issue_key = ?", (key,)),
+        (
+            "UPDATE journal SET state = 'pending', attempts = 1, result = NULL"
+            " WHERE kind = 'notify' AND issue_key = ? AND result = ?",
+            (key, str(ack["Message-ID"])),
+        ),
+    )
+    await day.until(lambda: day.seen("notification.already_sent"))
+    # (the outbox wrote the thread entry again before it looked in the Sent folder)
+    _forget(world.bridge, ("DELETE FROM thread_map WHERE message_id = ?", (bare,)))
+    tracker.transition(key, "start_progress", by="ivanov")
+    await day.until(lambda: day.seen("telegram.card_from_tracker"))
+    day.send(
+        subject=f"Re: {ack['Subject']}", body="Касса 2.", sender=CASHIER,
+        in_reply_to=str(ack["Message-ID"]),
+    )  # fmt: skip
+    await day.until(lambda: day.seen("mail.thread_from_sent"))
+
+
+def _forget(bridge: Bridge, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """Change the daemon's SQLite state behind its back, as restoring an older backup would."""
+    with contextlib.closing(sqlite3.connect(bridge.settings.store_path)) as db, db:
+        for sql, params in statements:
+            assert db.execute(sql, params).rowcount == 1, sql
+
+
+def _key(day: _Day, summary: str) -> str | None:
+    return next((k for k, i in day.world.tracker.issues.items() if summary in i.summary), None)
+
+
+def _mail_about(day: _Day, key: str, subject_part: str, to: str = DOCTOR) -> Any:
+    """The first email to ``to`` about ``key`` whose subject contains ``subject_part``."""
+    return next(
+        (
+            m for m in day.world.mails_to(to)
+            if f"[{key}]" in str(m["Subject"]) and subject_part in str(m["Subject"])
+        ),
+        None,
+    )  # fmt: skip
+
+
+async def _pair(root: Path, url: str, produced: Produced) -> None:
+    """Two daemons on one PostgreSQL store (issue 13.5), each on its own clock: B waits as the
+    standby (leadership.standby; its endpoint serves role standby) while A leads
+    (leadership.acquired). A falls silent — its clock stands still, so it renews nothing — and
+    its lease has run out (renewed_at set back by the lease, as the server's clock would have
+    moved): B ends A's connection (leadership.lease_expired) and leads; A, at its next renewal,
+    finds itself fenced (leadership.lost; role fenced) and stops."""
+    clock_a, clock_b = ManualClock(msk("2026-03-02 11:00")), ManualClock(msk("2026-03-02 11:00"))
+    with contextlib.ExitStack() as stack, capture_logs() as logs:
+        tracker = stack.enter_context(FakeTracker(clock=clock_a))
+        smtp = stack.enter_context(SmtpCapture())
+        settings = settings_for(root, tracker, smtp, None, adjust=lambda d: d.update(store_url=url))
+        async with open_bridge(settings, clock=clock_a) as a:
+            server_a = stack.enter_context(serve_metrics(a.metrics, a.health, clock_a, port=0))
+            task_a = asyncio.create_task(a.daemon.run())
+            b_port = free_port()
+            standby = StandbyPhase(
+                settings.model_copy(update={"metrics_listen": f"127.0.0.1:{b_port}"}), clock_b
+            )
+            opened: asyncio.Future[Bridge] = asyncio.get_running_loop().create_future()
+            task_b = asyncio.create_task(_open_b(settings, clock_b, standby, opened))
+            await _eventually(lambda: any(e["event"] == "leadership.standby" for e in logs))
+            produced.scrape_url(f"http://127.0.0.1:{b_port}")
+            assert a.leadership is not None
+            lease = a.leadership.lease
+            await asyncio.to_thread(_expire_lease, url, lease.lease)
+            while not opened.done():
+                clock_b.advance(lease.check_interval.total_seconds())
+                await asyncio.sleep(0.05)
+            await standby.end()
+            while not task_a.done():  # A's next renewal is a third of the lease away
+                clock_a.advance(lease.lease.total_seconds() / 3)
+                await asyncio.sleep(0.05)
+            produced.scrape(server_a)
+            await task_b
+        produced.log(logs)
+    for event in ("leadership.acquired", "leadership.lease_expired", "leadership.lost"):
+        assert event in produced.events, (event, sorted(produced.events))
+
+
+async def _open_b(
+    settings: Settings, clock: ManualClock, standby: StandbyPhase, opened: asyncio.Future[Bridge]
+) -> None:
+    """B: waits as the standby (serving its endpoint), then opens as the leader and stops."""
+    async with open_bridge(
+        settings, clock=clock, overrides=Overrides(on_standby=standby.begin)
+    ) as b:
+        opened.set_result(b)
+
+
+def _expire_lease(url: str, lease: timedelta) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE instance_holder SET renewed_at = renewed_at - %s", (lease * 2,))
+
+
+async def _eventually(done: Callable[[], bool], limit: float = 30.0) -> None:
+    for _ in range(int(limit / 0.05)):
+        if done():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not reached in time")

@@ -25,6 +25,7 @@ import pytest
 from tests.operations_run import Produced, produce
 from tests.test_config_docs import KEYS
 from tracker_bridge.cli import build_parser
+from tracker_bridge.testing.postgres import PostgresCluster
 
 ROOT = Path(__file__).parent.parent
 OPERATIONS = ROOT / "docs" / "operations.md"
@@ -83,8 +84,8 @@ LOOP_ROWS = rows(section(OPS, "## Health check: `/healthz`"))
 
 
 @pytest.fixture(scope="module", name="run")
-def fixture_run(tmp_path_factory: pytest.TempPathFactory) -> Produced:
-    return produce(tmp_path_factory.mktemp("operations"))
+def fixture_run(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster) -> Produced:
+    return produce(tmp_path_factory.mktemp("operations"), postgres)
 
 
 def test_the_docs_have_the_tables_this_test_reads() -> None:
