@@ -13,6 +13,7 @@ from tracker_bridge.mail.maildir_source import ensure_maildir
 from tracker_bridge.store.location import SYSTEMD_STATE_DIRECTORY, state_dir_report
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture
 
 
@@ -135,3 +136,27 @@ def test_a_state_directory_that_cannot_be_created_is_a_problem_with_its_fix(tmp_
         what == f"state directory {blocker / 'state'} does not exist, and {blocker} is not writable"
     )
     assert "store_path" in fix
+
+
+def test_check_opens_a_postgresql_store_and_asks_nothing_of_the_state_directory(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
+    """A PostgreSQL store (store_url) keeps nothing in the state directory: check opens the
+    database (migrating it, as the daemon would) instead of a SQLite file, and says so; a
+    database that cannot be reached is a ✗ line with its fix."""
+    ensure_maildir(tmp_path / "Maildir")
+    url = postgres.create_database("check")
+    with FakeTracker() as tracker, SmtpCapture() as smtp:
+        config = write_config(tmp_path, tracker, smtp)
+        text = config.read_text()
+        config.write_text(f'store_url = "{url}"\n' + text)
+        good = run_cli("check", "--config", str(config))
+        config.write_text(f'store_url = "{url}-missing"\n' + text)
+        bad = run_cli("check", "--config", str(config))
+    assert good.code == 0, good.out
+    assert f"  ✓ store {url} opens (PostgreSQL)" in good.out
+    assert "state directory" not in good.out
+    assert not (tmp_path / "state.sqlite3").exists()
+    assert bad.code == 1
+    assert f"  ✗ store {url}-missing: " in bad.out
+    assert "check store_url and store_password" in bad.out

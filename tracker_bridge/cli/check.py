@@ -35,6 +35,7 @@ from tracker_bridge.cli.common import (
 from tracker_bridge.cli.mailbox import AdminSession, imap_settings, smtp_probe
 from tracker_bridge.config import Settings, redacted_dump
 from tracker_bridge.foundation.clock import SystemClock
+from tracker_bridge.foundation.extras import require_extra
 from tracker_bridge.mail.tls import certificate_problem
 from tracker_bridge.regulation.calendar_horizon import EXTEND, calendar_horizon
 from tracker_bridge.runtime.wiring import secret_of
@@ -168,6 +169,8 @@ async def _telegram(settings: Settings) -> list[CheckLine]:
 
 
 async def _store(settings: Settings) -> list[CheckLine]:
+    if settings.store_url is not None:
+        return await asyncio.to_thread(_postgres_store, settings.store_url, settings)
     path = settings.store_path
     ok, what, fix = state_dir_report(path)
     if not ok or not path.parent.exists():
@@ -179,6 +182,20 @@ async def _store(settings: Settings) -> list[CheckLine]:
         fix = "make the directory exist and be writable by the service user"
         return [CheckLine(False, f"store {path}: {exc}", fix)]
     return [CheckLine(True, f"store {path} opens (schema version {version})")]
+
+
+def _postgres_store(url: str, settings: Settings) -> list[CheckLine]:
+    """A PostgreSQL store (store_url): it opens and is migrated; no state directory is used."""
+    require_extra("postgres", "a PostgreSQL store (store_url)")
+    from tracker_bridge.store.postgres import PostgresStore, redacted  # noqa: PLC0415
+
+    try:
+        with PostgresStore(url, password=secret_of(settings.store_password)):
+            pass
+    except Exception as exc:
+        fix = "check store_url and store_password, and that the server accepts this host"
+        return [CheckLine(False, f"store {redacted(url)}: {exc}", fix)]
+    return [CheckLine(True, f"store {redacted(url)} opens (PostgreSQL)")]
 
 
 def _calendar(settings: Settings, now: datetime) -> list[CheckLine]:

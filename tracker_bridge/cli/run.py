@@ -237,7 +237,8 @@ def main(args: argparse.Namespace) -> int:
     """Load the settings (a ConfigError goes up to the CLI: exit 78), run, report the end."""
     settings = settings_of(args)
     try:
-        prepare_state_dir(settings.store_path)
+        if settings.store_url is None:  # a PostgreSQL store keeps nothing in the state directory
+            prepare_state_dir(settings.store_path)
     except StateLocationError as exc:  # the host's setup: a restart would fail the same way
         sys.stderr.write(f"tracker-bridge: {exc}\n")
         return EX_CONFIG
