@@ -38,12 +38,22 @@ def test_replay_of_a_confirmation_shows_r15_and_changes_nothing(tmp_path: Path) 
         tracker.transition(issue.key, "start_progress")
         tracker.transition(issue.key, "send_to_testing")
         config = write_config(tmp_path, tracker, smtp)
+        ours = "tb-testing-1@support.example"  # our "awaiting testing" mail, in the thread map
         with SqliteStore(tmp_path / "state.sqlite3") as store:
             store.track(issue.key, "clinic-one", DOCTOR, msk("2026-03-02 11:00"))
+            store.remember_outgoing(ours, issue.key, msk("2026-03-02 11:00"))
         _, raw = email(
-            subject=f"Re: [{issue.key}] Не печатается рецепт", body="Проверено, ошибок нет."
+            subject=f"Re: [{issue.key}] Не печатается рецепт", body="Проверено, ошибок нет.",
+            in_reply_to=f"<{ours}>",
+        )  # fmt: skip
+        # issue 17: a confirmation counts in the request's thread, with the receiving server's
+        # DKIM/SPF pass for the sender's domain
+        passed = (
+            b"Authentication-Results: mx.support.example; dkim=pass header.d=clinic1.example;"
+            b" spf=pass smtp.mailfrom=doctor@clinic1.example\r\n"
         )
-        (tmp_path / "reply.eml").write_bytes(raw)
+        (tmp_path / "reply.eml").write_bytes(passed + raw)
+        (tmp_path / "spoofed.eml").write_bytes(raw)
         before_store, before_tracker = dump(tmp_path / "state.sqlite3"), tracker_state(tracker)
         result = run_cli(
             "replay",
@@ -54,6 +64,10 @@ def test_replay_of_a_confirmation_shows_r15_and_changes_nothing(tmp_path: Path) 
             "--now",
             NOW,
         )
+        spoofed = run_cli(
+            "replay", str(tmp_path / "spoofed.eml"), "--dry-run", "--config", str(config),
+            "--now", NOW,
+        )  # fmt: skip
         assert (dump(tmp_path / "state.sqlite3"), tracker_state(tracker)) == (
             before_store,
             before_tracker,
@@ -67,6 +81,10 @@ def test_replay_of_a_confirmation_shows_r15_and_changes_nothing(tmp_path: Path) 
     )
     assert f"  2. Transition\n     issue: {issue.key}\n     to: verified\n" in result.out
     assert smtp.messages == []
+    # the same words without the server's pass: as the daemon, a comment and support alerted
+    assert spoofed.code == 0, spoofed.err
+    assert "not authenticated (the mail carries no Authentication-Results header)" in spoofed.out
+    assert "to: verified" not in spoofed.out
 
 
 def test_offline_replay_of_a_new_request_asks_no_one_and_writes_no_store(tmp_path: Path) -> None:

@@ -4,9 +4,11 @@ Not a copy of the intake's steps but the intake's own code: the daemon decides t
 :class:`~tracker_bridge.service.intake.IntakeDecisions` (route (R2), the thread by the store's
 Message-ID
 map, then a ``[KEY]`` in the subject looked up in Tracker, the loop guard's counters, triage with
-the configured policy and calendar), and so does this, at ``now`` — then, instead of carrying
+the configured policy and calendar; the Sent folder for a reply to one of our mails the store
+forgot; the safety rules above triage), and so does this, at ``now`` — then, instead of carrying
 the actions out, it prints them. Nothing is written anywhere: the store is only read (and only if
-it exists), Tracker only asked, and ``--offline`` does not ask Tracker at all.
+it exists), Tracker only asked, the Sent folder only searched, and ``--offline`` asks neither
+Tracker nor the mail server.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from email.message import EmailMessage
 from pathlib import Path
 
 from tracker_bridge.cli.common import (
@@ -33,11 +36,13 @@ from tracker_bridge.cli.common import (
 )
 from tracker_bridge.config import Settings
 from tracker_bridge.foundation.clock import ManualClock
+from tracker_bridge.mail.errors import MailError
 from tracker_bridge.mail.parse import parse_message
+from tracker_bridge.mail.sent_folder import SentCopy, SentFolder
 from tracker_bridge.regulation.actions import Action
 from tracker_bridge.regulation.model import Attachment, Customer, InboundMail, IssueView
 from tracker_bridge.regulation.triage import Decision
-from tracker_bridge.runtime.wiring import intake_decisions
+from tracker_bridge.runtime.wiring import Overrides, intake_decisions, sent_folder
 from tracker_bridge.service.intake import Considered, IssueReader
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.store.protocol import Store
@@ -58,6 +63,29 @@ class _Offline:
 
     async def view(self, key: str) -> IssueView | None:
         return None
+
+
+class _SearchedSent:
+    """The daemon's Sent folder, only searched: a failure to read it is a note, not a stop."""
+
+    def __init__(self, folder: SentFolder, found: Lookup) -> None:
+        self._folder, self._found = folder, found
+
+    async def find(self, message_id: str) -> SentCopy | None:
+        try:
+            return await self._folder.find(message_id)
+        except MailError as exc:
+            self._found.notes.append(
+                f"the Sent folder could not be read ({exc}): a reply to one of our mails that "
+                "the store forgot is not threaded by its copy"
+            )
+            return None
+
+    async def keep(self, message: EmailMessage) -> None:
+        raise AssertionError("replay files nothing")  # the intake's decisions never keep
+
+    async def close(self) -> None:
+        await self._folder.close()
 
 
 async def consider(
@@ -83,7 +111,11 @@ async def consider(
                 issues = await ReadOnlyIssues.connect(gateway, settings, store)
             except Exception as exc:
                 found.notes.append(f"Tracker could not be asked ({exc}): treated as --offline")
-        decisions = intake_decisions(settings, known, ManualClock(now), issues)
+        sent: SentFolder | None = None
+        if not offline and (folder := sent_folder(settings, Overrides())) is not None:
+            stack.push_async_callback(folder.close)
+            sent = _SearchedSent(folder, found)
+        decisions = intake_decisions(settings, known, ManualClock(now), issues, sent=sent)
         key = decisions.thread_key(mail)
         if key and isinstance(issues, _Offline):
             found.notes.append(f"replies to {key} (store), but Tracker not asked")
@@ -93,9 +125,14 @@ async def consider(
             if isinstance(issues, _Offline):
                 raise
             found.notes.append(f"Tracker could not be asked ({exc}): treated as --offline")
-            decisions = intake_decisions(settings, known, ManualClock(now), _Offline())
+            decisions = intake_decisions(settings, known, ManualClock(now), _Offline(), sent=sent)
             considered = await decisions.decide(mail)
     found.issue = considered.issue
+    if considered.learned is not None:
+        found.notes.append(
+            f"replies to {considered.learned[1]}: the store forgot our mail "
+            f"{considered.learned[0]}, its copy in the Sent folder names the request"
+        )
     if considered.no_answer is not None:
         found.notes.append(f"no automatic answer to {mail.sender}: {considered.no_answer}")
     return considered, found

@@ -292,8 +292,9 @@ def _source(
     )
 
 
-def _sent_folder(settings: Settings, overrides: Overrides) -> SentFolder | None:
-    """Where copies of notifications are filed and looked up (``mail.keep_sent``)."""
+def sent_folder(settings: Settings, overrides: Overrides) -> SentFolder | None:
+    """Where copies of notifications are filed and looked up (``mail.keep_sent``): the
+    daemon's, and what ``replay`` searches."""
     mail = settings.mail
     if not mail.keep_sent:
         return None
@@ -715,7 +716,7 @@ async def open_bridge(
             ledger=TrackerCardLedger(gateway),
             paced=over.telegram_pacing,
         )
-        sent = _sent_folder(settings, over)
+        sent = sent_folder(settings, over)
         if sent is not None:
             stack.push_async_callback(sent.close)
         effects = Effects(
