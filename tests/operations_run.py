@@ -172,6 +172,17 @@ class _Day:
 
         return check
 
+    async def until_wall(self, done: Callable[[], bool], *, seconds: float) -> None:
+        """``done`` waits on real time (a parse's bound): the clock moves a second per 0.1 s,
+        so the loops still go round, scraped as they do."""
+        for _ in range(int(seconds / 0.1)):
+            if self._scraping(done)():
+                return
+            await asyncio.sleep(0.1)
+            self.world.clock.advance(1.0)
+        seen = sorted({str(e["event"]) for e in self.logs})
+        raise AssertionError(f"not done after {seconds:.0f} s of wall time; events: {seen}")
+
     async def until(self, done: Callable[[], bool], *, limit: float = 1800.0) -> None:
         try:
             await self.world.run_until(self._scraping(done), step=5.0, limit=limit)
@@ -386,14 +397,16 @@ async def _webhook_calls(day: _Day) -> None:
 
 
 async def _hostile_mail(day: _Day) -> None:
-    """Issue 17's guards: a mail whose parse blows its memory bound twice (mail.attempt_failed,
-    then mail.poison: quarantined unparsed), a robot past its daily cap of new requests
-    (mail.loop_cap), and a confirmation that does not show it comes from the confirmer
-    (mail.confirmation_unauthenticated)."""
+    """Issue 17's guards: a mail whose parse never ends (intake.parse_pending while the others
+    go on; mail.attempt_failed at its time bound, twice, then mail.poison: quarantined
+    unparsed), a robot past its daily cap of new requests (mail.loop_cap), and a confirmation
+    that does not show it comes from the confirmer (mail.confirmation_unauthenticated)."""
     world, tracker = day.world, day.world.tracker
     _, raw = email(when=world.clock.now(), subject="Результаты анализов", body="см. вложение")
-    day.dovecot.append("INBOX", b"X-Test-Balloon: yes\r\n" + raw)
-    await day.until(lambda: day.seen("mail.poison"))
+    # its parse never ends: each attempt is stopped at mail.limits.parse_timeout (10 s, the
+    # default, wall time); the mails behind it go on after the 2 s parse window
+    day.dovecot.append("INBOX", b"X-Test-Hang: yes\r\n" + raw)
+    await day.until_wall(lambda: day.seen("mail.poison"), seconds=60.0)
 
     for n in range(1, LOOP_CAP + 2):
         day.send(
