@@ -51,6 +51,7 @@ from tracker_bridge.mail.imap_source import ImapSource
 from tracker_bridge.observability.metrics import MetricsServer, serve_metrics
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.dovecot import Dovecot
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
@@ -218,6 +219,13 @@ async def _day(root: Path, dovecot: Dovecot) -> Produced:
         # the production defaults otherwise; the parser workers run the real parser, except on
         # a message marked to misbehave (no real input can make the bounded parser blow up)
         overrides = Overrides(imap_security="plain", parser=parse_or_misbehave)
+        # the store as an older version left it: an address suppressed for the SMTP *server's*
+        # refusal, lifted at start (suppression.lifted)
+        with SqliteStore(settings.store_path) as old:
+            old.mark_bounced(CHIEF, "554 5.7.1 Relay access denied", clock.now())
+        # Telegram down at the start: the daemon starts without it and connects it later
+        # (service.start_failed)
+        telegram.fail_next("getMe", 502)
         async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
             server = stack.enter_context(
                 serve_metrics(bridge.metrics, bridge.health, clock, port=0)

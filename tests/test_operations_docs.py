@@ -31,6 +31,9 @@ ROOT = Path(__file__).parent.parent
 OPERATIONS = ROOT / "docs" / "operations.md"
 CLI_DOC = ROOT / "docs" / "cli.md"
 README = ROOT / "README.md"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
+# the guides an operator reads: the names they give are checked against the run
+NAMING_DOCS = [OPERATIONS, CLI_DOC, CONFIGURATION, README]
 
 _ROW = re.compile(r"^\| `([^`]+)` \|(.*)$")
 _TICKED = re.compile(r"`([^`\n]+)`")
@@ -41,6 +44,10 @@ _FILE_LIKE = re.compile(
     r"\.(md|toml|sqlite3|lock|service|cred|yml|yaml|json|txt|py|eml|conf|org|ru|net|com)$"
 )
 _FENCED = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+_METRIC = re.compile(r"\btracker_bridge_[a-z_]+[a-z]")
+_SERIES_SUFFIX = re.compile(r"_(bucket|sum|count|created)$")
+# dotted Python names in prose (`settings.mail.imap`, `tracker_bridge.config`): not events
+_PYTHON_NAMES = {"settings", "tracker_bridge"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,19 @@ def test_the_docs_have_the_tables_this_test_reads() -> None:
 
 
 class TestMetrics:
+    @pytest.mark.parametrize("doc", NAMING_DOCS, ids=lambda p: p.name)
+    def test_every_metric_named_anywhere_in_the_docs_has_its_row(self, doc: Path) -> None:
+        """A metric named in prose or an example query is one of the table's (and so proven)."""
+        rows = {r.name for r in METRIC_ROWS}
+        named = {
+            _SERIES_SUFFIX.sub("", n) for n in _METRIC.findall(doc.read_text(encoding="utf-8"))
+        }
+        stray = sorted(n for n in named if n not in rows and f"{n}_total" not in rows)
+        assert not stray, (
+            f"{doc.relative_to(ROOT)} names {stray}, which docs/operations.md's ## Metrics "
+            "table does not list: add its row (the run then proves it), or fix the name."
+        )
+
     def test_every_documented_metric_is_produced(self, run: Produced) -> None:
         missing = [r.name for r in METRIC_ROWS if r.name not in run.produced_metrics]
         assert not missing, "\n".join(
@@ -196,23 +216,27 @@ class TestEvents:
             wrong
         )
 
-    def test_every_event_named_anywhere_in_the_doc_is_in_the_table(self) -> None:
+    @pytest.mark.parametrize("doc", NAMING_DOCS, ids=lambda p: p.name)
+    def test_every_event_named_anywhere_in_the_docs_is_in_the_table(self, doc: Path) -> None:
         """A `word.word` in backticks that is neither a setting nor a file is an event: it must
-        have its row (and so be proven by the run)."""
+        have its row in operations.md's table (and so be proven by the run) — whichever guide
+        names it (cli.md, configuration.md and the README too)."""
         documented = {r.name for r in EVENT_ROWS}
         named = {
             token
-            for token in _TICKED.findall(OPS)
+            for token in _TICKED.findall(doc.read_text(encoding="utf-8"))
             if _DOTTED.match(token)
             and not _FILE_LIKE.search(token)
             and token not in KEYS
-            and token.split(".")[0] not in HEALTHZ_KEYS
+            and not _is_section(token)
+            and token.split(".")[0] not in HEALTHZ_KEYS | _PYTHON_NAMES
         }
         stray = sorted(named - documented)
         assert not stray, (
-            f"docs/operations.md names {stray} in backticks; each is neither a setting "
-            "(tests/test_config_docs.py's keys) nor in the ### Events to search for table: add "
-            "a row for an event, or fix the setting's name."
+            f"{doc.relative_to(ROOT)} names {stray} in backticks; each is neither a setting "
+            "(tests/test_config_docs.py's keys) nor in docs/operations.md's ### Events to search "
+            "for table: add a row for an event (and make tests/operations_run.py provoke it), or "
+            "fix the setting's name."
         )
 
 
