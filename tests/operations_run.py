@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import json
 import sqlite3
+import threading
 import urllib.request
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
@@ -43,14 +44,18 @@ from tests.e2e.harness import (
 )
 from tests.e2e.harness import _install_triggers as install_triggers
 from tests.mail.conftest import start_dovecot
+from tests.reliability.support import write_config
 from tracker_bridge.cli.run import StandbyPhase
-from tracker_bridge.config import Settings
+from tracker_bridge.config import Settings, load_settings
+from tracker_bridge.config.reread import Reread
 from tracker_bridge.foundation import retry
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.imap_source import ImapSource
+from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.observability.metrics import MetricsServer, serve_metrics
 from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.service.stall_guard import STALL_LIMIT
 from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.testing.dovecot import Dovecot
 from tracker_bridge.testing.fake_telegram import FakeTelegram
@@ -122,6 +127,8 @@ def produce(root: Path, postgres: PostgresCluster) -> Produced:
     try:
         with retry.testing():
             produced = asyncio.run(_day(root, dovecot))
+            (root / "caps").mkdir()
+            asyncio.run(_caps(root / "caps", produced))
             (root / "pair").mkdir()
             asyncio.run(_pair(root / "pair", postgres.create_database("ops"), produced))
             return produced
@@ -132,14 +139,17 @@ def produce(root: Path, postgres: PostgresCluster) -> Produced:
 @dataclass
 class _Day:
     world: World
-    dovecot: Dovecot
+    dovecot: Dovecot | None  # None: the world's Maildir
     server: MetricsServer
     produced: Produced
     logs: list[MutableMapping[str, Any]]
 
     def send(self, **kwargs: Any) -> str:
         message_id, raw = email(when=self.world.clock.now(), **kwargs)
-        self.dovecot.append("INBOX", raw)
+        if self.dovecot is None:
+            self.world.deliver(raw)
+        else:
+            self.dovecot.append("INBOX", raw)
         return message_id
 
     def seen(self, event: str) -> bool:
@@ -358,12 +368,12 @@ async def _scenes(day: _Day) -> None:
 
     # The mail server dies during IDLE and comes back: the IDLE is interrupted, the fetch
     # reconnects with backoff (imap.reconnecting), and the intake is healthy again.
-    source = world.bridge.source
-    assert isinstance(source, ImapSource)
+    source, dovecot = world.bridge.source, day.dovecot
+    assert isinstance(source, ImapSource) and dovecot is not None
     await day.until(lambda: source.idling)
-    day.dovecot.stop(kill=True)
+    dovecot.stop(kill=True)
     await day.until(lambda: day.seen("imap.reconnecting"))
-    day.dovecot.start()
+    dovecot.start()
     mark = world.clock.now()
     await day.until(
         lambda: (
@@ -413,6 +423,7 @@ async def _hostile_mail(day: _Day) -> None:
     _, raw = email(when=world.clock.now(), subject="Результаты анализов", body="см. вложение")
     # its parse never ends: each attempt is stopped at mail.limits.parse_timeout (10 s, the
     # default, wall time); the mails behind it go on after the 2 s parse window
+    assert day.dovecot is not None
     day.dovecot.append("INBOX", b"X-Test-Hang: yes\r\n" + raw)
     await day.until_wall(lambda: day.seen("mail.poison"), seconds=60.0)
 
@@ -504,13 +515,152 @@ def _mail_about(day: _Day, key: str, subject_part: str, to: str = DOCTOR) -> Any
     )  # fmt: skip
 
 
+# the caps of the run of its own (counts, not times: lowered to show each with a few mails)
+ANSWERS_PER_SENDER, ANSWERS_PER_DOMAIN, REQUESTS_PER_DOMAIN = 2, 3, 5
+NURSE, SURGEON, RECEPTION = (f"{who}@clinic1.example" for who in ("nurse", "surgeon", "reception"))
+
+
+async def _caps(root: Path, produced: Produced) -> None:
+    """A daemon of its own, loaded from a TOML file as ``run`` loads it (so an inline secret is
+    read again when the file changes), with Maildir intake and the answer and domain caps
+    lowered: the loop caps the day does not meet (issue 17.4), the token rotated in the file
+    (18.3), an action an older version settled for good reopened (18), and a mail whose
+    handling keeps the event loop busy past the stall guard's production limit (17.2)."""
+    clock = ManualClock(msk("2026-03-02 11:00"))
+    with contextlib.ExitStack() as stack, capture_logs() as logs:
+        tracker = stack.enter_context(FakeTracker(clock=clock))
+        smtp = stack.enter_context(SmtpCapture())
+        config = write_config(root, tracker, smtp)
+        with config.open("a", encoding="utf-8") as file:
+            file.write(
+                f"[mail.limits]\nanswers_per_domain = {ANSWERS_PER_DOMAIN}\n"
+                f"requests_per_domain = {REQUESTS_PER_DOMAIN}\n"
+                f"[regulation]\nauto_answers_per_day = {ANSWERS_PER_SENDER}\n"
+            )
+        settings = load_settings(config, environ={})
+        overrides = Overrides(parser=parse_or_misbehave, reread=Reread.of(config, {}))
+        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
+            server = stack.enter_context(
+                serve_metrics(bridge.metrics, bridge.health, clock, port=0)
+            )
+            task = asyncio.create_task(bridge.daemon.run())
+            world = World(clock, tracker, smtp, None, bridge, root / "Maildir", task)
+            day = _Day(world, None, server, produced, logs)
+            try:
+                await _cap_scenes(day)
+                await _reopened(day)
+                await _rotated_token(day, config)
+                await _stalled(day)
+                produced.scrape(server)
+            finally:
+                bridge.daemon.stop()
+                await asyncio.wait_for(task, 30)
+        produced.log(logs)
+    for event in ("mail.stalled", "effect.reopened", "config.secret_reread"):
+        assert event in produced.events, (event, sorted(produced.events))
+
+
+async def _cap_scenes(day: _Day) -> None:
+    """One day's mail from one clinic, each mail handled (and its answer sent) before the next:
+    the doctor's third request gets no answer (answers_per_sender: 2 answered today), a
+    colleague's after the domain got 3 answers none either (answers_per_domain), and the
+    request after the domain's fifth is quarantined (requests_per_domain)."""
+    world = day.world
+    senders = [DOCTOR] * 3 + [NURSE, SURGEON, RECEPTION]
+    for n, sender in enumerate(senders, start=1):
+        handled = day.outcome("created") + day.outcome("quarantined")
+        day.send(subject=f"Вопрос {n}: не открывается отчёт", body="Логин: ivanova", sender=sender)
+        await day.until(
+            lambda h=handled: (  # type: ignore[misc]
+                day.outcome("created") + day.outcome("quarantined") > h
+                and not world.bridge.outbox.backlog()
+            )
+        )
+    for cap in ("answers_per_sender", "answers_per_domain", "requests_per_domain"):
+        assert day.sample("tracker_bridge_loop_caps_total", cap=cap) >= 1, cap
+    assert len(world.mails_to(DOCTOR)) == ANSWERS_PER_SENDER
+
+
+async def _reopened(day: _Day) -> None:
+    """A comment an older version settled as failed for good on a refused token (its journal
+    row marked so, as that version wrote it): the new version tries it again at the mail's
+    next round (effect.reopened), and once the token works it is made."""
+    world, tracker = day.world, day.world.tracker
+    route = "POST /v2/issues/SUP-1/comments"
+    tracker.fail_next(route, 401, times=1000)
+    commented = day.outcome("commented")
+    day.send(subject="Re: [SUP-1] Вопрос 1", body="Отчёт за март.", sender=DOCTOR)
+    await day.until(lambda: _failed_on_401(world.bridge) > 0)
+    with contextlib.closing(sqlite3.connect(world.bridge.settings.store_path)) as db, db:
+        db.execute(
+            "UPDATE journal SET permanent = 1 WHERE state = 'failed' AND issue_key = 'SUP-1'"
+            " AND last_error LIKE '%401%'"
+        )
+    await day.until(lambda: day.seen("effect.reopened"))
+    tracker.clear_faults()
+    await day.until(lambda: day.outcome("commented") > commented)
+
+
+def _failed_on_401(bridge: Bridge) -> int:
+    with contextlib.closing(sqlite3.connect(bridge.settings.store_path)) as db:
+        row = db.execute(
+            "SELECT count(*) FROM journal WHERE state = 'failed' AND issue_key = 'SUP-1'"
+            " AND last_error LIKE '%401%'"
+        ).fetchone()
+    return int(row[0])
+
+
+async def _rotated_token(day: _Day, config: Path) -> None:
+    """The Tracker token is changed in the TOML file while the daemon runs: caught half-written,
+    the file keeps the token in use (config.reread_failed); complete, its new token is used
+    (config.secret_reread) — no restart."""
+    world, tracker = day.world, day.world.tracker
+    text = config.read_text(encoding="utf-8")  # noqa: ASYNC240 (a small file; a test)
+    config.write_text(text[: len(text) // 2], encoding="utf-8")  # noqa: ASYNC240
+    await day.until(lambda: day.seen("config.reread_failed"))
+    rotated = "a-rotated-token-for-the-operations-run"
+    tracker.rotate_token(rotated)
+    token = next(line for line in text.splitlines() if line.startswith("tracker_token = "))
+    rotated_text = text.replace(token, f'tracker_token = "{rotated}"')
+    config.write_text(rotated_text, encoding="utf-8")  # noqa: ASYNC240
+    await day.until(lambda: day.seen("config.secret_reread"))
+    mark = world.clock.now()
+    await day.until(
+        lambda: (
+            (world.bridge.health.check(world.clock.now()).details["tracker_sync"].last_beat or mark)
+            > mark
+        )
+    )
+
+
+async def _stalled(day: _Day) -> None:
+    """A mail whose handling keeps the event loop busy past the stall guard's limit (its
+    sender's first strip blocks, STALL_LIMIT + 5 s of wall time): the guard's thread reports it
+    (mail.stalled) while the loop cannot; the handling then ends and the mail is handled."""
+    handled = sum(day.outcome(o) for o in ("created", "quarantined", "commented", "ignored"))
+    _, raw = email(when=day.world.clock.now(), subject="Медленная обработка", body="Текст",
+                   sender=NURSE)  # fmt: skip
+    stall = f"X-Test-Stall-Seconds: {STALL_LIMIT + 5:.0f}\r\n".encode()
+    day.world.deliver(stall + raw)
+    await day.until_wall(
+        lambda: (
+            day.seen("mail.stalled")
+            and sum(day.outcome(o) for o in ("created", "quarantined", "commented", "ignored"))
+            > handled
+        ),
+        seconds=120.0,
+    )
+
+
 async def _pair(root: Path, url: str, produced: Produced) -> None:
     """Two daemons on one PostgreSQL store (issue 13.5), each on its own clock: B waits as the
     standby (leadership.standby; its endpoint serves role standby) while A leads
     (leadership.acquired). A falls silent — its clock stands still, so it renews nothing — and
     its lease has run out (renewed_at set back by the lease, as the server's clock would have
-    moved): B ends A's connection (leadership.lease_expired) and leads; A, at its next renewal,
-    finds itself fenced (leadership.lost; role fenced) and stops."""
+    moved): B ends A's connection (leadership.lease_expired) and leads. A was in the middle of an
+    email meanwhile (held by the SMTP server at RCPT, as a pause would hold it): let go, it is
+    refused right before the final "." (notification.fenced; leadership.lost; role fenced) and
+    stops."""
     clock_a, clock_b = ManualClock(msk("2026-03-02 11:00")), ManualClock(msk("2026-03-02 11:00"))
     with contextlib.ExitStack() as stack, capture_logs() as logs:
         tracker = stack.enter_context(FakeTracker(clock=clock_a))
@@ -529,10 +679,28 @@ async def _pair(root: Path, url: str, produced: Produced) -> None:
             produced.scrape_url(f"http://127.0.0.1:{b_port}")
             assert a.leadership is not None
             lease = a.leadership.lease
+            in_rcpt, let_go = threading.Event(), threading.Event()
+
+            def hold(address: str) -> None:  # A's conversation, held until B leads
+                in_rcpt.set()
+                let_go.wait(60)
+
+            smtp.on_rcpt = hold
+            _, raw = email(when=clock_a.now(), subject="Не печатается талон", body="Логин: ivanova")
+            deliver(root / "Maildir", raw, at=clock_a.now())
+            for _ in range(600):  # A takes the mail and sends its acknowledgement
+                if in_rcpt.is_set():
+                    break
+                clock_a.advance(1.0)
+                await asyncio.sleep(0.05)
+            assert in_rcpt.is_set(), sorted({str(e["event"]) for e in logs})
             await asyncio.to_thread(_expire_lease, url, lease.lease)
             while not opened.done():
                 clock_b.advance(lease.check_interval.total_seconds())
                 await asyncio.sleep(0.05)
+            smtp.on_rcpt = None
+            let_go.set()  # A's email goes on to its final "."
+            await _eventually(lambda: any(e["event"] == "notification.fenced" for e in logs))
             await standby.end()
             while not task_a.done():  # A's next renewal is a third of the lease away
                 clock_a.advance(lease.lease.total_seconds() / 3)
@@ -540,7 +708,12 @@ async def _pair(root: Path, url: str, produced: Produced) -> None:
             produced.scrape(server_a)
             await task_b
         produced.log(logs)
-    for event in ("leadership.acquired", "leadership.lease_expired", "leadership.lost"):
+    for event in (
+        "leadership.acquired",
+        "leadership.lease_expired",
+        "leadership.lost",
+        "notification.fenced",
+    ):
         assert event in produced.events, (event, sorted(produced.events))
 
 

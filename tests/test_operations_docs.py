@@ -41,7 +41,7 @@ _COMMAND = re.compile(r"tracker-bridge ([a-z][a-z-]+)")
 _DOTTED = re.compile(r"^[a-z_]+(?:\[\])?(?:\.[a-z_]+)+$")
 # file names and host names in backticks are neither settings nor events
 _FILE_LIKE = re.compile(
-    r"\.(md|toml|sqlite3|lock|service|cred|yml|yaml|json|txt|py|eml|conf|org|ru|net|com)$"
+    r"\.(md|toml|sqlite3|lock|service|cred|yml|yaml|json|txt|py|eml|conf|org|ru|net|com|uk)$"
 )
 _FENCED = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
 _METRIC = re.compile(r"\btracker_bridge_[a-z_]+[a-z]")
