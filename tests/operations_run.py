@@ -417,7 +417,8 @@ async def _webhook_calls(day: _Day) -> None:
 async def _hostile_mail(day: _Day) -> None:
     """Issue 17's guards: a mail whose parse never ends (intake.parse_pending while the others
     go on; mail.attempt_failed at its time bound, twice, then mail.poison: quarantined
-    unparsed), a robot past its daily cap of new requests (mail.loop_cap), and a confirmation
+    unparsed), a robot past its daily cap of new requests (mail.loop_cap; its alert, forgotten
+    by the database, not posted twice: telegram.already_posted), and a confirmation
     that does not show it comes from the confirmer (mail.confirmation_unauthenticated)."""
     world, tracker = day.world, day.world.tracker
     _, raw = email(when=world.clock.now(), subject="Результаты анализов", body="см. вложение")
@@ -432,6 +433,13 @@ async def _hostile_mail(day: _Day) -> None:
             subject=f"Анализатор {n}: ошибка калибровки", body="Код 17", sender=LAB.format(n=n)
         )
     await day.until(lambda: day.seen("mail.loop_cap"))
+    # the database forgets the cap's alert, as restoring an older backup would: the robot's
+    # next mail makes the same alert, found by its record in the Sent folder and not posted
+    # again (telegram.already_posted)
+    await day.until(lambda: _journal_state(world.bridge, _CAP_ALERT) == "done")
+    _forget(world.bridge, ("DELETE FROM journal WHERE key LIKE ?", (_CAP_ALERT,)))
+    day.send(subject="Анализатор 9: ошибка калибровки", body="Код 17", sender=LAB.format(n=9))
+    await day.until(lambda: day.seen("telegram.already_posted"))
 
     day.send(subject="Не сохраняется шаблон осмотра", body="Логин: ivanova", cc=CHIEF)
     await day.until(lambda: _key(day, "Не сохраняется шаблон осмотра") is not None)
@@ -491,6 +499,15 @@ async def _lost_state(day: _Day) -> None:
         in_reply_to=str(ack["Message-ID"]),
     )  # fmt: skip
     await day.until(lambda: day.seen("mail.thread_from_sent"))
+
+
+_CAP_ALERT = "alert::loop_cap:requests_per_sender:%"
+
+
+def _journal_state(bridge: Bridge, key_like: str) -> str | None:
+    with contextlib.closing(sqlite3.connect(bridge.settings.store_path)) as db:
+        row = db.execute("SELECT state FROM journal WHERE key LIKE ?", (key_like,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _forget(bridge: Bridge, *statements: tuple[str, tuple[object, ...]]) -> None:
