@@ -240,3 +240,17 @@ class TestRedaction:
         assert BOT_TOKEN not in text
         with pytest.raises(json.JSONDecodeError):
             json.loads(text)
+
+
+def test_the_console_on_a_terminal_writes_no_control_characters() -> None:
+    """The console renderer uses no colour codes: commands write through safe_output, which
+    escapes control characters, so colours showed as "\\x1b[2m…" on every line of `make demo`."""
+    from tracker_bridge.cli.terminal import safe_output
+
+    tty = Tty()
+    with safe_output():
+        configure_logging(stream=tty)
+        structlog.get_logger("t").warning("mail.quarantined", sender="a@b.example")
+    text = tty.getvalue()
+    assert "mail.quarantined" in text and "a@b.example" in text
+    assert "\x1b" not in text and "\\x1b" not in text

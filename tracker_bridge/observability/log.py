@@ -173,7 +173,10 @@ def _renderer(as_json: bool) -> Processor:
     if as_json:
         # Cyrillic stays readable in journalctl; one object per line.
         return structlog.processors.JSONRenderer(serializer=_dumps)
-    return structlog.dev.ConsoleRenderer()
+    # No colours: every command writes through cli.terminal.safe_output, which shows each control
+    # character as a visible escape so mail text cannot drive the terminal — colour codes would
+    # reach the operator as "\x1b[2m…" garbage on every line (they did, from issue 17 on).
+    return structlog.dev.ConsoleRenderer(colors=False)
 
 
 def _dumps(obj: Any, **kwargs: Any) -> str:
