@@ -29,10 +29,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from imapclient import IMAPClient
+
+from tracker_bridge.testing.lifecycle import StartedServer
 
 __all__ = ["Dovecot", "DovecotMissingError", "MailAccount"]
 
@@ -119,7 +119,7 @@ class MailAccount:
             imap.create_folder(folder)
 
 
-class Dovecot:
+class Dovecot(StartedServer):
     """A private Dovecot instance: ``with Dovecot() as dc: dc.append("INBOX", raw)``.
 
     ``capabilities`` replaces the advertised IMAP capability list (e.g. one without IDLE and
@@ -236,22 +236,6 @@ class Dovecot:
         """Stop and remove the temp dir."""
         self.stop(kill=True)
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- internals ------------------------------------------------------------------------
     def _account(self, user: str) -> MailAccount:

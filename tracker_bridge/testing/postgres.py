@@ -19,8 +19,9 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from tracker_bridge.testing.lifecycle import StartedServer
 
 __all__ = ["PostgresCluster", "PostgresMissingError", "find_binary"]
 
@@ -47,7 +48,7 @@ def find_binary(name: str) -> str | None:
     return str(candidates[-1]) if candidates else None
 
 
-class PostgresCluster:
+class PostgresCluster(StartedServer):
     """One throwaway cluster; :meth:`create_database` gives each test its own database."""
 
     host = "127.0.0.1"
@@ -113,20 +114,6 @@ class PostgresCluster:
         with contextlib.suppress(subprocess.CalledProcessError, OSError):
             self.stop(mode="immediate")
         shutil.rmtree(self._dir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
 
     def log_tail(self, lines: int = 30) -> str:
         path = self._dir / "server.log"
