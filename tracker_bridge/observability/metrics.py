@@ -17,13 +17,11 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
-import threading
 from collections.abc import Mapping
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -35,6 +33,7 @@ from prometheus_client import (
 
 from tracker_bridge import __version__
 from tracker_bridge.foundation.clock import Clock
+from tracker_bridge.foundation.serving import ServingThread
 from tracker_bridge.observability.health import Health
 from tracker_bridge.regulation.sla import ClockKind, ClockState
 
@@ -206,52 +205,8 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-class MetricsServer:
+class MetricsServer(ServingThread):
     """A running ``/metrics`` + ``/healthz`` server; stop it (or use ``with``) to free the port."""
-
-    def __init__(self, httpd: ThreadingHTTPServer) -> None:
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="metrics-server",
-            daemon=True,
-        )
-        self._thread.start()
-        self._stopped = False
-
-    @property
-    def host(self) -> str:
-        return str(self._httpd.server_address[0])
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
-
-    def stop(self) -> None:
-        """Stop serving, wait for the thread, and close the listening socket."""
-        if self._stopped:
-            return
-        self._stopped = True
-        self._httpd.shutdown()
-        self._thread.join(timeout=5)
-        self._httpd.server_close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def serve_metrics(
@@ -268,7 +223,9 @@ def serve_metrics(
     """
     address, family = _loopback(host)
     handler = _handler_class(metrics, health, clock)
-    return MetricsServer(_server_class(family)((address, port), handler))
+    server = MetricsServer(_server_class(family)((address, port), handler), name="metrics-server")
+    server.start()
+    return server
 
 
 def _loopback(host: str) -> tuple[str, socket.AddressFamily]:

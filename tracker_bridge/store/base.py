@@ -8,16 +8,15 @@ to one journal entry atomically); the journal's state machine itself is the pure
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
-from typing import Self
 
+from tracker_bridge.foundation.closing import Closing
 from tracker_bridge.store.journal import Change, begin, mark_done, mark_failed
 from tracker_bridge.store.records import JournalEntry
 
 __all__ = ["StoreBase"]
 
 
-class StoreBase:
+class StoreBase(Closing):
     """Context manager and ``journal_begin/done/failed`` on top of ``close`` and ``_change``."""
 
     def close(self) -> None:
@@ -30,15 +29,6 @@ class StoreBase:
     async def flushed(self) -> None:
         """Every durable write of this store is on disk when its call returns: nothing to
         wait for (:class:`~tracker_bridge.store.sqlite.SqliteStore` in group commit waits)."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
-        self.close()
 
     def journal_begin(
         self, key: str, kind: str, issue: str | None, payload: str, at: datetime

@@ -24,9 +24,8 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
+from tracker_bridge.foundation.closing import Closing
 from tracker_bridge.store.records import StoreError, to_text
 
 __all__ = [
@@ -89,19 +88,13 @@ def lock_path_for(store_path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name + ".lock")
 
 
-class HeldLock:
+class HeldLock(Closing):
     """A claim released by :meth:`release`, also on leaving a ``with`` block."""
 
     def release(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    def close(self) -> None:
         self.release()
 
 

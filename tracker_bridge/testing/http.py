@@ -1,18 +1,21 @@
 """Serve a stdlib HTTP handler on 127.0.0.1 from a background thread (httpx ``serve_in_thread``).
 
-The fakes run in their own thread because the clients they stand in for may be synchronous
-(yandex-tracker-client): a server on the caller's event loop would deadlock the first time a test
-calls the client directly. Port 0 lets the OS pick a free port.
+The thread and its stop are :class:`~tracker_bridge.foundation.serving.ServingThread`'s (the
+metrics endpoint's too); this adds the test servers' listener. Port 0 lets the OS pick a free
+port.
 """
 
 from __future__ import annotations
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
+
+from tracker_bridge.foundation.closing import StartStop
+from tracker_bridge.foundation.serving import ServingThread
 
 __all__ = ["Lifecycle", "ThreadedServer"]
+
+Lifecycle = StartStop
+"""``with thing:`` means ``start()`` then, whatever happens, ``stop()``."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -23,63 +26,8 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
 
-class Lifecycle:
-    """``with thing:`` means ``start()`` then, whatever happens, ``stop()``."""
-
-    def start(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        raise NotImplementedError
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class ThreadedServer(Lifecycle):
+class ThreadedServer(ServingThread):
     """``with ThreadedServer(Handler) as server: server.url`` — started, and always stopped."""
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
-        self._server = _Server((host, 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{handler.__name__}-server",
-            daemon=True,
-        )
-        self._started = False
-
-    @property
-    def httpd(self) -> ThreadingHTTPServer:
-        return self._server
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        if not self._started:
-            self._thread.start()
-            self._started = True
-
-    def stop(self) -> None:
-        # shutdown() stops serve_forever; server_close() releases the socket, which pytest's
-        # warnings-as-errors would otherwise report as an unclosed resource.
-        if self._started:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._started = False
-        self._server.server_close()
+        super().__init__(_Server((host, 0), handler), name=f"{handler.__name__}-server")

@@ -18,8 +18,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
-from typing import Self
+
+from tracker_bridge.foundation.closing import Closing
 
 __all__ = ["IdleGate"]
 
@@ -27,7 +27,7 @@ IDLE_COMMAND = b" IDLE\r\n"
 COALESCE_FOR = 0.5  # how long the answer to a gated IDLE is gathered before it is relayed
 
 
-class IdleGate:
+class IdleGate(Closing):
     """``with IdleGate(host, port, inject, at=(1,)) as gate:`` — connect clients to gate.port."""
 
     def __init__(
@@ -62,17 +62,6 @@ class IdleGate:
             sock.close()
         for thread in self._threads:
             thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _spawn(self, target: Callable[..., None], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True, name="idle-gate")

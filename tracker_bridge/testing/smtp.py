@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tracker_bridge.foundation.closing import StartStop
 
 __all__ = ["Received", "SmtpCapture", "TlsMode", "free_port", "make_self_signed_cert"]
 
@@ -126,7 +127,7 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
-class SmtpCapture:
+class SmtpCapture(StartStop):
     """An SMTP server on a free loopback port that records every message it accepts."""
 
     def __init__(
@@ -211,22 +212,6 @@ class SmtpCapture:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> Self:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- called from the server thread ----------------------------------------------------
     def _authenticate(
