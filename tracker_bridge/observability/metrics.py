@@ -17,17 +17,18 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_PORT",
     "MESSAGE_OUTCOMES",
     "SYSTEMS",
+    "MetricFamilies",
     "Metrics",
     "MetricsServer",
     "serve_metrics",
@@ -69,104 +71,112 @@ LOOP_CAPS = (
 ROLES = ("active", "standby", "fenced")
 
 
+_Labelled = TypeVar("_Labelled", Counter, Gauge)
+
+
+class MetricFamilies:
+    """Makes the metrics named ``<prefix>_<name>`` on one registry (the daemon's, the webhook's).
+
+    A labelled metric given its ``known`` label values starts with each of them at 0, so that
+    rate() and increase() see the first event.
+    """
+
+    def __init__(self, registry: CollectorRegistry, prefix: str) -> None:
+        self.registry = registry
+        self.prefix = prefix
+
+    def counter(self, name: str, doc: str, *labels: str, known: Iterable[str] = ()) -> Counter:
+        return self._start(Counter(self._name(name), doc, labels, registry=self.registry), known)
+
+    def gauge(self, name: str, doc: str, *labels: str, known: Iterable[str] = ()) -> Gauge:
+        return self._start(Gauge(self._name(name), doc, labels, registry=self.registry), known)
+
+    def histogram(self, name: str, doc: str, buckets: Sequence[float]) -> Histogram:
+        return Histogram(self._name(name), doc, buckets=buckets, registry=self.registry)
+
+    def _name(self, name: str) -> str:
+        return f"{self.prefix}_{name}"
+
+    @staticmethod
+    def _start(metric: _Labelled, known: Iterable[str]) -> _Labelled:
+        for value in known:
+            metric.labels(value)
+        return metric
+
+
 class Metrics:
     """Every metric the daemon exports; the attributes are prometheus_client objects."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True) if registry is None else registry
-        r = self.registry
-        self.messages = Counter(
-            f"{PREFIX}_messages", "Inbound mails handled, by outcome.", ["outcome"], registry=r
+        m = MetricFamilies(self.registry, PREFIX)
+        self.messages = m.counter(
+            "messages", "Inbound mails handled, by outcome.", "outcome", known=MESSAGE_OUTCOMES
         )
-        self.issues_created = Counter(
-            f"{PREFIX}_issues_created", "Tracker issues created from requests.", registry=r
+        self.issues_created = m.counter("issues_created", "Tracker issues created from requests.")
+        self.actions = m.counter(
+            "actions", "Side effects run, by kind and outcome.", "kind", "outcome"
         )
-        self.actions = Counter(
-            f"{PREFIX}_actions", "Side effects run, by kind and outcome.", ["kind", "outcome"],
-            registry=r,
-        )  # fmt: skip
-        self.retries = Counter(
-            f"{PREFIX}_retries", "Retried calls to an external system.", ["system"], registry=r
+        self.retries = m.counter(
+            "retries", "Retried calls to an external system.", "system", known=SYSTEMS
         )
-        self.clocks = Gauge(
-            f"{PREFIX}_clocks", "Open SLA clocks, by kind and state.", ["kind", "state"], registry=r
-        )
-        self.breaches = Counter(
-            f"{PREFIX}_breaches", "SLA deadlines missed, by clock kind.", ["kind"], registry=r
-        )
-        self.last_contact = Gauge(
-            f"{PREFIX}_last_success_timestamp_seconds",
+        self.clocks = m.gauge("clocks", "Open SLA clocks, by kind and state.", "kind", "state")
+        self.breaches = m.counter("breaches", "SLA deadlines missed, by clock kind.", "kind")
+        self.last_contact = m.gauge(
+            "last_success_timestamp_seconds",
             "Unix time of the last successful exchange with an external system.",
-            ["system"],
-            registry=r,
+            "system",
         )
-        self.loop_lag = Gauge(
-            f"{PREFIX}_loop_lag_seconds",
+        self.loop_lag = m.gauge(
+            "loop_lag_seconds",
             "How late a loop's last pass started compared with when it was due.",
-            ["loop"],
-            registry=r,
+            "loop",
         )
-        self.notifications = Counter(
-            f"{PREFIX}_notifications",
+        self.notifications = m.counter(
+            "notifications",
             "Notification emails settled by the outbox, by outcome (sent, failed).",
-            ["outcome"],
-            registry=r,
+            "outcome",
+            known=NOTIFICATION_OUTCOMES,
         )
-        self.outbox_pending = Gauge(
-            f"{PREFIX}_outbox_pending",
-            "Notification emails queued and not yet sent.",
-            registry=r,
+        self.outbox_pending = m.gauge(
+            "outbox_pending", "Notification emails queued and not yet sent."
         )
-        for outcome in NOTIFICATION_OUTCOMES:
-            self.notifications.labels(outcome=outcome)
-        self.loop_caps = Counter(
-            f"{PREFIX}_loop_caps",
+        self.loop_caps = m.counter(
+            "loop_caps",
             "Mails that met a daily loop cap (a suspected mail loop), by cap.",
-            ["cap"],
-            registry=r,
+            "cap",
+            known=LOOP_CAPS,
         )
-        for cap in LOOP_CAPS:
-            self.loop_caps.labels(cap=cap)
-        self.calendar_days_left = Gauge(
-            f"{PREFIX}_calendar_data_days_left",
+        self.calendar_days_left = m.gauge(
+            "calendar_data_days_left",
             "Days until the production calendar's data ends (negative once it has).",
-            registry=r,
         )
-        self.dependency_up = Gauge(
-            f"{PREFIX}_dependency_up",
+        self.dependency_up = m.gauge(
+            "dependency_up",
             "1 while an outside system (or the state disk) answers, 0 during an outage.",
-            ["system"],
-            registry=r,
-        )
-        self.backlog = Gauge(
-            f"{PREFIX}_backlog",
-            "Work waiting for a loop (mail kept in hand, queued notifications, due rules).",
-            ["loop"],
-            registry=r,
-        )
-        self.oldest_waiting = Gauge(
-            f"{PREFIX}_oldest_waiting_seconds",
-            "Age of the oldest item waiting for a loop (0 when none waits).",
-            ["loop"],
-            registry=r,
+            "system",
         )
         for system in OUTAGE_SYSTEMS:
             self.dependency_up.labels(system=system).set(1)
-        for loop in LOOPS:
-            self.backlog.labels(loop=loop).set(0)
-            self.oldest_waiting.labels(loop=loop).set(0)
-        self.role = Gauge(
-            f"{PREFIX}_role",
+        self.backlog = m.gauge(
+            "backlog",
+            "Work waiting for a loop (mail kept in hand, queued notifications, due rules).",
+            "loop",
+            known=LOOPS,
+        )
+        self.oldest_waiting = m.gauge(
+            "oldest_waiting_seconds",
+            "Age of the oldest item waiting for a loop (0 when none waits).",
+            "loop",
+            known=LOOPS,
+        )
+        self.role = m.gauge(
+            "role",
             "1 for the role this instance holds: active (the leader), standby, fenced.",
-            ["role"],
-            registry=r,
+            "role",
         )
         self.set_role("active")
-        for outcome in MESSAGE_OUTCOMES:
-            self.messages.labels(outcome=outcome)
-        for system in SYSTEMS:
-            self.retries.labels(system=system)
-        info = Gauge(f"{PREFIX}_build_info", "The running version.", ["version"], registry=r)
+        info = m.gauge("build_info", "The running version.", "version")
         info.labels(version=__version__).set(1)
         self.set_clocks({})
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+
+from tracker_bridge.observability.metrics import MetricFamilies
 
 __all__ = ["CALL_OUTCOMES", "READ_OUTCOMES", "WebhookMetrics"]
 
@@ -25,38 +27,29 @@ class WebhookMetrics:
     """Arrivals, their lag, the reads they cost, and the changes only polling found."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        r = registry
-        self.calls = Counter(
-            f"{PREFIX}_calls", "Trigger webhook calls, by outcome.", ["outcome"], registry=r
+        m = MetricFamilies(registry, PREFIX)
+        self.calls = m.counter(
+            "calls", "Trigger webhook calls, by outcome.", "outcome", known=CALL_OUTCOMES
         )
-        self.reads = Counter(
-            f"{PREFIX}_reads",
+        self.reads = m.counter(
+            "reads",
             "Issue reads the webhook scheduled, by what they found.",
-            ["outcome"],
-            registry=r,
+            "outcome",
+            known=READ_OUTCOMES,
         )
-        self.lag = Histogram(
-            f"{PREFIX}_lag_seconds",
+        self.lag = m.histogram(
+            "lag_seconds",
             "From the issue's change in Tracker to the webhook call about it.",
-            buckets=LAG_BUCKETS,
-            registry=r,
+            LAG_BUCKETS,
         )
-        self.last_call = Gauge(
-            f"{PREFIX}_last_call_timestamp_seconds",
-            "Unix time of the last authenticated webhook call.",
-            registry=r,
+        self.last_call = m.gauge(
+            "last_call_timestamp_seconds", "Unix time of the last authenticated webhook call."
         )
-        self.missed = Counter(
-            f"{PREFIX}_missed_changes",
+        self.missed = m.counter(
+            "missed_changes",
             "Changes polling found that no webhook call announced (the trigger may be broken).",
-            registry=r,
         )
-        self.healthy = Gauge(
-            f"{PREFIX}_healthy",
+        self.healthy = m.gauge(
+            "healthy",
             "1 while webhooks are healthy (polling then runs at webhook.healthy_poll_interval).",
-            registry=r,
         )
-        for outcome in CALL_OUTCOMES:
-            self.calls.labels(outcome=outcome)
-        for outcome in READ_OUTCOMES:
-            self.reads.labels(outcome=outcome)
