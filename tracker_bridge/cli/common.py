@@ -7,13 +7,14 @@ only unless ``-v``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO, TypeVar
 
 from tracker_bridge.config import Settings, load_settings
 from tracker_bridge.config.sources import CONFIG_ENV
@@ -42,9 +43,13 @@ __all__ = [
     "existing_store",
     "local_time",
     "quiet_logging",
+    "read_only_issues",
+    "run_quietly",
     "settings_of",
     "tracker_gateway",
 ]
+
+_T = TypeVar("_T")
 
 DEFAULT_CONFIG = Path("/etc/tracker-bridge/tracker-bridge.toml")
 
@@ -76,6 +81,12 @@ def quiet_logging(args: argparse.Namespace) -> Iterator[None]:
         reset_logging()
 
 
+def run_quietly(args: argparse.Namespace, work: Coroutine[Any, Any, _T]) -> _T:
+    """Run a command's asynchronous ``work`` to its end with :func:`quiet_logging`."""
+    with quiet_logging(args):
+        return asyncio.run(work)
+
+
 def clock_of(args: argparse.Namespace) -> Clock:
     """The system clock, or a fixed one at the hidden ``--now`` (tests, replaying the past)."""
     return SystemClock() if args.now is None else ManualClock(args.now)
@@ -103,6 +114,15 @@ def existing_store(settings: Settings) -> AbstractContextManager[Store | None]:
     return SqliteStore(path)
 
 
+@asynccontextmanager
+async def read_only_issues(settings: Settings) -> AsyncIterator[ReadOnlyIssues]:
+    """The daemon's store (if it exists) and a gateway, read through :class:`ReadOnlyIssues`;
+    both closed on leaving the block."""
+    with existing_store(settings) as store:
+        async with tracker_gateway(settings) as gateway:
+            yield await ReadOnlyIssues.connect(gateway, settings, store)
+
+
 class ReadOnlyIssues:
     """Reads issues as the daemon's reader does, but never writes to the store.
 
@@ -117,7 +137,7 @@ class ReadOnlyIssues:
         store: Store | None,
         robot_uid: str | None,
     ) -> None:
-        self._gateway, self._store = gateway, store
+        self.gateway, self._store = gateway, store
         self._customers = settings.customers_core()
         self._view = ViewSettings(
             settings.status_map(), robot_uid, settings.tracker.fields.by_logical_name()
@@ -132,7 +152,7 @@ class ReadOnlyIssues:
 
     async def view(self, key: str) -> IssueView | None:
         try:
-            snapshot = await self._gateway.issue(key)
+            snapshot = await self.gateway.issue(key)
         except TrackerNotFound:
             return None
         return await self.view_of(snapshot)
@@ -141,7 +161,7 @@ class ReadOnlyIssues:
         facts = self._facts(snapshot)
         if facts is None:
             return None
-        return await read_view(self._gateway, snapshot, facts, self._view)
+        return await read_view(self.gateway, snapshot, facts, self._view)
 
     def _facts(self, snapshot: IssueSnapshot) -> StoreFacts | None:
         tracked = self._store.tracked(snapshot.key) if self._store is not None else None

@@ -9,19 +9,16 @@ issue the store does not know is not started being tracked.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import datetime, timedelta
 
 from tracker_bridge.cli.common import (
-    ReadOnlyIssues,
     calendar_of,
     clock_of,
-    existing_store,
     local_time,
-    quiet_logging,
+    read_only_issues,
+    run_quietly,
     settings_of,
-    tracker_gateway,
 )
 from tracker_bridge.config import Settings
 from tracker_bridge.regulation.calendar import WorkCalendar
@@ -110,17 +107,14 @@ def describe(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) 
 
 
 async def _view(settings: Settings, key: str) -> IssueView | None:
-    with existing_store(settings) as store:
-        async with tracker_gateway(settings) as gateway:
-            issues = await ReadOnlyIssues.connect(gateway, settings, store)
-            return await issues.view(key)
+    async with read_only_issues(settings) as issues:
+        return await issues.view(key)
 
 
 def main(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     now = clock_of(args).now()
-    with quiet_logging(args):
-        view = asyncio.run(_view(settings, args.key))
+    view = run_quietly(args, _view(settings, args.key))
     if view is None:
         sys.stderr.write(f"{args.key}: no such issue in a queue the bridge serves\n")
         return 1

@@ -14,7 +14,6 @@ Tracker nor the mail server.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import dataclasses
 import sys
@@ -30,7 +29,7 @@ from tracker_bridge.cli.common import (
     clock_of,
     existing_store,
     local_time,
-    quiet_logging,
+    run_quietly,
     settings_of,
     tracker_gateway,
 )
@@ -205,7 +204,6 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write(f"cannot read {path}: {exc}\n")
         return 1
     now = clock_of(args).now()
-    with quiet_logging(args):
-        text = asyncio.run(replay(settings, raw, offline=args.offline, now=now))
+    text = run_quietly(args, replay(settings, raw, offline=args.offline, now=now))
     sys.stdout.write(text)
     return 0

@@ -16,14 +16,12 @@ from pathlib import Path
 
 from tracker_bridge.cli.common import (
     Progress,
-    ReadOnlyIssues,
     calendar_of,
     clock_of,
-    existing_store,
     local_time,
-    quiet_logging,
+    read_only_issues,
+    run_quietly,
     settings_of,
-    tracker_gateway,
 )
 from tracker_bridge.cli.sla_figures import month_bounds, render_table, tally
 from tracker_bridge.config import Settings
@@ -46,26 +44,24 @@ async def collect(
 ) -> list[IssueView]:
     """The views of every issue created in [start, end) in a queue the bridge serves."""
     queues = sorted({c.queue for c in settings.customers})
-    with existing_store(settings) as store:
-        async with tracker_gateway(settings) as gateway:
-            issues = await ReadOnlyIssues.connect(gateway, settings, store)
-            found = []
-            for queue in queues:
-                found += await gateway.search(created_query(queue, start, end), scroll=True)
-            inside = [s for s in found if start <= s.created_at < end]
-            progress, done = Progress(len(inside), "issues"), 0
-            gate = asyncio.Semaphore(concurrency)  # a few reads at once, not thousands
+    async with read_only_issues(settings) as issues:
+        found = []
+        for queue in queues:
+            found += await issues.gateway.search(created_query(queue, start, end), scroll=True)
+        inside = [s for s in found if start <= s.created_at < end]
+        progress, done = Progress(len(inside), "issues"), 0
+        gate = asyncio.Semaphore(concurrency)  # a few reads at once, not thousands
 
-            async def read(snapshot: IssueSnapshot) -> IssueView | None:
-                nonlocal done
-                async with gate:
-                    view = await issues.view_of(snapshot)
-                done += 1
-                progress.update(done)
-                return view
+        async def read(snapshot: IssueSnapshot) -> IssueView | None:
+            nonlocal done
+            async with gate:
+                view = await issues.view_of(snapshot)
+            done += 1
+            progress.update(done)
+            return view
 
-            views = await asyncio.gather(*(read(s) for s in inside))
-            return [view for view in views if view is not None]
+        views = await asyncio.gather(*(read(s) for s in inside))
+        return [view for view in views if view is not None]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -79,8 +75,7 @@ def main(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{exc}\n")
         return 2
     now = clock_of(args).now()
-    with quiet_logging(args):
-        views = asyncio.run(collect(settings, start, end))
+    views = run_quietly(args, collect(settings, start, end))
     names = [c.name for c in settings.customers]
     lines = tally(views, names, now, cal, settings.policy())
     title = f"SLA report for {args.month} ({cal.tz.key}), as of {local_time(now, cal.tz)}"
