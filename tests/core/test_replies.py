@@ -30,66 +30,58 @@ def read(text: str) -> Verdict:
     return classify_test_reply(reply_part(text), POLICY)
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Проверено, ошибок нет",
-        "проверено ошибок нет!",
-        "Добрый день. Всё работает, спасибо.",
-        "Ошибок не обнаружено, можно переносить",
-        "Checked, no errors",
-        "ПОДТВЕРЖДАЮ",
-    ],
+CONFIRMATIONS = (
+    "Проверено, ошибок нет",
+    "проверено ошибок нет!",
+    "Добрый день. Всё работает, спасибо.",
+    "Ошибок не обнаружено, можно переносить",
+    "Checked, no errors",
+    "ПОДТВЕРЖДАЮ",
 )
+PROBLEM_REPORTS = (
+    "Кнопка не работает",
+    "Найдена ошибка в отчёте",
+    "Проблема сохраняется",
+    "It still broken? error on save",
+)
+# a restriction, a new problem, a change asked for: an error found, and never a confirmation
+CORRECTIONS = (
+    "Всё работает, кроме печати направлений",
+    "Ошибок нет, но не сохраняется дата",
+    "Работает только у администратора",
+    "Проверено, всё работает. Но теперь не открывается журнал.",
+    "Добавьте, пожалуйста, поле «Дата направления»",
+)
+# mixed, negated, questioning or deferring
+NOT_WHOLE = (
+    "Посмотрим завтра",
+    "Всё работает, но найдена ошибка в печати",
+    "не подтверждаю",
+    "",
+    "Всё работает?",
+    "Спасибо!",
+)
+
+
+@pytest.mark.parametrize("text", CONFIRMATIONS)
 def test_r15_confirmations_are_recognised(text: str) -> None:
     """R15: the usual ways to say "checked, no errors" confirm the change."""
     assert classify_test_reply(text, POLICY) is Verdict.CONFIRMED
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Кнопка не работает",
-        "Найдена ошибка в отчёте",
-        "Проблема сохраняется",
-        "It still broken? error on save",
-    ],
-)
+@pytest.mark.parametrize("text", PROBLEM_REPORTS)
 def test_r15_problem_reports_are_recognised(text: str) -> None:
     """R15: a reported problem sends the change back to work."""
     assert classify_test_reply(text, POLICY) is Verdict.ERROR
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Посмотрим завтра",
-        "Всё работает, но найдена ошибка в печати",
-        "не подтверждаю",
-        "",
-        "Всё работает, кроме печати направлений",
-        "Ошибок нет, но не сохраняется дата",
-        "Работает только у администратора",
-        "Всё работает?",
-        "Проверено, всё работает. Но теперь не открывается журнал.",
-        "Спасибо!",
-    ],
-)
+@pytest.mark.parametrize("text", NOT_WHOLE + CORRECTIONS[:4])
 def test_r15_anything_short_of_a_whole_confirmation_is_not_one(text: str) -> None:
     """R15: mixed, restricted, negated, questioning or deferring answers never confirm."""
     assert classify_test_reply(text, POLICY) is not Verdict.CONFIRMED
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Всё работает, кроме печати направлений",
-        "Ошибок нет, но не сохраняется дата",
-        "Работает только у администратора",
-        "Проверено, всё работает. Но теперь не открывается журнал.",
-        "Добавьте, пожалуйста, поле «Дата направления»",
-    ],
-)
+@pytest.mark.parametrize("text", CORRECTIONS)
 def test_r15_corrections_are_errors(text: str) -> None:
     """R15: corrections (a restriction, a new problem, a change asked for) are an error found."""
     assert classify_test_reply(text, POLICY) is Verdict.ERROR
