@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from tracker_bridge.testing.fake_telegram import FakeTelegram
+from tracker_bridge.testing.waiting import eventually, eventually_blocking
 
 TOKEN = "123456:test-token"
 CHAT = -1001234567890
@@ -76,10 +77,10 @@ async def test_application_handles_injected_command_and_button_press(tg: FakeTel
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0, timeout=1)
         tg.inject_command(CHAT, USER, "/take@fake_bot SUP-1")
-        await tg.wait_until(lambda: len(tg.bot_messages(CHAT)) == 1)
+        await eventually(lambda: len(tg.bot_messages(CHAT)) == 1, 5)
         card = tg.bot_messages(CHAT)[0]
         tg.inject_callback(CHAT, USER, card.message_id, "close")
-        await tg.wait_until(lambda: card.edits == 1)
+        await eventually(lambda: card.edits == 1, 5)
         await app.updater.stop()
         await app.stop()
     assert taken == [["SUP-1"]]
@@ -93,7 +94,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(tg: FakeTelegram) 
     loop = asyncio.get_running_loop()
     started = loop.time()
     poll = asyncio.create_task(get_updates(tg, timeout=30))
-    await tg.wait_until(lambda: tg.polls_waiting == 1)
+    await eventually(lambda: tg.polls_waiting == 1, 5)
     message = tg.inject_message(CHAT, USER, "Есть кто?")
     [update] = await poll
     assert loop.time() - started < 5
@@ -147,7 +148,7 @@ async def test_a_second_poller_ends_the_first_with_conflict(tg: FakeTelegram) ->
     """Two bot instances polling: the waiting getUpdates is terminated with 409 Conflict."""
     async with httpx.AsyncClient(base_url=f"{tg.url}/bot{TOKEN}") as client:
         first = asyncio.create_task(client.post("/getUpdates", json={"timeout": 30}))
-        await tg.wait_until(lambda: tg.polls_waiting == 1)
+        await eventually(lambda: tg.polls_waiting == 1, 5)
         second = await client.post("/getUpdates", json={"timeout": 0})
         terminated = await first
     assert second.json() == {"ok": True, "result": []}
@@ -166,7 +167,7 @@ def test_stopping_the_fake_ends_a_pending_long_poll() -> None:
 
         poller = threading.Thread(target=poll)
         poller.start()
-        tg.wait_for(lambda: tg.polls_waiting == 1)
+        eventually_blocking(lambda: tg.polls_waiting == 1, 5)
     poller.join(timeout=5)
     assert not poller.is_alive()
     assert answers[0].json() == {"ok": True, "result": []}

@@ -22,6 +22,7 @@ from tracker_bridge.store.sqlite import SqliteStore
 from tracker_bridge.telegram.errors import TelegramPermanent
 from tracker_bridge.telegram.mirror import MirrorSettings, TelegramMirror
 from tracker_bridge.testing.fake_telegram import FakeTelegram
+from tracker_bridge.testing.waiting import eventually
 
 CARD = TelegramCard("SUP-1", "clinic-one", "fp")
 HOSTILE = '<script>alert(1)</script> & <b>unbalanced <i> "q" &amp;'
@@ -118,7 +119,7 @@ class TestCoalescing:
         await mirror.upsert_card(CARD, a_view())
         runs = mirror.edits.runs
         first = asyncio.create_task(mirror.upsert_card(CARD, a_view(summary="A")))
-        await tg.wait_until(lambda: mirror.edits.runs > runs)  # edit A is on its way
+        await eventually(lambda: mirror.edits.runs > runs, 5)  # edit A is on its way
         await asyncio.gather(first, mirror.upsert_card(CARD, a_view(summary="B")))
         [message] = tg.bot_messages(CHAT)
         assert message.edits == 2 and message.text.splitlines()[1] == "B"

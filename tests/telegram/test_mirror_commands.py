@@ -24,6 +24,7 @@ from tracker_bridge.telegram.errors import ChatUnavailable
 from tracker_bridge.telegram.handlers import FAILED
 from tracker_bridge.telegram.mirror import TelegramMirror
 from tracker_bridge.testing.fake_telegram import FakeMessage, FakeTelegram
+from tracker_bridge.testing.waiting import eventually
 
 CARD = TelegramCard("SUP-1", "clinic-one", "fp")
 
@@ -34,7 +35,7 @@ async def answer_to(tg: FakeTelegram, sent: FakeMessage) -> FakeMessage:
     def replies() -> list[FakeMessage]:
         return [m for m in tg.bot_messages(sent.chat_id) if m.reply_to == sent.message_id]
 
-    await tg.wait_until(lambda: bool(replies()))
+    await eventually(lambda: bool(replies()), 5)
     return replies()[0]
 
 
@@ -63,7 +64,7 @@ async def test_r5_take_button_acts_and_answers_the_press(
     """R5: the take button on the card hands the same actions over and answers with a toast."""
     card_id = await polling.upsert_card(CARD, a_view())
     query = tg.inject_callback(CHAT, SUPPORT, card_id, "take:SUP-1")
-    await tg.wait_until(lambda: bool(tg.callback_answers))
+    await eventually(lambda: bool(tg.callback_answers), 5)
     [answer] = tg.callback_answers
     assert (answer.query_id, answer.text, answer.show_alert) == (
         query,
@@ -82,7 +83,7 @@ async def test_r8_info_button_prompts_and_the_reply_requests_information(
     """R8: the info button posts a force-reply prompt; the answer to it becomes /info."""
     card_id = await polling.upsert_card(CARD, a_view())
     tg.inject_callback(CHAT, SUPPORT, card_id, "info:SUP-1")
-    await tg.wait_until(lambda: len(tg.bot_messages(CHAT)) == 2)
+    await eventually(lambda: len(tg.bot_messages(CHAT)) == 2, 5)
     prompt = tg.bot_messages(CHAT)[1]
     assert prompt.reply_markup == {"force_reply": True, "selective": True}
     assert prompt.text.startswith("❓ Вопрос заказчику по SUP-1")
@@ -103,7 +104,7 @@ async def test_unauthorised_user_is_refused_and_nothing_happens(
     sent = tg.inject_command(CHAT, STRANGER, "/take SUP-1")
     reply = await answer_to(tg, sent)
     tg.inject_callback(CHAT, STRANGER, card_id, "take:SUP-1")
-    await tg.wait_until(lambda: bool(tg.callback_answers))
+    await eventually(lambda: bool(tg.callback_answers), 5)
     assert reply.text.startswith("⛔ Пётр, это действие доступно только сотрудникам поддержки")
     assert tg.callback_answers[0].show_alert
     assert "не привязан к логину Tracker" in (tg.callback_answers[0].text or "")
@@ -209,7 +210,7 @@ async def test_comment_button_prompt_answer_becomes_a_comment(
     """The comment button's prompt, answered by reply, adds a signed comment."""
     card_id = await polling.upsert_card(CARD, a_view())
     tg.inject_callback(CHAT, SUPPORT, card_id, "comment:SUP-1")
-    await tg.wait_until(lambda: len(tg.bot_messages(CHAT)) == 2)
+    await eventually(lambda: len(tg.bot_messages(CHAT)) == 2, 5)
     prompt = tg.bot_messages(CHAT)[1]
     answer = tg.inject_message(CHAT, SUPPORT, "Обновили справочник", reply_to=prompt.message_id)
     await answer_to(tg, answer)
@@ -250,7 +251,7 @@ async def test_a_reply_is_read_by_the_prompts_message_id_not_by_its_wording(
     tg.inject_message(CHAT, SUPPORT, "Это не вопрос", reply_to=notice.message_id)
     card_id = await polling.upsert_card(CARD, a_view())
     tg.inject_callback(CHAT, SUPPORT, card_id, "info:SUP-1")
-    await tg.wait_until(lambda: len(tg.bot_messages(CHAT)) == 3)
+    await eventually(lambda: len(tg.bot_messages(CHAT)) == 3, 5)
     prompt = tg.bot_messages(CHAT)[2]
     assert prompt.text.startswith(lookalike.partition(":")[0])
     answer = tg.inject_message(CHAT, SUPPORT, "Какой браузер?", reply_to=prompt.message_id)

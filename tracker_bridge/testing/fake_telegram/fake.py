@@ -16,7 +16,6 @@ parameters), ``_http`` (body formats), ``_faults`` (fail_next, flood control).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,7 @@ from tracker_bridge.testing.fake_telegram.state import (
     World,
 )
 from tracker_bridge.testing.http import Lifecycle, ThreadedServer
+from tracker_bridge.testing.waiting import eventually, eventually_blocking
 
 __all__ = ["ApiCall", "CallbackAnswer", "FakeChat", "FakeMessage", "FakeTelegram", "FakeUser"]
 
@@ -138,25 +138,17 @@ class FakeTelegram(Lifecycle):
             return get_my_commands(self._world, params)
 
     async def wait_until(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        """Yield to the event loop until ``predicate()`` (checked under the lock) holds.
-
-        Raises ``TimeoutError`` after ``within`` real seconds: a guard, not a wait for time.
-        """
-        async with asyncio.timeout(within):
-            while True:
-                with self._world.lock:
-                    if predicate():
-                        return
-                await asyncio.sleep(0.005)
+        """:func:`~tracker_bridge.testing.waiting.eventually` with ``predicate()`` checked under
+        the fake's lock (tests call ``eventually`` itself; this stays for the fake's callers)."""
+        await eventually(lambda: self._holds(predicate), within, "FakeTelegram condition met")
 
     def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        """Block until ``predicate()`` holds; re-checked after every call and update.
+        """The same for a test whose client runs in another thread (it blocks)."""
+        eventually_blocking(lambda: self._holds(predicate), within, "FakeTelegram condition met")
 
-        For tests whose client runs in another thread; async tests use :meth:`wait_until`.
-        """
-        with self._world.changed:
-            if not self._world.changed.wait_for(predicate, within):
-                raise TimeoutError(f"FakeTelegram: condition not met within {within} s")
+    def _holds(self, predicate: Callable[[], bool]) -> bool:
+        with self._world.lock:
+            return predicate()
 
     # -- setting the scene ---------------------------------------------------------------
 
