@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.harness import DOCTOR, running_world
+from tracker_bridge.tracker.read_cache import LIMIT
 
 
 async def test_r1_r12_an_email_becomes_one_issue_and_the_requester_is_told_its_key(
@@ -47,6 +48,27 @@ async def test_r1_a_new_email_costs_one_tracker_request(tmp_path: Path) -> None:
         issue = world.tracker.issues["SUP-2"]
         assert issue.deadline is not None and issue.local.get("slaDeadline")
         assert issue.local.get("department") == "Хирургия"
+
+
+async def test_r1_a_backlog_outlasting_the_sync_interval_is_not_read_back(
+    tmp_path: Path,
+) -> None:
+    """Issue 11.10: an issue is evaluated from its create's answer, so the sync does not report
+    that version as a change — even when the backlog outlasts the sync interval and the read
+    cache (``LIMIT`` issues) has long dropped the first ones, which were then read back whole
+    (their changelog and comments: two requests more per email)."""
+    count = LIMIT + 6
+    async with running_world(tmp_path) as world:
+        for n in range(count):
+            world.mail(
+                subject=f"Запрос {n}", body=f"Логин: user{n}", sender=f"doctor{n}@clinic1.example"
+            )
+        await world.run_until(lambda: len(world.smtp.messages) == count)
+        await world.settle()  # sync cycles, rules and outbox passes over the new issues
+        assert len(world.tracker.issues) == count
+        reads = [(m, p) for m, p in world.tracker.requests if m == "GET" and "/issues/SUP-" in p]
+        assert reads == []
+        assert world.tracker.request_count("POST", "/v2/issues") == count
 
 
 async def test_r8_a_question_reaches_the_requester_and_the_answer_resumes_work(

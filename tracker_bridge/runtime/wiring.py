@@ -763,6 +763,10 @@ async def open_bridge(
             tracked=lambda: [t.issue_key for t in store.tracked_issues()],
             now=clock.now,
         )
+        # an issue as our own create answered it is evaluated from that answer: the sync need
+        # not report that version again (issue 11.10: one request per new email, also when a
+        # backlog outlasts the sync interval and the read cache has long dropped the issue)
+        gateway.on_created = sync.note
         # fenced before each email, and once more right before SMTP's final "."
         outbox = _outbox(
             settings, store, clock, over, metrics, sent=sent, outages=outages, fence=fence,

@@ -135,6 +135,16 @@ class TrackerGateway:
     def observer(self, value: Callable[[BaseException | None], None] | None) -> None:
         self._transport.observer = value
 
+    @property
+    def on_created(self) -> Callable[[IssueSnapshot], None] | None:
+        """Told each issue as its create answered it (the daemon's sync: that version is the
+        bridge's own, evaluated from the answer, and no change to report)."""
+        return self._writes.on_created
+
+    @on_created.setter
+    def on_created(self, value: Callable[[IssueSnapshot], None] | None) -> None:
+        self._writes.on_created = value
+
     # --- reads --------------------------------------------------------------------------------
     async def issue(self, key: str) -> IssueSnapshot:
         return await self._transport.read(remote.get_issue, key)

@@ -24,7 +24,7 @@ case: Tracker made the change, the answer was lost):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -147,6 +147,8 @@ class Writes:
         self.late_write_window = late_write_window
         # write id → when a send of it got no answer (it may still be applied)
         self._unanswered: dict[str, datetime] = {}
+        # told each issue as a create answered it (the sync: a version it need not report)
+        self.on_created: Callable[[IssueSnapshot], None] | None = None
 
     def resolution_for(self, status: Status) -> str | None:
         """The resolution a transition into ``status`` sends: the configured one for that
@@ -178,6 +180,8 @@ class Writes:
         self._created[issue.key] = issue
         while len(self._created) > _CREATED_KEPT:
             self._created.pop(next(iter(self._created)))
+        if self.on_created is not None:
+            self.on_created(issue)
         return issue.key
 
     def created_snapshot(self, key: str) -> IssueSnapshot | None:
