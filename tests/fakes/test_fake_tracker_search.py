@@ -1,4 +1,4 @@
-"""FakeTracker conformance: _search (query, filter, paging, scroll) and _count."""
+"""FakeTracker conformance: _search (query, keys, paging, scroll) and _count."""
 
 from __future__ import annotations
 
@@ -62,25 +62,22 @@ def test_updated_cursor_query_selects_changes_since_the_cursor(
     assert [i.key for i in client.issues.find(query=query)] == ["SUP-5", "SUP-2"]
 
 
-def test_query_conditions_status_resolution_dates_and_or(
+def test_query_conditions_keys_dates_and_or(
     fake: FakeTracker, client: Any, clock: ManualClock
 ) -> None:
-    """Status by key or name, !negation, Resolution: empty(), date ranges, OR and parentheses."""
+    """The bridge's vocabulary: Queue by key or name, Key lists, date comparisons and ranges,
+    AND, OR and parentheses."""
     _seed(fake, clock, 4)
-    fake.transition("SUP-1", "start_progress")
-    fake.transition("SUP-2", "close", resolution="fixed")
-    fake.transition("SUP-3", "request_info")
 
     def keys(query: str) -> list[str]:
         return [i.key for i in client.issues.find(query=query)]
 
-    assert keys('Queue: SUP Status: "inProgress", needInfo') == ["SUP-1", "SUP-3"]
-    assert keys('Status: "В работе"') == ["SUP-1"]
-    assert keys("Queue: SUP Status: !closed Resolution: empty()") == ["SUP-1", "SUP-3", "SUP-4"]
-    assert keys("Resolution: notEmpty()") == ["SUP-2"]
+    assert keys("Queue: SUP Key: SUP-1, SUP-3") == ["SUP-1", "SUP-3"]
+    assert keys('Queue: "Поддержка" Key: SUP-4') == ["SUP-4"]
     assert keys('Created: "2026-11-26 09:01:00".."2026-11-26 09:02:00"') == ["SUP-2", "SUP-3"]
-    assert keys("Created: < 2026-11-27 AND (Key: SUP-4 OR Status: needInfo)") == ["SUP-3", "SUP-4"]
-    assert keys("Updated: >= now()-1h") == ["SUP-1", "SUP-2", "SUP-3", "SUP-4"]
+    assert keys("Created: 2026-11-26..2026-11-26") == ["SUP-1", "SUP-2", "SUP-3", "SUP-4"]
+    assert keys("Created: < 2026-11-27 AND (Key: SUP-4 OR Key: SUP-2)") == ["SUP-2", "SUP-4"]
+    assert keys('Created: >= "2026-11-26 09:02:00" "Sort by": Created DESC') == ["SUP-4", "SUP-3"]
 
 
 def test_zone_less_dates_are_read_in_the_configured_zone(clock: ManualClock) -> None:
@@ -92,46 +89,30 @@ def test_zone_less_dates_are_read_in_the_configured_zone(clock: ManualClock) -> 
 
 
 def test_bad_query_is_a_400_in_tracker_error_format(fake: FakeTracker, client: Any) -> None:
-    """Unknown fields, stray tokens and bad dates fail loudly with BadRequest."""
-    for query in ("Bogus: 1", "Queue: SUP )", 'Updated: >= "yesterday-ish"'):
+    """Unknown fields, stray tokens, bad dates and functions the bridge never sends fail loudly
+    with BadRequest."""
+    for query in ("Bogus: 1", "Queue: SUP )", 'Updated: >= "yesterday-ish"', "Updated: >= now()"):
         with pytest.raises(BadRequest):
             client.issues.find(query=query)
 
 
-def test_filter_with_nulls_ranges_lists_and_order(
+def test_keys_with_a_query_is_a_400_and_queue_or_filter_are_not_sent(
+    fake: FakeTracker, client: Any
+) -> None:
+    """keys together with a query → 400 (docs search-issues.md); the ``queue`` and ``filter``
+    modes, which the bridge does not use, are refused rather than imitated."""
+    with pytest.raises(BadRequest, match="You can only use keys"):
+        client.issues.find(query="Queue: SUP", keys=["SUP-1"])
+    for mode in ({"queue": "SUP"}, {"filter": {"queue": "SUP"}}):
+        with pytest.raises(BadRequest, match="not supported by the fake"):
+            client.issues.find(**mode)
+
+
+def test_keys_mode_returns_the_named_issues(
     fake: FakeTracker, client: Any, clock: ManualClock
 ) -> None:
-    """JSON filter: null keys ignored, lists OR, {from,to} ranges, `order` honoured."""
-    _seed(fake, clock, 6)
-    fake.transition("SUP-2", "request_info")
-    spec = {
-        "queue": "SUP",
-        "status": ["open", "needInfo"],
-        "assignee": None,
-        "created": {"from": "2026-11-26T09:01:00.000+0000", "to": "2026-11-26T09:03:00.000+0000"},
-    }
-    found = client.issues.find(filter=spec, order=["-created"])
-    assert [i.key for i in found] == ["SUP-4", "SUP-3", "SUP-2"]
-
-
-def test_filter_on_local_field_and_empty(fake: FakeTracker, client: Any) -> None:
-    """Filter on a local field by key, and "empty()" for unset values."""
-    fake.create_issue("SUP", "a", department="Хирургия")
-    fake.create_issue("SUP", "b")
-    assert [i.key for i in client.issues.find(filter={"department": "Хирургия"})] == ["SUP-1"]
-    assert [i.key for i in client.issues.find(filter={"department": "empty()"})] == ["SUP-2"]
-
-
-def test_mixing_queue_with_a_query_is_a_400(fake: FakeTracker, client: Any) -> None:
-    """queue/keys together with filter/query → 400 (docs search-issues.md)."""
-    with pytest.raises(BadRequest, match="You can only use keys"):
-        client.issues.find(query="Status: open", queue="SUP")
-
-
-def test_queue_and_keys_modes(fake: FakeTracker, client: Any, clock: ManualClock) -> None:
-    """`queue` lists a queue by key order; `keys` returns the named issues."""
+    """`keys` returns the named issues, in the order named."""
     _seed(fake, clock, 3)
-    assert [i.key for i in client.issues.find(queue="SUP")] == ["SUP-1", "SUP-2", "SUP-3"]
     assert [i.key for i in client.issues.find(keys=["SUP-3", "SUP-1"])] == ["SUP-3", "SUP-1"]
 
 
@@ -192,7 +173,7 @@ def test_scroll_through_the_client_and_expiry(
         client.issues.find(query="Queue: SUP", scrollId=scroll_id)
 
 
-def test_scroll_with_queue_is_not_supported(fake: FakeTracker, client: Any) -> None:
-    """scrollType with `queue` → 400 "Scroll is not supported"."""
+def test_scroll_with_keys_is_not_supported(fake: FakeTracker, client: Any) -> None:
+    """scrollType with `keys` → 400 "Scroll is not supported"."""
     with pytest.raises(BadRequest, match="Scroll is not supported"):
-        client.issues.find(queue="SUP", scrollType="sorted")
+        client.issues.find(keys=["SUP-1"], scrollType="sorted")

@@ -1,10 +1,10 @@
-"""A parser for the subset of Tracker's query language the daemon uses (docs
-user/query-filter.md; TRACKER-API.md §4).
+"""A parser for the subset of Tracker's query language the bridge sends (docs
+user/query-filter.md; TRACKER-API.md §4; the list is in docs/tracker.md).
 
-Supported: ``Field: v1, "v 2", !v3``, comparisons ``> >= < <=``, ranges ``a..b``, functions
-``empty() notEmpty() unresolved() me() now() today()`` with offsets (``now()-1h``,
-``today()-"1w 1d"``), AND (a space or ``AND``), ``OR``, parentheses, and ``"Sort by": F ASC, G
-DESC`` at the end. Anything else is a 400, so a typo in the daemon fails loudly.
+Supported: ``Field: v1, "v 2"``, comparisons ``> >= < <=``, ranges ``a..b``, AND (a space or
+``AND``), ``OR``, parentheses, and ``"Sort by": F ASC, G DESC`` at the end. Anything else
+(functions such as ``now()``, negation) is a 400, so a query the bridge starts to send that the
+fake does not know fails loudly instead of matching wrongly.
 """
 
 from __future__ import annotations
@@ -14,30 +14,21 @@ from dataclasses import dataclass
 
 from tracker_bridge.testing.fake_tracker.state import ApiError
 
-__all__ = ["And", "Condition", "Literal", "Or", "Query", "Term", "parse_query"]
+__all__ = ["And", "Condition", "Or", "Query", "Term", "parse_query"]
 
 _TOKEN = re.compile(
-    r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>>=|<=|\.\.|[><!:,()])|(?P<word>[^\s"><!:,()]+))"""
+    r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>>=|<=|\.\.|[><:,()])|(?P<word>[^\s"><:,()]+))"""
 )
 _COMPARISONS = frozenset({">", ">=", "<", "<="})
 
 
 @dataclass(frozen=True, slots=True)
-class Literal:
-    """A value: text (unquoted or quoted), or a function call ``name()`` with an offset."""
-
-    text: str
-    function: str | None = None
-    offset: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class Term:
-    """One value of a condition: ``op`` is =, !, >, >=, <, <= or .. (then ``upper`` is set)."""
+    """One value of a condition: ``op`` is =, >, >=, <, <= or .. (then ``upper`` is set)."""
 
     op: str
-    value: Literal
-    upper: Literal | None = None
+    value: str
+    upper: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +144,7 @@ class _Parser:
     def term(self) -> Term:
         kind, value = self.peek()
         op = "="
-        if kind == "op" and (value in _COMPARISONS or value == "!"):
+        if kind == "op" and value in _COMPARISONS:
             op = value
             self.take()
         low = self.literal()
@@ -162,23 +153,10 @@ class _Parser:
             return Term("..", low, self.literal())
         return Term(op, low)
 
-    def literal(self) -> Literal:
+    def literal(self) -> str:
         kind, value = self.take()
-        if kind not in ("word", "str"):
+        if kind not in ("word", "str") or self.peek() == ("op", "("):
             raise ApiError(400, f"Ошибка в запросе: ожидалось значение, получено {value!r}")
-        if kind == "word" and self.peek() == ("op", "("):
-            self.take()
-            self.expect(")")
-            return Literal(value, function=value.casefold(), offset=self.offset())
-        return Literal(value)
-
-    def offset(self) -> str:
-        kind, value = self.peek()
-        if kind != "word" or value[:1] not in ("+", "-"):
-            return ""
-        self.take()
-        if value in ("+", "-") and self.peek()[0] == "str":
-            return value + self.take()[1]
         return value
 
     def sort(self) -> tuple[tuple[str, bool], ...]:

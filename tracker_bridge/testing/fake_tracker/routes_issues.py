@@ -15,7 +15,7 @@ from tracker_bridge.testing.fake_tracker.render import (
     user_ref,
 )
 from tracker_bridge.testing.fake_tracker.routing import ROUTER, Request, Response, cursor_page
-from tracker_bridge.testing.fake_tracker.search import clear_scrolls, count, search
+from tracker_bridge.testing.fake_tracker.search import count, search
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState, tracker_time
 from tracker_bridge.testing.fake_tracker.workflow_ops import (
     add_comment,
@@ -58,13 +58,6 @@ def post_search(state: TrackerState, req: Request) -> Response:
 def post_count(state: TrackerState, req: Request) -> Response:
     """Count matching issues: a bare integer (docs concepts/issues/count-issues.md)."""
     return Response(200, count(state, req.json()))
-
-
-@ROUTER.route("POST", "/system/search/scroll/_clear")
-def post_scroll_clear(state: TrackerState, req: Request) -> Response:
-    """Free scroll snapshots (docs concepts/issues/search-release.md)."""
-    clear_scrolls(state, req.json())
-    return Response(200, None)
 
 
 @ROUTER.route("GET", _KEY)

@@ -16,12 +16,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from tracker_bridge.testing.fake_tracker.matching import (
-    check_query,
-    filter_matches,
-    matches,
-    sort_issues,
-)
+from tracker_bridge.testing.fake_tracker.matching import check_query, matches, sort_issues
 from tracker_bridge.testing.fake_tracker.query import parse_query
 from tracker_bridge.testing.fake_tracker.records import IssueRecord, ScrollRecord
 from tracker_bridge.testing.fake_tracker.render import issue_json
@@ -30,40 +25,27 @@ from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
 __all__ = ["Page", "count", "search"]
 
 Page = tuple[list[dict[str, Any]], dict[str, str]]
-_MODES = ("queue", "keys", "filter", "query")
+# what the bridge never sends (docs/tracker.md): a 400, not a guess at what Tracker would do
+_UNSUPPORTED = ("queue", "filter", "filterId", "order")
 
 
 def select(state: TrackerState, body: Mapping[str, Any]) -> list[IssueRecord]:
-    """The issues a search body names, in the order Tracker returns them."""
-    given = [m for m in _MODES if body.get(m) is not None]
-    if body.get("filterId") is not None:
-        raise ApiError(422, "filterId не поддерживается фейковым Tracker")
-    if len(given) > 1:
+    """The issues a search body names (``keys`` or ``query``), in the order Tracker returns them."""
+    for name in _UNSUPPORTED:
+        if body.get(name) is not None:
+            raise ApiError(400, f"{name} is not supported by the fake Tracker: send a query")
+    if body.get("keys") is not None and body.get("query") is not None:
         raise ApiError(400, "You can only use keys, a queue, or a search query")
     issues = list(state.issues.values())
-    mode = given[0] if given else None
-    if mode == "queue":
-        queue = state.queue(body["queue"]).key
-        return sort_issues([i for i in issues if i.queue == queue], [])
-    if mode == "keys":
+    if body.get("keys") is not None:
         keys = body["keys"] if isinstance(body["keys"], list) else [body["keys"]]
         return [state.issues[k] for k in map(str, keys) if k in state.issues]
-    if mode == "filter":
-        chosen = [i for i in issues if filter_matches(state, i, body["filter"])]
-        return sort_issues(chosen, _order(body.get("order")))
-    if mode == "query":
-        parsed = parse_query(str(body["query"]))
-        where = parsed.where
-        if where is not None:
-            check_query(state, where)
-        chosen = [i for i in issues if where is None or matches(state, i, where)]
-        return sort_issues(chosen, list(parsed.sort))
-    return sort_issues(issues, [])
-
-
-def _order(order: Any) -> list[tuple[str, bool]]:
-    items = order if isinstance(order, list) else [order] if order else []
-    return [(str(o).lstrip("+-"), not str(o).startswith("-")) for o in items]
+    parsed = parse_query(str(body.get("query") or ""))
+    where = parsed.where
+    if where is not None:
+        check_query(state, where)
+    chosen = [i for i in issues if where is None or matches(state, i, where)]
+    return sort_issues(chosen, list(parsed.sort))
 
 
 def count(state: TrackerState, body: Mapping[str, Any]) -> int:
@@ -76,7 +58,7 @@ def search(state: TrackerState, body: Mapping[str, Any], params: Mapping[str, st
     if "scrollId" in params:
         return _scroll_next(state, params)
     if "scrollType" in params:
-        if body.get("queue") is not None or body.get("keys") is not None:
+        if body.get("keys") is not None:
             raise ApiError(400, "Scroll is not supported for queue or keys")
         return _scroll_start(state, body, params)
     return _paged(state, select(state, body), params)
@@ -166,9 +148,3 @@ def _scroll_page(state: TrackerState, record: ScrollRecord, params: Mapping[str,
         links.append(f'<{after}>; rel="next"')
     headers["Link"] = ", ".join(links)
     return items, headers
-
-
-def clear_scrolls(state: TrackerState, body: Mapping[str, Any]) -> None:
-    """POST /v2/system/search/scroll/_clear: ``{scrollId: scrollToken, …}`` (search-release.md)."""
-    for scroll_id in body:
-        state.scrolls.pop(str(scroll_id), None)
