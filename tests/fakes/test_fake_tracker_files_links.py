@@ -71,15 +71,6 @@ def test_unknown_attachment_id_is_rejected(fake: FakeTracker, client: Any) -> No
     assert fake.issues == {}
 
 
-def test_attachment_delete(fake: FakeTracker, client: Any) -> None:
-    """DELETE …/attachments/{id} → 204; it is gone from the record and the list."""
-    issue = client.issues.create(queue="SUP", summary="x")
-    uploaded = issue.attachments.create(io.BytesIO(b"x"), params={"filename": "x.txt"})
-    uploaded.delete()
-    assert fake.attachments == {}
-    assert list(issue.attachments) == []
-
-
 def test_links_appear_on_both_issues_with_opposite_directions(
     fake: FakeTracker, client: Any
 ) -> None:
@@ -111,15 +102,9 @@ def test_linking_an_already_linked_pair_is_a_422_either_way(fake: FakeTracker, c
     assert len(fake.links) == 1
 
 
-def test_link_to_a_missing_issue_is_404_and_unlink_removes_both_sides(
-    fake: FakeTracker, client: Any
-) -> None:
-    """Linking to an unknown key → NotFound; deleting a link removes it for both issues."""
+def test_link_to_a_missing_issue_is_404(fake: FakeTracker, client: Any) -> None:
+    """Linking to an unknown key → NotFound, and nothing is linked."""
     first = client.issues.create(queue="SUP", summary="a")
-    client.issues.create(queue="SUP", summary="b")
     with pytest.raises(NotFound):
         first.links.create(relationship="relates", issue="SUP-77")
-    link = first.links.create(relationship="relates", issue="SUP-2")
-    link.delete()
-    assert list(client.issues["SUP-2"].links) == []
     assert fake.links == {}

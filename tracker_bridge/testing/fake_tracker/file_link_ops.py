@@ -12,7 +12,7 @@ from tracker_bridge.testing.fake_tracker.issue_ops import attach_files, log_chan
 from tracker_bridge.testing.fake_tracker.records import AttachmentRecord, IssueRecord, LinkRecord
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
 
-__all__ = ["add_link", "delete_attachment", "delete_link", "links_of", "upload"]
+__all__ = ["add_link", "links_of", "upload"]
 
 
 def upload(
@@ -39,12 +39,6 @@ def issue_attachment(state: TrackerState, issue: IssueRecord, file_id: str) -> A
     if found is None or found.issue != issue.key:
         raise ApiError(404, f"Вложение {file_id} не найдено")
     return found
-
-
-def delete_attachment(state: TrackerState, issue: IssueRecord, file_id: str, by: str) -> None:
-    record = issue_attachment(state, issue, file_id)
-    del state.attachments[record.id]
-    log_change(state, issue, "IssueAttachmentRemoved", by)
 
 
 def links_of(state: TrackerState, issue: IssueRecord) -> list[LinkRecord]:
@@ -84,13 +78,3 @@ def add_link(
     for side in (issue, other):
         log_change(state, side, "IssueLinked", by, links_added=[link.id])
     return link
-
-
-def delete_link(state: TrackerState, issue: IssueRecord, link_id: str, by: str) -> None:
-    """DELETE …/links/{id}: 204; gone from both issues (docs delete-link-issue.md)."""
-    link = next((ln for ln in links_of(state, issue) if str(ln.id) == link_id), None)
-    if link is None:
-        raise ApiError(404, f"Связь {link_id} не найдена")
-    del state.links[link.id]
-    for key in (link.source, link.target):
-        log_change(state, state.issues[key], "IssueUnlinked", by, links_removed=[link.id])

@@ -134,11 +134,9 @@ class ChangelogRecord:
     updated_by: str
     fields: list[FieldChange] = field(default_factory=list)
     comments_added: list[int] = field(default_factory=list)
-    comments_updated: list[int] = field(default_factory=list)
     comments_removed: list[int] = field(default_factory=list)
     attachments_added: list[str] = field(default_factory=list)
     links_added: list[int] = field(default_factory=list)
-    links_removed: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -1,4 +1,6 @@
-"""Routes for users, fields, dictionaries, queues and workflows."""
+"""Routes for users, fields, dictionaries, queues and workflows: what the gateway reads, and the
+single objects the client's lazy references load (``issue.status.name``, ``createdBy.login``).
+Listings nothing reads (all users, all queues, link types, all workflows) are not served."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from tracker_bridge.testing.fake_tracker.render_catalog import (
     user_json,
     workflow_json,
 )
-from tracker_bridge.testing.fake_tracker.routing import ROUTER, Request, Response, number_page
+from tracker_bridge.testing.fake_tracker.routing import ROUTER, Request, Response
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
 
 __all__: list[str] = []
@@ -26,14 +28,6 @@ _ID = r"/(?P<ref>[^/]+)"
 def get_myself(state: TrackerState, req: Request) -> Response:
     """The token's user (docs api-ref/myself/get-user-info.md)."""
     return Response(200, user_json(state, state.users[req.user]))
-
-
-@ROUTER.route("GET", "/users")
-def get_users(state: TrackerState, req: Request) -> Response:
-    """All users, paged by ``perPage``/``page`` (docs api-ref/users/get-users.md)."""
-    users = list(state.users.values())
-    page, headers = number_page(state, users, req.params, "/v2/users")
-    return Response(200, [user_json(state, u) for u in page], headers)
 
 
 @ROUTER.route("GET", "/users" + _ID)
@@ -96,30 +90,6 @@ _dictionary("resolutions", catalog.RESOLUTIONS, "concepts/issues/get-resolutions
 _dictionary("issuetypes", catalog.ISSUE_TYPES, "concepts/issues/get-issue-types.md")
 
 
-@ROUTER.route("GET", "/linktypes")
-def get_linktypes(state: TrackerState, req: Request) -> Response:
-    """Link types (docs concepts/issues/get-links.md; client LinkTypes)."""
-    return Response(200, [_linktype(state, t) for t in catalog.LINK_TYPES])
-
-
-def _linktype(state: TrackerState, kind: catalog.LinkType) -> dict[str, Any]:
-    return {
-        "self": f"{state.base_url}/v2/linktypes/{kind.id}",
-        "id": kind.id,
-        "inward": kind.inward,
-        "outward": kind.outward,
-    }
-
-
-@ROUTER.route("GET", "/queues")
-def get_queues(state: TrackerState, req: Request) -> Response:
-    """All queues, paged (docs concepts/queues/get-queues.md)."""
-    queues = list(state.queues.values())
-    page, headers = number_page(state, queues, req.params, "/v2/queues")
-    expand = req.params.get("expand", "")
-    return Response(200, [queue_json(state, q, expand) for q in page], headers)
-
-
 @ROUTER.route("GET", "/queues" + _ID)
 def get_queue(state: TrackerState, req: Request, ref: str) -> Response:
     """One queue; ``expand=workflows|issueTypesConfig|all`` (docs concepts/queues/get-queue.md)."""
@@ -141,16 +111,6 @@ def get_local_fields(state: TrackerState, req: Request, ref: str) -> Response:
     return Response(200, [field_json(state, f, queue) for f in queue.local_fields])
 
 
-@ROUTER.route("GET", "/queues" + _ID + "/localFields/(?P<field>[^/]+)")
-def get_local_field(state: TrackerState, req: Request, ref: str, field: str) -> Response:
-    """One local field by key (docs concepts/queues/get-info-local-field.md)."""
-    queue = _queue(state, ref)
-    found = queue.local_field(field)
-    if found is None:
-        raise ApiError(404, f"Поле {field} не найдено")
-    return Response(200, field_json(state, found, queue))
-
-
 @ROUTER.route("GET", "/queues" + _ID + "/workflows", versions="3")
 def get_queue_workflows(state: TrackerState, req: Request, ref: str) -> Response:
     """Workflow id → issue types (docs api/queues/workflows/get-queue-workflows.md): under
@@ -158,13 +118,6 @@ def get_queue_workflows(state: TrackerState, req: Request, ref: str) -> Response
     queue = _queue(state, ref)
     types = [entry_json(state, "issuetypes", t) for t in catalog.ISSUE_TYPES]
     return Response(200, {queue.workflow.id: types})
-
-
-@ROUTER.route("GET", "/workflows", versions="3")
-def get_workflows(state: TrackerState, req: Request) -> Response:
-    """All workflows (docs api/queues/workflows/get-workflows.md, v3)."""
-    seen = {q.workflow.id: q for q in state.queues.values()}
-    return Response(200, [workflow_json(state, q) for q in seen.values()])
 
 
 @ROUTER.route("GET", "/workflows" + _ID, versions="3")

@@ -8,8 +8,6 @@ from urllib.parse import unquote
 
 from tracker_bridge.testing.fake_tracker.file_link_ops import (
     add_link,
-    delete_attachment,
-    delete_link,
     issue_attachment,
     links_of,
     upload,
@@ -106,13 +104,6 @@ def download_issue_attachment(
     return _download(issue_attachment(state, state.issue(key), fid), name)
 
 
-@ROUTER.route("DELETE", _KEY + r"/attachments/(?P<fid>[^/]+)")
-def delete_issue_attachment(state: TrackerState, req: Request, key: str, fid: str) -> Response:
-    """Delete a file: 204 (docs concepts/issues/delete-attachment.md)."""
-    delete_attachment(state, state.issue(key), fid, req.user)
-    return Response(204, None)
-
-
 @ROUTER.route("GET", _KEY + "/links")
 def get_links(state: TrackerState, req: Request, key: str) -> Response:
     """Links of an issue, each as this issue sees it (docs concepts/issues/get-links.md)."""
@@ -136,10 +127,3 @@ def get_link(state: TrackerState, req: Request, key: str, lid: str) -> Response:
         if str(link.id) == lid:
             return Response(200, link_json(state, link, issue.key))
     raise ApiError(404, f"Связь {lid} не найдена")
-
-
-@ROUTER.route("DELETE", _KEY + r"/links/(?P<lid>[^/]+)")
-def delete_link_route(state: TrackerState, req: Request, key: str, lid: str) -> Response:
-    """Remove a link from both issues: 204 (docs concepts/issues/delete-link-issue.md)."""
-    delete_link(state, state.issue(key), lid, req.user)
-    return Response(204, None)

@@ -20,7 +20,6 @@ from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState, tr
 from tracker_bridge.testing.fake_tracker.workflow_ops import (
     add_comment,
     delete_comment,
-    edit_comment,
     execute_transition,
     find_comment,
 )
@@ -133,21 +132,6 @@ def get_comment(state: TrackerState, req: Request, key: str, cid: str) -> Respon
     return Response(200, comment_json(state, comment, req.params.get("expand", "")))
 
 
-@ROUTER.route("PATCH", _KEY + "/comments/(?P<cid>[^/]+)")
-def patch_comment(state: TrackerState, req: Request, key: str, cid: str) -> Response:
-    """Edit a comment by id or longId (docs concepts/issues/edit-comment.md)."""
-    issue = state.issue(key)
-    comment = edit_comment(
-        state,
-        issue,
-        find_comment(state, issue, cid),
-        req.json(),
-        req.user,
-        expected_version=req.if_match(state.settings.if_match == "honoured"),
-    )
-    return Response(200, comment_json(state, comment))
-
-
 @ROUTER.route("DELETE", _KEY + "/comments/(?P<cid>[^/]+)")
 def delete_comment_route(state: TrackerState, req: Request, key: str, cid: str) -> Response:
     """Delete a comment: 204 (docs concepts/issues/delete-comment.md)."""
@@ -223,7 +207,6 @@ def _changelog_json(state: TrackerState, record: ChangelogRecord) -> dict[str, A
     }
     comments = {
         "added": record.comments_added,
-        "updated": record.comments_updated,
         "removed": record.comments_removed,
     }
     if any(comments.values()):
@@ -234,8 +217,8 @@ def _changelog_json(state: TrackerState, record: ChangelogRecord) -> dict[str, A
         }
     if record.attachments_added:
         body["attachments"] = {"added": [{"id": a} for a in record.attachments_added]}
-    if record.links_added or record.links_removed:
-        body["links"] = [{"id": i} for i in record.links_added + record.links_removed]
+    if record.links_added:
+        body["links"] = [{"id": i} for i in record.links_added]
     return body
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from urllib.parse import urlencode
 
 from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState
 
-__all__ = ["ROUTER", "Request", "Response", "Router", "cursor_page", "number_page"]
+__all__ = ["ROUTER", "Request", "Response", "Router", "cursor_page"]
 
 T = TypeVar("T")
 
@@ -139,25 +138,6 @@ def cursor_page(
         after = urlencode({**rest, "id": id_of(page[-1]), "perPage": per_page})
         links.append(f'<{state.base_url}{path}?{after}>; rel="next"')
     return page, {"Link": ", ".join(links)}
-
-
-def number_page(
-    state: TrackerState, items: Sequence[T], params: Mapping[str, str], path: str
-) -> tuple[list[T], dict[str, str]]:
-    """Numbered paging: ``perPage`` (default 50), ``page``; ``X-Total-*`` and ``Link`` next
-    (docs common-format.md "Paginated result output")."""
-    per_page = _per_page(params)
-    try:
-        page = max(1, int(params.get("page", 1)))
-    except ValueError:
-        raise ApiError(400, "Неверное значение page") from None
-    pages = max(1, math.ceil(len(items) / per_page))
-    chunk = list(items[(page - 1) * per_page : page * per_page])
-    headers = {"X-Total-Count": str(len(items)), "X-Total-Pages": str(pages)}
-    if page < pages:
-        after = urlencode({**params, "perPage": per_page, "page": page + 1})
-        headers["Link"] = f'<{state.base_url}{path}?{after}>; rel="next"'
-    return chunk, headers
 
 
 # The one route table; the routes_* modules register on it when imported.

@@ -23,7 +23,6 @@ from tracker_bridge.testing.fake_tracker.state import ApiError, TrackerState, en
 __all__ = [
     "add_comment",
     "delete_comment",
-    "edit_comment",
     "execute_transition",
     "find_comment",
     "required_fields",
@@ -205,30 +204,6 @@ def find_comment(state: TrackerState, issue: IssueRecord, ref: str) -> CommentRe
         if not comment.deleted and ref in (str(comment.id), comment.long_id):
             return comment
     raise ApiError(404, f"Комментарий {ref} не найден")
-
-
-def edit_comment(
-    state: TrackerState,
-    issue: IssueRecord,
-    comment: CommentRecord,
-    body: Mapping[str, Any],
-    by: str,
-    *,
-    expected_version: str | None = None,
-) -> CommentRecord:
-    """PATCH …/comments/{id}: new text, version + 1 (docs edit-comment.md)."""
-    if expected_version is not None and expected_version != str(comment.version):
-        raise ApiError(state.settings.version_conflict_status, "Версия комментария изменилась")
-    text = body.get("text")
-    if not isinstance(text, str):
-        raise ApiError(422, "Не заполнен текст комментария", errors={"text": "required"})
-    comment.text = stored_text(state, text)
-    comment.version += 1
-    comment.updated_at = state.now()
-    comment.updated_by = by
-    issue.last_comment_updated_at = comment.updated_at
-    log_change(state, issue, "IssueCommentUpdated", by, comments_updated=[comment.id])
-    return comment
 
 
 def delete_comment(
