@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.harness import CHAT, SUPPORT_USER, email
+from tests.reliability.card_doubles import Kill, card_messages, explain_doubles
 from tests.reliability.support import (
     DaemonChild,
     eventually,
@@ -169,6 +170,7 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
     takeovers: list[float] = []
     first_actions: list[float] = []
     in_window = 0
+    kills: list[Kill] = []
     with FakeTracker() as tracker, _server_filing(tmp_path) as smtp, _telegram() as telegram:
         a, b = (
             DaemonChild(c, c.parent / "daemon.log")
@@ -188,6 +190,7 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
                 else:
                     await active.kill()
                 killed = time.monotonic()
+                kills.append(Kill(time.time(), "host-a" if active is a else "host-b"))
                 await standby.wait_ready(TAKEOVER_LIMIT)
                 takeovers.append(time.monotonic() - killed)
                 await eventually(
@@ -226,6 +229,9 @@ async def test_ten_kill_9_failovers_under_a_mail_stream_lose_and_double_nothing(
     # extra card — the one effect that stays at least once (docs/operations.md). At most one
     # per kill; the kills in the SMTP window fall right beside the new card of the same request.
     extra_cards = sum(n - 1 for n in cards.values())
+    logs = {host: tmp_path / host / "daemon.log" for host in ("host-a", "host-b")}
+    doubles = explain_doubles(card_messages(telegram.bot_messages(CHAT), cards), logs, kills)
+    print("\n".join(["", *doubles]))
     assert extra_cards <= FAILOVERS, cards
     repeats = sum(count - 1 for count in acks.values())
     assert repeats == 0  # not even for the five kills between the server's acceptance and 250
