@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -305,6 +306,45 @@ class TestCards:
             ("SUP-1", 10),
             ("SUP-2", 20),
         ]
+
+
+class TestSends:
+    """The bot's send ledger (issue 13.5): an intent, then its message id."""
+
+    def test_an_intent_has_the_chats_highest_recorded_id_as_its_floor(self, store: Store) -> None:
+        """The first send to a chat has no floor; later ones the highest id recorded there."""
+        first = store.send_begin("card-post:SUP-1", -100, '{"html": "a"}', AT)
+        assert (first.floor, first.message_id, first.at) == (None, None, AT)
+        assert store.sends_unresolved(-100) == [first]
+        store.send_done("card-post:SUP-1", 7, later(1), prune=AT)
+        store.send_begin("other-chat", -200, "{}", AT)
+        second = store.send_begin("alert:SUP-1:breach", -100, '{"html": "b"}', later(2))
+        assert (second.floor, second.message_id) == (7, None)
+        assert store.send_get("card-post:SUP-1") == replace(first, message_id=7, at=later(1))
+        assert store.sends_unresolved(-100) == [second]
+        assert store.sends_known(-100, 6) == frozenset({7})
+        assert store.sends_known(-100, 7) == frozenset()
+
+    def test_a_forgotten_intent_goes_and_a_recorded_send_stays(self, store: Store) -> None:
+        """Forgetting drops only an intent without a message id."""
+        store.send_begin("a", -100, "{}", AT)
+        store.send_begin("b", -100, "{}", AT)
+        store.send_done("b", 3, AT, prune=AT)
+        store.send_forget("a")
+        store.send_forget("b")
+        assert store.send_get("a") is None
+        assert store.send_get("b") is not None
+        assert store.sends_unresolved(-100) == []
+
+    def test_a_send_prunes_the_chats_older_records_but_never_the_newest(self, store: Store) -> None:
+        """Records older than ``prune`` below the new id go; the new one is the next floor."""
+        for n, purpose in enumerate(("old1", "old2")):
+            store.send_begin(purpose, -100, "{}", AT)
+            store.send_done(purpose, n + 1, AT, prune=AT)
+        store.send_begin("new", -100, "{}", later(60))
+        store.send_done("new", 5, later(60), prune=later(30))
+        assert [store.send_get(p) is None for p in ("old1", "old2", "new")] == [True, True, False]
+        assert store.send_begin("next", -100, "{}", later(61)).floor == 5
 
 
 class TestAnswerCounters:

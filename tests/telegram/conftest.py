@@ -153,6 +153,7 @@ def make_mirror_fixture(
         options: dict[str, Any] = {"poll_timeout": 1, "max_retries": 3} | overrides
         hook = options.pop("on_chat_unavailable", None)
         ledger = options.pop("ledger", None)
+        sends = options.pop("sends", store)  # the daemon ledgers every send in its store
         return TelegramMirror(
             settings or MirrorSettings.from_base(TOKEN, tg.url + "/bot", **options),
             access=ACCESS,
@@ -164,6 +165,7 @@ def make_mirror_fixture(
             on_actions=recorder,
             on_chat_unavailable=hook,
             ledger=ledger,
+            sends=sends,
         )
 
     return make

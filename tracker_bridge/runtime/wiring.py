@@ -477,6 +477,7 @@ def _mirror(
         on_contact=on_contact,
         ledger=ledger,
         support_chat=tg.ops_chat_id,
+        sends=store,
     )
 
 

@@ -5,6 +5,10 @@ its own read-only connection and copies it a few hundred pages at a time (the da
 on between the steps; SQLite restarts the copy if a write changes a page already copied, so the
 result is one moment's state), into a temporary file beside the target, checks it with
 ``PRAGMA integrity_check`` and renames it into place — a backup file is complete or absent.
+
+The copy's ledger of Telegram sends is emptied: restored later, it could not know what the bot
+posted after the backup, and a send it left unresolved must not be looked for by probing the
+chat's newer messages (:mod:`tracker_bridge.telegram.send_ledger`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ def backup_sqlite(store: Path, target: Path) -> BackupReport:
         try:
             with contextlib.closing(sqlite3.connect(partial)) as copy:
                 source.backup(copy, pages=STEP_PAGES)
+                _forget_sends(copy)
                 verdict = copy.execute("PRAGMA integrity_check").fetchone()[0]
                 pages = int(copy.execute("PRAGMA page_count").fetchone()[0])
                 version = int(copy.execute("PRAGMA user_version").fetchone()[0])
@@ -55,3 +60,11 @@ def backup_sqlite(store: Path, target: Path) -> BackupReport:
     finally:
         partial.unlink(missing_ok=True)
     return BackupReport(target, pages, version)
+
+
+def _forget_sends(copy: sqlite3.Connection) -> None:
+    """Empty the copy's send ledger (module doc); a store older than the ledger has none."""
+    tables = copy.execute("SELECT 1 FROM sqlite_master WHERE name = 'telegram_sends'")
+    if tables.fetchone() is not None:
+        copy.execute("DELETE FROM telegram_sends")
+        copy.commit()

@@ -23,6 +23,7 @@ from tracker_bridge.store.records import (
     MailOutcome,
     ProcessedMessage,
     QuarantineItem,
+    SendRecord,
     StoreClosedError,
     TrackedIssue,
     address_key,
@@ -48,6 +49,7 @@ class MemoryStore(StoreBase):
         self._marks: dict[str, Watermark] = {}
         self._journal: dict[str, JournalEntry] = {}
         self._cards: dict[str, CardRecord] = {}
+        self._sends: dict[str, SendRecord] = {}
         self._answers: dict[tuple[str, str], int] = {}
         self._bounces: dict[str, tuple[str, datetime]] = {}
         self._quarantine: dict[int, QuarantineItem] = {}
@@ -207,6 +209,50 @@ class MemoryStore(StoreBase):
     def cards(self) -> list[CardRecord]:
         with self._open():
             return [self._cards[key] for key in sorted(self._cards)]
+
+    # --- 13. Telegram sends -----------------------------------------------------------------
+    def send_get(self, purpose: str) -> SendRecord | None:
+        with self._open():
+            return self._sends.get(purpose)
+
+    def sends_unresolved(self, chat_id: int) -> list[SendRecord]:
+        with self._open():
+            found = [
+                r for r in self._sends.values() if r.chat_id == chat_id and r.message_id is None
+            ]
+        return sorted(found, key=lambda r: (r.at, r.purpose))
+
+    def sends_known(self, chat_id: int, above: int) -> frozenset[int]:
+        with self._open():
+            return frozenset(
+                r.message_id for r in self._sends.values()
+                if r.chat_id == chat_id and r.message_id is not None and r.message_id > above
+            )  # fmt: skip
+
+    def send_begin(self, purpose: str, chat_id: int, content: str, at: datetime) -> SendRecord:
+        with self._open():
+            ids = [r.message_id for r in self._sends.values() if r.chat_id == chat_id]
+            floor = max((i for i in ids if i is not None), default=None)
+            record = SendRecord(purpose, chat_id, content, floor, None, utc(at))
+            self._sends[purpose] = record
+            return record
+
+    def send_done(self, purpose: str, message_id: int, at: datetime, *, prune: datetime) -> None:
+        with self._open():
+            record = self._sends.get(purpose)
+            if record is None:
+                return
+            self._sends[purpose] = replace(record, message_id=message_id, at=utc(at))
+            for key, old in list(self._sends.items()):
+                if (old.chat_id == record.chat_id and old.message_id is not None
+                        and old.message_id < message_id and old.at < utc(prune)):  # fmt: skip
+                    del self._sends[key]
+
+    def send_forget(self, purpose: str) -> None:
+        with self._open():
+            record = self._sends.get(purpose)
+            if record is not None and record.message_id is None:
+                del self._sends[purpose]
 
     # --- 8. auto-answer counters -----------------------------------------------------------
     def count_answer(self, sender: str, day: date) -> int:

@@ -26,7 +26,21 @@ ALTER TABLE tracked_issues ADD COLUMN finished TEXT;
 
 _V3 = INTAKE_ATTEMPTS
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# v4: the bot's sends (issue 13.5): an intent row before every sendMessage, its message id
+# after; a new leader resolves an intent left without one before the chat's next send
+_V4 = """
+CREATE TABLE telegram_sends (
+    purpose    TEXT PRIMARY KEY,
+    chat_id    INTEGER NOT NULL,
+    content    TEXT NOT NULL,
+    floor      INTEGER,
+    message_id INTEGER,
+    at         TEXT NOT NULL
+);
+CREATE INDEX telegram_sends_chat ON telegram_sends (chat_id, message_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -21,7 +21,19 @@ MIGRATION_LOCK = 0x7462_7363_6865_6D61
 _V1 = FIRST_TABLES.format(**POSTGRES_TYPES)
 _V2 = INTAKE_ATTEMPTS  # as SQLite's v3
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# v3: the bot's sends (issue 13.5), as SQLite's v4
+_V3 = """
+CREATE TABLE telegram_sends (
+    purpose    TEXT PRIMARY KEY,
+    chat_id    BIGINT NOT NULL,
+    content    TEXT NOT NULL,
+    floor      BIGINT,
+    message_id BIGINT,
+    at         TEXT NOT NULL
+);
+CREATE INDEX telegram_sends_chat ON telegram_sends (chat_id, message_id);
+"""
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -60,6 +60,21 @@ JOURNAL_REKEY = "UPDATE journal SET issue_key = %s WHERE issue_key = %s"
 _CARD = "SELECT issue_key, chat_id, message_id, fingerprint, updated_at FROM cards"
 CARD_GET = _CARD + " WHERE issue_key = %s"
 CARD_ALL = _CARD + " ORDER BY issue_key COLLATE \"C\""
+_SEND = "SELECT purpose, chat_id, content, floor, message_id, at FROM telegram_sends"
+SEND_GET = _SEND + " WHERE purpose = %s"
+SEND_UNRESOLVED = (
+    _SEND + ' WHERE chat_id = %s AND message_id IS NULL ORDER BY at, purpose COLLATE "C"'
+)
+SEND_KNOWN = "SELECT message_id FROM telegram_sends WHERE chat_id = %s AND message_id > %s"
+SEND_BEGIN = (
+    "INSERT INTO telegram_sends VALUES (%(purpose)s, %(chat)s, %(content)s,"
+    " (SELECT max(message_id) FROM telegram_sends WHERE chat_id = %(chat)s), NULL, %(at)s)"
+    " ON CONFLICT (purpose) DO UPDATE SET chat_id = EXCLUDED.chat_id,"
+    " content = EXCLUDED.content, floor = EXCLUDED.floor, message_id = NULL, at = EXCLUDED.at"
+)
+SEND_DONE = "UPDATE telegram_sends SET message_id = %s, at = %s WHERE purpose = %s"
+SEND_FORGET = "DELETE FROM telegram_sends WHERE purpose = %s AND message_id IS NULL"
+SEND_PRUNE = "DELETE FROM telegram_sends WHERE chat_id = %s AND message_id < %s AND at < %s"
 CARD_SET = (
     "INSERT INTO cards VALUES (%s, %s, %s, %s, %s) ON CONFLICT (issue_key) DO UPDATE"
     " SET chat_id = EXCLUDED.chat_id, message_id = EXCLUDED.message_id,"

@@ -11,6 +11,7 @@ EffectsStore       the effects: the action journal and Tracker's ``unique`` per 
 OutboxStore        the outbox: the journal of notifications, suppressions, the thread map
 IssueFactsStore    the issue reader: tracked issues, done actions, the bridge's own comments
 CardStore          the Telegram mirror: card message ids, which requests are finished
+SendLedger         the bot's sender: every message it posts, recorded before and after
 CursorStore        Tracker sync: its cursor
 =================  ===========================================================================
 
@@ -32,6 +33,7 @@ from tracker_bridge.store.records import (
     MailOutcome,
     ProcessedMessage,
     QuarantineItem,
+    SendRecord,
     TrackedIssue,
 )
 
@@ -47,6 +49,7 @@ __all__ = [
     "JournalWrites",
     "OutboxStore",
     "OutgoingThreads",
+    "SendLedger",
 ]
 
 
@@ -213,6 +216,34 @@ class CardStore(TrackedLookup, Protocol):
         self, issue_key: str, chat_id: int, message_id: int, fingerprint: str, at: datetime
     ) -> CardRecord:
         """Create or replace the issue's card record."""
+        ...
+
+
+class SendLedger(Protocol):
+    """The bot's sends, an intent before ``sendMessage`` and its message id after
+    (:mod:`tracker_bridge.telegram.send_ledger`)."""
+
+    def send_get(self, purpose: str) -> SendRecord | None: ...
+
+    def sends_unresolved(self, chat_id: int) -> list[SendRecord]:
+        """The chat's intents without a message id (their outcome unknown), oldest first."""
+        ...
+
+    def sends_known(self, chat_id: int, above: int) -> frozenset[int]:
+        """The recorded message ids in ``chat_id`` greater than ``above``."""
+        ...
+
+    def send_begin(self, purpose: str, chat_id: int, content: str, at: datetime) -> SendRecord:
+        """Write (or rewrite) the intent of ``purpose``, its floor the chat's highest recorded
+        message id; committed before it returns."""
+        ...
+
+    def send_done(self, purpose: str, message_id: int, at: datetime, *, prune: datetime) -> None:
+        """Record the intent's message id; the chat's rows older than ``prune`` below it go."""
+        ...
+
+    def send_forget(self, purpose: str) -> None:
+        """Drop an intent that was not sent (a recorded send stays)."""
         ...
 
 

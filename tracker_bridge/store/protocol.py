@@ -11,7 +11,7 @@ its own: the intake's, the effects', the outbox's, the issue reader's, the cards
 the store's own transactions use. Its concerns: 1. processed messages, 2. thread map,
 3. Tracker's ``unique``, 4. sync cursors, 5. IMAP watermarks, 6. the action journal, 7. Telegram
 cards, 8. auto-answer counters, 9. permanent bounces, 10. quarantine, 11. tracked issues,
-12. intake attempts.
+12. intake attempts, 13. the bot's sends.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tracker_bridge.store.ports import (
     IntakeStore,
     IssueFactsStore,
     OutboxStore,
+    SendLedger,
 )
 from tracker_bridge.store.records import CardRecord, QuarantineItem, TrackedIssue
 
@@ -40,6 +41,7 @@ class Store(
     OutboxStore,
     IssueFactsStore,
     CardStore,
+    SendLedger,
     CursorStore,
     WatermarkStore,
     Protocol,

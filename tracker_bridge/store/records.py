@@ -24,6 +24,7 @@ __all__ = [
     "QuarantineItem",
     "QueuedNotice",
     "SchemaTooNewError",
+    "SendRecord",
     "StoreClosedError",
     "StoreError",
     "TrackedIssue",
@@ -98,6 +99,25 @@ class CardRecord:
     message_id: int
     fingerprint: str
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    """One message the bot posts, recorded before ``sendMessage`` and after (issue 13.5).
+
+    ``purpose`` names what the message is for (``card-post:SUP-1``, an alert's action key):
+    one message per purpose. ``content`` is what was asked for (text and buttons, as JSON), so
+    that the message can be recognised by an identical edit; ``floor`` is the chat's highest
+    recorded message id when the intent was written (``None``: nothing recorded in that chat
+    yet). ``message_id`` is ``None`` until Telegram's answer is recorded: an intent whose
+    outcome is unknown."""
+
+    purpose: str
+    chat_id: int
+    content: str
+    floor: int | None
+    message_id: int | None
+    at: datetime
 
 
 @dataclass(frozen=True)

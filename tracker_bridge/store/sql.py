@@ -13,6 +13,7 @@ from tracker_bridge.store.records import (
     JournalEntry,
     ProcessedMessage,
     QuarantineItem,
+    SendRecord,
     TrackedIssue,
     from_text,
     to_text,
@@ -58,6 +59,20 @@ _CARD = "SELECT issue_key, chat_id, message_id, fingerprint, updated_at FROM car
 CARD_GET = _CARD + " WHERE issue_key = ?"
 CARD_ALL = _CARD + " ORDER BY issue_key"
 CARD_SET = "INSERT OR REPLACE INTO cards VALUES (?, ?, ?, ?, ?)"
+
+_SEND = "SELECT purpose, chat_id, content, floor, message_id, at FROM telegram_sends"
+SEND_GET = _SEND + " WHERE purpose = ?"
+SEND_UNRESOLVED = _SEND + " WHERE chat_id = ? AND message_id IS NULL ORDER BY at, purpose"
+SEND_KNOWN = "SELECT message_id FROM telegram_sends WHERE chat_id = ? AND message_id > ?"
+SEND_BEGIN = (
+    "INSERT INTO telegram_sends VALUES (:purpose, :chat, :content,"
+    " (SELECT max(message_id) FROM telegram_sends WHERE chat_id = :chat), NULL, :at)"
+    " ON CONFLICT (purpose) DO UPDATE SET chat_id = excluded.chat_id,"
+    " content = excluded.content, floor = excluded.floor, message_id = NULL, at = excluded.at"
+)
+SEND_DONE = "UPDATE telegram_sends SET message_id = ?, at = ? WHERE purpose = ?"
+SEND_FORGET = "DELETE FROM telegram_sends WHERE purpose = ? AND message_id IS NULL"
+SEND_PRUNE = "DELETE FROM telegram_sends WHERE chat_id = ? AND message_id < ? AND at < ?"
 
 ANSWER_COUNT = (
     "INSERT INTO answer_counts VALUES (?, ?, 1) ON CONFLICT (sender, day)"
@@ -118,6 +133,14 @@ def entry_row(e: JournalEntry) -> tuple[Any, ...]:
 
 def card(row: Any) -> CardRecord:
     return CardRecord(str(row[0]), int(row[1]), int(row[2]), str(row[3]), from_text(row[4]))
+
+
+def send(row: Any) -> SendRecord:
+    purpose, chat_id, content, floor, message_id, at = row
+    return SendRecord(
+        str(purpose), int(chat_id), str(content), None if floor is None else int(floor),
+        None if message_id is None else int(message_id), from_text(at),
+    )  # fmt: skip
 
 
 def item(row: Any) -> QuarantineItem:

@@ -25,6 +25,7 @@ from tracker_bridge.store.records import (
     MailOutcome,
     ProcessedMessage,
     QuarantineItem,
+    SendRecord,
     TrackedIssue,
     address_key,
     check_day,
@@ -194,6 +195,36 @@ class SqlStore(StoreBase):
     def cards(self) -> list[CardRecord]:
         with self._read() as db:
             return [rows.card(row) for row in db.execute(self._sql.CARD_ALL)]
+
+    # --- 13. Telegram sends -----------------------------------------------------------------
+    def send_get(self, purpose: str) -> SendRecord | None:
+        row = self._one(self._sql.SEND_GET, purpose)
+        return None if row is None else rows.send(row)
+
+    def sends_unresolved(self, chat_id: int) -> list[SendRecord]:
+        with self._read() as db:
+            return [rows.send(row) for row in db.execute(self._sql.SEND_UNRESOLVED, (chat_id,))]
+
+    def sends_known(self, chat_id: int, above: int) -> frozenset[int]:
+        with self._read() as db:
+            found = db.execute(self._sql.SEND_KNOWN, (chat_id, above))
+            return frozenset(int(row[0]) for row in found)
+
+    def send_begin(self, purpose: str, chat_id: int, content: str, at: datetime) -> SendRecord:
+        params = {"purpose": purpose, "chat": chat_id, "content": content, "at": to_text(at)}
+        with self._tx(durable=True) as db:
+            db.execute(self._sql.SEND_BEGIN, params)
+            return rows.send(db.execute(self._sql.SEND_GET, (purpose,)).fetchone())
+
+    def send_done(self, purpose: str, message_id: int, at: datetime, *, prune: datetime) -> None:
+        with self._tx(durable=True) as db:
+            row = db.execute(self._sql.SEND_GET, (purpose,)).fetchone()
+            db.execute(self._sql.SEND_DONE, (message_id, to_text(at), purpose))
+            if row is not None:  # the chat's highest id stays: the next intent's floor
+                db.execute(self._sql.SEND_PRUNE, (int(row[1]), message_id, to_text(prune)))
+
+    def send_forget(self, purpose: str) -> None:
+        self._insert(self._sql.SEND_FORGET, purpose, durable=True)
 
     # --- 8. auto-answer counters -----------------------------------------------------------
     def count_answer(self, sender: str, day: date) -> int:

@@ -7,7 +7,9 @@ daemon's ``on_actions`` callback, and carries out the Telegram actions of the co
 * :meth:`~TelegramMirror.upsert_card` posts a request's card once and then edits it in place,
   only when its text or buttons change; edits for one request are coalesced (latest wins); a
   deleted card is posted anew; card message ids live in the :class:`CardStore`, so a restart
-  edits the same message;
+  edits the same message; every message is posted through the send ledger (``sends``), so a
+  kill between Telegram taking a card and its id being recorded posts no second one
+  (:mod:`tracker_bridge.telegram.send_ledger`);
 * :meth:`~TelegramMirror.send_alert` replies to the card (a plain message when there is none);
 * :meth:`~TelegramMirror.post_digest` posts the daily digest (R21).
 
@@ -39,10 +41,10 @@ from tracker_bridge.regulation.digest import Digest, TelegramDigest
 from tracker_bridge.regulation.model import IssueView
 from tracker_bridge.regulation.policy import Policy
 from tracker_bridge.regulation.sla import read_clocks
-from tracker_bridge.store.ports import CardStore
+from tracker_bridge.store.ports import CardStore, SendLedger
 from tracker_bridge.store.records import CardRecord
 from tracker_bridge.telegram.card_ledger import CardLedger, card_in_tags
-from tracker_bridge.telegram.cards import render_card
+from tracker_bridge.telegram.cards import RenderedCard, render_card
 from tracker_bridge.telegram.coalesce import Coalescer
 from tracker_bridge.telegram.commands import Access, Situation
 from tracker_bridge.telegram.contact import ContactRequest, OnContact
@@ -106,9 +108,12 @@ class TelegramMirror:
         on_contact: OnContact | None = None,
         ledger: CardLedger | None = None,
         support_chat: int | None = None,
+        sends: SendLedger | None = None,
     ) -> None:
         """``on_contact`` is told of every successful Bot API exchange (True for a poll);
-        ``support_chat`` is the support team's own chat (alerts about mail, not requests)."""
+        ``support_chat`` is the support team's own chat (alerts about mail, not requests);
+        ``sends``: where every message posted is ledgered (the daemon's store)."""
+        self._sends = sends
         self._support_chat = support_chat
         self._settings = settings
         self._on_contact = on_contact
@@ -135,7 +140,8 @@ class TelegramMirror:
             await app.bot.shutdown()  # its HTTP clients were opened before getMe failed
             raise translate(error, None) from error
         self._app = app
-        self._sender = Sender(app.bot, self._on_unavailable)
+        ledger = None if self._sends is None else (self._sends, self._clock)
+        self._sender = Sender(app.bot, self._on_unavailable, ledger=ledger)
         router = Router(
             access=self._access,
             situation=self._situation,
@@ -206,7 +212,8 @@ class TelegramMirror:
         record = self._cards.card(alert.issue) if alert.issue else None
         reply_to = record.message_id if record is not None and record.chat_id == chat_id else None
         html = alert_text(alert, self._settings.cards, view or self._views.get(alert.issue))
-        message_id = await self._need_sender().send(chat_id, html, reply_to=reply_to)
+        sender = self._need_sender()
+        message_id = await sender.send(chat_id, html, reply_to=reply_to, purpose=alert.key)
         log.info("telegram.alert", issue=alert.issue, kind=alert.kind, chat_id=chat_id)
         return message_id
 
@@ -219,7 +226,8 @@ class TelegramMirror:
         value = digest.digest if isinstance(digest, TelegramDigest) else digest
         chat_id = self._chat(value.customer)
         html = digest_text(value, self._settings.cards, self._cal)
-        return await self._need_sender().send(chat_id, html)
+        purpose = digest.key if isinstance(digest, TelegramDigest) else None
+        return await self._need_sender().send(chat_id, html, purpose=purpose)
 
     # effects.TelegramPort: the same, with the view taken from the live ``views`` mapping
 
@@ -251,6 +259,7 @@ class TelegramMirror:
         clocks = read_clocks(view, now, self._cal, self._policy)
         shown = render_card(view, clocks, now, self._cal, self._settings.cards)
         record = self._cards.card(key) or _recorded_in_tracker(key, chat_id, view, now)
+        replaced = None
         if record is not None and record.chat_id == chat_id:
             if record.fingerprint == shown.fingerprint:
                 return record.message_id
@@ -260,11 +269,29 @@ class TelegramMirror:
                 log.info("telegram.card_edited", issue=key, outcome=outcome.value)
                 return record.message_id
             log.warning("telegram.card_gone", issue=key, message_id=record.message_id)
-        message_id = await sender.send(chat_id, shown.html, buttons=shown.buttons)
+            replaced = record.message_id
+        message_id = await self._post_card(key, chat_id, shown, replaced)
         self._cards.save_card(key, chat_id, message_id, shown.fingerprint, now)
         log.info("telegram.card_posted", issue=key, chat_id=chat_id, message_id=message_id)
         await self._note(key, chat_id, message_id)
         return message_id
+
+    async def _post_card(
+        self, key: str, chat_id: int, shown: RenderedCard, replaced: int | None
+    ) -> int:
+        """Post the card once: a card posted before its id reached the card record (a kill, a
+        timeout) is found in the send ledger and brought up to date instead."""
+        sender = self._need_sender()
+        while True:
+            purpose = f"card-post:{key}" + ("" if replaced is None else f":after:{replaced}")
+            posted = await sender.post(chat_id, shown.html, buttons=shown.buttons, purpose=purpose)
+            if posted.fresh:
+                return posted.message_id
+            outcome = await sender.edit(chat_id, posted.message_id, shown.html, shown.buttons)
+            if outcome is not EditOutcome.GONE:
+                log.info("telegram.card_found", issue=key, message_id=posted.message_id)
+                return posted.message_id
+            replaced = posted.message_id  # deleted meanwhile: a new card, for a new purpose
 
     async def _note(self, key: str, chat_id: int, message_id: int) -> None:
         """Record the new card on its issue too (it survives the state database)."""

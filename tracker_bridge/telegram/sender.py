@@ -4,11 +4,15 @@ Telegram's flood limits are paced and ``RetryAfter`` is retried by PTB's ``AIORa
 the application's bot (one retry layer); what still fails arrives here and is translated. A 403
 marks the chat unavailable: logged once, reported once, and every later call for that chat is
 refused here without a request, so a kicked bot causes no retry storm.
+
+With a ledger (the daemon's store), every message posted is ledgered and a send whose outcome
+was lost is resolved before the chat's next one (:mod:`tracker_bridge.telegram.send_ledger`).
 """
 
 from __future__ import annotations
 
 import enum
+import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -35,12 +39,24 @@ from telegram.error import (
     TelegramError,
 )
 
+from tracker_bridge.foundation.clock import Clock
+from tracker_bridge.service.effects import KeyedLocks
+from tracker_bridge.store.ports import SendLedger
+from tracker_bridge.store.records import SendRecord
 from tracker_bridge.telegram.cards import Button
 from tracker_bridge.telegram.errors import (
     ChatUnavailable,
     TelegramBridgeError,
     TelegramPermanent,
     TelegramTransient,
+)
+from tracker_bridge.telegram.send_ledger import (
+    PRUNE_AFTER,
+    Content,
+    Posted,
+    Probe,
+    next_probe,
+    probeable,
 )
 
 __all__ = ["EditOutcome", "Sender", "translate"]
@@ -88,9 +104,18 @@ def _markup(buttons: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
 class Sender:
     """Sends and edits HTML messages for the bridge; knows which chats are unavailable."""
 
-    def __init__(self, bot: Bot, on_unavailable: OnUnavailable | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        on_unavailable: OnUnavailable | None = None,
+        *,
+        ledger: tuple[SendLedger, Clock] | None = None,
+    ) -> None:
+        """``ledger``: where the sends are recorded, and the clock that dates them."""
         self._bot = bot
         self._on_unavailable = on_unavailable
+        self._ledger = ledger
+        self._chats = KeyedLocks()  # one send at a time per chat (the ledger's premise)
         self.unavailable: dict[int, str] = {}  # chat id → why (Telegram's 403 text)
 
     def restore(self, chat_id: int) -> None:
@@ -106,15 +131,59 @@ class Sender:
         buttons: Sequence[Sequence[Button]] = (),
         reply_to: int | None = None,
         force_reply: bool = False,
+        purpose: str | None = None,
     ) -> int:
-        """Post ``html``; the new message id."""
+        """Post ``html``; the new message id (see :meth:`post`)."""
+        posted = await self.post(
+            chat_id, html, buttons=buttons, reply_to=reply_to, force_reply=force_reply,
+            purpose=purpose,
+        )  # fmt: skip
+        return posted.message_id
+
+    async def post(
+        self,
+        chat_id: int,
+        html: str,
+        *,
+        buttons: Sequence[Sequence[Button]] = (),
+        reply_to: int | None = None,
+        force_reply: bool = False,
+        purpose: str | None = None,
+    ) -> Posted:
+        """Post ``html`` once for ``purpose`` (``None``: a message of its own). With a ledger, a
+        purpose already posted answers its message (``fresh`` False) instead of posting again,
+        and the chat's unresolved send, if any, is resolved first."""
+        content = Content.of(html, buttons, force_reply=force_reply)
+        if self._ledger is None:
+            return Posted(await self._send_message(chat_id, content, reply_to), fresh=True)
+        ledger, clock = self._ledger
+        async with self._chats.held(str(chat_id)):
+            for intent in ledger.sends_unresolved(chat_id):
+                await self._resolve(intent)
+            purpose = purpose or f"once:{uuid.uuid4().hex}"
+            known = ledger.send_get(purpose)
+            if known is not None and known.message_id is not None:
+                log.info("telegram.send_known", purpose=purpose, message_id=known.message_id)
+                return Posted(known.message_id, fresh=False)
+            ledger.send_begin(purpose, chat_id, content.encode(), clock.now())
+            try:
+                message_id = await self._send_message(chat_id, content, reply_to)
+            except TelegramBridgeError as error:
+                if not isinstance(error, TelegramTransient) or error.retry_after is not None:
+                    ledger.send_forget(purpose)  # refused or put off: nothing was posted
+                raise  # a timeout or a cut connection: unknown, resolved before the next send
+            now = clock.now()
+            ledger.send_done(purpose, message_id, now, prune=now - PRUNE_AFTER)
+            return Posted(message_id, fresh=True)
+
+    async def _send_message(self, chat_id: int, content: Content, reply_to: int | None) -> int:
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        markup = ForceReply(selective=True) if force_reply else _markup(buttons)
+        markup = ForceReply(selective=True) if content.force_reply else _markup(content.buttons)
         message = await self._call(
             chat_id,
             lambda: self._bot.send_message(
                 chat_id,
-                html,
+                content.html,
                 parse_mode="HTML",
                 reply_markup=markup,
                 reply_parameters=reply,
@@ -122,6 +191,52 @@ class Sender:
             ),
         )
         return message.message_id
+
+    async def _resolve(self, intent: SendRecord) -> None:
+        """Settle a send whose outcome was lost: find its message, or drop the intent."""
+        assert self._ledger is not None
+        ledger, clock = self._ledger
+        if intent.floor is None or not probeable(intent, clock.now()):
+            ledger.send_forget(intent.purpose)
+            log.warning("telegram.send_unresolved", purpose=intent.purpose, chat_id=intent.chat_id)
+            return
+        content = Content.decode(intent.content)
+        known = ledger.sends_known(intent.chat_id, intent.floor)
+        answers: list[tuple[int, Probe]] = []
+        while (candidate := next_probe(intent.floor, answers, known)) is not None:
+            answer = await self._probe(intent.chat_id, candidate, content)
+            if answer is Probe.OURS:
+                now = clock.now()
+                ledger.send_done(intent.purpose, candidate, now, prune=now - PRUNE_AFTER)
+                log.warning(
+                    "telegram.send_resolved", purpose=intent.purpose, chat_id=intent.chat_id,
+                    message_id=candidate, probes=len(answers) + 1, found=True,
+                )  # fmt: skip
+                return
+            answers.append((candidate, answer))
+        ledger.send_forget(intent.purpose)
+        log.info(
+            "telegram.send_resolved", purpose=intent.purpose, chat_id=intent.chat_id,
+            probes=len(answers), found=False,
+        )  # fmt: skip
+
+    async def _probe(self, chat_id: int, message_id: int, content: Content) -> Probe:
+        """Is ``message_id`` the message of ``content``? An identical edit says, changing
+        nothing of ours (module doc of :mod:`~tracker_bridge.telegram.send_ledger`)."""
+        try:
+            outcome = await self.edit(chat_id, message_id, content.html, content.buttons)
+        except ChatUnavailable:
+            raise
+        except TelegramPermanent as error:  # "message can't be edited": not the bot's
+            log.info(
+                "telegram.send_probe", chat_id=chat_id, message_id=message_id, error=str(error)
+            )
+            return Probe.OTHER
+        if outcome is EditOutcome.GONE:
+            return Probe.NOBODY
+        if outcome is EditOutcome.EDITED:  # a message of the bot's nobody recorded: now ours
+            log.warning("telegram.send_probe_rewrote", chat_id=chat_id, message_id=message_id)
+        return Probe.OURS
 
     async def edit(
         self, chat_id: int, message_id: int, html: str, buttons: Sequence[Sequence[Button]]

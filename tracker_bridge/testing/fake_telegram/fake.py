@@ -260,6 +260,13 @@ class FakeTelegram(Lifecycle):
         with self._world.lock:
             self._api.faults.add(method, error_code, description, retry_after, times)
 
+    def lose_answer(self, method: str, *, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` are carried out (a message is posted) and
+        then the connection is closed without an answer: what a client sees when the network
+        cuts, or its request times out, after Telegram took it."""
+        with self._world.lock:
+            self._api.lost[method] = self._api.lost.get(method, 0) + times
+
     def rate_limit(
         self,
         per_chat_per_minute: int | None = None,

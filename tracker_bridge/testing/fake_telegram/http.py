@@ -76,6 +76,9 @@ def _multipart(content_type: str, body: bytes) -> dict[str, object]:
     return fields
 
 
+LOST = 0  # the status of an answer that is never sent (FakeTelegram.lose_answer)
+
+
 def handler_class(answer: Answer) -> type[BaseHTTPRequestHandler]:
     """A handler class that passes ``(path, content type, body)`` to ``answer``."""
 
@@ -86,6 +89,9 @@ def handler_class(answer: Answer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             status, payload = answer(self.path, self.headers.get("Content-Type", ""), body)
+            if status == LOST:  # carried out, and the connection cut before the answer
+                self.close_connection = True
+                return
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             try:
                 self.send_response(status)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tracker_bridge.testing.fake_telegram.api import ApiError, decode_params, resolve_method
 from tracker_bridge.testing.fake_telegram.faults import LIMITED_METHODS, FaultScript, RateLimiter
-from tracker_bridge.testing.fake_telegram.http import parse_request
+from tracker_bridge.testing.fake_telegram.http import LOST, parse_request
 from tracker_bridge.testing.fake_telegram.methods import HANDLERS
 from tracker_bridge.testing.fake_telegram.state import ApiCall, World
 
@@ -31,6 +31,7 @@ class BotApi:
         self.strict = strict
         self.faults = FaultScript()
         self.limiter: RateLimiter | None = None
+        self.lost: dict[str, int] = {}  # method → answers still to lose after carrying it out
 
     def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, JSON]:
         method, params = path, {}
@@ -45,6 +46,10 @@ class BotApi:
             self._record(ApiCall(method, params, False, None, error.code, error.description))
             return error.code, error.payload()
         self._record(ApiCall(method, params, True, result))
+        with self.world.lock:
+            if self.lost.get(method, 0) > 0:
+                self.lost[method] -= 1
+                return LOST, {}
         return 200, {"ok": True, "result": result}
 
     def _authorize(self, token: str) -> None:
