@@ -304,13 +304,18 @@ async def _scenes(day: _Day) -> None:
     day.send(subject="Нет на месте", body="В отпуске", headers={"Auto-Submitted": "auto-replied"})
     await day.until(lambda: day.outcome("quarantined") >= 1 and day.outcome("ignored") >= 1)
 
-    # Nobody takes the urgent request: its deadline passes (a breach, alerted in the chat).
+    # Nobody takes the urgent request: its deadline passes (a breach, alerted in the chat). The
+    # alert is taken by Telegram and its answer lost on the way (a cut connection): before the
+    # chat's next message it is looked for and found, not posted again (telegram.send_found).
+    assert world.telegram is not None
+    world.telegram.lose_answer("sendMessage", chat_id=CHAT)
     world.clock.set(msk("2026-03-05 12:00"))
     for _ in range(20):  # the loops wake, late by the jump (loop lag), before they settle
         await asyncio.sleep(0.01)
         day.produced.scrape(day.server)
     await day.settle(120.0, 30.0)
     await day.until(lambda: day.sample("tracker_bridge_breaches_total", kind="reaction") > 0)
+    await day.until(lambda: day.seen("telegram.send_found"))
 
     # A colleague's request while SMTP refuses for good (notification.failed); support asks the
     # customer for details (a paused intake clock and a running silence clock).
@@ -428,11 +433,16 @@ async def _hostile_mail(day: _Day) -> None:
     day.dovecot.append("INBOX", b"X-Test-Hang: yes\r\n" + raw)
     await day.until_wall(lambda: day.seen("mail.poison"), seconds=60.0)
 
+    # The cap's alert is the first message in the support team's chat, and Telegram's answer to
+    # it is lost on the way: with nothing recorded in that chat to look from, the lost send
+    # cannot be looked for (telegram.send_unresolved) and the alert is posted once more.
+    assert world.telegram is not None
+    world.telegram.lose_answer("sendMessage", chat_id=OPS_CHAT)
     for n in range(1, LOOP_CAP + 2):
         day.send(
             subject=f"Анализатор {n}: ошибка калибровки", body="Код 17", sender=LAB.format(n=n)
         )
-    await day.until(lambda: day.seen("mail.loop_cap"))
+    await day.until(lambda: day.seen("mail.loop_cap") and day.seen("telegram.send_unresolved"))
     # the database forgets the cap's alert, as restoring an older backup would: the robot's
     # next mail makes the same alert, found by its record in the Sent folder and not posted
     # again (telegram.already_posted)

@@ -87,3 +87,21 @@ def test_a_postgresql_store_is_left_to_postgresqls_own_tools(tmp_path: Path) -> 
     result = run_cli("backup", "--config", str(config))
     assert result.code == 1
     assert "pg_dump" in result.err and len(result.err.splitlines()) == 1
+
+
+def test_the_copy_forgets_the_bots_sends(tmp_path: Path) -> None:
+    """The send ledger is emptied in the copy: restored, it could not know what the bot
+    posted after the backup, so no chat is probed from its stale floor (issue 13.5)."""
+    config = config_for(tmp_path)
+    with SqliteStore(tmp_path / "state.sqlite3") as store:
+        store.send_begin("card-post:SUP-1", -100, "{}", AT)
+        store.send_done("card-post:SUP-1", 7, AT, prune=AT)
+        store.send_begin("card-post:SUP-2", -100, "{}", AT)
+        store.save_card("SUP-1", -100, 7, "fp", AT)
+        result = run_cli("backup", str(tmp_path / "copy.sqlite3"), "--config", str(config))
+    assert result.code == 0, result.err
+    with SqliteStore(tmp_path / "copy.sqlite3") as copy:
+        assert copy.send_get("card-post:SUP-1") is None and copy.sends_unresolved(-100) == []
+        assert copy.send_begin("card-post:SUP-3", -100, "{}", AT).floor is None
+        card = copy.card("SUP-1")  # the rest is kept
+        assert card is not None and card.message_id == 7

@@ -5,7 +5,8 @@ A card the chat has but no daemon logged as posted (``telegram.card_posted`` com
 the store recorded its id) was taken by Telegram from a daemon that was killed before it could
 record it: the ambiguous window. A card logged twice by one daemon is a retry in one process; by
 two daemons, the later leader did not find the earlier card in the store. What the probe found
-or missed (``telegram.send_resolved``) is named too, so a doubled card points at its cause.
+or missed (``telegram.send_found``, ``telegram.send_resolved``) is named too, so a doubled card
+points at its cause.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ __all__ = ["Kill", "explain_doubles"]
 _WATCHED = frozenset({
     "telegram.card_posted", "telegram.card_edited", "telegram.card_gone",
     "telegram.card_from_tracker", "effect.retry_later", "effect.failed",
-    "leadership.acquired", "telegram.send_resolved", "telegram.send_unresolved",
+    "leadership.acquired", "telegram.send_found", "telegram.send_resolved",
+    "telegram.send_unresolved",
 })  # fmt: skip
 
 

@@ -36,7 +36,7 @@ async def lost_card(tg: FakeTelegram, make_mirror: MirrorFactory) -> None:
     await mirror.start(polling=False)
     try:
         await mirror.upsert_card(FIRST, a_view("SUP-1"))
-        tg.lose_answer("sendMessage")
+        tg.lose_answer("sendMessage", chat_id=CHAT)
         with pytest.raises(TelegramTransient):
             await mirror.upsert_card(CARD, a_view("SUP-2"))
     finally:
@@ -61,8 +61,8 @@ async def test_a_card_whose_answer_was_lost_is_found_by_the_next_leader_and_not_
     record = store.card("SUP-2")
     assert record is not None and record.message_id == message_id
     assert probes(tg) == [(message_id, f"Bad Request: {NOT_MODIFIED}")] * 2  # probe, refresh
-    resolved = [e for e in logs if e["event"] == "telegram.send_resolved"]
-    assert [(e["found"], e["message_id"]) for e in resolved] == [(True, message_id)]
+    found = [e["message_id"] for e in logs if e["event"] == "telegram.send_found"]
+    assert found == [message_id]
 
 
 async def test_the_found_card_is_brought_up_to_date_and_the_next_send_goes_out_once(

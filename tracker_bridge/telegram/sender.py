@@ -209,15 +209,15 @@ class Sender:
                 now = clock.now()
                 ledger.send_done(intent.purpose, candidate, now, prune=now - PRUNE_AFTER)
                 log.warning(
-                    "telegram.send_resolved", purpose=intent.purpose, chat_id=intent.chat_id,
-                    message_id=candidate, probes=len(answers) + 1, found=True,
+                    "telegram.send_found", purpose=intent.purpose, chat_id=intent.chat_id,
+                    message_id=candidate, probes=len(answers) + 1,
                 )  # fmt: skip
                 return
             answers.append((candidate, answer))
         ledger.send_forget(intent.purpose)
         log.info(
             "telegram.send_resolved", purpose=intent.purpose, chat_id=intent.chat_id,
-            probes=len(answers), found=False,
+            probes=len(answers),
         )  # fmt: skip
 
     async def _probe(self, chat_id: int, message_id: int, content: Content) -> Probe:

@@ -260,12 +260,19 @@ class FakeTelegram(Lifecycle):
         with self._world.lock:
             self._api.faults.add(method, error_code, description, retry_after, times)
 
-    def lose_answer(self, method: str, *, times: int = 1) -> None:
-        """The next ``times`` calls of ``method`` are carried out (a message is posted) and
-        then the connection is closed without an answer: what a client sees when the network
-        cuts, or its request times out, after Telegram took it."""
+    def lose_answer(self, method: str, *, times: int = 1, chat_id: int | None = None) -> None:
+        """The next ``times`` calls of ``method`` (to ``chat_id``, or any chat) are carried out
+        (a message is posted) and then the connection is closed without an answer: what a
+        client sees when the network cuts, or its request times out, after Telegram took it."""
+        key = (method, chat_id)
         with self._world.lock:
-            self._api.lost[method] = self._api.lost.get(method, 0) + times
+            self._api.lost[key] = self._api.lost.get(key, 0) + times
+
+    def on_answer(self, hook: Callable[[ApiCall], None] | None) -> None:
+        """Call ``hook`` (on the server's thread) with every call carried out, before its
+        answer is written: a test kills the client in the window where Telegram took a message
+        and the client has not heard so. ``None`` removes it."""
+        self._api.on_answer = hook
 
     def rate_limit(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tracker_bridge.testing.fake_telegram.api import ApiError, decode_params, resolve_method
@@ -31,7 +32,10 @@ class BotApi:
         self.strict = strict
         self.faults = FaultScript()
         self.limiter: RateLimiter | None = None
-        self.lost: dict[str, int] = {}  # method → answers still to lose after carrying it out
+        # (method, chat id or None for any) → answers still to lose after carrying it out
+        self.lost: dict[tuple[str, int | None], int] = {}
+        # told of every call carried out, before its answer is written (a test's kill switch)
+        self.on_answer: Callable[[ApiCall], None] | None = None
 
     def answer(self, path: str, content_type: str, body: bytes) -> tuple[int, JSON]:
         method, params = path, {}
@@ -45,11 +49,15 @@ class BotApi:
         except ApiError as error:
             self._record(ApiCall(method, params, False, None, error.code, error.description))
             return error.code, error.payload()
-        self._record(ApiCall(method, params, True, result))
+        call = ApiCall(method, params, True, result)
+        self._record(call)
+        if self.on_answer is not None:
+            self.on_answer(call)
         with self.world.lock:
-            if self.lost.get(method, 0) > 0:
-                self.lost[method] -= 1
-                return LOST, {}
+            for key in ((method, params.get("chat_id")), (method, None)):
+                if self.lost.get(key, 0) > 0:
+                    self.lost[key] -= 1
+                    return LOST, {}
         return 200, {"ok": True, "result": result}
 
     def _authorize(self, token: str) -> None:
