@@ -27,7 +27,7 @@ import psycopg
 
 from tracker_bridge.store import pg_sql
 from tracker_bridge.store.pg_migrations import migrate
-from tracker_bridge.store.records import StoreClosedError, StoreError
+from tracker_bridge.store.records import StaleLeaderError, StoreClosedError, StoreError
 from tracker_bridge.store.sql_store import SqlStore
 
 __all__ = ["IDLE_IN_WRITE", "PostgresStore", "StaleLeaderError", "redacted"]
@@ -38,10 +38,6 @@ IDLE_IN_WRITE = 10
 # the connection or the server went away, or the server ended a transaction left idle
 _GONE = (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout)
 _FENCE = "SELECT 1 FROM instance_holder WHERE id = 1 AND epoch = %s FOR SHARE"
-
-
-class StaleLeaderError(StoreError):
-    """A write by a daemon that is no longer the leader: a newer one holds the fencing token."""
 
 
 def redacted(url: str) -> str:

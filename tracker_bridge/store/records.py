@@ -25,6 +25,7 @@ __all__ = [
     "QueuedNotice",
     "SchemaTooNewError",
     "SendRecord",
+    "StaleLeaderError",
     "StoreClosedError",
     "StoreError",
     "TrackedIssue",
@@ -41,6 +42,11 @@ JournalState = Literal["pending", "done", "failed"]
 
 class StoreError(Transient, Exception):
     """Something is wrong with the store itself (not with a single record)."""
+
+
+class StaleLeaderError(StoreError):
+    """A write by a daemon that is no longer the leader: a newer one holds the fencing token
+    (raised by :class:`~tracker_bridge.store.postgres.PostgresStore`)."""
 
 
 class StoreClosedError(StoreError):

@@ -12,6 +12,7 @@ was lost is resolved before the chat's next one (:mod:`tracker_bridge.telegram.s
 from __future__ import annotations
 
 import enum
+import sqlite3
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,7 +43,7 @@ from telegram.error import (
 from tracker_bridge.foundation.clock import Clock
 from tracker_bridge.service.effects import KeyedLocks
 from tracker_bridge.store.ports import SendLedger
-from tracker_bridge.store.records import SendRecord
+from tracker_bridge.store.records import SendRecord, StaleLeaderError, StoreError
 from tracker_bridge.telegram.cards import Button
 from tracker_bridge.telegram.errors import (
     ChatUnavailable,
@@ -65,6 +66,8 @@ log = structlog.get_logger(__name__)
 _V = TypeVar("_V")
 OnUnavailable = Callable[[int, str], Awaitable[None]]
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# the store cannot be read or written (SQLite's own errors reach us unwrapped)
+_STORE_DOWN = (StoreError, sqlite3.Error)
 
 
 class EditOutcome(enum.Enum):
@@ -116,6 +119,8 @@ class Sender:
         self._on_unavailable = on_unavailable
         self._ledger = ledger
         self._chats = KeyedLocks()  # one send at a time per chat (the ledger's premise)
+        # sends made while the store could not be written, recorded once it can (per chat)
+        self._unrecorded: dict[int, list[tuple[str, Content, int]]] = {}
         self.unavailable: dict[int, str] = {}  # chat id → why (Telegram's 403 text)
 
     def restore(self, chat_id: int) -> None:
@@ -158,14 +163,26 @@ class Sender:
             return Posted(await self._send_message(chat_id, content, reply_to), fresh=True)
         ledger, clock = self._ledger
         async with self._chats.held(str(chat_id)):
-            for intent in ledger.sends_unresolved(chat_id):
-                await self._resolve(intent)
             purpose = purpose or f"once:{uuid.uuid4().hex}"
-            known = ledger.send_get(purpose)
-            if known is not None and known.message_id is not None:
-                log.info("telegram.send_known", purpose=purpose, message_id=known.message_id)
-                return Posted(known.message_id, fresh=False)
-            ledger.send_begin(purpose, chat_id, content.encode(), clock.now())
+            try:
+                self._record_late(chat_id)
+                unresolved = ledger.sends_unresolved(chat_id)
+            except StaleLeaderError:
+                raise  # a former leader: it must not post at all
+            except _STORE_DOWN:  # the store is out
+                return await self._post_unrecorded(chat_id, content, reply_to, purpose)
+            for intent in unresolved:
+                await self._resolve(intent)
+            try:
+                known = ledger.send_get(purpose)
+                if known is not None and known.message_id is not None:
+                    log.info("telegram.send_known", purpose=purpose, message_id=known.message_id)
+                    return Posted(known.message_id, fresh=False)
+                ledger.send_begin(purpose, chat_id, content.encode(), clock.now())
+            except StaleLeaderError:
+                raise
+            except _STORE_DOWN:
+                return await self._post_unrecorded(chat_id, content, reply_to, purpose)
             try:
                 message_id = await self._send_message(chat_id, content, reply_to)
             except TelegramBridgeError as error:
@@ -175,6 +192,29 @@ class Sender:
             now = clock.now()
             ledger.send_done(purpose, message_id, now, prune=now - PRUNE_AFTER)
             return Posted(message_id, fresh=True)
+
+    async def _post_unrecorded(
+        self, chat_id: int, content: Content, reply_to: int | None, purpose: str
+    ) -> Posted:
+        """The store cannot be written (its own outage, which the support chat must hear of):
+        posted without an intent, as before the ledger, and recorded once it can be."""
+        message_id = await self._send_message(chat_id, content, reply_to)
+        self._unrecorded.setdefault(chat_id, []).append((purpose, content, message_id))
+        return Posted(message_id, fresh=True)
+
+    def _record_late(self, chat_id: int) -> None:
+        """Record the chat's sends made while the store could not be written (before any
+        probe there: a probe must know every message of the bot's)."""
+        assert self._ledger is not None
+        ledger, clock = self._ledger
+        late = self._unrecorded.get(chat_id, [])
+        while late:
+            purpose, content, message_id = late[0]
+            now = clock.now()
+            ledger.send_begin(purpose, chat_id, content.encode(), now)
+            ledger.send_done(purpose, message_id, now, prune=now - PRUNE_AFTER)
+            late.pop(0)
+        self._unrecorded.pop(chat_id, None)
 
     async def _send_message(self, chat_id: int, content: Content, reply_to: int | None) -> int:
         reply = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
