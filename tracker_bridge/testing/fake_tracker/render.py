@@ -54,41 +54,26 @@ def user_ref(state: TrackerState, uid: str) -> dict[str, Any]:
     }
 
 
+def _ref(state: TrackerState, path: str, id_: object, key: str, display: str) -> dict[str, Any]:
+    """A reference as Tracker embeds one object in another (the client loads ``self`` lazily)."""
+    return {"self": _self(state, path), "id": str(id_), "key": key, "display": display}
+
+
 def status_ref(state: TrackerState, key: str) -> dict[str, Any]:
     status = state.status(key)
-    return {
-        "self": _self(state, f"/v2/statuses/{status.id}"),
-        "id": str(status.id),
-        "key": status.key,
-        "display": status.name,
-    }
+    return _ref(state, f"/v2/statuses/{status.id}", status.id, status.key, status.name)
 
 
 def entry_ref(state: TrackerState, collection: str, item: Entry) -> dict[str, Any]:
-    return {
-        "self": _self(state, f"/v2/{collection}/{item.id}"),
-        "id": str(item.id),
-        "key": item.key,
-        "display": item.name,
-    }
+    return _ref(state, f"/v2/{collection}/{item.id}", item.id, item.key, item.name)
 
 
 def queue_ref(state: TrackerState, queue: QueueRecord) -> dict[str, Any]:
-    return {
-        "self": _self(state, f"/v2/queues/{queue.key}"),
-        "id": str(queue.id),
-        "key": queue.key,
-        "display": queue.name,
-    }
+    return _ref(state, f"/v2/queues/{queue.key}", queue.id, queue.key, queue.name)
 
 
 def issue_ref(state: TrackerState, issue: IssueRecord) -> dict[str, Any]:
-    return {
-        "self": _self(state, f"/v2/issues/{issue.key}"),
-        "id": issue.id,
-        "key": issue.key,
-        "display": issue.summary,
-    }
+    return _ref(state, f"/v2/issues/{issue.key}", issue.id, issue.key, issue.summary)
 
 
 def _entry_value(collection: str, entries: tuple[Entry, ...], what: str) -> Callable[..., Any]:

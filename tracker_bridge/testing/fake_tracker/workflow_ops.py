@@ -74,7 +74,9 @@ def execute_transition(
     _move(state, issue, transition, resolution, by)
     comments: list[int] = []
     if comment_text:
-        comments.append(_new_comment(state, issue, {"text": comment_text}, by).id)
+        comments.append(
+            add_comment(state, issue, {"text": comment_text}, by, in_transition=True).id
+        )
     touch(state, issue, by)
     changes = [
         FieldChange(name, old, new)
@@ -139,29 +141,15 @@ def add_comment(
     *,
     kind: str = "standard",
     transport: str = "internal",
+    in_transition: bool = False,
 ) -> CommentRecord:
     """POST …/comments: 201 + comment (docs add-comment.md).
 
     With the undocumented ``email`` object the comment is an outgoing email (TRACKER-API.md §6.2).
     Whether a comment moves the issue's ``updatedAt`` is unknown for the real API, so it is the
-    switch ``settings.comment_bumps_updated``; ``lastCommentUpdatedAt`` always moves.
+    switch ``settings.comment_bumps_updated``; ``lastCommentUpdatedAt`` always moves. The comment
+    of a transition (``in_transition``) is logged with the transition instead.
     """
-    comment = _new_comment(state, issue, body, by, kind=kind, transport=transport)
-    if state.settings.comment_bumps_updated:
-        touch(state, issue, by)
-    log_change(state, issue, "IssueCommentAdded", by, comments_added=[comment.id])
-    return comment
-
-
-def _new_comment(
-    state: TrackerState,
-    issue: IssueRecord,
-    body: Mapping[str, Any],
-    by: str,
-    *,
-    kind: str = "standard",
-    transport: str = "internal",
-) -> CommentRecord:
     text = body.get("text")
     email = body.get("email")
     if not isinstance(text, str) and not isinstance(email, dict):
@@ -196,6 +184,10 @@ def _new_comment(
     attach_files(state, issue, files, by=by, comment=comment.id)
     state.comments[issue.key].append(comment)
     issue.last_comment_updated_at = now
+    if not in_transition:
+        if state.settings.comment_bumps_updated:
+            touch(state, issue, by)
+        log_change(state, issue, "IssueCommentAdded", by, comments_added=[comment.id])
     return comment
 
 
