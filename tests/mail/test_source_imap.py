@@ -48,15 +48,21 @@ def raws(messages: list[IncomingMessage]) -> list[bytes]:
     return [m.raw for m in messages]
 
 
+async def idle_wait(source: ImapSource, length: float) -> asyncio.Task[None]:
+    """An empty inbox read, then ``wait_for_new(length)`` under way, returned once in IDLE."""
+    assert await source.fetch() == []
+    waiting = asyncio.create_task(source.wait_for_new(timeout=length))
+    await eventually(lambda: source.idling, 5.0)
+    return waiting
+
+
 class TestIdle:
     async def test_an_append_elsewhere_wakes_the_idle_within_a_second(
         self, account: MailAccount, clock: ManualClock
     ) -> None:
         """IDLE: mail appended over another connection ends wait_for_new in ~0.5 s."""
         async with source_for(account, clock) as source:
-            assert await source.fetch() == []
-            waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await eventually(lambda: source.idling, 5.0)
+            waiting = await idle_wait(source, length=30)
             started = time.monotonic()
             await asyncio.to_thread(account.append, "INBOX", message(1))
             await within(5, waiting)
@@ -81,9 +87,7 @@ class TestIdle:
         """The production wait (5 minutes) ends as soon as the injected clock has passed it:
         the daemon refreshes the IDLE on its own schedule, and tests run it in milliseconds."""
         async with source_for(account, clock) as source:
-            assert await source.fetch() == []
-            waiting = asyncio.create_task(source.wait_for_new(timeout=INTAKE_REFRESH))
-            await eventually(lambda: source.idling, 5.0)
+            waiting = await idle_wait(source, length=INTAKE_REFRESH)
             clock.advance(INTAKE_REFRESH - 1)
             await asyncio.sleep(0.3)
             assert not waiting.done()
@@ -110,9 +114,7 @@ class TestIdle:
     ) -> None:
         """A cancelled wait_for_new (shutdown) releases the connection for the next call."""
         async with source_for(account, clock) as source:
-            assert await source.fetch() == []
-            waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await eventually(lambda: source.idling, 5.0)
+            waiting = await idle_wait(source, length=30)
             waiting.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await waiting
@@ -156,9 +158,7 @@ class TestIdle:
         fetch reconnects later, its backoff on the clock."""
         account = own_dovecot.account
         async with source_for(account, clock) as source:
-            assert await source.fetch() == []
-            waiting = asyncio.create_task(source.wait_for_new(timeout=30))
-            await eventually(lambda: source.idling, 5.0)
+            waiting = await idle_wait(source, length=30)
             own_dovecot.stop(kill=True)
             await within(3, waiting)
             own_dovecot.start()
