@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.commands.world import email, write_config
+from tests.commands.world import email, run_to_exit, write_config
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.store.instance import EX_ANOTHER_INSTANCE, InstanceLock
 from tracker_bridge.testing.fake_tracker import FakeTracker
@@ -92,13 +92,7 @@ def test_run_with_a_bad_config_exits_78_and_names_the_key(tmp_path: Path) -> Non
     with FakeTracker() as tracker, SmtpCapture() as smtp:
         bad = 'template_dir = "/nonexistent/templates"'
         config = write_config(tmp_path, tracker, smtp, extra=bad)
-    result = subprocess.run(
-        [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = run_to_exit(config)
     assert result.returncode == 78
     assert "template_dir" in result.stderr
 
@@ -108,13 +102,7 @@ def test_run_exits_1_when_the_daemon_cannot_start(tmp_path: Path) -> None:
     with FakeTracker() as tracker, SmtpCapture() as smtp:
         config = write_config(tmp_path, tracker, smtp)
         (tmp_path / "state.sqlite3").write_bytes(b"this is not a database\n" * 200)
-        result = subprocess.run(
-            [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = run_to_exit(config)
     assert result.returncode == 1
     assert '"event": "daemon.crashed"' in result.stdout
     assert "not a database" in result.stdout
@@ -154,13 +142,7 @@ def test_run_with_an_unwritable_state_directory_exits_78_naming_it(tmp_path: Pat
         config = write_config(tmp_path, tracker, smtp)
         store = str(tmp_path / "state.sqlite3")
         config.write_text(config.read_text().replace(store, str(state / "state.sqlite3")))
-        result = subprocess.run(
-            [*unprivileged, sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = run_to_exit(config, prefix=unprivileged)
     assert result.returncode == 78, result.stderr + result.stdout
     assert result.stderr.splitlines() == [
         f"tracker-bridge: the state directory {state} is not writable by uid {os.geteuid()}"
@@ -178,10 +160,7 @@ def test_run_refuses_with_75_and_one_line_while_another_daemon_holds_the_store(
         deliver(tmp_path / "Maildir", email(subject="Не печатается рецепт")[1])
         with InstanceLock(tmp_path / "state.sqlite3") as held:
             held.acquire(since=datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
-            result = subprocess.run(
-                [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
-                capture_output=True, text=True, timeout=30, check=False,
-            )  # fmt: skip
+            result = run_to_exit(config)
         assert tracker.issues == {}
     assert result.returncode == EX_ANOTHER_INSTANCE == 75
     assert result.stderr.strip().splitlines() == [

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +27,14 @@ STRANGER = "someone@elsewhere.example"
 
 def msk(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=MSK)
+
+
+def run_to_exit(
+    config: Path, *, prefix: Sequence[str] = (), within: float = 30
+) -> subprocess.CompletedProcess[str]:
+    """``tracker-bridge run`` in its own process, as systemd starts it, until it exits."""
+    command = [*prefix, sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=within, check=False)
 
 
 def write_config(

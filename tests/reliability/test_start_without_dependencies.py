@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
-from tests.commands.world import write_config
+from tests.commands.world import run_to_exit, write_config
 from tests.e2e.harness import World, running_world
 from tests.reliability.recovery_clock import clock_seconds_until
 from tracker_bridge.cli import main as cli
@@ -101,10 +99,7 @@ def test_a_metrics_address_this_host_cannot_listen_on_exits_78_with_one_line(
         text = config.read_text(encoding="utf-8")
         text = text.replace('metrics_listen = "127.0.0.1:9464"', f'metrics_listen = "{listen}"')
         config.write_text(text, encoding="utf-8")
-        done = subprocess.run(
-            [sys.executable, "-m", "tracker_bridge", "run", "--config", str(config)],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+        done = run_to_exit(config, within=60)
     assert done.returncode == 78, done.stderr
     err = done.stderr.strip().splitlines()
     assert len(err) == 1 and "192.0.2.1" in err[0], err
