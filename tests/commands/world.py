@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tracker_bridge import cli
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture
 
 MSK = ZoneInfo("Europe/Moscow")
@@ -88,26 +88,13 @@ departments = ["Терапия"]
     return path
 
 
-def email(
-    *,
-    subject: str = "Не печатается рецепт",
-    body: str = "При нажатии «Печать» ничего не происходит.",
-    sender: str = DOCTOR,
-    to: str = INTAKE,
-    when: datetime | None = None,
-    in_reply_to: str | None = None,
-) -> tuple[str, bytes]:
-    """(Message-ID, raw bytes) of a plain email from a clinic."""
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="clinic1.example")
-    msg["Date"] = format_datetime(when or msk("2026-03-02 11:00"))
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-    msg.set_content(body)
-    return str(msg["Message-ID"]), msg.as_bytes()
+# (Message-ID, raw bytes) of a plain email from a clinic, with no Authentication-Results (a
+# test adds the verdict it needs)
+email = partial(
+    clinic_email, subject="Не печатается рецепт", body="При нажатии «Печать» ничего не происходит.",
+    sender=DOCTOR, to=INTAKE, when=msk("2026-03-02 11:00"), id_domain="clinic1.example",
+    authentication=None,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
+from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture
 from tracker_bridge.testing.waiting import eventually
 from tracker_bridge.webhook.setup import install_triggers
@@ -129,50 +130,11 @@ def settings_for(
     return Settings.model_validate(data)
 
 
-def email(
-    *,
-    subject: str,
-    body: str,
-    sender: str = DOCTOR,
-    to: str = INTAKE,
-    message_id: str | None = None,
-    in_reply_to: str | None = None,
-    headers: dict[str, str] | None = None,
-    when: datetime | None = None,
-    cc: str | None = None,
-    attachments: Sequence[tuple[str, bytes, str]] = (),
-    authentication: str | None = "pass",
-) -> tuple[str, bytes]:
-    """A plain email as a clinic's mail client would send it; (Message-ID, bytes).
-
-    ``attachments`` are (file name, content, MIME type) triples. ``authentication`` is the
-    receiving server's DKIM/SPF verdict on the sender's domain, in the Authentication-Results
-    header it adds on top (None: a server that adds none).
-    """
-    msg = EmailMessage()
-    if authentication is not None:
-        domain = sender.rpartition("@")[2].strip(">")
-        msg["Authentication-Results"] = (
-            f"mx.support.example; dkim={authentication} header.d={domain}; "
-            f"spf={authentication} smtp.mailfrom={sender}"
-        )
-    msg["From"] = sender
-    msg["To"] = to
-    if cc:
-        msg["Cc"] = cc
-    msg["Subject"] = subject
-    msg["Message-ID"] = message_id or make_msgid(domain="clinic1.example")
-    msg["Date"] = format_datetime(when or datetime(2026, 3, 2, 12, tzinfo=MSK))
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = in_reply_to
-    for name, value in (headers or {}).items():
-        msg[name] = value
-    msg.set_content(body)
-    for name, content, mimetype in attachments:
-        maintype, _, subtype = mimetype.partition("/")
-        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
-    return str(msg["Message-ID"]), msg.as_bytes()
+# A plain email as a clinic's mail client would send it; (Message-ID, bytes).
+email = partial(
+    clinic_email, sender=DOCTOR, to=INTAKE, when=datetime(2026, 3, 2, 12, tzinfo=MSK),
+    id_domain="clinic1.example",
+)  # fmt: skip
 
 
 def text_of(message: EmailMessage) -> str:

@@ -18,8 +18,6 @@ import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +30,7 @@ from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture
 
 __all__ = ["CHAT", "CHIEF", "DOCTOR", "INTAKE", "MSK", "SUPPORT_USER", "World", "msk", "world"]
@@ -117,25 +116,11 @@ def build_email(
 ) -> tuple[str, bytes]:
     """An email as a clinic's mail client would send it, with the Authentication-Results
     header the receiving mail server adds on top (DKIM and SPF passed); (Message-ID, bytes)."""
-    msg = EmailMessage()
-    domain = sender.rpartition("@")[2] or "demo.example"
-    msg["Authentication-Results"] = (
-        f"mx.support.example; dkim=pass header.d={domain}; spf=pass smtp.mailfrom={sender}"
-    )
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "demo.example")
-    msg["Date"] = format_datetime(when)
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = in_reply_to
-    for name, value in (headers or {}).items():
-        msg[name] = value
-    msg.set_content(body)
-    if screenshot:
-        msg.add_attachment(png_pixel(), maintype="image", subtype="png", filename="screenshot.png")
-    return str(msg["Message-ID"]), msg.as_bytes()
+    shot = [("screenshot.png", png_pixel(), "image/png")] if screenshot else []
+    return clinic_email(
+        subject=subject, body=body, sender=sender, to=to, when=when, in_reply_to=in_reply_to,
+        headers=headers, attachments=shot,
+    )  # fmt: skip
 
 
 @dataclass
