@@ -25,6 +25,7 @@ from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.testing.config import loopback_config
 from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
@@ -52,6 +53,15 @@ def msk(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=MSK)
 
 
+CLINIC_ONE: dict[str, Any] = {
+    "name": "clinic-one",
+    "intake_addresses": [INTAKE],
+    "allowed_domains": ["clinic1.example"],
+    "confirmers": [CHIEF],
+    "queue": "SUP",
+    "telegram_chat_id": CHAT,
+    "departments": ["Терапия", "Хирургия"],
+}
 SECOND_CLINIC: dict[str, Any] = {
     "name": "clinic-two",
     "intake_addresses": [INTAKE_2],
@@ -78,29 +88,10 @@ def settings_for(
     a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
     ``Overrides(imap_security="plain")``); ``config`` adds top-level tables (``{"regulation": {…},
     "calendar": {…}}``)."""
-    data: dict[str, Any] = {
-        "tracker_token": tracker.token,
-        "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
-        "mail": {"source": str(root / "Maildir")},
-        "smtp": {
-            "host": smtp.host,
-            "port": smtp.port,
-            "security": "none",
-            "from_address": SUPPORT_FROM,
-        },
-        "customers": [
-            {
-                "name": "clinic-one",
-                "intake_addresses": [INTAKE],
-                "allowed_domains": ["clinic1.example"],
-                "confirmers": [CHIEF],
-                "queue": "SUP",
-                "telegram_chat_id": CHAT,
-                "departments": ["Терапия", "Хирургия"],
-            }
-        ],
-        "store_path": str(root / "state.sqlite3"),
-    }
+    data = loopback_config(
+        root, tracker, smtp, telegram, customer=CLINIC_ONE, from_address=SUPPORT_FROM,
+        bot_token="123456:e2e-token", users={SUPPORT_USER: "ivanov"},
+    )  # fmt: skip
     if imap is not None:
         data["mail"] = {"source": f"imap://{imap.user}@{imap.host}:{imap.port}"}
         data["imap_password"] = imap.password
@@ -115,13 +106,6 @@ def settings_for(
             "enabled": True,
             "listen": f"127.0.0.1:{webhook_port}",
             "public_url": f"http://127.0.0.1:{webhook_port}/tracker/webhook",
-        }
-    if telegram is not None:
-        data["telegram_bot_token"] = "123456:e2e-token"
-        data["telegram"] = {
-            "enabled": True,
-            "base_url": telegram.url + "/bot",
-            "users": {SUPPORT_USER: "ivanov"},
         }
     if adjust is not None:
         adjust(data)

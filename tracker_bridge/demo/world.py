@@ -28,6 +28,7 @@ from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.testing.config import loopback_config
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.mails import clinic_email
@@ -45,6 +46,17 @@ SUPPORT_USER = 501
 SUPPORT_LOGIN = "ivanov"
 
 
+CLINIC = {
+    "name": "Клиника «Здоровье»",
+    "intake_addresses": [INTAKE],
+    "allowed_domains": ["zdorovie.example"],
+    "confirmers": [CHIEF],
+    "queue": "SUP",
+    "telegram_chat_id": CHAT,
+    "departments": ["Терапия", "Хирургия"],
+}
+
+
 def msk(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=MSK)
 
@@ -53,30 +65,10 @@ def settings_for(
     root: Path, tracker: FakeTracker, smtp: SmtpCapture, telegram: FakeTelegram
 ) -> Settings:
     """A complete configuration of one clinic, pointing at the loopback fakes."""
-    data: dict[str, Any] = {
-        "tracker_token": tracker.token,
-        "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
-        "mail": {"source": str(root / "Maildir")},
-        "smtp": {"host": smtp.host, "port": smtp.port, "security": "none", "from_address": ROBOT},
-        "customers": [
-            {
-                "name": "Клиника «Здоровье»",
-                "intake_addresses": [INTAKE],
-                "allowed_domains": ["zdorovie.example"],
-                "confirmers": [CHIEF],
-                "queue": "SUP",
-                "telegram_chat_id": CHAT,
-                "departments": ["Терапия", "Хирургия"],
-            }
-        ],
-        "store_path": str(root / "state.sqlite3"),
-        "telegram_bot_token": "123456:demo-token",
-        "telegram": {
-            "enabled": True,
-            "base_url": telegram.url + "/bot",
-            "users": {SUPPORT_USER: SUPPORT_LOGIN},
-        },
-    }
+    data = loopback_config(
+        root, tracker, smtp, telegram, customer=CLINIC, from_address=ROBOT,
+        bot_token="123456:demo-token", users={SUPPORT_USER: SUPPORT_LOGIN},  # noqa: S106 - the fake's
+    )  # fmt: skip
     return Settings.model_validate(data)
 
 
