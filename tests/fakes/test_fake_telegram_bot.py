@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -26,11 +26,6 @@ START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TAKE = InlineKeyboardMarkup([[InlineKeyboardButton("Взять", callback_data="take:SUP-1")]])
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else RetryAfter warns (warnings are errors)
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(START)
@@ -42,12 +37,6 @@ def tg(clock: ManualClock) -> Iterator[FakeTelegram]:
         fake.add_chat(CHAT, "Поддержка")
         fake.add_user(USER, "Анна", "anna_support")
         yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=tg.url + "/bot", base_file_url=tg.url + "/file/bot") as ptb:
-        yield ptb
 
 
 async def test_get_me_describes_the_fake_bot(tg: FakeTelegram, bot: Bot) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -22,11 +22,6 @@ NOT_MODIFIED = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else RetryAfter warns (warnings are errors)
-
-
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
@@ -37,12 +32,6 @@ def tg(clock: ManualClock) -> Iterator[FakeTelegram]:
     with FakeTelegram(clock=clock) as fake:
         fake.add_chat(CHAT, "Поддержка")
         yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=tg.url + "/bot", base_file_url=tg.url + "/file/bot") as ptb:
-        yield ptb
 
 
 def last_error(tg: FakeTelegram) -> tuple[int | None, str | None]:

@@ -26,11 +26,6 @@ CHAT = -1001234567890
 USER = 501
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else RetryAfter warns (warnings are errors)
-
-
 @pytest.fixture
 def tg() -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake:

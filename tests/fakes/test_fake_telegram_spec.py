@@ -9,7 +9,7 @@ telegram-bot-api-spec's ``api.json``, Bot API 10.1) — which also shows the fac
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,23 +76,12 @@ def spec(request: pytest.FixtureRequest) -> JSON:
     return loaded
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # else RetryAfter warns (warnings are errors)
-
-
 @pytest.fixture
 def tg() -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake:
         fake.add_chat(CHAT, "Поддержка")
         fake.add_user(USER, "Анна", "anna_support", last_name="К.", language_code="ru")
         yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(TOKEN, base_url=tg.url + "/bot", base_file_url=tg.url + "/file/bot") as ptb:
-        yield ptb
 
 
 def spec_fields(spec: JSON, method: str) -> dict[str, JSON]:
