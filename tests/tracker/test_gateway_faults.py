@@ -3,6 +3,8 @@ change Tracker made before failing is never made twice."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from structlog.testing import capture_logs
 
@@ -66,22 +68,23 @@ async def test_a_retry_after_beyond_the_time_cap_is_not_waited_for(fake: FakeTra
     assert fake.request_count("POST", "/v2/issues/_search") == 1
 
 
-async def test_a_dropped_connection_is_retried(fake: FakeTracker, gateway: TrackerGateway) -> None:
-    """A connection closed without an answer is transient: the read is sent again."""
-    fake.create_issue(summary="x")
-    fake.drop_next("GET /v2/issues/{key}")
-    assert (await gateway.issue("SUP-1")).key == "SUP-1"
-    assert fake.request_count("GET", "/v2/issues/SUP-1") == 2
-
-
-async def test_a_slow_answer_within_the_timeout_is_just_slow(
-    fake: FakeTracker, gateway: TrackerGateway
+@pytest.mark.parametrize(
+    ("inject", "requests"),
+    [
+        (lambda fake: fake.drop_next("GET /v2/issues/{key}"), 2),
+        (lambda fake: fake.delay_next("GET /v2/issues/{key}", seconds=0.2), 1),
+    ],
+    ids=["a dropped connection is retried", "a slow answer within the timeout is just slow"],
+)
+async def test_a_dropped_connection_is_retried_and_a_slow_answer_waited_for(
+    fake: FakeTracker, gateway: TrackerGateway, inject: Callable[[FakeTracker], None], requests: int
 ) -> None:
-    """A delay shorter than the client timeout is waited for, with no retry."""
+    """A connection closed without an answer is transient: the read is sent again; a delay
+    shorter than the client timeout is waited for, with no retry."""
     fake.create_issue(summary="x")
-    fake.delay_next("GET /v2/issues/{key}", seconds=0.2)
+    inject(fake)
     assert (await gateway.issue("SUP-1")).key == "SUP-1"
-    assert fake.request_count("GET", "/v2/issues/SUP-1") == 1
+    assert fake.request_count("GET", "/v2/issues/SUP-1") == requests
 
 
 async def test_an_answer_slower_than_the_timeout_is_retried(fake: FakeTracker) -> None:
@@ -102,21 +105,19 @@ async def test_a_proxy_page_instead_of_json_is_transient(
     assert (await gateway.issue("SUP-1")).key == "SUP-1"
 
 
-async def test_a_bad_token_is_an_auth_error_without_retries(fake: FakeTracker) -> None:
-    """401: TrackerAuthError at once, one request only."""
-    async with make_gateway(fake, token="wrong") as gateway:
+@pytest.mark.parametrize(
+    ("wrong", "status"),
+    [({"token": "wrong"}, 401), ({"org_id": "999"}, 403)],
+    ids=["bad token", "wrong organisation"],
+)
+async def test_a_bad_token_or_organisation_is_an_auth_error_without_retries(
+    fake: FakeTracker, wrong: dict[str, str], status: int
+) -> None:
+    """401 (bad token) or 403 (organisation not found): TrackerAuthError at once, one request."""
+    async with make_gateway(fake, **wrong) as gateway:
         with pytest.raises(TrackerAuthError) as error:
             await gateway.myself()
-    assert error.value.status == 401
-    assert fake.request_count("GET", "/v2/myself") == 1
-
-
-async def test_a_wrong_org_is_an_auth_error_without_retries(fake: FakeTracker) -> None:
-    """403 (organisation not found): TrackerAuthError at once, one request only."""
-    async with make_gateway(fake, org_id="999") as gateway:
-        with pytest.raises(TrackerAuthError) as error:
-            await gateway.myself()
-    assert error.value.status == 403
+    assert error.value.status == status
     assert fake.request_count("GET", "/v2/myself") == 1
 
 
