@@ -85,24 +85,29 @@ def describe(view: IssueView, now: datetime, cal: WorkCalendar, policy: Policy) 
     if view.arrived_at is not None:
         out.insert(3, f"  mail arrived {local_time(view.appeared_at, cal.tz)}")
     enhancement = is_enhancement(view, policy)
-    reaction = reaction_clock(view, now, cal, policy)
-    if reaction is None:
-        reason = "an enhancement (R18)" if enhancement else "not a high priority"
-        out.append(f"Reaction clock — take into work (R10): none — {reason}")
-    else:
-        out += _clock("Reaction clock — take into work (R10)", reaction, now, cal)
-    out.append("")
-    execution = execution_clock(view, now, cal, policy)
-    if execution is None:
-        out.append("Execution clock (R10, R14, R17): none — an enhancement (R18)")
-    else:
-        out += _clock("Execution clock (R10, R14, R17)", execution, now, cal)
-    out.append("")
-    silence = silence_clock(view, now, cal, policy)
-    if silence is None:
-        out.append("Silence clock (R19): none — the request is not waiting for the customer")
-    else:
-        out += _clock("Silence clock (R19)", silence, now, cal)
+    clocks = (
+        (
+            "Reaction clock — take into work (R10)",
+            reaction_clock(view, now, cal, policy),
+            "an enhancement (R18)" if enhancement else "not a high priority",
+        ),
+        (
+            "Execution clock (R10, R14, R17)",
+            execution_clock(view, now, cal, policy),
+            "an enhancement (R18)",
+        ),
+        (
+            "Silence clock (R19)",
+            silence_clock(view, now, cal, policy),
+            "the request is not waiting for the customer",
+        ),
+    )
+    for n, (title, reading, why_none) in enumerate(clocks):
+        if n:
+            out.append("")
+        out += (
+            [f"{title}: none — {why_none}"] if reading is None else _clock(title, reading, now, cal)
+        )
     return "\n".join(out) + "\n"
 
 
