@@ -32,7 +32,7 @@ from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.catalog import DEFAULT_LOCAL_FIELDS
 from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture
-from tracker_bridge.testing.waiting import eventually
+from tracker_bridge.testing.waiting import eventually, still_running
 from tracker_bridge.webhook.setup import install_triggers
 
 T = TypeVar("T")
@@ -159,25 +159,14 @@ class World:
         self, done: Callable[[], bool], *, step: float = 1.0, limit: float = 3600.0
     ) -> None:
         """Move the clock in ``step`` seconds while the loops work, until ``done()``."""
-        await eventually(done, limit, clock=self.clock, step=step, alive=self._daemon_alive)
-
-    def _daemon_alive(self) -> None:
-        if self.task.done():
-            self.task.result()
-            raise AssertionError("the daemon stopped")
+        alive = still_running(self.task)
+        await eventually(done, limit, clock=self.clock, step=step, alive=alive)
 
     async def drive(self, work: Awaitable[T], *, step: float = 0.05, limit: float = 3600.0) -> T:
         """Await ``work`` while moving the clock in ``step`` seconds (retries and backoff wait
         on the clock, so a call made from the test needs time to pass to finish)."""
         task = asyncio.ensure_future(work)
-        moved = 0.0
-        while not task.done():
-            for _ in range(4):
-                await asyncio.sleep(0.002)
-            if task.done() or moved >= limit:
-                break
-            self.clock.advance(step)
-            moved += step
+        await eventually(task.done, limit, "the call done", clock=self.clock, step=step)
         return await task
 
     async def settle(self, seconds: float = 65.0, step: float = 5.0) -> None:

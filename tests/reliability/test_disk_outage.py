@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import running_world
-from tests.reliability.recovery_clock import clock_seconds_until
+from tracker_bridge.testing.waiting import eventually, still_running
 
 MAILS = 10
 
@@ -60,9 +60,10 @@ async def test_mail_waits_through_a_full_disk_and_goes_through_within_seconds_of
         await world.settle(180.0, step=5.0)
         waiting = len(world.folder(""))
         filler.unlink()
-        took = await clock_seconds_until(
-            world.clock, lambda: not world.folder(""), alive=lambda: not world.task.done()
-        )
+        took = await eventually(
+            lambda: not world.folder(""), 120, "the intake folder cleared", clock=world.clock,
+            patience=0.5, alive=still_running(world.task),
+        )  # fmt: skip
         print(f"\nwaiting when freed: {waiting}, cleared in {took} s of clock")
         assert took <= 10.0
         assert len(world.tracker.issues) == MAILS  # each once

@@ -21,8 +21,8 @@ import pytest
 from tests.e2e.harness import email
 from tests.e2e.test_health_quiet_night import quiet_night
 from tests.mail.conftest import start_dovecot
-from tests.reliability.recovery_clock import clock_seconds_until
 from tracker_bridge.testing.dovecot import Dovecot
+from tracker_bridge.testing.waiting import eventually, still_running
 
 RECOVERY_GOAL = 10.0  # seconds of clock time after the mail server is back (issue 18 §1)
 MAILS = 5
@@ -73,9 +73,9 @@ async def test_mail_delivered_while_imap_was_down_is_registered_within_seconds_o
         assert outages is not None and outages.is_down("imap")
 
         dovecot.start()
-        took = await clock_seconds_until(
-            world.clock, lambda: len(world.tracker.issues) == MAILS,
-            alive=lambda: not world.task.done(), real_per_step=REAL_PER_STEP,
+        took = await eventually(
+            lambda: len(world.tracker.issues) == MAILS, 120, "every mail registered",
+            clock=world.clock, patience=REAL_PER_STEP, alive=still_running(world.task),
         )  # fmt: skip
         print(f"\nIMAP back: {MAILS} mails registered in {took} s of clock")
         assert took <= RECOVERY_GOAL
@@ -101,9 +101,9 @@ async def test_the_daemon_starts_with_the_mail_server_down_and_reads_mail_once_i
         _, raw = email(subject="Запрос", body="Логин: x", when=world.clock.now())
         _deliver(dovecot, raw, 0)
         dovecot.start()
-        took = await clock_seconds_until(
-            world.clock, lambda: bool(world.tracker.issues),
-            alive=lambda: not world.task.done(), real_per_step=REAL_PER_STEP,
+        took = await eventually(
+            lambda: bool(world.tracker.issues), 120, "the mail registered", clock=world.clock,
+            patience=REAL_PER_STEP, alive=still_running(world.task),
         )  # fmt: skip
         assert took <= RECOVERY_GOAL
         assert [i.summary for i in world.tracker.issues.values()] == ["Запрос"]

@@ -10,11 +10,11 @@ from structlog.testing import capture_logs
 
 from tests.commands.world import run_to_exit, write_config
 from tests.e2e.harness import World, running_world
-from tests.reliability.recovery_clock import clock_seconds_until
 from tracker_bridge.cli import main as cli
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually, still_running
 
 
 def _telegram_502(_tracker: FakeTracker, telegram: FakeTelegram | None) -> None:
@@ -59,9 +59,9 @@ async def test_the_smtp_server_down_at_start_does_not_stop_the_daemon(tmp_path: 
         await world.run_until(lambda: outages.is_down("smtp"), step=5.0, limit=900.0)
         assert not world.task.done() and world.smtp.messages == []
         world.smtp.start()
-        took = await clock_seconds_until(
-            world.clock, lambda: bool(world.smtp.messages),
-            alive=lambda: not world.task.done(), limit=900.0,
+        took = await eventually(
+            lambda: bool(world.smtp.messages), 900, "the acknowledgement sent", clock=world.clock,
+            patience=0.5, alive=still_running(world.task),
         )  # fmt: skip
         print(f"\nSMTP back: the acknowledgement went out {took:.0f} s of clock later")
         await world.settle(300.0, 30.0)

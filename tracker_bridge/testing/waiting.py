@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Any
 
 from tracker_bridge.foundation.clock import ManualClock
 
-__all__ = ["eventually", "eventually_blocking"]
+__all__ = ["eventually", "eventually_blocking", "still_running"]
 
 _TICK = 0.005  # real seconds the loops get between looks on the clock
 # real seconds between looks in real time: what is awaited runs elsewhere, and a test that acts
@@ -30,6 +31,18 @@ def _nothing() -> str:
     return ""
 
 
+def still_running(task: asyncio.Task[Any]) -> Callable[[], None]:
+    """An ``alive`` for :func:`eventually`: raises once ``task`` (a daemon's run) has ended,
+    with its error if it failed."""
+
+    def alive() -> None:
+        if task.done():
+            task.result()
+            raise AssertionError("the daemon stopped")
+
+    return alive
+
+
 async def eventually(
     done: Callable[[], bool],
     within: float,
@@ -39,16 +52,23 @@ async def eventually(
     clock: ManualClock | None = None,
     step: float = 1.0,
     alive: Callable[[], None] | None = None,
+    patience: float = 0.0,
 ) -> float:
     """Wait until ``done()``; the seconds it took (clock seconds given a ``clock``). ``alive()``
     is called between looks and raises once what is awaited can no longer happen (a stopped
-    daemon)."""
+    daemon). ``patience``: real seconds each clock step's work may take before the clock moves
+    on — for work in threads and worker processes that no event announces, so that what is
+    measured is the clock's share (a backoff), not how busy this machine is."""
     if clock is None:
         return await _real_time(done, within, what, state, alive)
+    loop = asyncio.get_running_loop()
     moved = 0.0
     while True:
         for _ in range(4):  # let woken loops run up to their next wait
             await asyncio.sleep(_TICK)
+        give_up = loop.time() + patience
+        while not done() and loop.time() < give_up:  # noqa: ASYNC110 - nothing to wait on
+            await asyncio.sleep(2 * _TICK)
         if done():
             return moved
         if alive is not None:
