@@ -162,6 +162,15 @@ class World:
         alive = still_running(self.task)
         await eventually(done, limit, clock=self.clock, step=step, alive=alive)
 
+    async def recovery_seconds(
+        self, done: Callable[[], bool], what: str, *, within: float = 120.0
+    ) -> float:
+        """Clock seconds until ``done()``, each second giving the real work (a reconnect in a
+        worker thread, a parse in a worker process) half a real second first: the backoff's
+        share of a recovery, not how busy this machine is."""
+        alive = still_running(self.task)
+        return await eventually(done, within, what, clock=self.clock, patience=0.5, alive=alive)
+
     async def drive(self, work: Awaitable[T], *, step: float = 0.05, limit: float = 3600.0) -> T:
         """Await ``work`` while moving the clock in ``step`` seconds (retries and backoff wait
         on the clock, so a call made from the test needs time to pass to finish)."""

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 
 from tests.e2e.harness import World, running_world
-from tracker_bridge.testing.waiting import eventually, still_running
 
 MAILS = 10
 OPS_CHAT = -100999
@@ -105,10 +104,7 @@ async def test_an_unwritable_state_directory_loses_nothing_says_so_and_resumes(
         assert _metric(world, "tracker_bridge_backlog", loop="intake") == MAILS
 
         freezer.thaw()
-        took = await eventually(
-            lambda: not world.folder(""), 120, "the intake folder cleared", clock=world.clock,
-            patience=0.5, alive=still_running(world.task),
-        )  # fmt: skip
+        took = await world.recovery_seconds(lambda: not world.folder(""), "the inbox cleared")
         print(f"\nstate directory writable again: {MAILS} mails cleared in {took} s of clock")
         assert took <= RECOVERY_GOAL
         summaries = sorted(i.summary for i in world.tracker.issues.values())

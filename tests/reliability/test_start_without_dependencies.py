@@ -14,7 +14,6 @@ from tracker_bridge.cli import main as cli
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
-from tracker_bridge.testing.waiting import eventually, still_running
 
 
 def _telegram_502(_tracker: FakeTracker, telegram: FakeTelegram | None) -> None:
@@ -59,10 +58,9 @@ async def test_the_smtp_server_down_at_start_does_not_stop_the_daemon(tmp_path: 
         await world.run_until(lambda: outages.is_down("smtp"), step=5.0, limit=900.0)
         assert not world.task.done() and world.smtp.messages == []
         world.smtp.start()
-        took = await eventually(
-            lambda: bool(world.smtp.messages), 900, "the acknowledgement sent", clock=world.clock,
-            patience=0.5, alive=still_running(world.task),
-        )  # fmt: skip
+        took = await world.recovery_seconds(
+            lambda: bool(world.smtp.messages), "the acknowledgement sent", within=900.0
+        )
         print(f"\nSMTP back: the acknowledgement went out {took:.0f} s of clock later")
         await world.settle(300.0, 30.0)
         assert len(world.smtp.messages) == 1  # once, not again for the failed attempts
