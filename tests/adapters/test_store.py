@@ -289,6 +289,33 @@ class TestJournal:
         assert store.journal_get("k") is None
 
 
+class TestOneUnit:
+    """Writes the effects and the outbox commit together (fewer transactions per mail)."""
+
+    def test_issue_created_records_the_unique_moves_the_entries_and_settles_the_create(
+        self, store: Store
+    ) -> None:
+        store.journal_begin("create:u1", "CreateIssue", None, "{}", AT)
+        store.journal_begin("comment:x", "AddComment", "new:u1", "{}", AT)
+        done = store.issue_created("u1", "new:u1", "SUP-7", "create:u1", later(1))
+        assert (done.state, done.result, done.updated_at) == ("done", "SUP-7", later(1))
+        assert store.journal_get("create:u1") == done
+        assert store.issue_for_unique("u1") == "SUP-7"
+        comment = store.journal_get("comment:x")
+        assert comment is not None and comment.issue_key == "SUP-7"
+        # again (a replay): the first issue kept, the entry stays settled
+        store.issue_created("u1", "new:u1", "SUP-8", "create:u1", later(2))
+        assert store.issue_for_unique("u1") == "SUP-7"
+
+    def test_notice_begin_begins_the_attempt_and_threads_its_message_id(self, store: Store) -> None:
+        entry = store.notice_begin("notify:SUP-1:ack", "notify", "SUP-1", "{}", AT, outgoing="m@x")
+        assert (entry.state, entry.attempts) == ("pending", 1)
+        again = store.notice_begin("notify:SUP-1:ack", "notify", "SUP-1", "{}", AT, outgoing="m@x")
+        assert again.attempts == 2 and store.issue_for_message("m@x") == "SUP-1"
+        store.notice_begin("notify:x", "notify", None, "{}", AT, outgoing="n@x")
+        assert store.issue_for_message("n@x") is None  # no issue: nothing to thread to
+
+
 class TestCards:
     def test_a_saved_card_comes_back_and_is_replaced_by_the_next(self, store: Store) -> None:
         """An issue has one card: saving again replaces chat, message and fingerprint."""

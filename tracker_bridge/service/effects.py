@@ -229,9 +229,13 @@ class Effects:
                     raise
                 raise PermanentEffectError(str(exc)) from exc
             return
+        self._done(action, outcome, result)
+
+    def _done(self, action: ExecutedAction, outcome: str | None, result: BatchResult) -> None:
         if isinstance(action, CreateIssue):
-            self._created(action, outcome, result)
-        self._store.journal_done(action.key, outcome, self._clock.now())
+            self._created(action, outcome, result)  # settled with what it records
+        else:
+            self._store.journal_done(action.key, outcome, self._clock.now())
         self._count(action, "done")
         result.done.append(action.key)
 
@@ -286,8 +290,8 @@ class Effects:
     def _created(self, action: CreateIssue, key: str | None, result: BatchResult) -> None:
         if not key:
             raise PermanentEffectError(f"Tracker returned no key for {action.unique}")
-        self._store.set_issue_for_unique(action.unique, key)
-        self._store.journal_rekey_issue(str(action.ref), key)
+        now = self._clock.now()
+        self._store.issue_created(action.unique, str(action.ref), key, action.key, now)
         result.created[action.unique] = key
         log.info("issue.created", issue=key, unique=action.unique, queue=action.queue)
 

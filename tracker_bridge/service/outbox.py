@@ -192,11 +192,12 @@ class Outbox:
         # dated when it was queued, not when this attempt runs: a repeat after a crash in the
         # window between SMTP's acceptance and the journal is then the very same bytes
         message = self._build(notify, issue_key, entry.created_at)
-        self._store.journal_begin(entry.key, entry.kind, issue_key, entry.payload, now)
-        if issue_key:
-            # bare, as the intake reads In-Reply-To/References (mail.envelope.message_ids)
-            bare = str(message["Message-ID"]).strip().strip("<>")
-            self._store.remember_outgoing(bare, issue_key, now)
+        # the thread entry bare, as the intake reads In-Reply-To/References
+        # (mail.envelope.message_ids); one transaction with the attempt's journal entry
+        bare = str(message["Message-ID"]).strip().strip("<>")
+        self._store.notice_begin(
+            entry.key, entry.kind, issue_key, entry.payload, now, outgoing=bare
+        )
         await self._store.flushed()  # the journal's entry on disk before the email goes
         try:
             if await self._already_sent(entry, message):

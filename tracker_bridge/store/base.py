@@ -42,3 +42,34 @@ class StoreBase(Closing):
 
     def journal_failed(self, key: str, error: str, permanent: bool, at: datetime) -> JournalEntry:
         return self._change(key, lambda e: mark_failed(e, key, error, permanent, at))
+
+    # What the SQL stores commit as one transaction; here, the same writes one after another.
+
+    def issue_created(
+        self, unique: str, placeholder: str, issue_key: str, key: str, at: datetime
+    ) -> JournalEntry:
+        """Tracker made ``issue_key`` for ``unique``: remember it, move the entries recorded
+        against ``placeholder`` to it and settle the create action ``key`` as done."""
+        self.set_issue_for_unique(unique, issue_key)
+        self.journal_rekey_issue(placeholder, issue_key)
+        return self.journal_done(key, issue_key, at)
+
+    def notice_begin(
+        self, key: str, kind: str, issue: str | None, payload: str, at: datetime, *,
+        outgoing: str | None,
+    ) -> JournalEntry:  # fmt: skip
+        """Begin a notification's attempt and map its Message-ID (``outgoing``, bare) to its
+        issue, so that the reply threads back."""
+        entry = self.journal_begin(key, kind, issue, payload, at)
+        if outgoing is not None and issue is not None:
+            self.remember_outgoing(outgoing, issue, at)
+        return entry
+
+    def set_issue_for_unique(self, unique: str, issue_key: str) -> bool:
+        raise NotImplementedError
+
+    def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
+        raise NotImplementedError
+
+    def remember_outgoing(self, message_id: str, issue_key: str, at: datetime) -> bool:
+        raise NotImplementedError

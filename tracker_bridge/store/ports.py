@@ -163,6 +163,14 @@ class EffectsStore(JournalWrites, JournalLookup, Flushed, Protocol):
         """Remember the issue created under ``unique``; ``False`` if already known."""
         ...
 
+    def issue_created(
+        self, unique: str, placeholder: str, issue_key: str, key: str, at: datetime
+    ) -> JournalEntry:
+        """Tracker made ``issue_key``: :meth:`set_issue_for_unique`,
+        :meth:`journal_rekey_issue` from ``placeholder`` and the create action ``key`` done
+        (its result the issue key), in one transaction."""
+        ...
+
 
 class OutboxStore(
     JournalWrites, JournalLookup, OutgoingThreads, BounceCheck, BounceMark, Flushed, Protocol
@@ -179,6 +187,14 @@ class OutboxStore(
         ...
 
     def message_outcome(self, message_id: str) -> ProcessedMessage | None: ...
+
+    def notice_begin(
+        self, key: str, kind: str, issue: str | None, payload: str, at: datetime, *,
+        outgoing: str | None,
+    ) -> JournalEntry:  # fmt: skip
+        """:meth:`journal_begin` of a notification's attempt and its Message-ID (``outgoing``,
+        bare) mapped to ``issue`` in the thread map, in one transaction."""
+        ...
 
 
 class TrackedLookup(Protocol):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
+from functools import partial
 from types import ModuleType
 from typing import Any, Protocol
 
@@ -150,12 +151,7 @@ class SqlStore(StoreBase):
     def _change(self, key: str, change: journal.Change) -> JournalEntry:
         """Read, change and write one entry in one durable transaction."""
         with self._tx(durable=True) as db:
-            row = db.execute(self._sql.JOURNAL_GET, (key,)).fetchone()
-            old = None if row is None else rows.entry(row)
-            new = change(old)
-            if new is not old:
-                db.execute(self._sql.JOURNAL_PUT, rows.entry_row(new))
-            return new
+            return _changed(db, self._sql, key, change)
 
     def journal_get(self, key: str) -> JournalEntry | None:
         row = self._one(self._sql.JOURNAL_GET, key)
@@ -179,6 +175,27 @@ class SqlStore(StoreBase):
     def journal_rekey_issue(self, placeholder: str, issue_key: str) -> int:
         with self._tx(durable=True) as db:
             return db.execute(self._sql.JOURNAL_REKEY, (issue_key, placeholder)).rowcount
+
+    def issue_created(
+        self, unique: str, placeholder: str, issue_key: str, key: str, at: datetime
+    ) -> JournalEntry:
+        q = self._sql
+        with self._tx(durable=True) as db:
+            db.execute(q.UNIQUE_ADD, (unique, issue_key))
+            db.execute(q.JOURNAL_REKEY, (issue_key, placeholder))
+            return _changed(db, q, key, lambda e: journal.mark_done(e, key, issue_key, at))
+
+    def notice_begin(
+        self, key: str, kind: str, issue: str | None, payload: str, at: datetime, *,
+        outgoing: str | None,
+    ) -> JournalEntry:  # fmt: skip
+        q = self._sql
+        change = partial(journal.begin, key=key, kind=kind, issue_key=issue, payload=payload, at=at)
+        with self._tx(durable=True) as db:
+            entry = _changed(db, q, key, change)
+            if outgoing is not None and issue is not None:
+                db.execute(q.THREAD_ADD, (outgoing, issue, "out", to_text(at)))
+            return entry
 
     # --- 7. cards --------------------------------------------------------------------------
     def card(self, issue_key: str) -> CardRecord | None:
@@ -322,3 +339,13 @@ class SqlStore(StoreBase):
 
     def finish(self, issue_key: str, status: str | None) -> bool:
         return self._insert(self._sql.TRACKED_FINISH, status, issue_key)
+
+
+def _changed(db: Executor, q: ModuleType, key: str, change: journal.Change) -> JournalEntry:
+    """Read, change and write one journal entry inside the transaction ``db``."""
+    row = db.execute(q.JOURNAL_GET, (key,)).fetchone()
+    old = None if row is None else rows.entry(row)
+    new = change(old)
+    if new is not old:
+        db.execute(q.JOURNAL_PUT, rows.entry_row(new))
+    return new
