@@ -7,7 +7,6 @@ complete :class:`~tracker_bridge.config.Settings`, so a benchmark measures the b
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tracker_bridge.config import Settings
+from tracker_bridge.testing.config import loopback_config, toml_text
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.state import NowClock
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -38,6 +38,13 @@ MSK = ZoneInfo("Europe/Moscow")
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "tracker-bridge.service"
 INTAKE = "clinic1@support.example"
 DOMAIN = "clinic1.example"
+CLINIC = {
+    "name": "clinic-one",
+    "intake_addresses": [INTAKE],
+    "allowed_domains": [DOMAIN],
+    "queue": "SUP",
+    "departments": ["Терапия", "Хирургия"],
+}
 
 
 @contextmanager
@@ -58,27 +65,10 @@ def config_data(
     imap_password: str | None = None,
 ) -> dict[str, Any]:
     """A complete configuration: one customer, the fakes, a Maildir under ``root`` by default."""
-    data: dict[str, Any] = {
-        "tracker_token": tracker.token,
-        "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
-        "mail": {"source": source or str(root / "Maildir")},
-        "smtp": {
-            "host": smtp.host,
-            "port": smtp.port,
-            "security": "none",
-            "from_address": "robot@support.example",
-        },
-        "customers": [
-            {
-                "name": "clinic-one",
-                "intake_addresses": [INTAKE],
-                "allowed_domains": [DOMAIN],
-                "queue": "SUP",
-                "departments": ["Терапия", "Хирургия"],
-            }
-        ],
-        "store_path": str(root / "state.sqlite3"),
-    }
+    data = loopback_config(
+        root, tracker, smtp, None, customer=CLINIC, from_address="robot@support.example"
+    )
+    data["mail"]["source"] = source or data["mail"]["source"]
     if imap_password is not None:
         data["imap_password"] = imap_password
         # the default done folder, "INBOX.Processed", needs a "." hierarchy separator; the
@@ -92,35 +82,6 @@ def settings_for(
 ) -> Settings:
     """:func:`config_data` validated into Settings."""
     return Settings.model_validate(config_data(root, tracker, smtp, **options))
-
-
-def toml_text(data: dict[str, Any]) -> str:
-    """``data`` (strings, numbers, lists of those, tables of those) as a TOML file."""
-    top = [f"{k} = {_value(v)}" for k, v in data.items() if not _is_table(v)]
-    lines = [*top, ""]
-    for name, value in data.items():
-        if isinstance(value, dict):
-            lines += [f"[{name}]", *(f"{k} = {_value(v)}" for k, v in value.items()), ""]
-        elif _is_table(value):
-            for row in value:
-                lines += [f"[[{name}]]", *(f"{k} = {_value(v)}" for k, v in row.items()), ""]
-    text = "\n".join(lines)
-    tomllib.loads(text)  # fail here, not in the daemon, if a value did not survive
-    return text
-
-
-def _is_table(value: object) -> bool:
-    return isinstance(value, dict) or (
-        isinstance(value, list) and bool(value) and isinstance(value[0], dict)
-    )
-
-
-def _value(value: object) -> str:
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return str(value)
 
 
 def email(n: int, *, when: datetime | None = None, tag: str = "bench") -> bytes:

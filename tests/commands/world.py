@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tracker_bridge import cli
+from tracker_bridge.testing.config import loopback_config, toml_text
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.mails import clinic_email
@@ -37,6 +38,15 @@ def run_to_exit(
     return subprocess.run(command, capture_output=True, text=True, timeout=within, check=False)
 
 
+CLINIC_ONE = {
+    "name": "clinic-one",
+    "intake_addresses": [INTAKE],
+    "allowed_domains": ["clinic1.example"],
+    "queue": "SUP",
+    "departments": ["Терапия"],
+}
+
+
 def write_config(
     root: Path,
     tracker: FakeTracker,
@@ -46,45 +56,15 @@ def write_config(
     metrics_port: int = 9464,
     extra: str = "",
 ) -> Path:
-    """A complete TOML configuration; the Maildir is root/Maildir, the store root/state.sqlite3."""
-    tg = (
-        f'telegram_bot_token = "123456:cli-test-token"\n'
-        f'[telegram]\nenabled = true\nbase_url = "{telegram.url}/bot"\n'
-        f'[telegram.users]\n501 = "ivanov"\n'
-        if telegram is not None
-        else ""
-    )
-    text = f"""\
-tracker_token = "{tracker.token}"
-store_path = "{root / "state.sqlite3"}"
-metrics_listen = "127.0.0.1:{metrics_port}"
-{extra}
-[tracker]
-org_id = "{tracker.org_id}"
-base_url = "{tracker.url}"
-
-[mail]
-source = "{root / "Maildir"}"
-
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "none"
-from_address = "robot@support.example"
-
-[[customers]]
-name = "clinic-one"
-intake_addresses = ["{INTAKE}"]
-allowed_domains = ["clinic1.example"]
-queue = "SUP"
-departments = ["Терапия"]
-"""
-    # Top-level keys must come before the first table: the Telegram token goes up, its table down.
-    if tg:
-        token, _, table = tg.partition("\n")
-        text = f"{token}\n{text}\n{table}"
+    """A complete TOML configuration; the Maildir is root/Maildir, the store root/state.sqlite3;
+    ``extra``: top-level TOML lines of the test's own."""
+    data = loopback_config(
+        root, tracker, smtp, telegram, customer=CLINIC_ONE, from_address="robot@support.example",
+        bot_token="123456:cli-test-token", users={501: "ivanov"},
+    )  # fmt: skip
+    data["metrics_listen"] = f"127.0.0.1:{metrics_port}"
     path = root / "tracker-bridge.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(f"{extra}\n{toml_text(data)}", encoding="utf-8")
     return path
 
 

@@ -1,4 +1,5 @@
-"""The configuration of a bridge wired to the loopback fakes: the demo's and the e2e harness's.
+"""The configuration of a bridge wired to the loopback fakes, for the demo, the tests and the
+benchmarks, and the same as a TOML file for a daemon started as a process.
 
 Tracker and Telegram are the fakes over HTTP, SMTP the local capture, mail a Maildir under
 ``root`` and the store a SQLite file beside it; one clinic, which the caller describes.
@@ -6,6 +7,7 @@ Tracker and Telegram are the fakes over HTTP, SMTP the local capture, mail a Mai
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
 
-__all__ = ["loopback_config"]
+__all__ = ["loopback_config", "toml_text"]
 
 
 def loopback_config(
@@ -25,8 +27,8 @@ def loopback_config(
     *,
     customer: Mapping[str, Any],
     from_address: str,
-    bot_token: str,
-    users: Mapping[int, str],
+    bot_token: str = "",
+    users: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """The raw settings (what a TOML file would hold), for ``Settings.model_validate``;
     Telegram only with a ``telegram`` fake, its ``users`` mapped to Tracker logins."""
@@ -48,6 +50,40 @@ def loopback_config(
         data["telegram"] = {
             "enabled": True,
             "base_url": telegram.url + "/bot",
-            "users": dict(users),
+            "users": dict(users or {}),
         }
     return data
+
+
+def toml_text(data: Mapping[str, Any]) -> str:
+    """``data`` as a TOML file: strings, numbers, booleans, lists and small inline tables of
+    those, tables of them and arrays of such tables (what a configuration holds)."""
+    top = [f"{k} = {_value(v)}" for k, v in data.items() if not _is_table(v)]
+    lines = [*top, ""]
+    for name, value in data.items():
+        if isinstance(value, Mapping):
+            lines += [f"[{name}]", *(f"{k} = {_value(v)}" for k, v in value.items()), ""]
+        elif _is_table(value):
+            for row in value:
+                lines += [f"[[{name}]]", *(f"{k} = {_value(v)}" for k, v in row.items()), ""]
+    text = "\n".join(lines)
+    tomllib.loads(text)  # fail here, not in the daemon, if a value did not survive
+    return text
+
+
+def _is_table(value: object) -> bool:
+    return isinstance(value, Mapping) or (
+        isinstance(value, list) and bool(value) and isinstance(value[0], Mapping)
+    )
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
+    return str(value)
