@@ -151,6 +151,12 @@ class World:
         deliver(self.maildir, raw, at=self.clock.now())  # delivered now on the test's clock
         return message_id
 
+    def reply(self, to: EmailMessage, body: str, **kwargs: Any) -> str:
+        """The requester answers one of the bridge's mails ("Re:" its subject, In-Reply-To its
+        Message-ID); the answer's Message-ID."""
+        subject, parent = f"Re: {to['Subject']}", str(to["Message-ID"])
+        return self.mail(subject=subject, body=body, in_reply_to=parent, **kwargs)
+
     def deliver(self, raw: bytes) -> None:
         """Deliver raw bytes (a bounce, a message from the corpus) into the intake Maildir."""
         deliver(self.maildir, raw, at=self.clock.now())

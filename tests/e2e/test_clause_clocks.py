@@ -76,11 +76,7 @@ async def test_r14_time_in_info_requested_moves_the_deadline_field(tmp_path: Pat
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
         question = world.mails_to(DOCTOR)[1]
         await world.jump(msk("2026-03-03 11:00"))
-        world.mail(
-            subject=f"Re: {question['Subject']}",
-            body="Касса №2 в регистратуре.",
-            in_reply_to=str(question["Message-ID"]),
-        )
+        world.reply(question, "Касса №2 в регистратуре.")
         await world.run_until(
             lambda: (
                 world.tracker.issues["SUP-1"].status == "inProgress"
@@ -181,11 +177,7 @@ async def test_r10_the_bridges_own_move_to_work_does_not_meet_the_reaction_clock
         world.tracker.transition("SUP-1", "request_info", by="robot-tracker-bridge")
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
         question = world.mails_to(DOCTOR)[1]
-        world.mail(
-            subject=f"Re: {question['Subject']}",
-            body="Протокол осмотра терапевта.",
-            in_reply_to=str(question["Message-ID"]),
-        )
+        world.reply(question, "Протокол осмотра терапевта.")
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "inProgress")
         await world.jump(msk("2026-03-05 11:30"))
         breaches = [t for t in deadline_alerts(world) if "Срок взятия в работу истёк" in t]

@@ -51,11 +51,7 @@ async def test_r20_a_reply_to_a_finished_request_is_not_added_and_the_rule_is_ex
         comments_before = world.comments("SUP-1")
         last = world.mails_to(DOCTOR)[-1]
         sent_before = len(world.mails_to(DOCTOR))
-        reply_id = world.mail(
-            subject=f"Re: {last['Subject']}",
-            body="А ещё не работает печать.",
-            in_reply_to=str(last["Message-ID"]),
-        )
+        reply_id = world.reply(last, "А ещё не работает печать.")
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == sent_before + 1)
         await world.settle(60.0)
         notice = world.mails_to(DOCTOR)[-1]
@@ -98,11 +94,7 @@ async def test_r20_replies_to_a_finished_request_are_answered_at_most_ten_times_
         last = world.mails_to(DOCTOR)[-1]
         sent_before = len(world.mails_to(DOCTOR))
         for n in range(12):
-            world.mail(
-                subject=f"Re: {last['Subject']}",
-                body=f"Письмо {n}",
-                in_reply_to=str(last["Message-ID"]),
-            )
+            world.reply(last, f"Письмо {n}")
         await world.run_until(lambda: len(world.folder(".Processed")) == 13, step=5.0)
         await world.settle(120.0, 10.0)
         subjects = world.subjects_to(DOCTOR)

@@ -13,15 +13,6 @@ import pytest
 from tests.e2e.harness import CHIEF, DOCTOR, World, msk, running_world, text_of
 
 
-def _reply(world: World, to: EmailMessage, body: str, sender: str = DOCTOR) -> None:
-    world.mail(
-        subject=f"Re: {to['Subject']}",
-        body=body,
-        sender=sender,
-        in_reply_to=str(to["Message-ID"]),
-    )
-
-
 def _status(world: World, key: str = "SUP-1") -> str:
     return world.tracker.issues[key].status
 
@@ -84,7 +75,7 @@ async def test_r9_a_later_urgent_reply_raises_the_priority(tmp_path: Path) -> No
     async with running_world(tmp_path, telegram=True) as world:
         await _registered(world, "Не печатается направление")
         ack = world.mails_to(DOCTOR)[0]
-        _reply(world, ack, "СРОЧНО! Теперь не печатается ни одно направление, приём стоит.")
+        world.reply(ack, "СРОЧНО! Теперь не печатается ни одно направление, приём стоит.")
         await world.run_until(lambda: world.tracker.issues["SUP-1"].priority == "critical")
         await world.run_until(lambda: bool(world.chat_texts()))
         await world.run_until(lambda: "reactionDeadline" in world.tracker.issues["SUP-1"].local)
@@ -100,7 +91,7 @@ async def test_r9_support_set_priority_is_not_overridden_support_is_alerted(
         world.tracker.update_issue("SUP-1", by="ivanov", priority="normal")
         await world.run_until(lambda: any("приоритет" in s for s in world.subjects_to(DOCTOR)))
         ack = world.mails_to(DOCTOR)[0]
-        _reply(world, ack, "Приоритет: высокий\nПросим вернуть высокий приоритет.")
+        world.reply(ack, "Приоритет: высокий\nПросим вернуть высокий приоритет.")
         await world.run_until(lambda: any("согласуйте" in t for t in world.chat_texts()))
         await world.settle(60.0, 10.0)
         assert world.tracker.issues["SUP-1"].priority == "normal"
@@ -163,7 +154,7 @@ async def test_r15_corrections_send_the_request_back_to_work_and_alert_support(
     support is alerted, and no «можно переносить» is ever said."""
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _in_testing(world)
-        _reply(world, testing, answer, CHIEF)
+        world.reply(testing, answer, sender=CHIEF)
         await world.run_until(lambda: _status(world) == "errorFound")
         await world.run_until(lambda: any("корректировки" in t for t in world.chat_texts()))
         await world.settle(60.0, 10.0)
@@ -176,7 +167,7 @@ async def test_r15_a_question_is_not_a_confirmation_support_is_told(tmp_path: Pa
     waiting (support owes the answer), so no reminder follows."""
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _in_testing(world)
-        _reply(world, testing, "Всё работает? Где это найти в меню?", CHIEF)
+        world.reply(testing, "Всё работает? Где это найти в меню?", sender=CHIEF)
         await world.run_until(lambda: any("Непонятный ответ" in t for t in world.chat_texts()))
         await world.run_until(lambda: _status(world) == "inProgress")
         assert any("Где это найти" in c for c in world.comments("SUP-1"))
@@ -207,7 +198,7 @@ async def test_r19_corrections_in_testing_stop_the_silence_clock(tmp_path: Path)
     nor close for no response follows while support owes the next step."""
     async with running_world(tmp_path) as world:
         testing = await _in_testing(world)
-        _reply(world, testing, "Не сохраняется дата осмотра.", CHIEF)
+        world.reply(testing, "Не сохраняется дата осмотра.", sender=CHIEF)
         await world.run_until(lambda: _status(world) == "errorFound")
         sent = len(world.mails_to(DOCTOR))
         for day in ("2026-03-12 12:00", "2026-03-16 12:00", "2026-03-20 12:00"):
@@ -222,7 +213,7 @@ async def test_r19_the_requested_information_goes_back_to_work(tmp_path: Path) -
     closed for no response."""
     async with running_world(tmp_path) as world:
         question = await _info_requested(world)
-        _reply(world, question, "За март 2026, отделение терапии.")
+        world.reply(question, "За март 2026, отделение терапии.")
         await world.run_until(lambda: _status(world) == "inProgress")
         await world.jump(msk("2026-03-20 12:00"))
         assert _status(world) == "inProgress"
@@ -233,7 +224,7 @@ async def test_r19_a_reply_that_only_defers_keeps_the_request_waiting(tmp_path: 
     async with running_world(tmp_path) as world:
         question = await _info_requested(world)
         await world.jump(msk("2026-03-04 12:00"))
-        _reply(world, question, "Посмотрю завтра и отпишусь.")
+        world.reply(question, "Посмотрю завтра и отпишусь.")
         await world.run_until(lambda: any("Посмотрю завтра" in c for c in world.comments("SUP-1")))
         await world.settle(60.0, 10.0)
         assert _status(world) == "needInfo"
@@ -257,7 +248,7 @@ async def test_r19_a_confirmation_that_arrived_before_the_deadline_wins_over_the
         await world.jump(msk("2026-03-16 11:00"))
         await world.stop_daemon()
         world.clock.set(msk("2026-03-16 11:59"))
-        _reply(world, testing, "Проверено, ошибок нет.", CHIEF)
+        world.reply(testing, "Проверено, ошибок нет.", sender=CHIEF)
         world.clock.set(msk("2026-03-16 12:20"))  # the deadline passed while it was down
         await world.restart()
         await world.run_until(lambda: _status(world) == "verifiedNoErrors")
@@ -275,7 +266,7 @@ async def test_r20_an_answer_closed_by_mistake_reopens_never_appends(tmp_path: P
         testing = await _in_testing(world)
         await world.stop_daemon()
         world.clock.set(msk("2026-03-16 11:59"))
-        _reply(world, testing, "Проверено, ошибок нет.", CHIEF)
+        world.reply(testing, "Проверено, ошибок нет.", sender=CHIEF)
         world.clock.set(msk("2026-03-16 12:01"))
         # closed while the bridge was down (a person, or another tool, ran the close)
         world.tracker.transition("SUP-1", "close_no_response", by="ivanov", resolution="fixed")
@@ -353,7 +344,7 @@ async def test_r20_a_reply_to_plain_closed_setting(
         world.tracker.transition("SUP-1", "close", by="ivanov", resolution="fixed")
         await world.run_until(lambda: any("закрыта" in s for s in world.subjects_to(DOCTOR)))
         last = world.mails_to(DOCTOR)[-1]
-        _reply(world, last, "Снова не выгружается, посмотрите, пожалуйста.")
+        world.reply(last, "Снова не выгружается, посмотрите, пожалуйста.")
         await world.run_until(
             lambda: (
                 _status(world) == "reopened"

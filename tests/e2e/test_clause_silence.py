@@ -57,11 +57,7 @@ async def test_r19_a_customer_reply_restarts_the_ten_working_days(tmp_path: Path
         await _awaiting_testing(world)
         testing = world.mails_to(DOCTOR)[2]
         await world.jump(msk("2026-03-11 12:00"))
-        world.mail(
-            subject=f"Re: {testing['Subject']}",
-            body="Посмотрим на следующей неделе.",
-            in_reply_to=str(testing["Message-ID"]),
-        )
+        world.reply(testing, "Посмотрим на следующей неделе.")
         await world.run_until(lambda: len(world.comments("SUP-1")) >= 2)
         await world.jump(msk("2026-03-17 11:30"))
         assert world.tracker.issues["SUP-1"].status == "awaitingTesting"

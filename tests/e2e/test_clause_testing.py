@@ -19,15 +19,6 @@ async def _sent_to_testing(world: World) -> EmailMessage:
     return next(m for m in world.mails_to(DOCTOR) if "готовы к проверке" in str(m["Subject"]))
 
 
-def _reply(world: World, to: EmailMessage, body: str, sender: str) -> None:
-    world.mail(
-        subject=f"Re: {to['Subject']}",
-        body=body,
-        sender=sender,
-        in_reply_to=str(to["Message-ID"]),
-    )
-
-
 async def test_r11_the_awaiting_testing_email_reminds_to_clear_the_browser_cache(
     tmp_path: Path,
 ) -> None:
@@ -48,7 +39,7 @@ async def test_r15_a_confirmer_confirms_and_support_is_told_it_may_go_to_product
     "verified, no errors" and posts "ready for production" in the Telegram group."""
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _sent_to_testing(world)
-        _reply(world, testing, "Проверено, ошибок нет. Спасибо!", CHIEF)
+        world.reply(testing, "Проверено, ошибок нет. Спасибо!", sender=CHIEF)
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "verifiedNoErrors")
         await world.run_until(lambda: any("можно переносить" in t for t in world.chat_texts()))
         (ready,) = [t for t in world.chat_texts() if "можно переносить" in t]
@@ -63,7 +54,7 @@ async def test_r15_a_confirmation_from_someone_not_allowed_is_refused(tmp_path: 
     reply is kept as a comment, the sender is told, and support is alerted."""
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _sent_to_testing(world)
-        _reply(world, testing, "Проверено, ошибок нет.", DOCTOR)
+        world.reply(testing, "Проверено, ошибок нет.", sender=DOCTOR)
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 4)
         refusal = world.mails_to(DOCTOR)[3]
         assert "Подтверждение не принято" in str(refusal["Subject"])
@@ -79,7 +70,7 @@ async def test_r15_a_reported_error_sends_the_request_back(tmp_path: Path) -> No
     requester is told it went back to work."""
     async with running_world(tmp_path) as world:
         testing = await _sent_to_testing(world)
-        _reply(world, testing, "Не работает: шаблон опять пустой после сохранения.", DOCTOR)
+        world.reply(testing, "Не работает: шаблон опять пустой после сохранения.", sender=DOCTOR)
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "errorFound")
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 4)
         assert "Найдена ошибка" in str(world.mails_to(DOCTOR)[3]["Subject"])
@@ -93,7 +84,7 @@ async def test_r15_an_unclear_reply_is_kept_as_a_comment_and_support_is_told(
     answered, so the request leaves waiting for them (support owes the answer)."""
     async with running_world(tmp_path, telegram=True) as world:
         testing = await _sent_to_testing(world)
-        _reply(world, testing, "А где это найти в меню?", CHIEF)
+        world.reply(testing, "А где это найти в меню?", sender=CHIEF)
         await world.run_until(lambda: any("Непонятный ответ" in t for t in world.chat_texts()))
         await world.settle(60.0)
         assert world.tracker.issues["SUP-1"].status == "inProgress"
@@ -133,7 +124,5 @@ async def test_r15_without_authentication_results_a_threaded_reply_confirms_when
         tmp_path, telegram=True, mail={"confirmation_authentication": "thread"}
     ) as world:
         testing = await _sent_to_testing(world)
-        world.mail(subject=f"Re: {testing['Subject']}", body="Проверено, ошибок нет.",
-                   sender=CHIEF, in_reply_to=str(testing["Message-ID"]),
-                   authentication=None)  # fmt: skip
+        world.reply(testing, "Проверено, ошибок нет.", sender=CHIEF, authentication=None)
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "verifiedNoErrors")

@@ -83,11 +83,7 @@ async def test_r8_a_question_reaches_the_requester_and_the_answer_resumes_work(
         await world.run_until(lambda: len(world.mails_to(DOCTOR)) == 2)
         question = world.mails_to(DOCTOR)[1]
         assert "Уточните логин" in question.get_content()
-        world.mail(
-            subject=f"Re: {question['Subject']}",
-            body="Логин: petrova\n\n> Уточните логин",
-            in_reply_to=str(question["Message-ID"]),
-        )
+        world.reply(question, "Логин: petrova\n\n> Уточните логин")
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "inProgress")
         texts = [c.text for c in world.tracker.comments["SUP-1"] if not c.deleted]
         assert any(t.startswith("Логин: petrova") for t in texts)

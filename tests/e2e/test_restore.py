@@ -93,10 +93,7 @@ async def _ask_and_answer(world: World, key: str) -> None:
     question = world.mails_to(DOCTOR)[-1]
     assert "Нужна дополнительная информация" in str(question["Subject"])
     comments = len(world.comments(key))
-    world.mail(
-        subject=f"Re: {question['Subject']}", body="Кабинет 12.",
-        in_reply_to=str(question["Message-ID"]),
-    )  # fmt: skip
+    world.reply(question, "Кабинет 12.")
     await world.run_until(lambda: len(world.comments(key)) > comments, step=5.0)
 
 

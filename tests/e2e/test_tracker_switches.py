@@ -36,11 +36,7 @@ async def test_r8_r19_a_request_life_reads_the_same_in_every_switch_position(
         await _asked(world, 1)
         question = next(m for m in world.mails_to(DOCTOR) if ASKED in str(m["Subject"]))
         assert "Уточните логин" in text_of(question)
-        world.mail(
-            subject=f"Re: {question['Subject']}",
-            body="Логин: petrova",
-            in_reply_to=str(question["Message-ID"]),
-        )
+        world.reply(question, "Логин: petrova")
         await world.run_until(lambda: world.tracker.issues["SUP-1"].status == "inProgress")
         await world.settle(120.0, 10.0)
         world.tracker.transition("SUP-1", "request_info", by="ivanov", comment="И номер карты?")
