@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +18,11 @@ from tracker_bridge.config import Settings
 from tracker_bridge.testing.config import loopback_config, toml_text
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.fake_tracker.state import NowClock
+from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture
 
 __all__ = [
+    "CLINIC",
     "INTAKE",
     "MSK",
     "UNIT",
@@ -86,14 +86,12 @@ def settings_for(
 
 def email(n: int, *, when: datetime | None = None, tag: str = "bench") -> bytes:
     """Request number ``n`` from its own doctor at the clinic: a new issue each."""
-    msg = EmailMessage()
-    msg["From"] = f"doctor{n}@{DOMAIN}"
-    msg["To"] = INTAKE
-    msg["Subject"] = f"Не печатается рецепт {n} - Терапия"
-    msg["Message-ID"] = f"<{tag}-{n}@{DOMAIN}>"
-    msg["Date"] = format_datetime(when or datetime(2026, 3, 2, 12, tzinfo=MSK))
-    msg.set_content(f"При нажатии «Печать» ничего не происходит ({n}).\nЛогин: user{n}\n")
-    return msg.as_bytes()
+    return clinic_email(
+        subject=f"Не печатается рецепт {n} - Терапия",
+        body=f"При нажатии «Печать» ничего не происходит ({n}).\nЛогин: user{n}\n",
+        sender=f"doctor{n}@{DOMAIN}", to=INTAKE, when=when or datetime(2026, 3, 2, 12, tzinfo=MSK),
+        message_id=f"<{tag}-{n}@{DOMAIN}>", authentication=None,
+    )[1]  # fmt: skip
 
 
 def unit_environment(unit: Path = UNIT) -> dict[str, str]:

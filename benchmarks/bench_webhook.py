@@ -30,19 +30,19 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
 
 from benchmarks._timing import Row, table
-from benchmarks._world import INTAKE, config_data
+from benchmarks._world import CLINIC, INTAKE
 from tracker_bridge.config import Settings
 from tracker_bridge.foundation.clock import SystemClock
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.testing.config import loopback_config
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
+from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
 from tracker_bridge.webhook.setup import install_triggers
 
@@ -63,30 +63,22 @@ class Scenario:
 
 
 def _urgent(n: int) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = f"doctor{n}@clinic1.example"
-    msg["To"] = INTAKE
-    msg["Subject"] = f"СРОЧНО не открывается карта {n} - Терапия"
-    msg["Message-ID"] = make_msgid(domain="clinic1.example")
-    msg["Date"] = format_datetime(SystemClock().now())
-    msg.set_content(f"Карта {n} не открывается.\nЛогин: user{n}\n")
-    return msg.as_bytes()
+    return clinic_email(
+        subject=f"СРОЧНО не открывается карта {n} - Терапия",
+        body=f"Карта {n} не открывается.\nЛогин: user{n}\n",
+        sender=f"doctor{n}@clinic1.example", to=INTAKE, when=SystemClock().now(),
+        id_domain="clinic1.example", authentication=None,
+    )[1]  # fmt: skip
 
 
 def _settings(
     root: Path, tracker: FakeTracker, smtp: SmtpCapture, tg: FakeTelegram, port: int | None
 ) -> Settings:
-    data: dict[str, Any] = config_data(root, tracker, smtp)
-    data["customers"][0]["telegram_chat_id"] = CHAT
-    data["telegram_bot_token"] = "123456:bench-token"
-    data["telegram"] = {"enabled": True, "base_url": tg.url + "/bot"}
-    if port is not None:
-        data["webhook_secret"] = SECRET
-        data["webhook"] = {
-            "enabled": True,
-            "listen": f"127.0.0.1:{port}",
-            "public_url": f"http://127.0.0.1:{port}/tracker/webhook",
-        }
+    data = loopback_config(
+        root, tracker, smtp, tg, customer={**CLINIC, "telegram_chat_id": CHAT},
+        from_address="robot@support.example", bot_token="123456:bench-token",
+        webhook_port=port, webhook_secret=SECRET,
+    )  # fmt: skip
     return Settings.model_validate(data)
 
 

@@ -90,7 +90,8 @@ def settings_for(
     "calendar": {…}}``)."""
     data = loopback_config(
         root, tracker, smtp, telegram, customer=CLINIC_ONE, from_address=SUPPORT_FROM,
-        bot_token="123456:e2e-token", users={SUPPORT_USER: "ivanov"},
+        bot_token="123456:e2e-token", users={SUPPORT_USER: "ivanov"}, webhook_port=webhook_port,
+        webhook_secret=WEBHOOK_SECRET,
     )  # fmt: skip
     if imap is not None:
         data["mail"] = {"source": f"imap://{imap.user}@{imap.host}:{imap.port}"}
@@ -100,13 +101,6 @@ def settings_for(
         data["customers"].append(dict(SECOND_CLINIC))
     if concurrency is not None:
         data["tracker"]["concurrency"] = concurrency
-    if webhook_port is not None:
-        data["webhook_secret"] = WEBHOOK_SECRET
-        data["webhook"] = {
-            "enabled": True,
-            "listen": f"127.0.0.1:{webhook_port}",
-            "public_url": f"http://127.0.0.1:{webhook_port}/tracker/webhook",
-        }
     if adjust is not None:
         adjust(data)
     for table, values in (config or {}).items():

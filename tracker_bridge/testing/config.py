@@ -29,9 +29,12 @@ def loopback_config(
     from_address: str,
     bot_token: str = "",
     users: Mapping[int, str] | None = None,
+    webhook_port: int | None = None,
+    webhook_secret: str = "",
 ) -> dict[str, Any]:
     """The raw settings (what a TOML file would hold), for ``Settings.model_validate``;
-    Telegram only with a ``telegram`` fake, its ``users`` mapped to Tracker logins."""
+    Telegram only with a ``telegram`` fake, its ``users`` mapped to Tracker logins; Tracker's
+    webhooks only with a ``webhook_port`` on loopback."""
     data: dict[str, Any] = {
         "tracker_token": tracker.token,
         "tracker": {"org_id": tracker.org_id, "base_url": tracker.url},
@@ -51,6 +54,13 @@ def loopback_config(
             "enabled": True,
             "base_url": telegram.url + "/bot",
             "users": dict(users or {}),
+        }
+    if webhook_port is not None:
+        data["webhook_secret"] = webhook_secret
+        data["webhook"] = {
+            "enabled": True,
+            "listen": f"127.0.0.1:{webhook_port}",
+            "public_url": f"http://127.0.0.1:{webhook_port}/tracker/webhook",
         }
     return data
 
