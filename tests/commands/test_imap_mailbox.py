@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.commands.world import STRANGER, email, msk, run_cli, write_config
 from tracker_bridge.store.sqlite import SqliteStore
-from tracker_bridge.testing.dovecot import Dovecot, DovecotMissingError, MailAccount
+from tracker_bridge.testing.dovecot import Dovecot, MailAccount
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
 
 _users = itertools.count(1)
-
-
-@pytest.fixture(scope="module", name="dovecot")
-def fixture_dovecot() -> Iterator[Dovecot]:
-    try:
-        dc = Dovecot().__enter__()
-    except DovecotMissingError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    yield dc
-    dc.close()
 
 
 @pytest.fixture(name="account")

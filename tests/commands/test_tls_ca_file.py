@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.commands.world import email, run_cli, write_config
-from tests.mail.conftest import start_dovecot
 from tracker_bridge.config import load_settings
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.source import MailSourceError
@@ -27,13 +25,6 @@ from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
 
 _users = itertools.count(1)
-
-
-@pytest.fixture(scope="module", name="dovecot")
-def fixture_dovecot() -> Iterator[Dovecot]:
-    dc = start_dovecot()
-    yield dc
-    dc.close()
 
 
 @pytest.fixture(name="account")
