@@ -13,7 +13,7 @@ from tracker_bridge.regulation.statuses import Status
 from tracker_bridge.store.memory import MemoryStore
 from tracker_bridge.telegram.errors import TelegramTransient
 from tracker_bridge.telegram.mirror import TelegramMirror
-from tracker_bridge.telegram.send_ledger import PROBE_MISSES
+from tracker_bridge.telegram.send_ledger import PROBE_MISSES, PROBE_WINDOW, Probe, next_probe
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_telegram.methods import NOT_MODIFIED
 
@@ -146,3 +146,18 @@ async def test_without_a_ledger_nothing_is_recorded(
     finally:
         await mirror.stop()
     assert store.send_get("card-post:SUP-1") is None and len(cards_of(tg, "SUP-1")) == 1
+
+
+def test_the_probe_skips_recorded_ids_and_ends_past_the_chats_newest_message() -> None:
+    """Ids above the floor, recorded ones skipped; PROBE_MISSES ids nobody has in a row end it
+    (someone else's message in between starts the count again), PROBE_WINDOW ids at most."""
+    known = frozenset({12})
+    assert next_probe(10, [], known) == 11
+    assert next_probe(10, [(11, Probe.OTHER)], known) == 13
+    nobody = [(13 + n, Probe.NOBODY) for n in range(PROBE_MISSES - 1)]
+    assert next_probe(10, [(11, Probe.OTHER), *nobody], known) == 13 + PROBE_MISSES - 1
+    assert next_probe(10, [(11, Probe.OTHER), *nobody, (99, Probe.NOBODY)], known) is None
+    again = [*nobody, (20, Probe.OTHER), (21, Probe.NOBODY)]
+    assert next_probe(10, again, known) == 22
+    others = [(11 + n, Probe.OTHER) for n in range(PROBE_WINDOW)]
+    assert next_probe(10, others, frozenset()) is None

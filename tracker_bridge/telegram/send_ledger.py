@@ -55,6 +55,7 @@ __all__ = [
     "Posted",
     "Probe",
     "next_probe",
+    "probeable",
 ]
 
 PROBE_WINDOW = 20  # ids above the floor probed at most (others' messages in between included)
