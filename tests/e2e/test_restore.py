@@ -146,7 +146,8 @@ async def test_an_hour_old_pg_dump_restored_re_sends_nothing(
 ) -> None:
     """The same story on a PostgreSQL store, with the backup and restore docs/operations.md
     gives for it — ``pg_dump -Fc`` while the daemon runs, ``pg_restore --clean --if-exists``
-    into the database while it is stopped — run as written, with the real client programs."""
+    into the database while it is stopped, then ``psql -c 'DELETE FROM telegram_sends'`` (the
+    ledger of the bot's sends is not restored) — run as written, with the real programs."""
     url = postgres.create_database()
     dump = tmp_path / "backups" / "state.dump"
     dump.parent.mkdir()
@@ -167,6 +168,9 @@ async def test_an_hour_old_pg_dump_restored_re_sends_nothing(
         assert cards_known() == {"SUP-1", "SUP-3"}
         pg("pg_restore", "--clean", "--if-exists", "-d", url, str(dump))
         assert cards_known() == {"SUP-1"}  # the database is an hour old again
+        pg("psql", url, "-c", "DELETE FROM telegram_sends")
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT count(*) FROM telegram_sends").fetchone() == (0,)
 
     async with running_world(tmp_path, telegram=True, adjust=adjust) as world:
         await _hour_old_backup_story(
