@@ -63,6 +63,7 @@ from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.hostile_parser import parse_or_misbehave
 from tracker_bridge.testing.postgres import PostgresCluster
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually
 
 __all__ = ["Produced", "produce"]
 
@@ -702,7 +703,7 @@ async def _pair(root: Path, url: str, produced: Produced) -> None:
             )
             opened: asyncio.Future[Bridge] = asyncio.get_running_loop().create_future()
             task_b = asyncio.create_task(_open_b(settings, clock_b, standby, opened))
-            await _eventually(lambda: any(e["event"] == "leadership.standby" for e in logs))
+            await eventually(lambda: any(e["event"] == "leadership.standby" for e in logs), 30)
             produced.scrape_url(f"http://127.0.0.1:{b_port}")
             assert a.leadership is not None
             lease = a.leadership.lease
@@ -727,7 +728,7 @@ async def _pair(root: Path, url: str, produced: Produced) -> None:
                 await asyncio.sleep(0.05)
             smtp.on_rcpt = None
             let_go.set()  # A's email goes on to its final "."
-            await _eventually(lambda: any(e["event"] == "notification.fenced" for e in logs))
+            await eventually(lambda: any(e["event"] == "notification.fenced" for e in logs), 30)
             await standby.end()
             while not task_a.done():  # A's next renewal is a third of the lease away
                 clock_a.advance(lease.lease.total_seconds() / 3)
@@ -759,11 +760,3 @@ def _expire_lease(url: str, lease: timedelta) -> None:
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("UPDATE instance_holder SET renewed_at = renewed_at - %s", (lease * 2,))
-
-
-async def _eventually(done: Callable[[], bool], limit: float = 30.0) -> None:
-    for _ in range(int(limit / 0.05)):
-        if done():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not reached in time")

@@ -23,6 +23,7 @@ from tracker_bridge.runtime.wiring import open_bridge
 from tracker_bridge.testing.dovecot import Dovecot, MailAccount
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually
 
 _users = itertools.count(1)
 
@@ -98,11 +99,7 @@ async def test_the_daemon_reads_and_answers_over_starttls_with_its_ca_files(
         async with open_bridge(settings, clock=clock) as bridge:
             task = asyncio.create_task(bridge.daemon.run())
             try:
-                for _ in range(2000):
-                    await asyncio.sleep(0.01)
-                    clock.advance(1)
-                    if smtp.messages:
-                        break
+                await eventually(lambda: bool(smtp.messages), 2000, "acknowledged", clock=clock)
             finally:
                 bridge.daemon.stop()
                 await asyncio.wait_for(task, 15)
