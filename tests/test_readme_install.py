@@ -27,9 +27,8 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from tracker_bridge.testing.dovecot import Dovecot, MailAccount
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture, free_port
+from tracker_bridge.testing.waiting import eventually_blocking
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
@@ -191,16 +191,13 @@ class Host:
         url = command.rsplit(maxsplit=1)[-1]
         self.wait(lambda: _status(url) == 200, 60, f"{url} answering 200")
 
-    def wait(self, done: object, within: float, what: str) -> None:
-        limit = time.monotonic() + within
-        while not done():  # type: ignore[operator]
-            if self.daemon is not None and self.daemon.poll() is not None:
-                log = (self.root / "daemon.log").read_text(errors="replace")
-                raise AssertionError(
-                    f"the daemon exited ({self.daemon.returncode}):\n{log[-3000:]}"
-                )
-            assert time.monotonic() < limit, f"not within {within} s: {what}"
-            time.sleep(0.1)
+    def wait(self, done: Callable[[], bool], within: float, what: str) -> None:
+        eventually_blocking(done, within, what, alive=self._daemon_running)
+
+    def _daemon_running(self) -> None:
+        if self.daemon is not None and self.daemon.poll() is not None:
+            log = (self.root / "daemon.log").read_text(errors="replace")
+            raise AssertionError(f"the daemon exited ({self.daemon.returncode}):\n{log[-3000:]}")
 
 
 def _status(url: str) -> int | None:

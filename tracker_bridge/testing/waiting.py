@@ -98,11 +98,18 @@ async def _real_time(
 
 
 def eventually_blocking(
-    done: Callable[[], bool], within: float, what: str = "done", state: Callable[[], str] = _nothing
+    done: Callable[[], bool],
+    within: float,
+    what: str = "done",
+    state: Callable[[], str] = _nothing,
+    *,
+    alive: Callable[[], None] | None = None,
 ) -> float:
     """:func:`eventually` in real time for a synchronous test (it blocks the thread)."""
     start = time.monotonic()
     while not done():
+        if alive is not None:
+            alive()
         if time.monotonic() - start > within:
             raise AssertionError(f"not {what} after {within:.0f} s {state()}")
         time.sleep(_REAL_TICK)
