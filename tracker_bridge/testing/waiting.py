@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tracker_bridge.foundation.clock import ManualClock
@@ -79,6 +79,24 @@ async def eventually(
         moved += step
 
 
+def _looks(
+    done: Callable[[], bool],
+    within: float,
+    what: str,
+    state: Callable[[], str],
+    alive: Callable[[], None] | None,
+) -> Iterator[None]:
+    """One item per look in real time that finds it not yet done (the caller sleeps between
+    them); ends once ``done()``, fails past ``within`` seconds or when ``alive()`` raises."""
+    start = time.monotonic()
+    while not done():
+        if alive is not None:
+            alive()
+        if time.monotonic() - start > within:
+            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
+        yield
+
+
 async def _real_time(
     done: Callable[[], bool],
     within: float,
@@ -86,15 +104,10 @@ async def _real_time(
     state: Callable[[], str],
     alive: Callable[[], None] | None,
 ) -> float:
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    while not done():
-        if alive is not None:
-            alive()
-        if loop.time() - start > within:
-            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
+    start = time.monotonic()
+    for _ in _looks(done, within, what, state, alive):
         await asyncio.sleep(_REAL_TICK)
-    return loop.time() - start
+    return time.monotonic() - start
 
 
 def eventually_blocking(
@@ -107,10 +120,6 @@ def eventually_blocking(
 ) -> float:
     """:func:`eventually` in real time for a synchronous test (it blocks the thread)."""
     start = time.monotonic()
-    while not done():
-        if alive is not None:
-            alive()
-        if time.monotonic() - start > within:
-            raise AssertionError(f"not {what} after {within:.0f} s {state()}")
+    for _ in _looks(done, within, what, state, alive):
         time.sleep(_REAL_TICK)
     return time.monotonic() - start
