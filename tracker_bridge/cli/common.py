@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -42,6 +42,7 @@ __all__ = [
     "customer_of",
     "existing_store",
     "local_time",
+    "on_existing_store",
     "quiet_logging",
     "read_only_issues",
     "run_quietly",
@@ -121,6 +122,19 @@ async def read_only_issues(settings: Settings) -> AsyncIterator[ReadOnlyIssues]:
     with existing_store(settings) as store:
         async with tracker_gateway(settings) as gateway:
             yield await ReadOnlyIssues.connect(gateway, settings, store)
+
+
+def on_existing_store(
+    args: argparse.Namespace, nothing_yet: str, work: Callable[[Settings, Store], int]
+) -> int:
+    """``work`` on the daemon's store with :func:`quiet_logging`, its exit code; with no store
+    yet, says so (``nothing_yet``: what that means for the command) and exits 1."""
+    settings = settings_of(args)
+    with quiet_logging(args), existing_store(settings) as store:
+        if store is None:
+            sys.stderr.write(f"no store at {settings.store_path}: {nothing_yet}\n")
+            return 1
+        return work(settings, store)
 
 
 class ReadOnlyIssues:

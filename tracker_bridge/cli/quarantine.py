@@ -14,15 +14,9 @@ import argparse
 import asyncio
 import sys
 from datetime import datetime, tzinfo
+from functools import partial
 
-from tracker_bridge.cli.common import (
-    calendar_of,
-    clock_of,
-    existing_store,
-    local_time,
-    quiet_logging,
-    settings_of,
-)
+from tracker_bridge.cli.common import calendar_of, clock_of, local_time, on_existing_store
 from tracker_bridge.cli.mailbox import reinject
 from tracker_bridge.config import Settings
 from tracker_bridge.store.protocol import Store
@@ -78,13 +72,12 @@ def _release(store: Store, settings: Settings, item_id: int, now: datetime, forc
 
 
 def main(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    with quiet_logging(args), existing_store(settings) as store:
-        if store is None:
-            sys.stderr.write(f"no store at {settings.store_path}: nothing was ever quarantined\n")
-            return 1
-        if args.action == "list":
-            items = store.quarantine_list(include_released=args.all)
-            sys.stdout.write(render_list(items, calendar_of(settings).tz))
-            return 0
-        return _release(store, settings, args.id, clock_of(args).now(), args.force)
+    return on_existing_store(args, "nothing was ever quarantined", partial(_act, args))
+
+
+def _act(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if args.action == "list":
+        items = store.quarantine_list(include_released=args.all)
+        sys.stdout.write(render_list(items, calendar_of(settings).tz))
+        return 0
+    return _release(store, settings, args.id, clock_of(args).now(), args.force)

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 import structlog
 
-from tracker_bridge.cli.common import (
-    calendar_of,
-    existing_store,
-    local_time,
-    quiet_logging,
-    settings_of,
-)
+from tracker_bridge.cli.common import calendar_of, local_time, on_existing_store
+from tracker_bridge.config import Settings
+from tracker_bridge.store.protocol import Store
 
 __all__ = ["main"]
 
@@ -28,22 +25,21 @@ log = structlog.get_logger(__name__)
 
 
 def main(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    with quiet_logging(args), existing_store(settings) as store:
-        if store is None:
-            sys.stderr.write(f"no store at {settings.store_path}: nothing was ever suppressed\n")
-            return 1
-        if args.action == "list":
-            zone = calendar_of(settings).tz
-            rows = store.bounced()
-            for address, reason, at in rows:
-                sys.stdout.write(f"{address:<40}  {local_time(at, zone)}  {reason}\n")
-            if not rows:
-                sys.stdout.write("no suppressed address\n")
-            return 0
-        if not store.lift_bounce(args.address):
-            sys.stderr.write(f"{args.address} is not suppressed\n")
-            return 1
-        log.info("suppression.lifted", address=args.address, why="operator")
-        sys.stdout.write(f"lifted: {args.address} is mailed again\n")
+    return on_existing_store(args, "nothing was ever suppressed", partial(_act, args))
+
+
+def _act(args: argparse.Namespace, settings: Settings, store: Store) -> int:
+    if args.action == "list":
+        zone = calendar_of(settings).tz
+        rows = store.bounced()
+        for address, reason, at in rows:
+            sys.stdout.write(f"{address:<40}  {local_time(at, zone)}  {reason}\n")
+        if not rows:
+            sys.stdout.write("no suppressed address\n")
         return 0
+    if not store.lift_bounce(args.address):
+        sys.stderr.write(f"{args.address} is not suppressed\n")
+        return 1
+    log.info("suppression.lifted", address=args.address, why="operator")
+    sys.stdout.write(f"lifted: {args.address} is mailed again\n")
+    return 0
