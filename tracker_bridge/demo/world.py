@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import struct
 import tempfile
-import time
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.mails import clinic_email
 from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.waiting import eventually
 
 __all__ = ["CHAT", "CHIEF", "DOCTOR", "INTAKE", "MSK", "SUPPORT_USER", "World", "msk", "world"]
 
@@ -139,14 +139,16 @@ class World:
 
         Then the work in hand is finished (HTTP to the fakes, Telegram's flood pacing, which
         runs on real time), so moving the clock now skips nothing: the story reads the same on
-        a fast machine and a slow one. ``within`` real seconds bound the wait.
+        a fast machine and a slow one. ``within`` real seconds bound the wait: a loop that
+        never goes back to sleep stops the demo, naming it, rather than letting it tell a
+        different story.
         """
         loops = len(self.bridge.daemon.loops)
-        give_up = time.monotonic() + within
-        await asyncio.sleep(0.002)
-        # polled: the clock offers no event for "every loop is asleep"
-        while self.clock.sleepers < loops and time.monotonic() < give_up:  # noqa: ASYNC110
-            await asyncio.sleep(0.002)
+        await asyncio.sleep(0.002)  # the loops the clock just woke are not awake yet
+        await eventually(
+            lambda: self.clock.sleepers >= loops, within, "every loop asleep on the clock",
+            lambda: f"({self.clock.sleepers} of {loops})", every=0.002,
+        )  # fmt: skip
 
     async def step(self, seconds: float) -> None:
         """Once the loops are idle, move the clock ``seconds`` on."""

@@ -53,14 +53,16 @@ async def eventually(
     step: float = 1.0,
     alive: Callable[[], None] | None = None,
     patience: float = 0.0,
+    every: float = _REAL_TICK,
 ) -> float:
     """Wait until ``done()``; the seconds it took (clock seconds given a ``clock``). ``alive()``
     is called between looks and raises once what is awaited can no longer happen (a stopped
     daemon). ``patience``: real seconds each clock step's work may take before the clock moves
     on — for work in threads and worker processes that no event announces, so that what is
-    measured is the clock's share (a backoff), not how busy this machine is."""
+    measured is the clock's share (a backoff), not how busy this machine is. ``every``: real
+    seconds between looks in real time (the demo looks often: it waits for its own loops)."""
     if clock is None:
-        return await _real_time(done, within, what, state, alive)
+        return await _real_time(done, within, what, state, alive, every=every)
     loop = asyncio.get_running_loop()
     moved = 0.0
     while True:
@@ -103,10 +105,12 @@ async def _real_time(
     what: str,
     state: Callable[[], str],
     alive: Callable[[], None] | None,
+    *,
+    every: float,
 ) -> float:
     start = time.monotonic()
     for _ in _looks(done, within, what, state, alive):
-        await asyncio.sleep(_REAL_TICK)
+        await asyncio.sleep(every)
     return time.monotonic() - start
 
 
