@@ -10,7 +10,6 @@ points at them, then the bare install's `tracker-bridge check` must pass every l
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,47 +19,19 @@ from pathlib import Path
 
 import tracker_bridge
 from tracker_bridge.mail.maildir_source import ensure_maildir
+from tracker_bridge.testing.config import loopback_config, toml_text
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
-from tracker_bridge.testing.smtp import SmtpCapture
+from tracker_bridge.testing.smtp import SmtpCapture, free_port
 
-CONFIG = """\
-tracker_token = "{tracker.token}"
-telegram_bot_token = "123456:wheel-check-token"
-store_path = "{root}/state.sqlite3"
-metrics_listen = "127.0.0.1:{port}"
-
-[tracker]
-org_id = "{tracker.org_id}"
-base_url = "{tracker.url}"
-
-[mail]
-source = "{root}/Maildir"
-
-[smtp]
-host = "{smtp.host}"
-port = {smtp.port}
-security = "none"
-from_address = "robot@support.example"
-
-[telegram]
-enabled = true
-base_url = "{telegram.url}/bot"
-
-[[customers]]
-name = "clinic-one"
-intake_addresses = ["clinic1@support.example"]
-allowed_domains = ["clinic1.example"]
-queue = "SUP"
-"""
+CLINIC = {
+    "name": "clinic-one",
+    "intake_addresses": ["clinic1@support.example"],
+    "allowed_domains": ["clinic1.example"],
+    "queue": "SUP",
+}
+BOT_TOKEN = "123456:wheel-check-token"  # noqa: S105 - the fake Bot API's
 READY_WITHIN = 60.0  # seconds for a daemon on a busy CI machine to answer /healthz
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def from_venv(module_file: str) -> bool:
@@ -126,9 +97,12 @@ def main(command: Path) -> int:
         port = free_port()
         with FakeTracker() as tracker, SmtpCapture() as smtp, FakeTelegram() as telegram:
             config = root / "tracker-bridge.toml"
-            fakes = {"tracker": tracker, "smtp": smtp, "telegram": telegram}
-            text = CONFIG.format(root=root, port=port, **fakes)
-            config.write_text(text, encoding="utf-8")
+            data = loopback_config(
+                root, tracker, smtp, telegram, customer=CLINIC,
+                from_address="robot@support.example", bot_token=BOT_TOKEN,
+            )  # fmt: skip
+            data["metrics_listen"] = f"127.0.0.1:{port}"
+            config.write_text(toml_text(data), encoding="utf-8")
             checked = check(command, config)
             ran = checked and run_daemon(command, config, port)
     if not (checked and ran):
