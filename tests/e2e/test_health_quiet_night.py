@@ -157,6 +157,12 @@ async def test_a_mail_server_gone_makes_intake_stale_and_its_return_heals_it(
     stay fresh); Dovecot back: the next refresh reconnects and /healthz is 200 again."""
     async with quiet_night(tmp_path, dovecot) as night:
         await night.advance(60)
+        # The day's digest is due at once (it is past the opening) and looks for its record in
+        # the Sent folder before posting; it must be filed before the server goes, or the rules
+        # loop (rightly) fails too and the night is not the quiet one this test is about.
+        await eventually(
+            lambda: bool(dovecot.account.messages("Sent")), 30, "the day's digest filed in Sent"
+        )
         assert night.healthz()[0] == 200
         dovecot.stop()
         threshold = DEFAULT_THRESHOLDS["intake"].total_seconds()
