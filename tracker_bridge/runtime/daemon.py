@@ -194,6 +194,8 @@ class Daemon:
     _waiting_since: dict[str, datetime] = field(default_factory=dict, init=False)
     # parses still running when their round went on without them (by source id)
     _parsing: dict[str, asyncio.Task[Admitted]] = field(default_factory=dict, init=False)
+    # the next round's fetch (its parses started), run while this round's messages are handled
+    _ahead: asyncio.Task[list[IncomingMessage]] | None = field(default=None, init=False)
     _unevaluated: list[str] = field(default_factory=list, init=False)
     # the loops whose last pass failed on the store: its outage ends when each has passed again
     # (a pass that only read, in a loop that never met the outage, proves nothing about writes)
@@ -398,7 +400,49 @@ class Daemon:
 
         After a failed round (messages kept in hand, or the source itself failing) there is no
         waiting here: the supervisor's backoff was the wait, so kept mail is retried on that
-        schedule whether or not new mail comes or the IDLE wait ends."""
+        schedule whether or not new mail comes or the IDLE wait ends. A round that found mail
+        fetched the next batch while its own was handled (:meth:`_fetch_ahead`): that batch is
+        taken without a wait."""
+        fetched = await self._fetched_ahead()
+        if fetched is None:
+            fetched = await self._wait_and_fetch()
+        if fetched is None:  # stopped while waiting
+            return
+        await self._round(fetched)
+
+    async def _fetched_ahead(self) -> list[IncomingMessage] | None:
+        """The batch the previous round fetched ahead, if it found any mail (its parses are
+        under way); None to wait and fetch as usual."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or self._stop.is_set():
+            if ahead is not None:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+            return None
+        try:
+            fetched = await ahead
+        except Exception as exc:
+            if self.outages is not None:
+                self.outages.note("imap", exc, self.clock.now())
+            raise
+        if not fetched:
+            return None
+        self._lag("intake", self.clock.now())  # mail was waiting: this pass is on time
+        return fetched
+
+    async def _fetch_ahead(self) -> list[IncomingMessage]:
+        """The next batch, fetched and its parses begun while this round's jobs run: the parse
+        (in the parser's own processes) overlaps the Tracker round trips instead of preceding
+        them. A source hands each message out once: what this returns is the next round's."""
+        fetched = await self.source.fetch()
+        for message in fetched:
+            if message.source_id not in self._parsing:
+                self._parsing[message.source_id] = asyncio.ensure_future(self.intake.admit(message))
+        return fetched
+
+    async def _wait_and_fetch(self) -> list[IncomingMessage] | None:
+        """Wait for new mail (racing stop; no wait after a failed round), then fetch it; None
+        once stopped."""
         failed_before = self._retry or self.loops["intake"].failures > 0
         wait = 0.0 if failed_before else self.intervals.mail_wait
         started = self.clock.now()
@@ -419,20 +463,27 @@ class Daemon:
             self._mail_wait_since = None
         if self._stop.is_set():
             await self._drop_parses()
-            return
+            return None
         if self.clock.now() - started >= timedelta(seconds=self.intervals.mail_wait):
             self._lag("intake", started + timedelta(seconds=self.intervals.mail_wait))
         else:
             self._lag("intake", self.clock.now())  # mail came: this pass is on time
-        # A source hands each message out once per session: what is not settled yet when a
-        # failure ends this round (in the intake or the settle) is kept here and tried again
-        # first, in order.
         try:
-            fetched = await self.source.fetch()
+            return await self.source.fetch()
         except Exception as exc:
             if self.outages is not None:
                 self.outages.note("imap", exc, self.clock.now())
             raise
+
+    async def _round(self, fetched: list[IncomingMessage]) -> None:
+        """Handle what is kept in hand and ``fetched``: parsed side by side, handled under the
+        lanes' ordering, each settled out of the inbox once its outcome is on disk."""
+        if self._stop.is_set():
+            await self._drop_parses()
+            return
+        # A source hands each message out once per session: what is not settled yet when a
+        # failure ends this round (in the intake or the settle) is kept here and tried again
+        # first, in order.
         batch = self._retry = [*self._retry, *fetched]
         # waiting from when the intake took it, not from its first failure: a first attempt that
         # meets an outage can itself last a minute (the call's own retries), and the backlog's age
@@ -451,17 +502,41 @@ class Daemon:
         # whole batch for the next round.
         admitted, waiting = await self._admit(batch)
         prepared = [p for _, p in admitted if isinstance(p, PreparedMessage)]
-        jobs = [Job(p.keys, partial(self._one_message, p)) for p in prepared]
-        results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
-        self._retry = [p.message for p, r in zip(prepared, results, strict=True) if not r.ok]
+        # A job holds its lane until its outcome is committed; the settle (waiting for the
+        # commit to reach the disk, then moving the message out of the inbox) runs beside the
+        # next jobs: what a later message depends on is in the store, and the store's commits
+        # reach the disk in order.
+        settles: dict[str, asyncio.Task[None]] = {}
+        jobs = [Job(p.keys, partial(self._one_message, p, settles)) for p in prepared]
+        if fetched and not self._stop.is_set():
+            self._ahead = asyncio.ensure_future(self._fetch_ahead())
+        try:
+            results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
+            settled = await asyncio.gather(*settles.values(), return_exceptions=True)
+        finally:
+            for task in settles.values():
+                task.cancel()
+        unsettled = {
+            source_id: error
+            for source_id, error in zip(settles, settled, strict=True)
+            if isinstance(error, BaseException)
+        }
+        self._retry = [
+            p.message
+            for p, r in zip(prepared, results, strict=True)
+            if not r.ok or p.message.source_id in unsettled
+        ]
         self._retry += [v.message for _, v in admitted if isinstance(v, RetryLater)] + waiting
         now = self.clock.now()
         self._waiting_since = {
             m.source_id: self._waiting_since.get(m.source_id, now) for m in self._retry
         }
-        failure = next((r.error for r in results if r.error is not None), None)
+        errors = [r.error for r in results] + [
+            e for e in unsettled.values() if isinstance(e, Exception)
+        ]
+        failure = next((e for e in errors if e is not None), None)
         if failure is not None:
-            raise failure  # the supervisor logs it and backs off; nothing left the inbox
+            raise failure  # the supervisor logs it and backs off; what failed is kept in hand
 
     async def _admit(
         self, batch: list[IncomingMessage]
@@ -489,15 +564,20 @@ class Daemon:
         return admitted, waiting
 
     async def _drop_parses(self) -> None:
-        """A stop: the parses still running are abandoned (their messages stay in the inbox)."""
-        for task in self._parsing.values():
+        """A stop: the parses still running, and a fetch ahead, are abandoned (their messages
+        stay in the inbox)."""
+        ahead, self._ahead = self._ahead, None
+        tasks = [*self._parsing.values(), *([ahead] if ahead is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._parsing.values(), return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._parsing.clear()
 
-    async def _one_message(self, prepared: PreparedMessage) -> None:
-        """Handle one message and settle it out of the inbox; raises only what should make the
-        whole round back off (an outage)."""
+    async def _one_message(
+        self, prepared: PreparedMessage, settles: dict[str, asyncio.Task[None]]
+    ) -> None:
+        """Handle one message, then start its settle out of the inbox (into ``settles``);
+        raises only what should make the whole round back off (an outage)."""
         message = prepared.message
         try:
             # the message in hand is finished even if a stop comes meanwhile
@@ -519,7 +599,7 @@ class Daemon:
             )  # fmt: skip
             self._count_message("failed")
             result = self.intake.quarantine(prepared, f"could not be handled: {exc!r}")
-        await self._settled(message, result)
+        settles[message.source_id] = asyncio.ensure_future(self._settled(message, result))
 
     async def _settled(self, message: IncomingMessage, result: IntakeResult) -> None:
         """Move a handled message out of the inbox and count it."""
