@@ -1,7 +1,9 @@
 """Run every benchmark module and write docs/benchmarks.md.
 
 Each ``benchmarks/bench_*.py`` defines ``TITLE: str`` and ``run() -> str`` (a Markdown section body,
-usually a :func:`benchmarks._timing.table`). ``python -m benchmarks NAME…`` runs only those.
+usually a :func:`benchmarks._timing.table`). ``python -m benchmarks NAME…`` runs only those;
+``NAME:PART`` only one part of a module that names its parts in ``PARTS`` (``daemon:backlog``).
+Either prints its tables and leaves docs/benchmarks.md as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ def main(argv: list[str]) -> int:
         for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if m.name.startswith("bench_")
     )
+    parts = dict(arg.split(":", 1) for arg in argv if ":" in arg)
+    for name, part in parts.items():
+        module = importlib.import_module(f"benchmarks.bench_{name.removeprefix('bench_')}")
+        print(f"== {module.TITLE}: {part}", flush=True)
+        print(module.PARTS[part](), flush=True)
+    argv = [arg for arg in argv if ":" not in arg]
+    if parts and not argv:
+        return 0
     if argv:
         names = [n for n in names if n.removeprefix("bench_") in argv or n in argv]
     sections = []

@@ -101,6 +101,14 @@ def run() -> str:
     return table(rows) + "\n" + METHOD + "\n"
 
 
+def _part(rows: Callable[[], list[Row]]) -> Callable[[], str]:
+    def run_part() -> str:
+        with service_logging():
+            return table(rows())
+
+    return run_part
+
+
 METHOD = (
     "Backlog: one clinic, 1,000 new requests from 1,000 doctors in the Maildir at start, "
     "`tracker.concurrency` at its default (8): independent requests are registered side by "
@@ -721,3 +729,12 @@ def _child_json(
         raise RuntimeError(f"child failed ({done.returncode}):\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+# one part on its own: ``python -m benchmarks daemon:backlog``
+PARTS = {
+    "latency": _part(_latency_rows),
+    "backlog": _part(_backlog_rows),
+    "memory": _part(_memory_rows),
+    "ready": _part(_ready_rows),
+}

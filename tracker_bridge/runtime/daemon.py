@@ -128,6 +128,12 @@ class Service(Protocol):
 MAIL_LATENCY = timedelta(seconds=60)
 MAIL_BLOCKED = timedelta(seconds=5)
 _NEVER = datetime.min.replace(tzinfo=UTC)
+# The longest the outbox gives way to intake rounds in hand before it sends a whole pass anyway
+# (seconds of the injected clock): a backlog is registered first, its notices follow.
+OUTBOX_GIVES_WAY = 30.0
+
+# the loops whose waiting work is reported after each pass (health, metrics)
+_BACKLOG_LOOPS = ("intake", "tracker_sync", "rules", "outbox")
 
 
 @dataclass(frozen=True)
@@ -188,6 +194,11 @@ class Daemon:
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _wake_rules: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _wake_outbox: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # set while no intake round is in hand; the outbox gives way to a round (OUTBOX_GIVES_WAY)
+    _intake_quiet: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # since when the outbox has given way to the intake (None: it has not)
+    _outbox_waiting_since: datetime | None = field(default=None, init=False)
+    _outbox_gave_way: bool = field(default=False, init=False)
     loops: dict[str, _LoopState] = field(default_factory=dict, init=False)
     _retry: list[IncomingMessage] = field(default_factory=list, init=False)
     # when each message kept in hand first failed (the intake's oldest waiting item)
@@ -209,6 +220,7 @@ class Daemon:
 
     def __post_init__(self) -> None:
         self.rules.mail_taken_until = self.mail_taken_until
+        self._intake_quiet.set()
 
     def mail_taken_until(self) -> datetime:
         """Every mail that reached the mailbox before this instant has been taken in (R19: no
@@ -348,21 +360,25 @@ class Daemon:
 
     def waiting(self) -> dict[str, tuple[int, datetime | None]]:
         """Per loop: how much work waits for it and since when (the oldest item)."""
-        now = self.clock.now()
+        return {name: self._waiting_for(name) for name in _BACKLOG_LOOPS}
+
+    def _waiting_for(self, name: str) -> tuple[int, datetime | None]:
+        """How much work waits for loop ``name`` and since when: computed for that loop alone,
+        as every pass of every loop reports its own (the outbox's reads the store)."""
+        if name == "intake":
+            return len(self._retry), min(self._waiting_since.values(), default=None)
+        if name == "tracker_sync":
+            return len(self._unevaluated), None if not self._unevaluated else self.clock.now()
+        if name == "rules":
+            return self.rules.schedule.waiting(self.clock.now())
         outbox = self.outbox.backlog()
-        since = self._waiting_since
-        return {
-            "intake": (len(self._retry), min(since.values(), default=None)),
-            "tracker_sync": (len(self._unevaluated), None if not self._unevaluated else now),
-            "rules": self.rules.schedule.waiting(now),
-            "outbox": (len(outbox), min((e.created_at for e in outbox), default=None)),
-        }
+        return len(outbox), min((e.created_at for e in outbox), default=None)
 
     def _report_backlog(self, name: str) -> None:
-        if self.backlog is None and self.metrics is None:
+        if (self.backlog is None and self.metrics is None) or name not in _BACKLOG_LOOPS:
             return
         try:
-            count, oldest = self.waiting()[name]
+            count, oldest = self._waiting_for(name)
         except Exception:
             return
         if self.backlog is not None:
@@ -510,10 +526,13 @@ class Daemon:
         jobs = [Job(p.keys, partial(self._one_message, p, settles)) for p in prepared]
         if fetched and not self._stop.is_set():
             self._ahead = asyncio.ensure_future(self._fetch_ahead())
+        # the outbox gives way while the jobs run (not while a parse is waited for)
+        self._intake_quiet.clear()
         try:
             results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
             settled = await asyncio.gather(*settles.values(), return_exceptions=True)
         finally:
+            self._intake_quiet.set()
             for task in settles.values():
                 task.cancel()
         unsettled = {
@@ -718,5 +737,45 @@ class Daemon:
     async def _outbox_once(self) -> None:
         if self.outages is not None:
             await self.outages.send_alerts()
-        await self.outbox.drain()
+        await self._give_way_to_intake()
+        self._outbox_gave_way = False
+        await self.outbox.drain(pause=self._outbox_pauses)
+        if not self._outbox_gave_way:
+            self._outbox_waiting_since = None  # a whole pass: the next one may give way again
         await self._sleep("outbox", self.intervals.outbox, self._wake_outbox)
+
+    async def _give_way_to_intake(self) -> None:
+        """Wait while an intake round is in hand, up to :data:`OUTBOX_GIVES_WAY` in all.
+
+        Both run on one event loop and one core's worth of interpreter: a backlog's requests
+        are registered first (R1), their notices follow. A notice waits for the intake at most
+        that long; then a whole pass runs before the outbox gives way again."""
+        if self._intake_quiet.is_set():
+            self._outbox_waiting_since = None
+            return
+        now = self.clock.now()
+        since = self._outbox_waiting_since = self._outbox_waiting_since or now
+        left = (since + timedelta(seconds=OUTBOX_GIVES_WAY) - now).total_seconds()
+        if left <= 0:
+            return
+        waiters = [
+            asyncio.ensure_future(self.clock.sleep(left)),
+            asyncio.ensure_future(self._stop.wait()),
+            asyncio.ensure_future(self._intake_quiet.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    def _outbox_pauses(self) -> bool:
+        """Asked by the outbox before each email: end this pass, an intake round has begun
+        (unless the outbox has given way for :data:`OUTBOX_GIVES_WAY` already)."""
+        if self._intake_quiet.is_set():
+            return False
+        now = self.clock.now()
+        since = self._outbox_waiting_since = self._outbox_waiting_since or now
+        self._outbox_gave_way = now - since < timedelta(seconds=OUTBOX_GIVES_WAY)
+        return self._outbox_gave_way

@@ -137,14 +137,17 @@ class Outbox:
         """Queued notifications, oldest first."""
         return [e for e in self._store.journal_pending() if e.kind == "notify"]
 
-    async def drain(self) -> int:
+    async def drain(self, pause: Callable[[], bool] | None = None) -> int:
         """Send every queued notification whose backoff has passed, in order per (issue,
-        recipient) with the acknowledgement first; the number sent."""
+        recipient) with the acknowledgement first; the number sent. ``pause()``, asked before
+        each email, ends the pass early (the rest waits for the next)."""
         sent = 0
         backlog = self.backlog()
         self._settled_unsent = 0
         held: set[tuple[str, str]] = set()  # lanes whose earlier notice did not go out
         for entry, notify, issue_key in _acknowledgements_first(backlog):
+            if pause is not None and pause():
+                break
             lane = (issue_key or entry.key, notify.to)
             if lane in held or self._waiting(entry) or self._before_ack(entry, notify, issue_key):
                 held.add(lane)
