@@ -8,12 +8,16 @@ without the ordering, a reply handled beside the request it answers would find n
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from tests.e2e.harness import CHIEF, DOCTOR, running_world
 from tests.reliability.support import message_id_counts
+from tracker_bridge.runtime.daemon import OUTBOX_GIVES_WAY
+from tracker_bridge.testing.waiting import eventually
 
 CREATE = "POST /v2/issues"
+DOMAIN = "clinic1.example"
 SLOW = 0.15  # seconds of real time per creation: long enough for the batch to overlap
 
 
@@ -87,3 +91,28 @@ async def test_r1_concurrency_one_registers_a_batch_strictly_in_arrival_order(
             f"Запрос {n}" for n in range(4)
         ]
         assert world.tracker.peak_in_flight == 1
+
+
+async def test_r1_notices_wait_for_the_round_in_hand_but_not_past_the_bound(
+    tmp_path: Path,
+) -> None:
+    """Issue 11.10: while an intake round's jobs run, the outbox gives way (a backlog is
+    registered first, its notices follow) — but for ``OUTBOX_GIVES_WAY`` of the clock at the
+    most: a round held up by a slow Tracker does not hold the notices up for longer."""
+    async with running_world(tmp_path) as world:
+        world.tracker.delay_next(CREATE, 8.0)  # real time: one creation hangs
+        for n in range(2):
+            world.mail(subject=f"Запрос {n}", body=f"Логин: user{n}", sender=f"doctor{n}@{DOMAIN}")
+
+        def queued() -> list[str]:
+            return [e.key for e in world.bridge.store.journal_pending() if e.kind == "notify"]
+
+        # the other request is registered and its acknowledgement queued meanwhile
+        await world.run_until(lambda: len(world.tracker.issues) == 1 and bool(queued()), step=0.2)
+        await asyncio.sleep(0.5)  # real time, the clock standing still: the outbox gives way
+        assert world.smtp.messages == [] and len(queued()) == 1
+        assert len(world.tracker.issues) == 1  # the round is still in hand
+        world.clock.advance(OUTBOX_GIVES_WAY)
+        await eventually(lambda: len(world.smtp.messages) == 1, 5.0, "sent past the bound")
+        assert len(world.tracker.issues) == 1  # while the round was still in hand
+        await world.run_until(lambda: len(world.smtp.messages) == 2)
