@@ -96,6 +96,8 @@ async def test_r20_replies_to_a_finished_request_are_answered_at_most_ten_times_
         for n in range(12):
             world.reply(last, f"Письмо {n}")
         await world.run_until(lambda: len(world.folder(".Processed")) == 13, step=5.0)
+        # the answers follow the intake's round (the outbox gives way to it, issue 11.10)
+        await world.run_until(lambda: len(world.subjects_to(DOCTOR)) - sent_before >= 9)
         await world.settle(120.0, 10.0)
         subjects = world.subjects_to(DOCTOR)
         refused = [s for s in subjects if "не добавлено" in s]
