@@ -716,23 +716,23 @@ async def _pair(root: Path, url: str, produced: Produced) -> None:
             smtp.on_rcpt = hold
             _, raw = email(when=clock_a.now(), subject="Не печатается талон", body="Логин: ivanova")
             deliver(root / "Maildir", raw, at=clock_a.now())
-            for _ in range(600):  # A takes the mail and sends its acknowledgement
-                if in_rcpt.is_set():
-                    break
-                clock_a.advance(1.0)
-                await asyncio.sleep(0.05)
-            assert in_rcpt.is_set(), sorted({str(e["event"]) for e in logs})
+            await eventually(  # A takes the mail and sends its acknowledgement
+                in_rcpt.is_set, 600, "A sending its acknowledgement",
+                lambda: str(sorted({str(e["event"]) for e in logs})), clock=clock_a, patience=0.03,
+            )  # fmt: skip
             await asyncio.to_thread(_expire_lease, url, lease.lease)
-            while not opened.done():
-                clock_b.advance(lease.check_interval.total_seconds())
-                await asyncio.sleep(0.05)
+            await eventually(
+                opened.done, 3600, "B leading", clock=clock_b,
+                step=lease.check_interval.total_seconds(), patience=0.03,
+            )  # fmt: skip
             smtp.on_rcpt = None
             let_go.set()  # A's email goes on to its final "."
             await eventually(lambda: any(e["event"] == "notification.fenced" for e in logs), 30)
             await standby.end()
-            while not task_a.done():  # A's next renewal is a third of the lease away
-                clock_a.advance(lease.lease.total_seconds() / 3)
-                await asyncio.sleep(0.05)
+            await eventually(  # A's next renewal is a third of the lease away
+                task_a.done, 3600, "A stopped", clock=clock_a,
+                step=lease.lease.total_seconds() / 3, patience=0.03,
+            )  # fmt: skip
             produced.scrape(server_a)
             await task_b
         produced.log(logs)

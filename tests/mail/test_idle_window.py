@@ -24,6 +24,7 @@ from tracker_bridge.mail.imap_source import ImapSource
 from tracker_bridge.runtime.daemon import INTAKE_REFRESH
 from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.idle_gate import IdleGate
+from tracker_bridge.testing.waiting import eventually
 
 AT_ONCE = 3.0  # seconds of real time: the gate's own 0.5 s plus a few round trips
 
@@ -75,10 +76,7 @@ async def test_a_mail_landing_just_before_a_refreshed_idle_is_taken_at_once(
     async with source_through(gate, account, clock) as source:
         assert await source.fetch() == []
         first = asyncio.create_task(source.wait_for_new(INTAKE_REFRESH))
-        deadline = time.monotonic() + 5
-        while not source.idling:
-            assert time.monotonic() < deadline, "the first IDLE never started"
-            await asyncio.sleep(0.01)
+        await eventually(lambda: source.idling, 5, "the first IDLE started")
         clock.advance(INTAKE_REFRESH)  # the refresh: the first wait ends empty-handed
         await asyncio.wait_for(first, 5)
         assert await source.fetch() == []
