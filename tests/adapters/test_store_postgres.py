@@ -183,6 +183,33 @@ async def test_a_former_leader_is_fenced_and_told(postgres: PostgresCluster) -> 
         old.release()
 
 
+async def test_a_fence_answer_that_came_late_is_not_trusted(postgres: PostgresCluster) -> None:
+    """Issue 13.5, the gate before SMTP's final "." at the production lease (20 s): a leader
+    paused while its check was on the wire wakes to a "still yours" given before the pause, when
+    a standby may lead already. Here the answer is held back by a row lock another session keeps
+    for more than a quarter of the lease: the check itself says yes, the gate refuses to trust
+    it. The leader still leads, and its next gate, answered at once, passes."""
+    url = postgres.create_database()
+    leader = Leadership(url, clock=SystemClock())
+    await leader.acquire(since=AT)
+    try:
+        leader.gate()
+        hold = LeaseSettings().lease.total_seconds() / 4 + 1
+        with psycopg.connect(url) as blocker:
+            blocker.execute("SELECT * FROM instance_holder FOR UPDATE")
+            releaser = threading.Timer(hold, blocker.commit)
+            releaser.start()
+            started = time.monotonic()
+            with pytest.raises(FencedError, match="too long to trust"):
+                await asyncio.to_thread(leader.gate)
+            assert time.monotonic() - started >= hold - 0.5
+            releaser.join()
+        assert leader.role == "active"
+        leader.gate()
+    finally:
+        leader.release()
+
+
 async def test_a_standby_takes_over_from_a_leader_that_stopped_renewing(
     postgres: PostgresCluster,
 ) -> None:

@@ -771,7 +771,7 @@ async def open_bridge(
         # fenced before each email, and once more right before SMTP's final "."
         outbox = _outbox(
             settings, store, clock, over, metrics, sent=sent, outages=outages, fence=fence,
-            gate=None if leader is None else leader.check,
+            gate=None if leader is None else leader.gate,
         )  # fmt: skip
         # the intake's wait ends at least every idle_timeout (and every INTAKE_REFRESH)
         mail_wait = min(over.intervals.mail_wait, settings.mail.idle_timeout.total_seconds())

@@ -15,9 +15,11 @@ effects ask :meth:`Leadership.check`: one query on the leader's own connection t
 still its own. A former leader that wakes up finds its connection terminated (or a newer epoch)
 and raises :class:`FencedError` instead of acting; its renewal task then stops the daemon. An
 email is checked once more inside the SMTP conversation, right before the final "." that commits
-it (:attr:`tracker_bridge.service.outbox.Outbox.gate`), so a leader paused mid-send is refused when
-it
-wakes. What no lease can close: a pause *between* a passed check and the effect itself
+it (:meth:`Leadership.gate`, run as :attr:`tracker_bridge.service.outbox.Outbox.gate`), so a
+leader paused mid-send is refused when it wakes. The gate also distrusts a "yes" that took more
+than a quarter of the lease to arrive: a leader paused *during* that round trip gets the server's
+answer, true when it was given, only after a standby may have taken over. What no lease can
+close: a pause between the gate's last reading of the monotonic clock and the dot's ``send``
 (microseconds) — SMTP and the Bot API take no fencing token. docs/operations.md.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -195,6 +198,25 @@ class Leadership(HeldLock):
         if row is None:
             self._lose("a newer leader holds the store")
             raise FencedError(f"{self.name}: a newer leader holds the store")
+
+    def gate(self) -> None:
+        """The fence right before an effect that cannot be taken back (SMTP's final "."):
+        :meth:`check`, and an answer that took longer than a quarter of the lease is refused.
+
+        A leader paused (SIGSTOP, a frozen VM) while its check was on the wire reads, when it
+        wakes, the "still yours" the server gave before the pause; a standby may have taken
+        over since. An answer that came back within a quarter of the lease was given less than
+        that ago, so the renewal it made still holds and no standby can lead yet. The monotonic
+        clock, not the injected one: this measures how long this process was away, which only
+        the real clock sees. Raises :class:`FencedError` (transient: the effect is tried again,
+        by this daemon if it still leads, else by the new leader)."""
+        started = time.monotonic()
+        self.check()
+        took = time.monotonic() - started
+        if took > self.lease.lease.total_seconds() / 4:
+            raise FencedError(
+                f"{self.name}: the leadership check took {took:.1f} s, too long to trust"
+            )
 
     async def keep(self) -> None:
         """Renew the lease every third of it until it is lost (then :attr:`on_lost`)."""
