@@ -4,7 +4,6 @@ readings of the fake Tracker's record (issues, marked comments, the robot's tran
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -12,8 +11,9 @@ from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.e2e.harness import INTAKE, SUPPORT_FROM
+from tests.e2e.harness import CLINIC_ONE, SUPPORT_FROM
 from tests.test_systemd_unit import environment as unit_environment
+from tracker_bridge.testing.config import loopback_config, toml_text
 from tracker_bridge.testing.daemon_process import READY_LINE
 from tracker_bridge.testing.fake_tracker import FakeTracker
 from tracker_bridge.testing.smtp import SmtpCapture
@@ -24,36 +24,18 @@ CLINIC_DOMAIN = "clinic1.example"
 SUPPORT_LOGIN = "ivanov"
 
 
-def _toml(value: object) -> str:
-    """A TOML value for a string, int or list of strings (JSON's escapes are TOML's too)."""
-    return json.dumps(value, ensure_ascii=True)
+# the clinic a reliability daemon serves: the e2e harness's clinic-one without its Telegram chat
+# (these daemons run without Telegram)
+RELIABILITY_CLINIC = {k: v for k, v in CLINIC_ONE.items() if k != "telegram_chat_id"}
 
 
 def write_config(root: Path, tracker: FakeTracker, smtp: SmtpCapture) -> Path:
     """A complete TOML configuration pointing at the loopback fakes and ``root/Maildir``."""
-    lines = [
-        f"tracker_token = {_toml(tracker.token)}",
-        f"store_path = {_toml(str(root / 'state.sqlite3'))}",
-        "[tracker]",
-        f"org_id = {_toml(tracker.org_id)}",
-        f"base_url = {_toml(tracker.url)}",
-        "[mail]",
-        f"source = {_toml(str(root / 'Maildir'))}",
-        "[smtp]",
-        f"host = {_toml(smtp.host)}",
-        f"port = {smtp.port}",
-        'security = "none"',
-        f"from_address = {_toml(SUPPORT_FROM)}",
-        "[[customers]]",
-        'name = "clinic-one"',
-        f"intake_addresses = {_toml([INTAKE])}",
-        f"allowed_domains = {_toml([CLINIC_DOMAIN])}",
-        f"confirmers = {_toml([f'chief@{CLINIC_DOMAIN}'])}",
-        'queue = "SUP"',
-        f"departments = {_toml(['Терапия', 'Хирургия'])}",
-    ]
+    data = loopback_config(
+        root, tracker, smtp, None, customer=RELIABILITY_CLINIC, from_address=SUPPORT_FROM
+    )
     path = root / "tracker-bridge.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(toml_text(data), encoding="utf-8")
     return path
 
 
