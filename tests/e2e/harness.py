@@ -280,6 +280,7 @@ async def running_world(
     before_start: Callable[[FakeTracker, FakeTelegram | None], None] | None = None,
     tracker_switches: Mapping[str, Any] | None = None,
     mail: dict[str, Any] | None = None,
+    imap: MailAccount | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -291,7 +292,8 @@ async def running_world(
     clock) instead of the fast ones; ``adjust`` edits the configuration's data before it is
     validated; ``before_start`` arms the fakes' faults before the daemon starts;
     ``tracker_switches`` moves FakeTracker's switches for behaviours the docs leave open (its
-    ``switches`` module); ``mail`` adds keys of the ``[mail]`` table."""
+    ``switches`` module); ``mail`` adds keys of the ``[mail]`` table; ``imap`` reads mail from
+    that (loopback, plain) Dovecot account's INBOX instead of the Maildir."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock, **dict(tracker_switches or {})))
@@ -314,10 +316,13 @@ async def running_world(
             adjust=adjust,
             config=config,
             mail=mail,
+            imap=imap,
         )
         overrides = Overrides() if production else fast_overrides()
         if intervals is not None:
             overrides = replace(overrides, intervals=intervals)
+        if imap is not None:  # only the loopback Dovecot speaks plain IMAP
+            overrides = replace(overrides, imap_security="plain")
         if before_start is not None:
             before_start(tracker, tg)
         bridges = contextlib.AsyncExitStack()

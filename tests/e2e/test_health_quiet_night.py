@@ -22,21 +22,19 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import CHAT, SUPPORT_USER, email, msk, settings_for
+from tests.e2e.harness import email, running_world
 from tests.mail.conftest import start_dovecot
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.observability.health import DEFAULT_THRESHOLDS
 from tracker_bridge.observability.metrics import MetricsServer, serve_metrics
 from tracker_bridge.runtime.daemon import INTAKE_REFRESH
-from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.runtime.wiring import Bridge
 from tracker_bridge.testing.dovecot import Dovecot
-from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
-from tracker_bridge.testing.smtp import SmtpCapture
 from tracker_bridge.testing.waiting import eventually
 
 STEP = 30.0  # seconds of clock time per step: well below every threshold
-SETTLE_POLLS = 400  # × 50 ms of real time: a busy machine's lag, never clock time
+SETTLE = 20.0  # real seconds: a busy machine's lag, never clock time
 
 
 @dataclass
@@ -65,15 +63,16 @@ class Night:
 
         The clock is frozen while this waits (real time, bounded), so an age can only fall: a
         loop that is behind only because this machine is busy gets to finish the pass the clock
-        already asked for, while a loop that does not refresh stays as old as it is and the
-        caller's assertion on the last answer fails."""
-        answer = self.healthz()
-        for _ in range(SETTLE_POLLS):
-            if settled(*answer):
-                break
-            await asyncio.sleep(0.05)
-            answer = self.healthz()
-        return answer
+        already asked for, while a loop that does not refresh stays as old as it is and this
+        fails with the last answer."""
+        answers: list[tuple[int, dict[str, Any]]] = []
+
+        def caught_up() -> bool:
+            answers.append(self.healthz())
+            return settled(*answers[-1])
+
+        await eventually(caught_up, SETTLE, "/healthz settled", lambda: repr(answers[-1]))
+        return answers[-1]
 
     def healthz(self) -> tuple[int, dict[str, Any]]:
         try:
@@ -94,26 +93,18 @@ def fixture_dovecot() -> Iterator[Dovecot]:
 
 @contextlib.asynccontextmanager
 async def quiet_night(root: Path, dovecot: Dovecot) -> AsyncIterator[Night]:
-    clock = ManualClock(msk("2026-03-02 19:00"))  # a Monday evening: nobody writes till morning
-    with contextlib.ExitStack() as stack:
-        tracker = stack.enter_context(FakeTracker(clock=clock))
-        smtp = stack.enter_context(SmtpCapture())
-        telegram = stack.enter_context(FakeTelegram(clock=clock))
-        telegram.add_chat(CHAT, "Клиника 1 — поддержка")
-        telegram.add_user(SUPPORT_USER, "Иван", "ivanov")
-        settings = settings_for(root, tracker, smtp, telegram, imap=dovecot.account)
-        # production defaults throughout; only the loopback Dovecot speaks plain IMAP
-        overrides = Overrides(imap_security="plain")
-        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
-            server = stack.enter_context(
-                serve_metrics(bridge.metrics, bridge.health, clock, port=0)
-            )
-            task = asyncio.create_task(bridge.daemon.run())
+    """The harness's world at production defaults throughout (``production=True``), reading
+    ``dovecot`` over IMAP IDLE, with Telegram on and /metrics and /healthz served."""
+    async with running_world(
+        root, start="2026-03-02 19:00", telegram=True, production=True, imap=dovecot.account
+    ) as world:  # a Monday evening: nobody writes till morning
+        bridge = world.bridge
+        with serve_metrics(bridge.metrics, bridge.health, world.clock, port=0) as server:
             try:
-                yield Night(clock, dovecot, tracker, bridge, server, task)
-            finally:
+                yield Night(world.clock, dovecot, world.tracker, bridge, server, world.task)
+            finally:  # a daemon that fails on its way out fails the test
                 bridge.daemon.stop()
-                await asyncio.wait_for(task, 20)
+                await asyncio.wait_for(world.task, 20)
 
 
 def test_the_production_refresh_is_well_inside_the_intake_threshold() -> None:
