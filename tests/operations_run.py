@@ -187,13 +187,11 @@ class _Day:
     async def until_wall(self, done: Callable[[], bool], *, seconds: float) -> None:
         """``done`` waits on real time (a parse's bound): the clock moves a second per 0.1 s,
         so the loops still go round, scraped as they do."""
-        for _ in range(int(seconds / 0.1)):
-            if self._scraping(done)():
-                return
-            await asyncio.sleep(0.1)
-            self.world.clock.advance(1.0)
-        seen = sorted({str(e["event"]) for e in self.logs})
-        raise AssertionError(f"not done after {seconds:.0f} s of wall time; events: {seen}")
+        await eventually(
+            self._scraping(done), seconds / 0.1, f"done after {seconds:.0f} s of wall time",
+            lambda: f"events: {sorted({str(e['event']) for e in self.logs})}",
+            clock=self.world.clock, patience=0.08,  # with the 4 × 5 ms look: 0.1 s per second
+        )  # fmt: skip
 
     async def until(self, done: Callable[[], bool], *, limit: float = 1800.0) -> None:
         try:
