@@ -33,16 +33,14 @@ from tests.e2e.harness import (
     CHAT,
     CHIEF,
     DOCTOR,
-    STRANGER_USER,
-    SUPPORT_USER,
     WEBHOOK_SECRET,
     World,
     email,
     free_port,
     msk,
+    running_world,
     settings_for,
 )
-from tests.e2e.harness import _install_triggers as install_triggers
 from tests.mail.conftest import start_dovecot
 from tests.reliability.support import write_config
 from tracker_bridge.cli.run import StandbyPhase
@@ -70,6 +68,7 @@ __all__ = ["Produced", "produce"]
 COLLEAGUE = "registrar@clinic1.example"  # a second person of the clinic
 STRANGER = "someone@unknown.example"
 OPS_CHAT = -100999  # the support team's own chat
+DAY_START = "2026-03-02 11:00"  # a Monday morning
 CASHIER = "cashier@clinic1.example"
 LAB = "lab+{n}@clinic1.example"  # the clinic's lab robot, a +tag per analyser (one robot)
 LOOP_CAP = 3
@@ -207,49 +206,41 @@ class _Day:
 
 async def _day(root: Path, dovecot: Dovecot) -> Produced:
     produced = Produced()
-    clock = ManualClock(msk("2026-03-02 11:00"))
-    with contextlib.ExitStack() as stack, capture_logs() as logs:
-        tracker = stack.enter_context(FakeTracker(clock=clock))
-        smtp = stack.enter_context(SmtpCapture())
-        telegram = stack.enter_context(FakeTelegram(clock=clock))
-        telegram.add_chat(CHAT, "Клиника 1 — поддержка")
-        telegram.add_user(SUPPORT_USER, "Иван", "ivanov")
-        telegram.add_user(STRANGER_USER, "Пётр", "petr_guest")
-        settings = settings_for(
-            root, tracker, smtp, telegram, imap=dovecot.account, webhook_port=free_port(),
-            # a count, not a time: a mail loop is shown with 4 mails instead of 31 (issue 17's
-            # own tests hit the default of 30)
-            mail={"limits": {"requests_per_sender": LOOP_CAP}},
-        )  # fmt: skip
+
+    def before_start(tracker: FakeTracker, telegram: FakeTelegram | None) -> None:
+        assert telegram is not None
         # outages a person must fix are also told to the support team's chat
         telegram.add_chat(OPS_CHAT, "Поддержка — дежурные")
-        ops = settings.telegram.model_copy(update={"ops_chat_id": OPS_CHAT})
-        settings = settings.model_copy(update={"telegram": ops})
-        # the production defaults otherwise; the parser workers run the real parser, except on
-        # a message marked to misbehave (no real input can make the bounded parser blow up)
-        overrides = Overrides(imap_security="plain", parser=parse_or_misbehave)
         # the store as an older version left it: an address suppressed for the SMTP *server's*
         # refusal, lifted at start (suppression.lifted)
-        with SqliteStore(settings.store_path) as old:
-            old.mark_bounced(CHIEF, "554 5.7.1 Relay access denied", clock.now())
+        with SqliteStore(root / "state.sqlite3") as old:
+            old.mark_bounced(CHIEF, "554 5.7.1 Relay access denied", msk(DAY_START))
         # Telegram down at the start: the daemon starts without it and connects it later
         # (service.start_failed)
         telegram.fail_next("getMe", 502)
-        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
-            server = stack.enter_context(
-                serve_metrics(bridge.metrics, bridge.health, clock, port=0)
-            )
-            await install_triggers(bridge)  # Tracker's triggers call the daemon's webhook
-            task = asyncio.create_task(bridge.daemon.run())
-            world = World(clock, tracker, smtp, telegram, bridge, root / "unused", task)
-            day = _Day(world, dovecot, server, produced, logs)
-            try:
-                await _scenes(day)
-                produced.read_health(server)
-                produced.scrape(server)
-            finally:
-                bridge.daemon.stop()
-                await asyncio.wait_for(task, 30)
+
+    with capture_logs() as logs:
+        # the production defaults otherwise; the parser workers run the real parser, except on
+        # a message marked to misbehave (no real input can make the bounded parser blow up);
+        # Tracker's triggers call the daemon's webhook
+        async with running_world(
+            root, start=DAY_START, telegram=True, webhook=True, production=True,
+            imap=dovecot.account, parser=parse_or_misbehave, before_start=before_start,
+            # a count, not a time: a mail loop is shown with 4 mails instead of 31 (issue 17's
+            # own tests hit the default of 30)
+            mail={"limits": {"requests_per_sender": LOOP_CAP}},
+            config={"telegram": {"ops_chat_id": OPS_CHAT}},
+        ) as world:  # fmt: skip
+            bridge = world.bridge
+            with serve_metrics(bridge.metrics, bridge.health, world.clock, port=0) as server:
+                day = _Day(world, dovecot, server, produced, logs)
+                try:
+                    await _scenes(day)
+                    produced.read_health(server)
+                    produced.scrape(server)
+                finally:  # a daemon that fails on its way out fails the run
+                    bridge.daemon.stop()
+                    await asyncio.wait_for(world.task, 30)
         produced.log(logs)
     return produced
 

@@ -23,6 +23,7 @@ from tracker_bridge.config import Settings
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.maildir_source import deliver
+from tracker_bridge.mail.parse_pool import Parser
 from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
 from tracker_bridge.testing.config import loopback_config
@@ -281,6 +282,7 @@ async def running_world(
     tracker_switches: Mapping[str, Any] | None = None,
     mail: dict[str, Any] | None = None,
     imap: MailAccount | None = None,
+    parser: Parser | None = None,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -293,7 +295,8 @@ async def running_world(
     validated; ``before_start`` arms the fakes' faults before the daemon starts;
     ``tracker_switches`` moves FakeTracker's switches for behaviours the docs leave open (its
     ``switches`` module); ``mail`` adds keys of the ``[mail]`` table; ``imap`` reads mail from
-    that (loopback, plain) Dovecot account's INBOX instead of the Maildir."""
+    that (loopback, plain) Dovecot account's INBOX instead of the Maildir; ``parser`` replaces
+    what the parser workers run (a hostile parser)."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock, **dict(tracker_switches or {})))
@@ -323,6 +326,8 @@ async def running_world(
             overrides = replace(overrides, intervals=intervals)
         if imap is not None:  # only the loopback Dovecot speaks plain IMAP
             overrides = replace(overrides, imap_security="plain")
+        if parser is not None:
+            overrides = replace(overrides, parser=parser)
         if before_start is not None:
             before_start(tracker, tg)
         bridges = contextlib.AsyncExitStack()
