@@ -7,16 +7,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from tests.e2e.harness import fast_overrides
 from tracker_bridge.config import load_settings
 from tracker_bridge.foundation.clock import ManualClock
-from tracker_bridge.foundation.retry import RetryPolicy
-from tracker_bridge.runtime.daemon import Intervals
-from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
+from tracker_bridge.runtime.wiring import Bridge, open_bridge
 
-FAST = Overrides(
-    intervals=Intervals(sync=10.0, rules=30.0, outbox=5.0, mail_wait=5.0),
-    tracker_retry=RetryPolicy(attempts=3, total_seconds=5, initial_wait=0.01, max_wait=0.05),
-)
+FAST = fast_overrides()  # the e2e harness's fast loops and short Tracker retries
 
 
 @contextlib.asynccontextmanager
