@@ -116,3 +116,26 @@ async def test_r1_notices_wait_for_the_round_in_hand_but_not_past_the_bound(
         await eventually(lambda: len(world.smtp.messages) == 1, 5.0, "sent past the bound")
         assert len(world.tracker.issues) == 1  # while the round was still in hand
         await world.run_until(lambda: len(world.smtp.messages) == 2)
+
+
+async def test_r1_twice_as_many_messages_in_hand_as_tracker_requests_in_flight(
+    tmp_path: Path,
+) -> None:
+    """Issue 11.10: the intake works on twice ``tracker.concurrency`` messages at once, so their
+    other steps overlap the round trips, while the gateway's pool still holds Tracker to
+    ``tracker.concurrency`` requests in flight."""
+    async with running_world(tmp_path, concurrency=2) as world:
+        world.tracker.delay_next(CREATE, 1.0, times=10)  # real time: creations overlap
+        for n in range(8):
+            world.mail(subject=f"Запрос {n}", body=f"Логин: user{n}", sender=f"doctor{n}@{DOMAIN}")
+
+        def begun() -> int:  # creations whose journal entry is written and not yet done
+            return sum(1 for e in world.bridge.store.journal_pending() if e.kind == "CreateIssue")
+
+        await world.run_until(lambda: begun() == 4, step=0.2, limit=60.0)
+        assert world.tracker.peak_in_flight <= 2
+        await world.run_until(lambda: len(world.smtp.messages) == 8)
+        assert world.tracker.peak_in_flight == 2
+        assert sorted(i.summary for i in world.tracker.issues.values()) == [
+            f"Запрос {n}" for n in range(8)
+        ]

@@ -84,7 +84,8 @@ class TrackerSettings(Section):
     org_id: NonEmpty | None = None
     cloud_org_id: NonEmpty | None = None
     base_url: Url = "https://api.tracker.yandex.net"
-    # requests in flight at once, and messages or issues in hand at once in each loop
+    # requests in flight at once, and issues in hand at once in the rules pass (the intake: twice
+    # as many messages, whose other steps overlap the requests)
     concurrency: int = Field(default=8, ge=1, le=64)
     # sent with every transition to a done or cancelled status (a documented closing screen
     # requires one); per logical status in `resolutions`

@@ -238,6 +238,15 @@ class Daemon:
                 return max(known, waiting, now - MAIL_LATENCY)
         return known
 
+    @property
+    def messages_in_hand(self) -> int:
+        """How many messages the intake works on at once: twice ``concurrency``, the Tracker
+        requests in flight (the gateway's pool holds them to that), so that a message's other
+        steps — its journal on disk, triage, its commit — overlap the others' round trips
+        instead of leaving a request slot idle (issue 11.10). One stays one: strictly one
+        message at a time."""
+        return 1 if self.concurrency == 1 else 2 * self.concurrency
+
     def stop(self) -> None:
         """Ask every loop to finish what it holds and end."""
         self._stop.set()
@@ -529,7 +538,7 @@ class Daemon:
         # the outbox gives way while the jobs run (not while a parse is waited for)
         self._intake_quiet.clear()
         try:
-            results = await run_ordered(jobs, limit=self.concurrency, stop=self._stop.is_set)
+            results = await run_ordered(jobs, limit=self.messages_in_hand, stop=self._stop.is_set)
             settled = await asyncio.gather(*settles.values(), return_exceptions=True)
         finally:
             self._intake_quiet.set()
