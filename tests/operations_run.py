@@ -42,10 +42,8 @@ from tests.e2e.harness import (
     settings_for,
 )
 from tests.mail.conftest import start_dovecot
-from tests.reliability.support import write_config
 from tracker_bridge.cli.run import StandbyPhase
-from tracker_bridge.config import Settings, load_settings
-from tracker_bridge.config.reread import Reread
+from tracker_bridge.config import Settings
 from tracker_bridge.foundation import retry
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.mail.imap_source import ImapSource
@@ -543,35 +541,28 @@ async def _caps(root: Path, produced: Produced) -> None:
     lowered: the loop caps the day does not meet (issue 17.4), the token rotated in the file
     (18.3), an action an older version settled for good reopened (18), and a mail whose
     handling keeps the event loop busy past the stall guard's production limit (17.2)."""
-    clock = ManualClock(msk("2026-03-02 11:00"))
-    with contextlib.ExitStack() as stack, capture_logs() as logs:
-        tracker = stack.enter_context(FakeTracker(clock=clock))
-        smtp = stack.enter_context(SmtpCapture())
-        config = write_config(root, tracker, smtp)
-        with config.open("a", encoding="utf-8") as file:
-            file.write(
-                f"[mail.limits]\nanswers_per_domain = {ANSWERS_PER_DOMAIN}\n"
-                f"requests_per_domain = {REQUESTS_PER_DOMAIN}\n"
-                f"[regulation]\nauto_answers_per_day = {ANSWERS_PER_SENDER}\n"
-            )
-        settings = load_settings(config, environ={})
-        overrides = Overrides(parser=parse_or_misbehave, reread=Reread.of(config, {}))
-        async with open_bridge(settings, clock=clock, overrides=overrides) as bridge:
-            server = stack.enter_context(
-                serve_metrics(bridge.metrics, bridge.health, clock, port=0)
-            )
-            task = asyncio.create_task(bridge.daemon.run())
-            world = World(clock, tracker, smtp, None, bridge, root / "Maildir", task)
-            day = _Day(world, None, server, produced, logs)
-            try:
-                await _cap_scenes(day)
-                await _reopened(day)
-                await _rotated_token(day, config)
-                await _stalled(day)
-                produced.scrape(server)
-            finally:
-                bridge.daemon.stop()
-                await asyncio.wait_for(task, 30)
+    with capture_logs() as logs:
+        async with running_world(
+            root, start=DAY_START, production=True, parser=parse_or_misbehave, from_file=True,
+            # the reliability daemons' clinic (no Telegram chat), as tests/reliability writes it
+            adjust=lambda data: data["customers"][0].pop("telegram_chat_id"),
+            mail={"limits": {"answers_per_domain": ANSWERS_PER_DOMAIN,
+                             "requests_per_domain": REQUESTS_PER_DOMAIN}},
+            config={"regulation": {"auto_answers_per_day": ANSWERS_PER_SENDER}},
+        ) as world:  # fmt: skip
+            bridge, config = world.bridge, world.config_file
+            assert config is not None
+            with serve_metrics(bridge.metrics, bridge.health, world.clock, port=0) as server:
+                day = _Day(world, None, server, produced, logs)
+                try:
+                    await _cap_scenes(day)
+                    await _reopened(day)
+                    await _rotated_token(day, config)
+                    await _stalled(day)
+                    produced.scrape(server)
+                finally:  # a daemon that fails on its way out fails the run
+                    bridge.daemon.stop()
+                    await asyncio.wait_for(world.task, 30)
         produced.log(logs)
     for event in ("mail.stalled", "effect.reopened", "config.secret_reread"):
         assert event in produced.events, (event, sorted(produced.events))

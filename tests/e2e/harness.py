@@ -19,14 +19,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from tracker_bridge.config import Settings
+from tracker_bridge.config import Settings, load_settings
+from tracker_bridge.config.reread import Reread
 from tracker_bridge.foundation.clock import ManualClock
 from tracker_bridge.foundation.retry import RetryPolicy
 from tracker_bridge.mail.maildir_source import deliver
 from tracker_bridge.mail.parse_pool import Parser
 from tracker_bridge.runtime.daemon import Intervals
 from tracker_bridge.runtime.wiring import Bridge, Overrides, open_bridge
-from tracker_bridge.testing.config import loopback_config
+from tracker_bridge.testing.config import loopback_config, toml_text
 from tracker_bridge.testing.dovecot import MailAccount
 from tracker_bridge.testing.fake_telegram import FakeTelegram
 from tracker_bridge.testing.fake_tracker import FakeTracker
@@ -76,6 +77,17 @@ def settings_for(
     tracker: FakeTracker,
     smtp: SmtpCapture,
     telegram: FakeTelegram | None,
+    **options: Any,
+) -> Settings:
+    """:func:`config_data`'s configuration, validated."""
+    return Settings.model_validate(config_data(root, tracker, smtp, telegram, **options))
+
+
+def config_data(
+    root: Path,
+    tracker: FakeTracker,
+    smtp: SmtpCapture,
+    telegram: FakeTelegram | None,
     *,
     second_clinic: bool = False,
     concurrency: int | None = None,
@@ -84,11 +96,11 @@ def settings_for(
     adjust: Callable[[dict[str, Any]], None] | None = None,
     config: Mapping[str, Any] | None = None,
     mail: dict[str, Any] | None = None,
-) -> Settings:
-    """A complete configuration pointing at the loopback fakes (one clinic, or two); mail from
-    a Maildir under ``root``, or from ``imap``'s INBOX (STARTTLS URL: open the bridge with
-    ``Overrides(imap_security="plain")``); ``config`` adds top-level tables (``{"regulation": {…},
-    "calendar": {…}}``)."""
+) -> dict[str, Any]:
+    """A complete configuration's raw data (what a TOML file holds) pointing at the loopback
+    fakes (one clinic, or two); mail from a Maildir under ``root``, or from ``imap``'s INBOX
+    (STARTTLS URL: open the bridge with ``Overrides(imap_security="plain")``); ``config`` adds
+    top-level tables (``{"regulation": {…}, "calendar": {…}}``)."""
     data = loopback_config(
         root, tracker, smtp, telegram, customer=CLINIC_ONE, from_address=SUPPORT_FROM,
         bot_token="123456:e2e-token", users={SUPPORT_USER: "ivanov"}, webhook_port=webhook_port,
@@ -106,7 +118,7 @@ def settings_for(
         adjust(data)
     for table, values in (config or {}).items():
         data[table] = {**data.get(table, {}), **values}
-    return Settings.model_validate(data)
+    return data
 
 
 # A plain email as a clinic's mail client would send it; (Message-ID, bytes).
@@ -139,6 +151,7 @@ class World:
     settings: Settings | None = None
     overrides: Overrides | None = None
     bridges: contextlib.AsyncExitStack | None = None
+    config_file: Path | None = None  # running_world(from_file=True): the TOML file it runs on
 
     def mail(self, **kwargs: Any) -> str:
         """Deliver an email into the intake Maildir; its Message-ID."""
@@ -283,6 +296,7 @@ async def running_world(
     mail: dict[str, Any] | None = None,
     imap: MailAccount | None = None,
     parser: Parser | None = None,
+    from_file: bool = False,
 ) -> AsyncIterator[World]:
     """Start the fakes, wire the bridge from a config, run the daemon; stop it all after.
 
@@ -296,7 +310,9 @@ async def running_world(
     ``tracker_switches`` moves FakeTracker's switches for behaviours the docs leave open (its
     ``switches`` module); ``mail`` adds keys of the ``[mail]`` table; ``imap`` reads mail from
     that (loopback, plain) Dovecot account's INBOX instead of the Maildir; ``parser`` replaces
-    what the parser workers run (a hostile parser)."""
+    what the parser workers run (a hostile parser); ``from_file`` writes the configuration to
+    ``root/tracker-bridge.toml`` and loads it as ``run`` does (an inline secret changed in the
+    file is read again)."""
     clock = ManualClock(msk(start))
     with contextlib.ExitStack() as stack:
         tracker = stack.enter_context(FakeTracker(clock=clock, **dict(tracker_switches or {})))
@@ -308,7 +324,7 @@ async def running_world(
             tg.add_user(STRANGER_USER, "Пётр", "petr_guest")
         if second_clinic:
             tracker.add_queue("CLT", "Клиника 2", local_fields=DEFAULT_LOCAL_FIELDS)
-        settings = settings_for(
+        data = config_data(
             root,
             tracker,
             smtp,
@@ -321,6 +337,12 @@ async def running_world(
             mail=mail,
             imap=imap,
         )
+        config_file = root / "tracker-bridge.toml" if from_file else None
+        if config_file is not None:
+            config_file.write_text(toml_text(data), encoding="utf-8")
+            settings = load_settings(config_file, environ={})
+        else:
+            settings = Settings.model_validate(data)
         overrides = Overrides() if production else fast_overrides()
         if intervals is not None:
             overrides = replace(overrides, intervals=intervals)
@@ -328,6 +350,8 @@ async def running_world(
             overrides = replace(overrides, imap_security="plain")
         if parser is not None:
             overrides = replace(overrides, parser=parser)
+        if config_file is not None:
+            overrides = replace(overrides, reread=Reread.of(config_file, {}))
         if before_start is not None:
             before_start(tracker, tg)
         bridges = contextlib.AsyncExitStack()
@@ -340,6 +364,7 @@ async def running_world(
             task = asyncio.create_task(bridge.daemon.run())
             world = World(clock, tracker, smtp, tg, bridge, root / "Maildir", task)
             world.settings, world.overrides, world.bridges = settings, overrides, bridges
+            world.config_file = config_file
             try:
                 yield world
             finally:
