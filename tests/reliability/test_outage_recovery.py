@@ -153,11 +153,14 @@ async def test_quarantine_release_recovers_mail_an_older_version_settled_on_a_40
                 return _release(own, settings, item.id, now, False)
 
         assert await asyncio.to_thread(release) == 0
-        await world.run_until(lambda: bool(world.tracker.issues), step=1.0, limit=60.0)
+
+        def created() -> bool:  # in Tracker, and the create recorded as done: two steps apart
+            entry = store.journal_get(key)
+            return bool(world.tracker.issues) and entry is not None and entry.state == "done"
+
+        await world.run_until(created, step=1.0, limit=60.0)
         (issue,) = world.tracker.issues.values()
         assert issue.summary == "Старый запрос"
-        entry = store.journal_get(key)
-        assert entry is not None and entry.state == "done"
 
 
 def _old_victim(world: World) -> tuple[str, bytes]:
