@@ -13,6 +13,8 @@ CLAUSE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/e2e/test_intake_order.py::test_r1_one_senders_requests_are_registered_in_the_order_they_came",
         "tests/e2e/test_intake_order.py::test_r1_independent_requests_are_registered_side_by_side_exactly_once",
         "tests/e2e/test_intake_order.py::test_r1_concurrency_one_registers_a_batch_strictly_in_arrival_order",
+        "tests/e2e/test_intake_order.py::test_r1_notices_wait_for_the_round_in_hand_but_not_past_the_bound",
+        "tests/e2e/test_intake_order.py::test_r1_twice_as_many_messages_in_hand_as_tracker_requests_in_flight",
         "tests/test_effects.py::test_r1_a_new_request_is_created_once_and_its_actions_follow_it",
     ),
     "R2": (
