@@ -99,6 +99,18 @@ class WebhookFeed(Protocol):
     def sync_interval(self, now: datetime, default: float) -> float: ...
 
 
+async def _first_of(*waits: Awaitable[object]) -> None:
+    """Wait until the first of ``waits`` ends; the rest are cancelled and awaited (none is
+    left pending), whatever ended the wait. What they return or raise is not looked at."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def system_of_service(service: object) -> str:
     """The outside system a service talks to (only Telegram is one today)."""
     return "telegram" if "telegram" in type(service).__module__ else type(service).__name__
@@ -400,18 +412,10 @@ class Daemon:
         """Sleep on the injected clock, ending early on stop (or on ``wake``); how late the
         loop woke after the full sleep is its lag (an early wake is on time)."""
         due = self.clock.now() + timedelta(seconds=seconds)
-        waiters = [
-            asyncio.ensure_future(self.clock.sleep(seconds)),
-            asyncio.ensure_future(self._stop.wait()),
-        ]
+        waits = [self.clock.sleep(seconds), self._stop.wait()]
         if wake is not None:
-            waiters.append(asyncio.ensure_future(wake.wait()))
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
+            waits.append(wake.wait())
+        await _first_of(*waits)
         if wake is not None:
             wake.clear()
         self._lag(loop, due)
@@ -666,14 +670,7 @@ class Daemon:
         rules pass on those that changed. A failed read or evaluation is put back: the next
         round (after the supervisor's backoff) tries it again."""
         assert self.webhook is not None
-        waiter = asyncio.ensure_future(self.webhook.wait())
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (waiter, stopper):
-                task.cancel()
-            await asyncio.gather(waiter, stopper, return_exceptions=True)
+        await _first_of(self.webhook.wait(), self._stop.wait())
         if self._stop.is_set():
             return
         # a burst of calls becomes one batch: one read per issue
@@ -767,17 +764,7 @@ class Daemon:
         left = (since + timedelta(seconds=OUTBOX_GIVES_WAY) - now).total_seconds()
         if left <= 0:
             return
-        waiters = [
-            asyncio.ensure_future(self.clock.sleep(left)),
-            asyncio.ensure_future(self._stop.wait()),
-            asyncio.ensure_future(self._intake_quiet.wait()),
-        ]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
+        await _first_of(self.clock.sleep(left), self._stop.wait(), self._intake_quiet.wait())
 
     def _outbox_pauses(self) -> bool:
         """Asked by the outbox before each email: end this pass, an intake round has begun
